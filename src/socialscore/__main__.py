@@ -1,0 +1,5 @@
+"""``python -m socialscore``."""
+
+from socialscore.cli import main
+
+main()

@@ -1,0 +1,170 @@
+"""The Python API: run a scenario and get its tables back."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from socialscore import harms, nation
+from socialscore.engine import Engine
+from socialscore.recorder import Recorder
+from socialscore.scenario import LoadedScenario, Scenario, load, parse
+from socialscore.store import DEFAULT_ROOT, RunMeta, RunStore
+
+
+def package_version() -> str:
+    """The installed socialscore version."""
+    try:
+        return version("socialscore")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished run: where it is stored, its tables and its metrics."""
+
+    run_id: str
+    path: Path
+    scenario: Scenario
+    tables: dict[str, pa.Table]
+    metrics: pa.Table
+    wall_seconds: float
+    population: int
+    companies: int
+
+    def table(self, name: str) -> pa.Table:
+        """One of the run's tables as Arrow (``daily``, ``daily_gates``, ``citizens``, ...)."""
+        if name == "metrics":
+            return self.metrics
+        if name not in self.tables:
+            raise KeyError(f"no table {name!r}; tables: {', '.join(sorted(self.tables))}, metrics")
+        return self.tables[name]
+
+    def to_pandas(self, name: str) -> pd.DataFrame:
+        """One of the run's tables as a pandas DataFrame."""
+        return self.table(name).to_pandas()
+
+    def metric(self, metric: str, *, subject: str = "", grp: str = "all") -> float:
+        """One metric's value (nan when the run did not produce it)."""
+        df = self.metrics.to_pandas()
+        hit = df[(df.metric == metric) & (df.subject == subject) & (df.grp == grp)]
+        return float(hit.value.iloc[0]) if len(hit) else float("nan")
+
+
+def run(
+    scenario: str | Path | LoadedScenario | Scenario | None = None,
+    *,
+    population: int | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    out: str | Path = DEFAULT_ROOT,
+    tags: dict[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Result:
+    """Run a scenario on its synthetic nation and store the run.
+
+    Args:
+        scenario: A shipped scenario's name, a scenario file, or a loaded
+            scenario; ``None`` runs the default ``citizen-score`` regime.
+        population: Number of citizens (overrides the file).
+        days: Number of simulated days (overrides the file).
+        seed: Random seed (overrides the file).
+        out: The run store folder; the run is written to ``out/<run_id>/``
+            and registered in ``out/catalogue.duckdb``.
+        tags: Extra labels stored with the run in the catalogue.
+        progress: Called as ``progress(days_done, days_total)`` after each day.
+
+    Returns:
+        The finished run.
+    """
+    loaded = _load(scenario)
+    sc = loaded.scenario.with_overrides(population=population, days=days, seed=seed)
+    started = time.perf_counter()
+    nat = nation.generate(sc)
+    engine = Engine(sc, nat)
+    recorder = Recorder(sc, nat)
+    total = sc.run.days
+    engine.run(recorder, None if progress is None else lambda d: progress(d + 1, total))
+    tables = recorder.tables(engine.state)
+    metric_table = harms.compute(sc, tables, engine.state.friends)
+    wall = time.perf_counter() - started
+
+    store = RunStore(out)
+    run_id = store.new_run_id(sc.scenario.name)
+    resolved = sc.model_dump_json(by_alias=True, indent=2)
+    meta = RunMeta(
+        run_id=run_id,
+        scenario_name=sc.scenario.name,
+        scenario_sha256=loaded.sha256,
+        seed=sc.run.seed,
+        population=nat.population,
+        companies=nat.companies,
+        days=total,
+        created_at=datetime.now(UTC),
+        wall_seconds=wall,
+        version=package_version(),
+        tags=dict(tags or {}),
+    )
+    with store.writing(run_id) as writer:
+        writer.write_text("scenario.toml", loaded.text)
+        writer.write_text("scenario.resolved.json", resolved)
+        writer.write_text("scenario.sha256", loaded.sha256 + "\n")
+        writer.write_text(
+            "run.json",
+            json.dumps(
+                {
+                    "population": nat.population,
+                    "days": total,
+                    "seed": sc.run.seed,
+                    "source": loaded.path,
+                },
+                indent=2,
+            ),
+        )
+        for name, table in tables.items():
+            writer.write_table(name, table)
+        path = writer.finish(meta, metric_table)
+    return Result(
+        run_id=run_id,
+        path=path,
+        scenario=sc,
+        tables=tables,
+        metrics=metric_table,
+        wall_seconds=wall,
+        population=nat.population,
+        companies=nat.companies,
+    )
+
+
+def _load(scenario: str | Path | LoadedScenario | Scenario | None) -> LoadedScenario:
+    if scenario is None:
+        return load("citizen-score")
+    if isinstance(scenario, LoadedScenario):
+        return scenario
+    if isinstance(scenario, Scenario):
+        text = scenario.model_dump_json(by_alias=True)
+        loaded = parse_json(text)
+        return loaded
+    return load(scenario)
+
+
+def parse_json(text: str) -> LoadedScenario:
+    """Load a scenario given as its JSON form (as written to ``scenario.resolved.json``)."""
+    import hashlib
+
+    sc = Scenario.model_validate_json(text)
+    digest = hashlib.sha256(sc.model_dump_json(by_alias=True).encode("utf-8")).hexdigest()
+    return LoadedScenario(scenario=sc, text=text, sha256=digest, path="<python>")
+
+
+__all__ = ["Result", "package_version", "parse", "run"]

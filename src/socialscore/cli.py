@@ -1,0 +1,179 @@
+"""The ``socialscore`` command: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from socialscore import api, scenario
+from socialscore.harms import DESCRIPTIONS
+from socialscore.store import DEFAULT_ROOT, RunStore
+from socialscore.vocabulary import GROUP_LABELS
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help=(
+        "socialscore: a laboratory for social scoring systems. Every citizen and company "
+        "in it is synthetic; it never reads real personal data."
+    ),
+)
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_BAD_SCENARIO = 2
+
+
+@app.command()
+def run(
+    scenario_file: Annotated[
+        str,
+        typer.Argument(
+            metavar="[SCENARIO]",
+            help="A scenario file, or the name of a shipped scenario (default: citizen-score).",
+        ),
+    ] = "citizen-score",
+    population: Annotated[int | None, typer.Option(help="Number of citizens.")] = None,
+    days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+) -> None:
+    """Run a scoring regime on a synthetic nation and store the run."""
+    loaded = _load_or_exit(scenario_file)
+    try:
+        effective = loaded.scenario.with_overrides(population=population, days=days, seed=seed)
+    except ValueError as exc:
+        errors.print(f"[red]Bad option:[/red] {exc}")
+        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    console.print(
+        f"[bold]{effective.scenario.name}[/bold]: {effective.run.population:,} synthetic "
+        f"citizens, {effective.run.days:,} days, seed {effective.run.seed}"
+    )
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("simulating days", total=effective.run.days)
+        result = api.run(
+            loaded,
+            population=population,
+            days=days,
+            seed=seed,
+            out=out,
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
+    console.print(summary_table(result))
+    console.print(f"Run [bold]{result.run_id}[/bold] written to {result.path}")
+    console.print(f"Simulated in {result.wall_seconds:,.1f} s.")
+
+
+@app.command()
+def validate(
+    scenario_file: Annotated[str, typer.Argument(metavar="SCENARIO")],
+) -> None:
+    """Check a scenario file without running it."""
+    loaded = _load_or_exit(scenario_file)
+    console.print(f"{loaded.path}: valid scenario '{loaded.scenario.scenario.name}'.")
+
+
+@app.command()
+def runs(out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT) -> None:
+    """List the runs in the catalogue."""
+    store = RunStore(out)
+    store.reconcile()
+    df = store.list_runs()
+    table = Table(title=f"Runs in {out}")
+    for col in ("run_id", "scenario_name", "population", "days", "seed", "created_at"):
+        table.add_column(col)
+    for row in df.itertuples():
+        table.add_row(
+            row.run_id,
+            row.scenario_name,
+            f"{row.population:,}",
+            str(row.days),
+            str(row.seed),
+            str(row.created_at),
+        )
+    console.print(table)
+
+
+@app.command()
+def scenarios() -> None:
+    """List the shipped scenarios."""
+    for name, path in scenario.shipped_scenarios().items():
+        loaded = scenario.load(path)
+        console.print(f"[bold]{name}[/bold]: {loaded.scenario.scenario.description}")
+
+
+def _load_or_exit(name: str) -> scenario.LoadedScenario:
+    try:
+        return scenario.load(name)
+    except scenario.ScenarioError as exc:
+        errors.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+
+
+def _fmt(value: float, *, share: bool = False) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return f"{value:.1%}" if share else f"{value:,.3f}"
+
+
+def summary_table(result: api.Result) -> Table:
+    """The headline measures of a run, with words."""
+    m = result.metrics.to_pandas()
+
+    def get(metric: str, subject: str = "", grp: str = "all") -> float:
+        hit = m[(m.metric == metric) & (m.subject == subject) & (m.grp == grp)]
+        return float(hit.value.iloc[0]) if len(hit) else float("nan")
+
+    t = Table(title="What the regime did", show_lines=False)
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    t.add_column("meaning")
+    t.add_row("mean score", _fmt(get("mean_score")), DESCRIPTIONS["mean_score"])
+    t.add_row("Gini of scores", _fmt(get("gini")), DESCRIPTIONS["gini"])
+    t.add_row(
+        "blacklisted", _fmt(get("blacklisted_share"), share=True), DESCRIPTIONS["blacklisted_share"]
+    )
+    for gate in dict.fromkeys(m[m.metric == "adverse_impact_ratio"].subject):
+        rates = [get("selection_rate", gate, g) for g in GROUP_LABELS]
+        ratio = get("adverse_impact_ratio", gate)
+        verdict = "passes" if get("four_fifths_pass", gate) == 1.0 else "FAILS"
+        t.add_row(
+            f"gate: {gate}",
+            f"{_fmt(ratio)}",
+            f"approved {_fmt(rates[0], share=True)} of majority, {_fmt(rates[1], share=True)} of "
+            f"minority; adverse-impact ratio {verdict} the four-fifths rule; "
+            f"{int(get('erroneous_denials', gate)):,} denials caused by erroneous records",
+        )
+    for key in (
+        "rank_rank_correlation",
+        "bottom_decile_persistence",
+        "score_assortativity",
+        "privacy_auc",
+    ):
+        t.add_row(key.replace("_", " "), _fmt(get(key)), DESCRIPTIONS[key])
+    t.add_row(
+        "friends dropped", f"{int(get('friends_dropped')):,}", DESCRIPTIONS["friends_dropped"]
+    )
+    return t
+
+
+def main() -> None:
+    """Entry point."""
+    app()
+
+
+__all__ = ["app", "main", "pa"]

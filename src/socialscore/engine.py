@@ -1,0 +1,308 @@
+"""State and the day loop; nothing else.
+
+All per-citizen state is one dataclass of arrays (struct of arrays). The day
+loop calls the kernels in a fixed order:
+
+1. network term and unfriending (on the network schedule, from the scores at
+   the start of the day);
+2. behaviour → rulebook → score for every citizen;
+3. the public ranking (on its schedule);
+4. gates and feedback;
+5. companies;
+6. the recorder keeps the day's aggregates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from socialscore import rng
+from socialscore.behaviour import chunk_count, step_citizens
+from socialscore.companies import step_companies
+from socialscore.gates import gate_table, step_gates
+from socialscore.nation import Nation
+from socialscore.network import step_network
+from socialscore.ranking import publish, share_below
+from socialscore.recorder import Recorder
+from socialscore.rulebook import (
+    Rules,
+    Streams,
+    compile_company_streams,
+    compile_rules,
+    compile_streams,
+    decay_factor,
+    trait_multiplier_table,
+)
+from socialscore.scenario import Scenario
+from socialscore.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, COMPANY_EVENTS, TRAITS
+
+_DILIGENCE = TRAITS.index("diligence")
+
+
+@dataclass
+class State:
+    """Everything that changes during a run, one row per citizen or company."""
+
+    score: np.ndarray  # int16 [N]
+    score_clean: np.ndarray  # int16 [N], the score without erroneous records
+    percentile: np.ndarray  # float32 [N], last published
+    net: np.ndarray  # float32 [N], network term
+    acc: np.ndarray  # float32 [N, R], rule accumulators
+    err_acc: np.ndarray  # float32 [N], points from erroneous records
+    stress: np.ndarray  # float32 [N], economic stress
+    chill: np.ndarray  # float32 [N], chilling exposure
+    gaming: np.ndarray  # float32 [N], gaming exposure
+    employer: np.ndarray  # int32 [N], -1 = unemployed
+    has_mortgage: np.ndarray  # uint8 [N]
+    participant: np.ndarray  # uint8 [N], opted in before the mandatory day
+    aware: np.ndarray  # uint8 [N], knows what the rulebook rewards and penalises
+    friends: np.ndarray  # int32 [N, K], -1 = dropped
+    company_acc: np.ndarray  # float32 [M, Rc]
+    company_score: np.ndarray  # int16 [M]
+
+    def nbytes(self) -> int:
+        """Bytes held by the state's arrays."""
+        return sum(int(v.nbytes) for v in vars(self).values() if isinstance(v, np.ndarray))
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A scenario's parameters as arrays, made once before the day loop."""
+
+    streams: Streams
+    rules: Rules
+    company_streams: Streams
+    company_rules: Rules
+    gates: np.ndarray
+    error_event: int
+    error_points: float
+    error_decay: float
+
+
+def compile_scenario(scenario: Scenario) -> Compiled:
+    """Compile a scenario's streams, rules and gates into arrays."""
+    rules = compile_rules(scenario.rules, CITIZEN_EVENTS)
+    err = scenario.data_errors
+    error_event = CITIZEN_EVENTS.index(err.event) if err.event in CITIZEN_EVENTS else 0
+    matching = [r for r in scenario.rules if r.event == err.event]
+    return Compiled(
+        streams=compile_streams(scenario),
+        rules=rules,
+        company_streams=compile_company_streams(scenario),
+        company_rules=compile_rules(scenario.company_rules, COMPANY_EVENTS),
+        gates=gate_table(scenario),
+        error_event=error_event,
+        error_points=float(sum(r.points for r in matching)),
+        error_decay=decay_factor(matching[0].half_life_days) if matching else 1.0,
+    )
+
+
+def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> State:
+    """The state on the morning of day 0: everyone at the base score."""
+    n = nation.population
+    m = nation.companies
+    seed = scenario.run.seed
+    p = scenario.participation
+    opt_in = (
+        p.opt_in_share * trait_multiplier_table(p.adverse_selection)[nation.traits[:, _DILIGENCE]]
+    )
+    participant = (rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_OPT_IN) < opt_in).astype(np.uint8)
+    aware = (
+        rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_AWARE) < scenario.feedback.awareness
+    ).astype(np.uint8)
+    base = scenario.score.base
+    return State(
+        score=np.full(n, base, dtype=np.int16),
+        score_clean=np.full(n, base, dtype=np.int16),
+        percentile=np.zeros(n, dtype=np.float32),
+        net=np.zeros(n, dtype=np.float32),
+        acc=np.zeros((n, len(compiled.rules.event)), dtype=np.float32),
+        err_acc=np.zeros(n, dtype=np.float32),
+        stress=np.zeros(n, dtype=np.float32),
+        chill=np.zeros(n, dtype=np.float32),
+        gaming=np.zeros(n, dtype=np.float32),
+        employer=nation.employer.copy(),
+        has_mortgage=np.zeros(n, dtype=np.uint8),
+        participant=participant,
+        aware=aware,
+        friends=nation.friends.copy(),
+        company_acc=np.zeros((m, len(compiled.company_rules.event)), dtype=np.float32),
+        company_score=np.full(m, scenario.company_score.base, dtype=np.int16),
+    )
+
+
+class Engine:
+    """Runs a scenario on a nation, day by day, feeding a recorder."""
+
+    def __init__(self, scenario: Scenario, nation: Nation) -> None:
+        self.scenario = scenario
+        self.nation = nation
+        self.compiled = compile_scenario(scenario)
+        self.state = initial_state(scenario, nation, self.compiled)
+        n = nation.population
+        m = nation.companies
+        s = scenario.score
+        chunks = chunk_count(n)
+        company_chunks = chunk_count(m)
+        groups = 2
+        self._hist = np.zeros((chunks, s.hi - s.lo + 1), dtype=np.int64)
+        self._group_hist = np.zeros((chunks, groups, 2), dtype=np.int64)
+        self._events = np.zeros((chunks, len(CITIZEN_EVENTS), groups), dtype=np.int64)
+        self._errors = np.zeros((chunks, groups), dtype=np.int64)
+        self._gates = np.zeros((chunks, len(CITIZEN_GATES), groups, 3), dtype=np.int64)
+        self._group_state = np.zeros((chunks, groups, 6), dtype=np.float64)
+        self._dropped = np.zeros((chunks, groups), dtype=np.int64)
+        cs = scenario.company_score
+        self._c_hist = np.zeros((company_chunks, cs.hi - cs.lo + 1), dtype=np.int64)
+        self._c_events = np.zeros((company_chunks, len(COMPANY_EVENTS), groups), dtype=np.int64)
+        self._c_gates = np.zeros((company_chunks, groups, 2), dtype=np.int64)
+
+    def run(self, recorder: Recorder, progress: Callable[[int], None] | None = None) -> None:
+        """Run every day of the scenario; ``progress(day)`` is called after each day."""
+        sc = self.scenario
+        for day in range(sc.run.days):
+            self.step(day, recorder)
+            if progress is not None:
+                progress(day)
+
+    def step(self, day: int, recorder: Recorder) -> None:
+        """Advance one day and record it."""
+        sc, nat, st, cp = self.scenario, self.nation, self.state, self.compiled
+        seed = sc.run.seed
+        s = sc.score
+        net = sc.network
+        self._dropped[:] = 0
+        if net.enabled and day % net.every_days == 0:
+            step_network(
+                seed,
+                day,
+                st.friends,
+                nat.group,
+                st.score,
+                st.net,
+                net.weight,
+                float(net.center),
+                s.lo - 1 if net.unfriend_below is None else net.unfriend_below,
+                net.unfriend_probability,
+                self._dropped,
+            )
+        streams, rules = cp.streams, cp.rules
+        step_citizens(
+            seed,
+            day,
+            len(CITIZEN_EVENTS),
+            nat.group,
+            nat.traits,
+            st.friends,
+            st.acc,
+            st.score,
+            st.score_clean,
+            st.err_acc,
+            st.net,
+            st.percentile,
+            st.participant,
+            st.stress,
+            st.chill,
+            st.gaming,
+            streams.event,
+            streams.rate,
+            streams.spread,
+            streams.trait,
+            streams.trait_table,
+            streams.group_mult,
+            streams.stress_sens,
+            streams.chill_coef,
+            streams.gaming_coef,
+            rules.event,
+            rules.points,
+            rules.decay,
+            rules.cap,
+            s.base,
+            s.lo,
+            s.hi,
+            day >= sc.participation.mandatory_from_day,
+            sc.network.low_scorer_percentile,
+            sc.data_errors.rate,
+            cp.error_event,
+            cp.error_points,
+            cp.error_decay,
+            self._hist,
+            self._group_hist,
+            self._events,
+            self._errors,
+        )
+        hist = self._hist.sum(axis=0)
+        if day % s.publish_every_days == 0:
+            publish(st.score, share_below(hist), s.lo, st.percentile)
+        fb = sc.feedback
+        step_gates(
+            seed,
+            day,
+            nat.companies,
+            nat.group,
+            nat.traits,
+            nat.children,
+            st.score,
+            st.score_clean,
+            st.percentile,
+            st.employer,
+            st.has_mortgage,
+            st.aware,
+            st.stress,
+            st.chill,
+            st.gaming,
+            cp.gates,
+            s.blacklist_below,
+            decay_factor(fb.stress_half_life_days),
+            fb.chilling.below,
+            fb.chilling.risk_aversion_weight,
+            fb.gaming.daily_increment,
+            fb.gaming.cap,
+            self._gates,
+            self._group_state,
+        )
+        cs, pc = sc.company_score, sc.gates.public_contracts
+        c_streams, c_rules = cp.company_streams, cp.company_rules
+        step_companies(
+            seed,
+            day,
+            len(COMPANY_EVENTS),
+            nat.company_compliance,
+            nat.company_group,
+            st.company_acc,
+            st.company_score,
+            c_streams.event,
+            c_streams.rate,
+            c_streams.spread,
+            c_streams.trait_table,
+            c_rules.event,
+            c_rules.points,
+            c_rules.decay,
+            c_rules.cap,
+            cs.base,
+            cs.lo,
+            cs.hi,
+            pc.enabled,
+            pc.apply_rate,
+            pc.threshold,
+            self._c_hist,
+            self._c_events,
+            self._c_gates,
+        )
+        recorder.record_day(
+            day,
+            hist=hist,
+            group_hist=self._group_hist.sum(axis=0),
+            events=self._events.sum(axis=0),
+            errors=self._errors.sum(axis=0),
+            gates=self._gates.sum(axis=0),
+            group_state=self._group_state.sum(axis=0),
+            dropped=self._dropped.sum(axis=0),
+            company_hist=self._c_hist.sum(axis=0),
+            company_events=self._c_events.sum(axis=0),
+            company_gates=self._c_gates.sum(axis=0),
+        )
+        recorder.observe_state(day, st)

@@ -1,0 +1,224 @@
+"""Consequences: each gate is a decision taken when its occasion arises.
+
+Citizen gates, in daily order: mortgage, job hiring, job retention, school
+admission (once a year), dating, official documents, travel. Each reads the
+citizen's current score (dating reads both partners' public percentiles) and
+compares it with the gate's threshold. A denial that would have been an
+approval without the citizen's erroneous records is counted as caused by
+data errors. Feedback from the day's decisions (stress, chilling, gaming) is
+applied in the same pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from socialscore import rng
+from socialscore.behaviour import CHUNK
+from socialscore.feedback import chill_increment, gaming_update
+from socialscore.scenario import Scenario
+from socialscore.vocabulary import CITIZEN_GATES, TRAITS
+
+G_MORTGAGE, G_HIRING, G_RETENTION, G_SCHOOL, G_DATING, G_DOCUMENTS, G_TRAVEL = range(7)
+#: Columns of the gate parameter table.
+P_ENABLED, P_RATE, P_THRESHOLD, P_STRESS, P_EXTRA1, P_EXTRA2 = range(6)
+#: Columns of the per-gate tallies.
+T_APPLIED, T_SELECTED, T_ERRONEOUS = range(3)
+#: Columns of the per-group state tallies.
+S_EMPLOYED, S_MORTGAGE, S_BLACKLISTED, S_CHILLED, S_STRESS, S_CHILL = range(6)
+
+_RISK = TRAITS.index("risk_aversion")
+_GAMING = TRAITS.index("gaming")
+
+
+def gate_table(scenario: Scenario) -> np.ndarray:
+    """The citizen gates' parameters as a float64 table [gate, column]."""
+    g = scenario.gates
+    t = np.zeros((len(CITIZEN_GATES), 6), dtype=np.float64)
+    rows = {
+        G_MORTGAGE: (
+            g.mortgage.enabled,
+            g.mortgage.apply_rate,
+            g.mortgage.threshold,
+            g.mortgage.denial_stress,
+            0.0,
+            0.0,
+        ),
+        G_HIRING: (
+            g.job_hiring.enabled,
+            g.job_hiring.search_rate,
+            g.job_hiring.threshold,
+            g.job_hiring.denial_stress,
+            0.0,
+            0.0,
+        ),
+        G_RETENTION: (
+            g.job_retention.enabled,
+            g.job_retention.review_rate,
+            g.job_retention.threshold,
+            g.job_retention.dismissal_stress,
+            g.job_retention.separation_rate,
+            0.0,
+        ),
+        G_SCHOOL: (g.school.enabled, 0.0, g.school.threshold, 0.0, g.school.admission_day, 0.0),
+        G_DATING: (
+            g.dating.enabled,
+            g.dating.attempt_rate,
+            0.0,
+            0.0,
+            g.dating.min_partner_percentile,
+            g.dating.max_percentile_gap,
+        ),
+        G_DOCUMENTS: (
+            g.documents.enabled,
+            g.documents.apply_rate,
+            g.documents.threshold,
+            0.0,
+            0.0,
+            0.0,
+        ),
+        G_TRAVEL: (
+            g.travel.enabled,
+            g.travel.attempt_rate,
+            scenario.score.blacklist_below,
+            0.0,
+            0.0,
+            0.0,
+        ),
+    }
+    for k, row in rows.items():
+        t[k] = [float(v) for v in row]
+    return t
+
+
+@njit(cache=True, inline="always")
+def _decide(
+    counts: np.ndarray, c: int, gate: int, g: int, score: int, clean: int, threshold: float
+) -> bool:
+    counts[c, gate, g, T_APPLIED] += 1
+    if score >= threshold:
+        counts[c, gate, g, T_SELECTED] += 1
+        return True
+    if clean >= threshold:
+        counts[c, gate, g, T_ERRONEOUS] += 1
+    return False
+
+
+@njit(cache=True, inline="always")
+def dating_match(p_self: float, p_partner: float, min_percentile: float, max_gap: float) -> bool:
+    """Both partners clear the minimum public percentile and are close enough in rank."""
+    return (
+        p_self >= min_percentile
+        and p_partner >= min_percentile
+        and abs(p_self - p_partner) <= max_gap
+    )
+
+
+@njit(cache=True, parallel=True)
+def step_gates(
+    seed: int,
+    day: int,
+    n_companies: int,
+    group: np.ndarray,
+    traits: np.ndarray,
+    children: np.ndarray,
+    score: np.ndarray,
+    score_clean: np.ndarray,
+    percentile: np.ndarray,
+    employer: np.ndarray,
+    has_mortgage: np.ndarray,
+    aware: np.ndarray,
+    stress: np.ndarray,
+    chill: np.ndarray,
+    gaming: np.ndarray,
+    gp: np.ndarray,
+    blacklist_below: int,
+    stress_decay: float,
+    chill_below: int,
+    chill_weight: float,
+    gaming_increment: float,
+    gaming_cap: float,
+    counts: np.ndarray,
+    state_counts: np.ndarray,
+) -> None:
+    """Take every gate decision due today and apply the day's feedback."""
+    n = group.shape[0]
+    n_chunks = counts.shape[0]
+    school_day = gp[G_SCHOOL, P_ENABLED] > 0 and (day % 365) == int(gp[G_SCHOOL, P_EXTRA1])
+    for c in prange(n_chunks):
+        counts[c, :, :, :] = 0
+        state_counts[c, :, :] = 0.0
+        for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
+            g = group[i]
+            s = int(score[i])
+            clean = int(score_clean[i])
+            st = stress[i] * stress_decay
+            if gp[G_MORTGAGE, P_ENABLED] > 0 and has_mortgage[i] == 0:
+                if (
+                    rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_MORTGAGE)
+                    < gp[G_MORTGAGE, P_RATE]
+                ):
+                    if _decide(counts, c, G_MORTGAGE, g, s, clean, gp[G_MORTGAGE, P_THRESHOLD]):
+                        has_mortgage[i] = 1
+                    else:
+                        st += gp[G_MORTGAGE, P_STRESS]
+            if gp[G_HIRING, P_ENABLED] > 0 and employer[i] < 0:
+                if rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_HIRING) < gp[G_HIRING, P_RATE]:
+                    if _decide(counts, c, G_HIRING, g, s, clean, gp[G_HIRING, P_THRESHOLD]):
+                        employer[i] = rng.uniform_below(
+                            seed, day, i, rng.KEY_GATE + 4 * G_HIRING + 1, n_companies
+                        )
+                    else:
+                        st += gp[G_HIRING, P_STRESS]
+            elif gp[G_RETENTION, P_ENABLED] > 0 and employer[i] >= 0:
+                if (
+                    rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_RETENTION + 2)
+                    < gp[G_RETENTION, P_EXTRA1]
+                ):
+                    employer[i] = -1
+                elif (
+                    rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_RETENTION)
+                    < gp[G_RETENTION, P_RATE]
+                ):
+                    if not _decide(
+                        counts, c, G_RETENTION, g, s, clean, gp[G_RETENTION, P_THRESHOLD]
+                    ):
+                        employer[i] = -1
+                        st += gp[G_RETENTION, P_STRESS]
+            if school_day and children[i] > 0:
+                _decide(counts, c, G_SCHOOL, g, s, clean, gp[G_SCHOOL, P_THRESHOLD])
+            if gp[G_DATING, P_ENABLED] > 0:
+                if rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_DATING) < gp[G_DATING, P_RATE]:
+                    j = rng.uniform_below(seed, day, i, rng.KEY_GATE + 4 * G_DATING + 1, n - 1)
+                    if j >= i:
+                        j += 1
+                    counts[c, G_DATING, g, T_APPLIED] += 1
+                    if dating_match(
+                        percentile[i], percentile[j], gp[G_DATING, P_EXTRA1], gp[G_DATING, P_EXTRA2]
+                    ):
+                        counts[c, G_DATING, g, T_SELECTED] += 1
+            if gp[G_DOCUMENTS, P_ENABLED] > 0:
+                if (
+                    rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_DOCUMENTS)
+                    < gp[G_DOCUMENTS, P_RATE]
+                ):
+                    _decide(counts, c, G_DOCUMENTS, g, s, clean, gp[G_DOCUMENTS, P_THRESHOLD])
+            if gp[G_TRAVEL, P_ENABLED] > 0:
+                if rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_TRAVEL) < gp[G_TRAVEL, P_RATE]:
+                    _decide(counts, c, G_TRAVEL, g, s, clean, gp[G_TRAVEL, P_THRESHOLD])
+            stress[i] = st
+            is_aware = aware[i] != 0
+            ch = chill[i] + chill_increment(
+                is_aware, s, chill_below, traits[i, _RISK], chill_weight
+            )
+            chill[i] = ch
+            gaming[i] = gaming_update(
+                gaming[i], is_aware, traits[i, _GAMING], gaming_increment, gaming_cap
+            )
+            state_counts[c, g, S_EMPLOYED] += 1.0 if employer[i] >= 0 else 0.0
+            state_counts[c, g, S_MORTGAGE] += has_mortgage[i]
+            state_counts[c, g, S_BLACKLISTED] += 1.0 if s < blacklist_below else 0.0
+            state_counts[c, g, S_CHILLED] += 1.0 if ch > 0.0 else 0.0
+            state_counts[c, g, S_STRESS] += st
+            state_counts[c, g, S_CHILL] += ch

@@ -1,0 +1,197 @@
+"""The one-run harm measures of DESIGN.md §4, as a long table.
+
+Every row is (metric, subject, grp, value): ``subject`` names what the
+metric is about (a gate, a grade transition, a decile) and ``grp`` the
+group it is for ("all" for the whole population). :data:`DESCRIPTIONS`
+gives every metric's meaning in words, for the CLI and the report.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from socialscore import metrics
+from socialscore.scenario import Scenario
+from socialscore.vocabulary import CITIZEN_EVENTS, GROUP_LABELS
+
+DESCRIPTIONS: Final[dict[str, str]] = {
+    "mean_score": "Average score on the last day.",
+    "sd_score": "Spread of scores on the last day (standard deviation).",
+    "gini": "Inequality of scores on the last day: 0 when all are equal, 1 when one holds all.",
+    "grade_share": "Share of citizens in each grade on the last day.",
+    "blacklisted_share": "Share of citizens below the blacklist line on the last day.",
+    "selection_rate": "Share of decisions at a gate that went the citizen's way, per group.",
+    "applications": "Number of decisions taken at a gate over the run, per group.",
+    "adverse_impact_ratio": (
+        "Lowest group's selection rate divided by the highest group's; below 0.8 fails "
+        "the four-fifths rule (evidence of adverse impact)."
+    ),
+    "four_fifths_pass": "1 when the gate passes the four-fifths rule, 0 when it fails.",
+    "demographic_parity_difference": "Highest group's selection rate minus the lowest's.",
+    "erroneous_denials": "Denials that would have been approvals without erroneous records.",
+    "rank_rank_correlation": (
+        "Correlation of citizens' ranks at the mobility start day and at the end: 1 means "
+        "everyone kept their place."
+    ),
+    "rank_rank_slope": "Slope of end rank on start rank (US parent-child income: about 0.34).",
+    "bottom_decile_persistence": (
+        "Share of the bottom tenth at the mobility start day still in the bottom tenth at the end."
+    ),
+    "grade_transition": "Share of citizens in a start grade who ended in each grade.",
+    "score_assortativity": (
+        "Correlation of scores between friends: high values mean friendships sort by score."
+    ),
+    "friends_dropped": "Friendships dropped because of a friend's low score, over the run.",
+    "followers_lost_by_decile": (
+        "Average number of citizens who dropped a citizen as a friend, by the citizen's "
+        "final score decile (0 = lowest tenth)."
+    ),
+    "privacy_auc": (
+        "How well a low score alone singles out minority citizens (ROC AUC): 0.5 reveals "
+        "nothing, 1 identifies them perfectly, below 0.5 they score higher."
+    ),
+    "penalised_behaviour_change": (
+        "Rate of a penalised legal behaviour over the last 30 days divided by its rate over "
+        "the first 30 days (below 1: the behaviour was curbed)."
+    ),
+    "mean_score_by_group": "Average score of each group on the last day.",
+    "company_mean_score": "Average company score on the last day.",
+}
+
+
+class _Rows:
+    def __init__(self) -> None:
+        self.metric: list[str] = []
+        self.subject: list[str] = []
+        self.grp: list[str] = []
+        self.value: list[float] = []
+
+    def add(self, metric: str, value: float, *, subject: str = "", grp: str = "all") -> None:
+        self.metric.append(metric)
+        self.subject.append(subject)
+        self.grp.append(grp)
+        self.value.append(float(value))
+
+    def table(self) -> pa.Table:
+        return pa.table(
+            {
+                "metric": pa.array(self.metric, pa.string()),
+                "subject": pa.array(self.subject, pa.string()),
+                "grp": pa.array(self.grp, pa.string()),
+                "value": pa.array(self.value, pa.float64()),
+            }
+        )
+
+
+def _col(table: pa.Table, name: str) -> np.ndarray:
+    return table.column(name).to_numpy()
+
+
+def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray) -> pa.Table:
+    """Compute every one-run metric from the recorded tables and the final friendships."""
+    rows = _Rows()
+    citizens = tables["citizens"]
+    score = _col(citizens, "score")
+    start = _col(citizens, "score_start")
+    group = _col(citizens, "group")
+    s = scenario.score
+
+    hist = metrics.score_histogram(score, s.lo, s.hi)
+    values = np.arange(s.lo, s.hi + 1)
+    rows.add("mean_score", float(score.mean()))
+    rows.add("sd_score", float(score.std()))
+    rows.add("gini", metrics.gini_from_histogram(values, hist))
+    rows.add("blacklisted_share", float((score < s.blacklist_below).mean()))
+    for g, label in enumerate(GROUP_LABELS):
+        member = group == g
+        if member.any():
+            rows.add("mean_score_by_group", float(score[member].mean()), grp=label)
+    grades = _col(citizens, "grade")
+    grade_start = _col(citizens, "grade_start")
+    names = [g.name for g in s.grades]
+    shares = np.bincount(grades, minlength=len(names)) / max(len(grades), 1)
+    for k, name in enumerate(names):
+        rows.add("grade_share", shares[k], subject=name)
+
+    gates = tables["daily_gates"]
+    for gate in pc.unique(gates.column("gate")).to_pylist():
+        sub = gates.filter(pc.equal(gates.column("gate"), gate))
+        applied = np.zeros(len(GROUP_LABELS), dtype=np.int64)
+        selected = np.zeros(len(GROUP_LABELS), dtype=np.int64)
+        erroneous = 0
+        for g, label in enumerate(GROUP_LABELS):
+            part = sub.filter(pc.equal(sub.column("group"), label))
+            applied[g] = int(pc.sum(part.column("applied")).as_py() or 0)
+            selected[g] = int(pc.sum(part.column("selected")).as_py() or 0)
+            erroneous += int(pc.sum(part.column("erroneous_denials")).as_py() or 0)
+        if applied.sum() == 0:
+            continue
+        rates = metrics.group_rates(applied, selected)
+        for g, label in enumerate(GROUP_LABELS):
+            rows.add("applications", applied[g], subject=gate, grp=label)
+            rows.add("selection_rate", rates.by_group[g], subject=gate, grp=label)
+        rows.add("adverse_impact_ratio", rates.ratio(), subject=gate)
+        rows.add("four_fifths_pass", 1.0 if rates.passes_four_fifths() else 0.0, subject=gate)
+        rows.add("demographic_parity_difference", rates.difference(), subject=gate)
+        rows.add("erroneous_denials", erroneous, subject=gate)
+
+    rows.add("rank_rank_correlation", metrics.rank_rank_correlation(start, score))
+    rows.add("rank_rank_slope", metrics.rank_rank_slope(start, score))
+    rows.add("bottom_decile_persistence", metrics.bottom_decile_persistence(start, score))
+    matrix = metrics.transition_matrix(grade_start, grades, len(names))
+    for a, from_name in enumerate(names):
+        for b, to_name in enumerate(names):
+            if not np.isnan(matrix[a, b]):
+                rows.add("grade_transition", matrix[a, b], subject=f"{from_name} -> {to_name}")
+
+    n, k = friends.shape
+    offsets = np.arange(0, n * k + 1, k, dtype=np.int64)
+    active = (friends.ravel() >= 0).astype(np.uint8)
+    neighbours = np.where(active > 0, friends.ravel(), 0).astype(np.int32)
+    rows.add(
+        "score_assortativity",
+        metrics.score_assortativity(offsets, neighbours, score, active=active),
+    )
+    rows.add("friends_dropped", float(tables["daily"].column("friends_dropped").to_numpy().sum()))
+    lost = _col(citizens, "followers_start").astype(np.float64) - _col(citizens, "followers")
+    for decile, value in enumerate(metrics.mean_by_decile(score, lost)):
+        rows.add("followers_lost_by_decile", value, subject=str(decile))
+    rows.add("privacy_auc", metrics.auc_group_from_score(score, group, positive=1))
+
+    events = tables["daily_events"]
+    penalised = _penalised_legal_events(scenario)
+    days = scenario.run.days
+    window = min(30, max(days // 2, 1))
+    for event in penalised:
+        sub = events.filter(
+            pc.and_(
+                pc.equal(events.column("entity"), "citizen"),
+                pc.equal(events.column("event"), event),
+            )
+        )
+        day = _col(sub, "day")
+        count = _col(sub, "events").astype(np.float64)
+        first = count[day < window].sum()
+        last = count[day >= days - window].sum()
+        if first > 0:
+            rows.add("penalised_behaviour_change", last / first, subject=event)
+
+    company_score = _col(tables["companies"], "score")
+    if company_score.size:
+        rows.add("company_mean_score", float(company_score.mean()))
+    return rows.table()
+
+
+def _penalised_legal_events(scenario: Scenario) -> list[str]:
+    points: dict[str, float] = {}
+    for rule in scenario.rules:
+        points[rule.event] = points.get(rule.event, 0.0) + rule.points
+    return [
+        e
+        for e in CITIZEN_EVENTS
+        if e in scenario.streams and scenario.streams[e].legal and points.get(e, 0.0) < 0
+    ]

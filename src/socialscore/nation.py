@@ -1,0 +1,316 @@
+"""The synthetic nation: citizens, companies and the social graph, as arrays.
+
+Every value is generated from the counter-based RNG keyed by the entity, so
+the nation is the same for any thread count. Citizens are numbered by
+region, so most friendships point to nearby memory.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from socialscore import rng
+from socialscore.scenario import NationSettings, Scenario
+from socialscore.vocabulary import TRAITS
+
+#: Age bands: 18–29, 30–39, 40–49, 50–59, 60–69, 70+ (shares illustrative).
+AGE_BAND_SHARES = np.array([0.20, 0.19, 0.19, 0.18, 0.14, 0.10])
+#: Number of company sectors (illustrative).
+SECTORS = 10
+
+
+@dataclass
+class Nation:
+    """All generated, fixed attributes of citizens and companies."""
+
+    region: np.ndarray  # uint16 [N]
+    group: np.ndarray  # uint8 [N], 0 majority, 1 minority
+    age_band: np.ndarray  # uint8 [N]
+    income_decile: np.ndarray  # uint8 [N], 0 = poorest tenth
+    children: np.ndarray  # uint8 [N], school-age children
+    traits: np.ndarray  # uint8 [N, len(TRAITS)]
+    employer: np.ndarray  # int32 [N], -1 = unemployed (initial)
+    friends: np.ndarray  # int32 [N, K], -1 = empty slot
+    region_start: np.ndarray  # int64 [R + 1]
+    company_region: np.ndarray  # uint16 [M]
+    company_owner: np.ndarray  # int32 [M]
+    company_group: np.ndarray  # uint8 [M], the owner's group
+    company_sector: np.ndarray  # uint8 [M]
+    company_size: np.ndarray  # int32 [M], employees (nominal)
+    company_compliance: np.ndarray  # uint8 [M]
+
+    @property
+    def population(self) -> int:
+        """Number of citizens."""
+        return int(self.group.shape[0])
+
+    @property
+    def companies(self) -> int:
+        """Number of companies."""
+        return int(self.company_owner.shape[0])
+
+    def nbytes(self) -> int:
+        """Bytes held by the nation's arrays."""
+        return sum(int(v.nbytes) for v in vars(self).values() if isinstance(v, np.ndarray))
+
+
+def region_sizes(n: int, settings: NationSettings) -> np.ndarray:
+    """Split ``n`` citizens into regions with Zipf-like sizes (or equal ones)."""
+    r = settings.regions
+    if settings.equal_regions:
+        starts = (np.arange(r + 1, dtype=np.int64) * n) // r
+        return np.diff(starts)
+    weights = 1.0 / np.arange(1, r + 1, dtype=np.float64) ** settings.region_size_exponent
+    exact = weights / weights.sum() * n
+    sizes = np.floor(exact).astype(np.int64)
+    remainder = n - int(sizes.sum())
+    order = np.argsort(-(exact - sizes), kind="stable")
+    sizes[order[:remainder]] += 1
+    return sizes
+
+
+def generate(scenario: Scenario) -> Nation:
+    """Generate the nation described by a scenario's run and nation settings."""
+    settings = scenario.nation
+    n = scenario.run.population
+    seed = scenario.run.seed
+    sizes = region_sizes(n, settings)
+    region_start = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=region_start[1:])
+    region = np.repeat(np.arange(len(sizes), dtype=np.uint16), sizes)
+
+    group = _groups(seed, n, settings, region, len(sizes))
+    income_z = _income_latent(seed, group, region, settings.minority_income_shift)
+    cuts = np.quantile(income_z, np.linspace(0.1, 0.9, 9))
+    income_decile = np.searchsorted(cuts, income_z).astype(np.uint8)
+    income_std = (income_z - income_z.mean()) / max(float(income_z.std()), 1e-12)
+
+    shifts = np.zeros(len(TRAITS))
+    loadings = np.zeros(len(TRAITS))
+    for name, spec in settings.traits.items():
+        t = TRAITS.index(name)
+        shifts[t] = spec.minority_shift
+        loadings[t] = spec.income_loading
+    traits = _traits(seed, income_std, group, shifts, loadings)
+    age_band = _categorical(seed, n, rng.KEY_AGE, np.cumsum(AGE_BAND_SHARES))
+    children = _children(seed, age_band, settings.children_per_citizen)
+
+    m = max(1, n // scenario.run.citizens_per_company)
+    company_region = np.repeat(np.arange(len(sizes), dtype=np.uint16), region_sizes(m, settings))
+    company_start = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(company_region, minlength=len(sizes)), out=company_start[1:])
+    company_owner, company_sector, company_size, company_compliance = _companies(
+        seed, company_region, region_start
+    )
+    employer = _employers(seed, region, company_start, settings.employment_rate)
+    friends = _friends(
+        seed,
+        region,
+        region_start,
+        group,
+        settings.friends_local,
+        settings.friends_distant,
+        settings.homophily,
+    )
+    return Nation(
+        region=region,
+        group=group,
+        age_band=age_band,
+        income_decile=income_decile,
+        children=children,
+        traits=traits,
+        employer=employer,
+        friends=friends,
+        region_start=region_start,
+        company_region=company_region,
+        company_owner=company_owner,
+        company_group=group[company_owner],
+        company_sector=company_sector,
+        company_size=company_size,
+        company_compliance=company_compliance,
+    )
+
+
+def _groups(
+    seed: int, n: int, settings: NationSettings, region: np.ndarray, regions: int
+) -> np.ndarray:
+    if settings.exact_minority_count:
+        count = round(n * settings.minority_share)
+        u = rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_GROUP)
+        group = np.zeros(n, dtype=np.uint8)
+        if count > 0:
+            group[np.argpartition(u, count - 1)[:count]] = 1
+        return group
+    # Minority shares vary across regions (log-normal tilt), rescaled to the target share.
+    tilt = np.exp(settings.minority_concentration * rng.normals(seed, rng.STATIC_DAY, regions, 7))
+    sizes = np.bincount(region, minlength=regions).astype(np.float64)
+    share = settings.minority_share * tilt * sizes.sum() / max(float((tilt * sizes).sum()), 1e-12)
+    share = np.clip(share, 0.0, 1.0)
+    return _bernoulli_by_region(seed, region, share)
+
+
+@njit(cache=True, parallel=True)
+def _bernoulli_by_region(seed: int, region: np.ndarray, share: np.ndarray) -> np.ndarray:
+    n = region.shape[0]
+    out = np.empty(n, dtype=np.uint8)
+    for i in prange(n):
+        out[i] = 1 if rng.uniform(seed, rng.STATIC_DAY, i, rng.KEY_GROUP) < share[region[i]] else 0
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _income_latent(seed: int, group: np.ndarray, region: np.ndarray, shift: float) -> np.ndarray:
+    n = group.shape[0]
+    out = np.empty(n, dtype=np.float32)
+    for i in prange(n):
+        regional = 0.3 * rng.normal(seed, rng.STATIC_DAY, int(region[i]), rng.KEY_REGION)
+        out[i] = rng.normal(seed, rng.STATIC_DAY, i, rng.KEY_INCOME) + shift * group[i] + regional
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _traits(
+    seed: int,
+    income_std: np.ndarray,
+    group: np.ndarray,
+    shifts: np.ndarray,
+    loadings: np.ndarray,
+) -> np.ndarray:
+    n = group.shape[0]
+    t_count = shifts.shape[0]
+    out = np.empty((n, t_count), dtype=np.uint8)
+    for i in prange(n):
+        for t in range(t_count):
+            eps = rng.normal(seed, rng.STATIC_DAY, i, rng.KEY_TRAIT + t)
+            a = loadings[t]
+            x = a * income_std[i] + math.sqrt(1.0 - a * a) * eps + shifts[t] * group[i]
+            phi = 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+            v = int(phi * 256.0)
+            out[i, t] = min(max(v, 0), 255)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _categorical(seed: int, n: int, key: int, cumulative: np.ndarray) -> np.ndarray:
+    out = np.empty(n, dtype=np.uint8)
+    last = cumulative.shape[0] - 1
+    for i in prange(n):
+        u = rng.uniform(seed, rng.STATIC_DAY, i, key) * cumulative[last]
+        k = 0
+        while k < last and u >= cumulative[k]:
+            k += 1
+        out[i] = k
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _children(seed: int, age_band: np.ndarray, mean: float) -> np.ndarray:
+    # School-age children belong to parents aged 30-49; Poisson by inversion.
+    n = age_band.shape[0]
+    out = np.zeros(n, dtype=np.uint8)
+    lam = mean / (AGE_BAND_SHARES[1] + AGE_BAND_SHARES[2]) if mean > 0 else 0.0
+    for i in prange(n):
+        if age_band[i] == 1 or age_band[i] == 2:
+            u = rng.uniform(seed, rng.STATIC_DAY, i, rng.KEY_CHILDREN)
+            p = math.exp(-lam)
+            c = p
+            k = 0
+            while u > c and k < 12:
+                k += 1
+                p *= lam / k
+                c += p
+            out[i] = k
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _companies(
+    seed: int, company_region: np.ndarray, region_start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    m = company_region.shape[0]
+    owner = np.empty(m, dtype=np.int32)
+    sector = np.empty(m, dtype=np.uint8)
+    size = np.empty(m, dtype=np.int32)
+    compliance = np.empty(m, dtype=np.uint8)
+    for c in prange(m):
+        r = company_region[c]
+        lo = region_start[r]
+        width = region_start[r + 1] - lo
+        if width <= 0:
+            lo = 0
+            width = region_start[region_start.shape[0] - 1]
+        owner[c] = lo + rng.uniform_below(seed, rng.STATIC_DAY, c, rng.KEY_COMPANY, width)
+        sector[c] = rng.uniform_below(seed, rng.STATIC_DAY, c, rng.KEY_COMPANY + 1, SECTORS)
+        # Pareto(1.2) firm sizes, a classic heavy tail (illustrative).
+        u = rng.uniform(seed, rng.STATIC_DAY, c, rng.KEY_COMPANY + 2)
+        size[c] = min(int((1.0 - u) ** (-1.0 / 1.2)), 100_000)
+        x = rng.normal(seed, rng.STATIC_DAY, c, rng.KEY_COMPANY + 3)
+        compliance[c] = min(max(int(0.5 * (1.0 + math.erf(x / math.sqrt(2.0))) * 256.0), 0), 255)
+    return owner, sector, size, compliance
+
+
+@njit(cache=True, parallel=True)
+def _employers(
+    seed: int, region: np.ndarray, company_start: np.ndarray, employment_rate: float
+) -> np.ndarray:
+    n = region.shape[0]
+    m = company_start[company_start.shape[0] - 1]
+    out = np.empty(n, dtype=np.int32)
+    for i in prange(n):
+        if rng.uniform(seed, rng.STATIC_DAY, i, rng.KEY_EMPLOYED) >= employment_rate:
+            out[i] = -1
+            continue
+        r = region[i]
+        lo = company_start[r]
+        width = company_start[r + 1] - lo
+        if width <= 0:
+            lo = 0
+            width = m
+        out[i] = lo + rng.uniform_below(seed, rng.STATIC_DAY, i, rng.KEY_EMPLOYER, width)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _friends(
+    seed: int,
+    region: np.ndarray,
+    region_start: np.ndarray,
+    group: np.ndarray,
+    local: int,
+    distant: int,
+    homophily: float,
+) -> np.ndarray:
+    n = region.shape[0]
+    k_total = local + distant
+    out = np.full((n, k_total), -1, dtype=np.int32)
+    for i in prange(n):
+        r = region[i]
+        lo = region_start[r]
+        width = region_start[r + 1] - lo
+        for k in range(k_total):
+            use_local = k < local and width > local
+            for attempt in range(64):
+                key = rng.KEY_FRIEND + k * 64 + attempt
+                if use_local:
+                    j = lo + rng.uniform_below(seed, rng.STATIC_DAY, i, key, width)
+                else:
+                    j = rng.uniform_below(seed, rng.STATIC_DAY, i, key, n)
+                if j == i:
+                    continue
+                duplicate = False
+                for q in range(k):
+                    if out[i, q] == j:
+                        duplicate = True
+                        break
+                if duplicate:
+                    continue
+                if homophily > 0.0 and group[j] != group[i] and attempt < 16:
+                    if rng.uniform(seed, rng.STATIC_DAY, i, key + 100_000) < homophily:
+                        continue
+                out[i, k] = j
+                break
+    return out

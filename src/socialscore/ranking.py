@@ -1,0 +1,33 @@
+"""The public ranking: each citizen's percentile against the whole population.
+
+Scores are integers in a small range, so the ranking is a histogram and a
+cumulative sum, O(N + range), with no sort.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+def share_below(hist: np.ndarray) -> np.ndarray:
+    """For each score bin, the share of the population strictly below it (float32)."""
+    total = int(hist.sum())
+    below = np.zeros(hist.shape[0], dtype=np.int64)
+    np.cumsum(hist[:-1], out=below[1:])
+    return (below / max(total, 1)).astype(np.float32)
+
+
+@njit(cache=True, parallel=True)
+def publish(score: np.ndarray, below: np.ndarray, lo: int, percentile: np.ndarray) -> None:
+    """Write each citizen's published percentile: the share strictly below its score."""
+    for i in prange(score.shape[0]):
+        percentile[i] = below[score[i] - lo]
+
+
+def percentile_of(score: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Percentile (share strictly below) of every score, computed by histogram."""
+    hist = np.bincount(score.astype(np.int64) - lo, minlength=hi - lo + 1)
+    out = np.empty(score.shape[0], dtype=np.float32)
+    publish(score, share_below(hist), lo, out)
+    return out

@@ -1,0 +1,290 @@
+"""What is kept: daily aggregates (appended day by day) and end-of-run snapshots.
+
+The recorder never looks back over history: each day it stores the day's
+tallies from the kernels into preallocated arrays, and at the end turns them
+into Arrow tables. Per-citizen data is kept twice only: a copy of the score
+on the mobility start day, and the final snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from socialscore import metrics
+from socialscore.gates import (
+    S_BLACKLISTED,
+    S_CHILLED,
+    S_EMPLOYED,
+    S_MORTGAGE,
+    S_STRESS,
+    T_APPLIED,
+    T_ERRONEOUS,
+    T_SELECTED,
+)
+from socialscore.nation import Nation
+from socialscore.scenario import Scenario
+from socialscore.vocabulary import (
+    CITIZEN_EVENTS,
+    CITIZEN_GATES,
+    COMPANY_EVENTS,
+    COMPANY_GATES,
+    GROUP_LABELS,
+)
+
+if TYPE_CHECKING:
+    from socialscore.engine import State
+
+
+def grade_index(score: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Grade number (0 = lowest band) of each score."""
+    return (np.searchsorted(starts, score, side="right") - 1).astype(np.int8)
+
+
+def in_degree(friends: np.ndarray, n: int) -> np.ndarray:
+    """How many citizens count each citizen as a friend."""
+    flat = friends.ravel()
+    return np.bincount(flat[flat >= 0], minlength=n).astype(np.int32)
+
+
+class Recorder:
+    """Collects a run's daily aggregates and final snapshots."""
+
+    def __init__(self, scenario: Scenario, nation: Nation) -> None:
+        self.scenario = scenario
+        self.nation = nation
+        d = scenario.run.days
+        s = scenario.score
+        cs = scenario.company_score
+        g = len(GROUP_LABELS)
+        self.values = np.arange(s.lo, s.hi + 1, dtype=np.int64)
+        self.company_values = np.arange(cs.lo, cs.hi + 1, dtype=np.int64)
+        self.grade_starts = np.array([gr.from_ for gr in s.grades], dtype=np.int64)
+        self.hist = np.zeros((d, s.hi - s.lo + 1), dtype=np.int64)
+        self.group_hist = np.zeros((d, g, 2), dtype=np.int64)
+        self.events = np.zeros((d, len(CITIZEN_EVENTS), g), dtype=np.int64)
+        self.errors = np.zeros((d, g), dtype=np.int64)
+        self.gates = np.zeros((d, len(CITIZEN_GATES), g, 3), dtype=np.int64)
+        self.group_state = np.zeros((d, g, 6), dtype=np.float64)
+        self.dropped = np.zeros((d, g), dtype=np.int64)
+        self.company_hist = np.zeros((d, cs.hi - cs.lo + 1), dtype=np.int64)
+        self.company_events = np.zeros((d, len(COMPANY_EVENTS), g), dtype=np.int64)
+        self.company_gates = np.zeros((d, g, 2), dtype=np.int64)
+        self.mobility_day = min(scenario.recording.mobility_from_day, d // 2)
+        self.score_start: np.ndarray | None = None
+        self.in_degree_start = in_degree(nation.friends, nation.population)
+        self.days_done = 0
+
+    def record_day(self, day: int, **tallies: np.ndarray) -> None:
+        """Store one day's tallies (names as the recorder's arrays)."""
+        for name, value in tallies.items():
+            getattr(self, name)[day] = value
+        self.days_done = day + 1
+
+    def observe_state(self, day: int, state: State) -> None:
+        """Keep the per-citizen values needed later (the mobility start scores)."""
+        if day == self.mobility_day:
+            self.score_start = state.score.copy()
+
+    # -- tables -------------------------------------------------------------
+
+    def daily_table(self) -> pa.Table:
+        """One row per day: the population's headline aggregates."""
+        days = np.arange(self.days_done)
+        hist = self.hist[: self.days_done]
+        n = hist.sum(axis=1).astype(np.float64)
+        mean = (hist * self.values).sum(axis=1) / n
+        var = (hist * (self.values[None, :] - mean[:, None]) ** 2).sum(axis=1) / n
+        cdf = np.cumsum(hist, axis=1) / n[:, None]
+        gs = self.group_state[: self.days_done].sum(axis=1)
+        ch = self.company_hist[: self.days_done]
+        cn = ch.sum(axis=1).astype(np.float64)
+        return pa.table(
+            {
+                "day": pa.array(days, pa.int32()),
+                "mean_score": mean,
+                "sd_score": np.sqrt(var),
+                "p10": self.values[np.argmax(cdf >= 0.1, axis=1)],
+                "median": self.values[np.argmax(cdf >= 0.5, axis=1)],
+                "p90": self.values[np.argmax(cdf >= 0.9, axis=1)],
+                "gini": [metrics.gini_from_histogram(self.values, h) for h in hist],
+                "blacklisted_share": gs[:, S_BLACKLISTED] / n,
+                "employed_share": gs[:, S_EMPLOYED] / n,
+                "mortgage_share": gs[:, S_MORTGAGE] / n,
+                "chilled_share": gs[:, S_CHILLED] / n,
+                "mean_stress": gs[:, S_STRESS] / n,
+                "friends_dropped": self.dropped[: self.days_done].sum(axis=1),
+                "erroneous_records": self.errors[: self.days_done].sum(axis=1),
+                "company_mean_score": (ch * self.company_values).sum(axis=1) / np.maximum(cn, 1),
+            }
+        )
+
+    def daily_groups_table(self) -> pa.Table:
+        """One row per day and group."""
+        d, g = self.days_done, len(GROUP_LABELS)
+        gh = self.group_hist[:d].reshape(d * g, 2).astype(np.float64)
+        gs = self.group_state[:d].reshape(d * g, 6)
+        citizens = np.maximum(gh[:, 0], 1)
+        return pa.table(
+            {
+                "day": pa.array(np.repeat(np.arange(d), g), pa.int32()),
+                "group": np.tile(np.array(GROUP_LABELS), d),
+                "citizens": gh[:, 0].astype(np.int64),
+                "mean_score": gh[:, 1] / citizens,
+                "blacklisted_share": gs[:, S_BLACKLISTED] / citizens,
+                "employed_share": gs[:, S_EMPLOYED] / citizens,
+                "mortgage_share": gs[:, S_MORTGAGE] / citizens,
+                "chilled_share": gs[:, S_CHILLED] / citizens,
+                "mean_stress": gs[:, S_STRESS] / citizens,
+                "friends_dropped": self.dropped[:d].reshape(d * g),
+            }
+        )
+
+    def daily_gates_table(self) -> pa.Table:
+        """One row per day, gate and group: applications, selections, erroneous denials."""
+        d, g = self.days_done, len(GROUP_LABELS)
+        citizen = self.gates[:d]  # [d, gate, g, 3]
+        company = np.zeros((d, 1, g, 3), dtype=np.int64)
+        company[:, 0, :, :2] = self.company_gates[:d]
+        allg = np.concatenate([citizen, company], axis=1)
+        names = (*CITIZEN_GATES, *COMPANY_GATES)
+        k = len(names)
+        flat = allg.reshape(d * k * g, 3)
+        return pa.table(
+            {
+                "day": pa.array(np.repeat(np.arange(d), k * g), pa.int32()),
+                "gate": np.tile(np.repeat(np.array(names), g), d),
+                "group": np.tile(np.array(GROUP_LABELS), d * k),
+                "applied": flat[:, T_APPLIED],
+                "selected": flat[:, T_SELECTED],
+                "erroneous_denials": flat[:, T_ERRONEOUS],
+            }
+        )
+
+    def daily_events_table(self) -> pa.Table:
+        """One row per day, entity kind, event and group: how many happened, and the rate."""
+        d, g = self.days_done, len(GROUP_LABELS)
+        citizens = self.group_hist[:d, :, 0].astype(np.float64)  # [d, g]
+        parts = []
+        for kind, names, counts, pop in (
+            ("citizen", CITIZEN_EVENTS, self.events[:d], citizens),
+            ("company", COMPANY_EVENTS, self.company_events[:d], self._company_pop(d)),
+        ):
+            e = len(names)
+            flat = counts.reshape(d * e * g)
+            denom = np.repeat(pop[:, None, :], e, axis=1).reshape(d * e * g)
+            parts.append(
+                pa.table(
+                    {
+                        "day": pa.array(np.repeat(np.arange(d), e * g), pa.int32()),
+                        "entity": np.full(d * e * g, kind),
+                        "event": np.tile(np.repeat(np.array(names), g), d),
+                        "group": np.tile(np.array(GROUP_LABELS), d * e),
+                        "events": flat,
+                        "rate": flat / np.maximum(denom, 1.0),
+                    }
+                )
+            )
+        return pa.concat_tables(parts)
+
+    def _company_pop(self, d: int) -> np.ndarray:
+        counts = np.bincount(self.nation.company_group, minlength=len(GROUP_LABELS))
+        return np.repeat(counts[None, :].astype(np.float64), d, axis=0)
+
+    def daily_grades_table(self) -> pa.Table:
+        """One row per day and grade: citizens in the grade and their share."""
+        d = self.days_done
+        names = [gr.name for gr in self.scenario.score.grades]
+        bins = grade_index(self.values, self.grade_starts)
+        per = np.zeros((d, len(names)), dtype=np.int64)
+        for k in range(len(names)):
+            per[:, k] = self.hist[:d, bins == k].sum(axis=1)
+        n = np.maximum(per.sum(axis=1, keepdims=True), 1)
+        return pa.table(
+            {
+                "day": pa.array(np.repeat(np.arange(d), len(names)), pa.int32()),
+                "grade": np.tile(np.array(names), d),
+                "citizens": per.ravel(),
+                "share": (per / n).ravel(),
+            }
+        )
+
+    def histogram_table(self) -> pa.Table:
+        """Non-empty score bins per day (the score distribution over time)."""
+        d = self.days_done
+        day_idx, bin_idx = np.nonzero(self.hist[:d])
+        return pa.table(
+            {
+                "day": pa.array(day_idx, pa.int32()),
+                "score": pa.array(self.values[bin_idx], pa.int16()),
+                "citizens": self.hist[:d][day_idx, bin_idx],
+            }
+        )
+
+    def citizens_table(self, state: State) -> pa.Table:
+        """The final per-citizen snapshot."""
+        nat = self.nation
+        n = nat.population
+        start = self.score_start if self.score_start is not None else state.score
+        friends_now = (state.friends >= 0).sum(axis=1).astype(np.int16)
+        friends_start = (nat.friends >= 0).sum(axis=1).astype(np.int16)
+        return pa.table(
+            {
+                "citizen": pa.array(np.arange(n, dtype=np.int64)),
+                "region": nat.region,
+                "group": nat.group,
+                "age_band": nat.age_band,
+                "income_decile": nat.income_decile,
+                "children": nat.children,
+                "participant": state.participant,
+                "aware": state.aware,
+                "score_start": start,
+                "score": state.score,
+                "score_without_errors": state.score_clean,
+                "percentile": state.percentile,
+                "grade_start": grade_index(start, self.grade_starts),
+                "grade": grade_index(state.score, self.grade_starts),
+                "blacklisted": (state.score < self.scenario.score.blacklist_below).astype(np.uint8),
+                "employed": (state.employer >= 0).astype(np.uint8),
+                "has_mortgage": state.has_mortgage,
+                "stress": state.stress,
+                "chill": state.chill,
+                "gaming": state.gaming,
+                "friends_start": friends_start,
+                "friends": friends_now,
+                "followers_start": self.in_degree_start,
+                "followers": in_degree(state.friends, n),
+                "erroneous_points": state.err_acc,
+            }
+        )
+
+    def companies_table(self, state: State) -> pa.Table:
+        """The final per-company snapshot."""
+        nat = self.nation
+        return pa.table(
+            {
+                "company": pa.array(np.arange(nat.companies, dtype=np.int64)),
+                "region": nat.company_region,
+                "sector": nat.company_sector,
+                "size": nat.company_size,
+                "owner": nat.company_owner,
+                "owner_group": nat.company_group,
+                "compliance": nat.company_compliance,
+                "score": state.company_score,
+            }
+        )
+
+    def tables(self, state: State) -> dict[str, pa.Table]:
+        """Every table of the run, by name."""
+        return {
+            "daily": self.daily_table(),
+            "daily_groups": self.daily_groups_table(),
+            "daily_gates": self.daily_gates_table(),
+            "daily_events": self.daily_events_table(),
+            "daily_grades": self.daily_grades_table(),
+            "score_histogram": self.histogram_table(),
+            "citizens": self.citizens_table(state),
+            "companies": self.companies_table(state),
+        }

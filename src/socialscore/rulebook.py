@@ -1,0 +1,188 @@
+"""The rulebook compiled to arrays, and the score kernel.
+
+A scenario's streams and rules become small parameter arrays once, before the
+day loop; the kernels read nothing else. ``score = clip(round(base + Σ acc +
+net), lo, hi)``; each rule's accumulator decays by its half-life every day
+and gains the rule's points on a day its event happens (capped in size).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from socialscore.scenario import Scenario
+from socialscore.vocabulary import CITIZEN_EVENTS, COMPANY_EVENTS, TRAITS
+
+#: The derived event: an interaction with a friend low in the public ranking.
+EV_INTERACTION = CITIZEN_EVENTS.index("interaction")
+EV_INTERACTION_LOW = CITIZEN_EVENTS.index("interaction_low_scorer")
+
+ERR_DERIVED_STREAM = (
+    "streams.interaction_low_scorer: this event has no rate of its own; it happens when an "
+    "'interaction' is with a friend below network.low_scorer_percentile of the public ranking. "
+    "Give streams.interaction a rate instead."
+)
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Parameters of the active event streams (one entry per stream with a rate)."""
+
+    event: np.ndarray  # int64 [S], index into the event vocabulary
+    rate: np.ndarray  # float64 [S]
+    spread: np.ndarray  # float64 [S]
+    trait: np.ndarray  # int64 [S], -1 = none
+    trait_table: np.ndarray  # float64 [S, 256], rate multiplier by trait value
+    group_mult: np.ndarray  # float64 [S, 2]
+    stress_sens: np.ndarray  # float64 [S]
+    chill_coef: np.ndarray  # float64 [S], rate falls as exp(-coef * chill exposure)
+    gaming_coef: np.ndarray  # float64 [S], rate rises as exp(coef * gaming exposure)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Parameters of a rulebook: one entry per rule."""
+
+    event: np.ndarray  # int64 [R]
+    points: np.ndarray  # float64 [R]
+    decay: np.ndarray  # float64 [R], daily factor
+    cap: np.ndarray  # float64 [R], +inf = none
+
+
+def trait_multiplier_table(strength: float) -> np.ndarray:
+    """Rate multiplier for each trait value 0..255: 2**(strength·(2u−1)), median 1."""
+    u = (np.arange(256, dtype=np.float64) + 0.5) / 256.0
+    return np.asarray(2.0 ** (strength * (2.0 * u - 1.0)))
+
+
+def decay_factor(half_life_days: float) -> float:
+    """Daily decay factor for a half-life in days (0 = never decays)."""
+    return 1.0 if half_life_days <= 0 else 0.5 ** (1.0 / half_life_days)
+
+
+def compile_rules(rules: list, vocabulary: tuple[str, ...]) -> Rules:  # type: ignore[type-arg]
+    """Turn a list of scenario rules into arrays."""
+    return Rules(
+        event=np.array([vocabulary.index(r.event) for r in rules], dtype=np.int64),
+        points=np.array([r.points for r in rules], dtype=np.float64),
+        decay=np.array([decay_factor(r.half_life_days) for r in rules], dtype=np.float64),
+        cap=np.array([math.inf if r.cap is None else r.cap for r in rules], dtype=np.float64),
+    )
+
+
+def points_by_event(rules: Rules, n_events: int) -> np.ndarray:
+    """Net points each event earns across the rulebook."""
+    out = np.zeros(n_events, dtype=np.float64)
+    np.add.at(out, rules.event, rules.points)
+    return out
+
+
+def compile_streams(scenario: Scenario) -> Streams:
+    """Turn the scenario's citizen streams into arrays, in vocabulary order."""
+    if "interaction_low_scorer" in scenario.streams:
+        raise ValueError(ERR_DERIVED_STREAM)
+    rules = compile_rules(scenario.rules, CITIZEN_EVENTS)
+    points = points_by_event(rules, len(CITIZEN_EVENTS))
+    # The derived event's points count against the interaction that causes it.
+    chill = scenario.feedback.chilling.strength
+    gaming = scenario.feedback.gaming.strength
+    names = [e for e in CITIZEN_EVENTS if e in scenario.streams and scenario.streams[e].rate > 0]
+    specs = [scenario.streams[e] for e in names]
+    penalty = []
+    reward = []
+    for e in names:
+        p = points[CITIZEN_EVENTS.index(e)]
+        if e == "interaction":
+            p = min(p, p + points[EV_INTERACTION_LOW])
+        penalty.append(max(-p, 0.0))
+        reward.append(max(p, 0.0))
+    return Streams(
+        event=np.array([CITIZEN_EVENTS.index(e) for e in names], dtype=np.int64),
+        rate=np.array([s.rate for s in specs], dtype=np.float64),
+        spread=np.array([s.spread for s in specs], dtype=np.float64),
+        trait=np.array([TRAITS.index(s.trait) if s.trait else -1 for s in specs], dtype=np.int64),
+        trait_table=np.array(
+            [trait_multiplier_table(s.trait_strength if s.trait else 0.0) for s in specs],
+            dtype=np.float64,
+        ).reshape(len(specs), 256),
+        group_mult=np.array(
+            [[1.0, s.minority_multiplier] for s in specs], dtype=np.float64
+        ).reshape(len(specs), 2),
+        stress_sens=np.array([s.stress_sensitivity for s in specs], dtype=np.float64),
+        chill_coef=np.array(
+            [chill * pen if s.legal else 0.0 for s, pen in zip(specs, penalty, strict=True)],
+            dtype=np.float64,
+        ),
+        gaming_coef=np.array([gaming * rew for rew in reward], dtype=np.float64),
+    )
+
+
+def compile_company_streams(scenario: Scenario) -> Streams:
+    """Company streams; compliance plays the role of the trait (high = fewer bad events)."""
+    names = [
+        e
+        for e in COMPANY_EVENTS
+        if e in scenario.company_streams and scenario.company_streams[e].rate > 0
+    ]
+    specs = [scenario.company_streams[e] for e in names]
+    zeros = np.zeros(len(specs), dtype=np.float64)
+    return Streams(
+        event=np.array([COMPANY_EVENTS.index(e) for e in names], dtype=np.int64),
+        rate=np.array([s.rate for s in specs], dtype=np.float64),
+        spread=np.array([s.spread for s in specs], dtype=np.float64),
+        trait=np.zeros(len(specs), dtype=np.int64),
+        trait_table=np.array(
+            [trait_multiplier_table(s.compliance_strength) for s in specs], dtype=np.float64
+        ).reshape(len(specs), 256),
+        group_mult=np.ones((len(specs), 2), dtype=np.float64),
+        stress_sens=zeros,
+        chill_coef=zeros,
+        gaming_coef=zeros,
+    )
+
+
+@njit(cache=True, inline="always")
+def apply_rules(
+    acc_row: np.ndarray,
+    fired: np.ndarray,
+    rated: bool,
+    rule_event: np.ndarray,
+    rule_points: np.ndarray,
+    rule_decay: np.ndarray,
+    rule_cap: np.ndarray,
+) -> float:
+    """Decay one entity's accumulators, add today's points, and return their sum.
+
+    ``fired[e]`` counts how often event ``e`` was recorded today (0, 1 or 2:
+    a data error can add a second, false record).
+    """
+    total = 0.0
+    for r in range(rule_event.shape[0]):
+        a = acc_row[r] * rule_decay[r]
+        if rated:
+            k = fired[rule_event[r]]
+            if k > 0:
+                a += rule_points[r] * k
+            cap = rule_cap[r]
+            if a > cap:
+                a = cap
+            elif a < -cap:
+                a = -cap
+        acc_row[r] = a
+        total += a
+    return total
+
+
+@njit(cache=True, inline="always")
+def clip_round(x: float, lo: int, hi: int) -> int:
+    """Round half away from zero and clip into [lo, hi]."""
+    v = math.floor(x + 0.5)
+    if v < lo:
+        return lo
+    if v > hi:
+        return hi
+    return int(v)

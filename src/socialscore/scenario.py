@@ -1,0 +1,606 @@
+"""Scenario files: pydantic models of the TOML format, and clear errors.
+
+A scenario is data, never code: rules and gates are numbers and names from
+:mod:`socialscore.vocabulary`; nothing in a file is evaluated. Every problem
+is reported with the file, the key path, what is wrong and what is allowed,
+before any work starts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from socialscore.vocabulary import CITIZEN_EVENTS, COMPANY_EVENTS, TRAITS
+
+ERR_NOT_FOUND = "{path}: no such scenario file. Shipped scenarios: {shipped}."
+ERR_TOML = "{path}: this is not valid TOML ({detail}). Fix the syntax at line {line}."
+ERR_HEADER = "{path}: {count} problem(s) in the scenario; nothing was run."
+ERR_UNKNOWN_KEY = "unknown key '{key}'{hint}. Allowed here: {allowed}."
+ERR_UNKNOWN_EVENT = "unknown event '{name}'{hint}. Known {kind} events: {allowed}."
+ERR_UNKNOWN_TRAIT = "unknown trait '{name}'{hint}. Known traits: {allowed}."
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+#: Folder of the scenarios shipped with socialscore (``scenarios/`` in the source tree).
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def _did_you_mean(name: str, allowed: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class About(_Model):
+    """Name and description of a regime."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+
+
+class RunSettings(_Model):
+    """Size, length and seed of a run (command-line options override them)."""
+
+    population: int = Field(1_000_000, ge=100, le=2_000_000_000)
+    days: int = Field(365, ge=1, le=36_500)
+    seed: int = Field(20140614, ge=0, lt=2**63)
+    citizens_per_company: int = Field(50, ge=1)
+
+
+class Grade(_Model):
+    """A named score band starting at ``from``."""
+
+    name: str = Field(min_length=1)
+    from_: int = Field(alias="from")
+
+
+class ScoreSettings(_Model):
+    """The score scale: base, bounds, grades, blacklist, public ranking."""
+
+    scale: str = "illustrative"
+    base: int = 600
+    lo: int = 350
+    hi: int = 950
+    grades: list[Grade] = Field(min_length=1)
+    blacklist_below: int = 450
+    publish_every_days: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> ScoreSettings:
+        if not self.lo < self.hi:
+            raise ValueError(f"lo ({self.lo}) must be below hi ({self.hi})")
+        if self.hi - self.lo > 30_000:
+            raise ValueError("the score range hi - lo must be at most 30000 (scores are int16)")
+        if not self.lo <= self.base <= self.hi:
+            raise ValueError(
+                f"base ({self.base}) must lie within [lo, hi] = [{self.lo}, {self.hi}]"
+            )
+        if not self.lo <= self.blacklist_below <= self.hi:
+            raise ValueError(
+                f"blacklist_below ({self.blacklist_below}) must lie within "
+                f"[lo, hi] = [{self.lo}, {self.hi}]"
+            )
+        starts = [g.from_ for g in self.grades]
+        if starts[0] != self.lo:
+            raise ValueError(f"the first grade must start at lo ({self.lo}), not {starts[0]}")
+        if any(b <= a for a, b in itertools.pairwise(starts)):
+            raise ValueError(f"grades must start at strictly increasing scores, got {starts}")
+        if starts[-1] > self.hi:
+            raise ValueError(f"grade starts must lie within [lo, hi], got {starts[-1]} > {self.hi}")
+        return self
+
+
+class Participation(_Model):
+    """Voluntary opt-in until a day, mandatory from it on."""
+
+    mandatory_from_day: int = Field(0, ge=0)
+    opt_in_share: Probability = 1.0
+    adverse_selection: NonNegative = 0.0
+
+
+class TraitSpec(_Model):
+    """How a latent trait depends on group and income (in standard deviations)."""
+
+    minority_shift: float = Field(0.0, ge=-3.0, le=3.0)
+    income_loading: float = Field(0.0, ge=-0.95, le=0.95)
+
+
+class NationSettings(_Model):
+    """The synthetic population and its social graph."""
+
+    regions: int = Field(100, ge=1, le=65_535)
+    region_size_exponent: NonNegative = 1.0
+    equal_regions: bool = False
+    minority_share: Probability = 0.1
+    exact_minority_count: bool = False
+    minority_concentration: NonNegative = 1.0
+    minority_income_shift: float = Field(-0.4, ge=-3.0, le=3.0)
+    children_per_citizen: NonNegative = 0.35
+    employment_rate: Probability = 0.9
+    friends_local: int = Field(8, ge=0, le=200)
+    friends_distant: int = Field(2, ge=0, le=200)
+    homophily: Probability = 0.0
+    traits: dict[str, TraitSpec] = Field(default_factory=dict)
+
+    @field_validator("traits")
+    @classmethod
+    def _known_traits(cls, value: dict[str, TraitSpec]) -> dict[str, TraitSpec]:
+        for name in value:
+            if name not in TRAITS:
+                raise ValueError(
+                    ERR_UNKNOWN_TRAIT.format(
+                        name=name, hint=_did_you_mean(name, TRAITS), allowed=", ".join(TRAITS)
+                    )
+                )
+        return value
+
+
+class StreamSpec(_Model):
+    """How often a citizen event happens and what drives it."""
+
+    rate: Probability
+    spread: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
+    trait: str | None = None
+    trait_strength: float = Field(0.0, ge=-8.0, le=8.0)
+    minority_multiplier: NonNegative = 1.0
+    stress_sensitivity: NonNegative = 0.0
+    legal: bool = True
+
+    @field_validator("trait")
+    @classmethod
+    def _known_trait(cls, value: str | None) -> str | None:
+        if value is not None and value not in TRAITS:
+            raise ValueError(
+                ERR_UNKNOWN_TRAIT.format(
+                    name=value, hint=_did_you_mean(value, TRAITS), allowed=", ".join(TRAITS)
+                )
+            )
+        return value
+
+
+class CompanyStreamSpec(_Model):
+    """How often a company event happens; compliance lowers bad events."""
+
+    rate: Probability
+    spread: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
+    compliance_strength: float = Field(0.0, ge=-8.0, le=8.0)
+
+
+class Rule(_Model):
+    """One rule of a citizen rulebook: an event, its points, and how long they count."""
+
+    event: str
+    points: float = Field(ge=-10_000, le=10_000)
+    half_life_days: NonNegative = 0.0
+    cap: Positive | None = None
+    label: str = ""
+
+    @field_validator("event")
+    @classmethod
+    def _known_event(cls, value: str) -> str:
+        _check_names([value], CITIZEN_EVENTS, "citizen")
+        return value
+
+
+class CompanyRule(Rule):
+    """One rule of the company rulebook."""
+
+    @field_validator("event")
+    @classmethod
+    def _known_event(cls, value: str) -> str:
+        _check_names([value], COMPANY_EVENTS, "company")
+        return value
+
+
+class CompanyScore(_Model):
+    """The company score scale."""
+
+    base: int = 600
+    lo: int = 350
+    hi: int = 950
+
+    @model_validator(mode="after")
+    def _check(self) -> CompanyScore:
+        if not self.lo <= self.base <= self.hi or self.lo >= self.hi:
+            raise ValueError(
+                f"need lo < hi and lo <= base <= hi, got {self.lo}, {self.base}, {self.hi}"
+            )
+        return self
+
+
+class NetworkSettings(_Model):
+    """The network term (score pulled toward friends' mean) and unfriending."""
+
+    enabled: bool = False
+    weight: float = Field(0.0, ge=-1.0, le=1.0)
+    center: int = 600
+    every_days: int = Field(7, ge=1)
+    low_scorer_percentile: Probability = 0.1
+    unfriend_below: int | None = None
+    unfriend_probability: Probability = 0.0
+
+
+class _Gate(_Model):
+    enabled: bool = True
+    domain: str = "general"
+
+
+class MortgageGate(_Gate):
+    """Citizens without a mortgage apply at a daily rate; approved at a threshold."""
+
+    apply_rate: Probability = 0.0005
+    threshold: int = 600
+    denial_stress: NonNegative = 0.3
+
+
+class JobHiringGate(_Gate):
+    """Unemployed citizens search at a daily rate; hired at a threshold."""
+
+    search_rate: Probability = 0.02
+    threshold: int = 550
+    denial_stress: NonNegative = 0.1
+
+
+class JobRetentionGate(_Gate):
+    """Employed citizens are reviewed at a daily rate and kept at a threshold.
+
+    ``separation_rate`` is the daily chance of leaving a job for reasons that
+    have nothing to do with the score (it applies in every regime).
+    """
+
+    review_rate: Probability = 0.003
+    threshold: int = 450
+    dismissal_stress: NonNegative = 1.0
+    separation_rate: Probability = 0.0
+
+
+class SchoolGate(_Gate):
+    """Once a year parents apply for their children; admitted at a threshold."""
+
+    admission_day: int = Field(240, ge=0, le=364)
+    threshold: int = 650
+
+
+class DatingGate(_Gate):
+    """Citizens seek matches; both partners' public percentiles are weighed."""
+
+    attempt_rate: Probability = 0.01
+    min_partner_percentile: Probability = 0.3
+    max_percentile_gap: Probability = 0.5
+
+
+class DocumentsGate(_Gate):
+    """Applications for official documents; granted at a threshold."""
+
+    apply_rate: Probability = 0.0005
+    threshold: int = 500
+
+
+class TravelGate(_Gate):
+    """Attempts to travel; blocked for blacklisted citizens."""
+
+    attempt_rate: Probability = 0.01
+
+
+class PublicContractsGate(_Gate):
+    """Companies bid for public contracts or loans; granted at a threshold."""
+
+    apply_rate: Probability = 0.005
+    threshold: int = 600
+
+
+class Gates(_Model):
+    """Every consequence; a missing table means the gate is off."""
+
+    mortgage: MortgageGate = MortgageGate(enabled=False)
+    job_hiring: JobHiringGate = JobHiringGate(enabled=False)
+    job_retention: JobRetentionGate = JobRetentionGate(enabled=False)
+    school: SchoolGate = SchoolGate(enabled=False)
+    dating: DatingGate = DatingGate(enabled=False)
+    documents: DocumentsGate = DocumentsGate(enabled=False)
+    travel: TravelGate = TravelGate(enabled=False)
+    public_contracts: PublicContractsGate = PublicContractsGate(enabled=False)
+
+
+class Chilling(_Model):
+    """Aware citizens below a score cut legal behaviour the rulebook penalises."""
+
+    below: int = 600
+    strength: NonNegative = 0.0
+    risk_aversion_weight: Probability = 1.0
+
+
+class Gaming(_Model):
+    """Aware citizens add behaviour the rulebook rewards."""
+
+    strength: NonNegative = 0.0
+    daily_increment: NonNegative = 0.0
+    cap: NonNegative = 0.0
+
+
+class Feedback(_Model):
+    """How the regime changes behaviour."""
+
+    awareness: Probability = 0.11
+    stress_half_life_days: Positive = 90.0
+    chilling: Chilling = Chilling()
+    gaming: Gaming = Gaming()
+
+
+class DataErrors(_Model):
+    """Erroneous records: events logged that never happened."""
+
+    rate: Probability = 0.0
+    event: str = "bill_late"
+
+
+class Recording(_Model):
+    """What the recorder keeps."""
+
+    mobility_from_day: int = Field(30, ge=0)
+
+
+class Scenario(_Model):
+    """A complete, validated scenario."""
+
+    scenario: About
+    run: RunSettings = RunSettings()
+    score: ScoreSettings
+    participation: Participation = Participation()
+    nation: NationSettings = NationSettings()
+    streams: dict[str, StreamSpec] = Field(default_factory=dict)
+    rules: list[Rule] = Field(default_factory=list)
+    company_streams: dict[str, CompanyStreamSpec] = Field(default_factory=dict)
+    company_rules: list[CompanyRule] = Field(default_factory=list)
+    company_score: CompanyScore = CompanyScore()
+    network: NetworkSettings = NetworkSettings()
+    gates: Gates = Gates()
+    feedback: Feedback = Feedback()
+    data_errors: DataErrors = DataErrors()
+    recording: Recording = Recording()
+
+    @field_validator("streams")
+    @classmethod
+    def _known_streams(cls, value: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
+        _check_names(value, CITIZEN_EVENTS, "citizen")
+        return value
+
+    @field_validator("company_streams")
+    @classmethod
+    def _known_company_streams(
+        cls, value: dict[str, CompanyStreamSpec]
+    ) -> dict[str, CompanyStreamSpec]:
+        _check_names(value, COMPANY_EVENTS, "company")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        s = self.score
+        problems: list[str] = []
+        for name in type(self.gates).model_fields:
+            gate = getattr(self.gates, name)
+            threshold = getattr(gate, "threshold", None)
+            if gate.enabled and threshold is not None and name != "public_contracts":
+                if not s.lo <= threshold <= s.hi:
+                    problems.append(
+                        f"gates.{name}.threshold = {threshold} lies outside the score range "
+                        f"[{s.lo}, {s.hi}]; choose a threshold within it"
+                    )
+        pc = self.gates.public_contracts
+        cs = self.company_score
+        if pc.enabled and not cs.lo <= pc.threshold <= cs.hi:
+            problems.append(
+                f"gates.public_contracts.threshold = {pc.threshold} lies outside the company "
+                f"score range [{cs.lo}, {cs.hi}]"
+            )
+        if self.data_errors.rate > 0 and self.data_errors.event not in CITIZEN_EVENTS:
+            problems.append(
+                ERR_UNKNOWN_EVENT.format(
+                    name=self.data_errors.event,
+                    hint=_did_you_mean(self.data_errors.event, CITIZEN_EVENTS),
+                    kind="citizen",
+                    allowed=", ".join(CITIZEN_EVENTS),
+                )
+            )
+        if self.network.unfriend_below is not None and not (
+            s.lo <= self.network.unfriend_below <= s.hi
+        ):
+            problems.append(f"network.unfriend_below must lie within [{s.lo}, {s.hi}]")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def with_overrides(
+        self, *, population: int | None = None, days: int | None = None, seed: int | None = None
+    ) -> Scenario:
+        """Return a copy with run settings replaced where given."""
+        run = self.run.model_copy(
+            update={
+                k: v
+                for k, v in {"population": population, "days": days, "seed": seed}.items()
+                if v is not None
+            }
+        )
+        validated = RunSettings.model_validate(run.model_dump())
+        return self.model_copy(update={"run": validated})
+
+
+def _check_names(names: Any, allowed: tuple[str, ...], kind: str) -> None:
+    for name in names:
+        if name not in allowed:
+            raise ValueError(
+                ERR_UNKNOWN_EVENT.format(
+                    name=name,
+                    hint=_did_you_mean(name, allowed),
+                    kind=kind,
+                    allowed=", ".join(allowed),
+                )
+            )
+
+
+class ScenarioError(Exception):
+    """A scenario file could not be read; the message says where and how to fix it."""
+
+
+class LoadedScenario(BaseModel):
+    """A validated scenario together with its source text and hash."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    scenario: Scenario
+    text: str  # the file as written
+    sha256: str  # hash of the resolved, validated scenario (after ``extends``)
+    path: str
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Return the shipped scenario files by name."""
+    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.toml"))}
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """Return the file for a path, or for the name of a shipped scenario."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = shipped_scenarios()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    if path.stem in shipped and not path.parent.parts:
+        return shipped[path.stem]
+    raise ScenarioError(ERR_NOT_FOUND.format(path=path, shipped=", ".join(shipped)))
+
+
+def load(name_or_path: str | Path) -> LoadedScenario:
+    """Read and validate a scenario file (or a shipped scenario by name)."""
+    path = resolve(name_or_path)
+    text = path.read_text(encoding="utf-8")
+    return parse(text, source=str(path))
+
+
+def _read_toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", "?")
+        raise ScenarioError(ERR_TOML.format(path=source, detail=exc, line=line)) from None
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; any other value (lists included) is replaced whole."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _resolve_extends(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[str, Any]:
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(
+            f"{source}: extends: must be a scenario name or a path, got {parent!r}."
+        )
+    here = Path(source).parent
+    candidate = here / parent
+    try:
+        path = candidate if candidate.is_file() else resolve(parent)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{source}: extends: {exc}") from None
+    key = str(path.resolve())
+    if key in seen:
+        raise ScenarioError(
+            f"{source}: extends: '{parent}' leads back to itself; remove the cycle."
+        )
+    base = _read_toml(path.read_text(encoding="utf-8"), str(path))
+    base = _resolve_extends(base, str(path), (*seen, key))
+    return _merge(base, data)
+
+
+def parse(text: str, *, source: str = "<string>") -> LoadedScenario:
+    """Validate scenario TOML text; ``source`` names it in error messages.
+
+    A file may start from another with ``extends = "NAME-OR-PATH"``: its tables
+    are merged key by key over the other's (lists such as ``rules`` replace
+    the other's list whole).
+    """
+    data = _read_toml(text, source)
+    data = _resolve_extends(data, source, (str(Path(source).resolve()),))
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_errors(exc, source)) from None
+    canonical = scenario.model_dump_json(by_alias=True)
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return LoadedScenario(scenario=scenario, text=text, sha256=digest, path=source)
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """Return the pydantic model class that holds the key at ``loc``."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if model is None or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return model
+    return None
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def format_errors(exc: ValidationError, source: str) -> str:
+    """Turn a pydantic error into lines: file, key path, what is wrong, what is allowed."""
+    lines = [ERR_HEADER.format(path=source, count=exc.error_count())]
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc) or "(top)"
+        key = key.replace(".[", "[")
+        if err["type"] == "extra_forbidden":
+            model = _model_at(loc)
+            allowed = _field_names(model) if model else []
+            leaf = str(loc[-1])
+            msg = ERR_UNKNOWN_KEY.format(
+                key=leaf, hint=_did_you_mean(leaf, allowed), allowed=", ".join(allowed) or "none"
+            )
+        elif err["type"] == "missing":
+            msg = "this key is required but missing."
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if "input" in err and err["type"] not in ("value_error",):
+                msg += f" (got {err['input']!r})"
+        lines.append(f"  {source}: {key}: {msg}")
+    return "\n".join(lines)

@@ -1,0 +1,1001 @@
+"""The run store: one folder per run on disk, and a DuckDB catalogue of runs.
+
+Layout of a store root (default ``./socialscore-runs``)::
+
+    ROOT/
+      catalogue.duckdb          the catalogue (tables ``runs`` and ``metrics``)
+      catalogue.lock            OS lock taken around every catalogue access
+      .incomplete/<run_id>/     runs being written (with ``.writer.json``)
+      <run_id>/                 complete runs
+        <table>.parquet ...     tables written by the run
+        <name> ...              text files (scenario copy, its hash, ...)
+        metrics.parquet         the run's metrics (metric, subject, grp, value)
+        meta.json               the run's :class:`RunMeta`
+        manifest.json           every other file with its size and sha256
+
+Guarantees:
+
+* A run folder is complete or absent. A run is written into
+  ``ROOT/.incomplete/<run_id>/``; ``finish`` writes ``manifest.json``, fsyncs
+  every file and the folder, then renames the folder to ``ROOT/<run_id>/``
+  (an atomic ``rename(2)`` on the same file system) and fsyncs the parents.
+* The catalogue never lists a run whose files are missing: the rows of a run
+  are inserted, in one transaction, only after its folder has been renamed
+  into place. A crash between the rename and the insert leaves a complete,
+  uncatalogued folder, which :meth:`RunStore.reconcile` registers from its
+  ``meta.json`` and ``metrics.parquet``. Reads (:meth:`RunStore.list_runs`,
+  :meth:`RunStore.metrics`) also hide rows whose folder was damaged by hand.
+* Many processes may use one store at once. DuckDB lets only one process
+  open a database file for writing, so every connect → work → close is done
+  while holding an exclusive ``flock`` on ``ROOT/catalogue.lock``; DuckDB
+  lock and I/O errors are retried with backoff as a second line of defence.
+
+The lock uses ``fcntl`` and therefore needs a POSIX system.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import threading
+import time
+import unicodedata
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = [
+    "DEFAULT_ROOT",
+    "CatalogueError",
+    "RunMeta",
+    "RunNotFoundError",
+    "RunStore",
+    "RunWriter",
+]
+
+T = TypeVar("T")
+
+DEFAULT_ROOT: Path = Path("socialscore-runs")
+"""Default store root, relative to the current directory."""
+
+CATALOGUE_FILE = "catalogue.duckdb"
+LOCK_FILE = "catalogue.lock"
+INCOMPLETE_DIR = ".incomplete"
+MANIFEST_FILE = "manifest.json"
+META_FILE = "meta.json"
+METRICS_TABLE = "metrics"
+WRITER_FILE = ".writer.json"
+"""File inside a temporary run folder naming the writer process (pid, host)."""
+
+MANIFEST_FORMAT = 1
+PARQUET_COMPRESSION = "zstd"
+
+LOCK_TIMEOUT_SECONDS = 300.0
+"""Longest wait for ``catalogue.lock`` before giving up with a clear error."""
+RETRY_SECONDS = 20.0
+"""Longest time spent retrying DuckDB lock / I/O errors on one operation."""
+STALE_INCOMPLETE_SECONDS = 600.0
+"""Age after which a temporary run folder without a writer file is removed."""
+
+METRICS_SCHEMA = pa.schema(
+    [
+        pa.field("metric", pa.string()),
+        pa.field("subject", pa.string()),
+        pa.field("grp", pa.string()),
+        pa.field("value", pa.float64()),
+    ]
+)
+RESERVED_FILES = frozenset({MANIFEST_FILE, META_FILE, f"{METRICS_TABLE}.parquet", WRITER_FILE})
+
+_RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+_FILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+
+_SCHEMA_SQL = (
+    """
+    CREATE TABLE IF NOT EXISTS runs (
+        run_id VARCHAR PRIMARY KEY,
+        scenario_name VARCHAR,
+        scenario_sha256 VARCHAR,
+        seed BIGINT,
+        population BIGINT,
+        companies BIGINT,
+        days INTEGER,
+        created_at TIMESTAMP,
+        wall_seconds DOUBLE,
+        path VARCHAR,
+        version VARCHAR,
+        tags VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS metrics (
+        run_id VARCHAR,
+        metric VARCHAR,
+        subject VARCHAR,
+        grp VARCHAR,
+        value DOUBLE
+    )
+    """,
+)
+_RUN_COLUMNS = (
+    "run_id, scenario_name, scenario_sha256, seed, population, companies, days, "
+    "created_at, wall_seconds, path, version, tags"
+)
+
+# Error messages (named so that tests and callers can match them).
+MSG_RUN_NOT_FOUND = (
+    "No run {run_id!r} in the run store at {root}. "
+    "List the runs with RunStore({root_str!r}).list_runs()."
+)
+MSG_RUN_DAMAGED = (
+    "Run {run_id!r} in the run store at {root} is damaged: files listed in its "
+    "manifest are missing or have the wrong size. RunStore.reconcile() will drop it "
+    "from the catalogue."
+)
+MSG_BAD_RUN_ID = (
+    "Invalid run id {run_id!r}: a run id starts with a letter or digit and contains "
+    "only letters, digits, '.', '_' and '-' (at most 200 characters)."
+)
+MSG_BAD_FILE_NAME = (
+    "Invalid file name {name!r}: names start with a letter or digit and contain only "
+    "letters, digits, '.', '_' and '-' (no folders)."
+)
+MSG_RESERVED_NAME = "{name!r} is written by the store itself; reserved names are {reserved}."
+MSG_DUPLICATE_FILE = "{name!r} was already written in run {run_id!r}."
+MSG_RUN_EXISTS = "Run {run_id!r} already exists (or is being written) in the run store at {root}."
+MSG_NOT_FINISHED = (
+    "The writing block of run {run_id!r} ended without writer.finish(meta, metrics); "
+    "the partial run was discarded."
+)
+MSG_ALREADY_FINISHED = "Run {run_id!r} is already finished; nothing more can be written."
+MSG_META_RUN_ID = "RunMeta.run_id is {meta_id!r} but this writer writes run {run_id!r}."
+MSG_METRICS_COLUMNS = (
+    "The metrics table must have columns metric (string), subject (string), grp (string) "
+    "and value (float64); got {schema}."
+)
+MSG_TAGS_NOT_JSON = "RunMeta.tags of run {run_id!r} must be JSON-serialisable: {error}"
+MSG_TABLE_NOT_FOUND = (
+    "Run {run_id!r} has no table {name!r} (looked for {path}). Tables of this run: {tables}."
+)
+MSG_LOCK_TIMEOUT = (
+    "Gave up after {seconds:.0f} s waiting for the catalogue lock {path}; another process holds it."
+)
+MSG_CATALOGUE_BUSY = (
+    "The run catalogue {path} stayed unavailable for {seconds:.0f} s ({error}). "
+    "No run was lost: complete run folders are registered by RunStore.reconcile()."
+)
+MSG_BAD_META = "Cannot read {path}: {error}"
+MSG_META_FOLDER_MISMATCH = "Skipping run folder {path}: its meta.json names run {meta_id!r}."
+
+
+class RunNotFoundError(LookupError):
+    """A run id that the store does not hold (or whose files are damaged)."""
+
+
+class CatalogueError(RuntimeError):
+    """The catalogue could not be read or written, even after retries."""
+
+
+@dataclass(frozen=True)
+class RunMeta:
+    """What the catalogue knows about one run.
+
+    Attributes:
+        run_id: Unique id of the run (see :meth:`RunStore.new_run_id`).
+        scenario_name: Name of the scenario that was run.
+        scenario_sha256: sha256 of the scenario file, hex.
+        seed: Master random seed.
+        population: Number of citizens.
+        companies: Number of companies.
+        days: Number of simulated days.
+        created_at: When the run started; naive values are taken as UTC.
+        wall_seconds: Wall-clock duration of the run in seconds.
+        version: Version of socialscore that produced the run.
+        tags: Free-form JSON-serialisable labels (e.g. sweep parameters).
+    """
+
+    run_id: str
+    scenario_name: str
+    scenario_sha256: str
+    seed: int
+    population: int
+    companies: int
+    days: int
+    created_at: datetime
+    wall_seconds: float
+    version: str
+    tags: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """Serialise to the text stored as ``meta.json``.
+
+        Returns:
+            Pretty-printed JSON with sorted keys and a trailing newline.
+
+        Raises:
+            TypeError: If ``tags`` is not JSON-serialisable.
+        """
+        doc = {
+            "run_id": self.run_id,
+            "scenario_name": self.scenario_name,
+            "scenario_sha256": self.scenario_sha256,
+            "seed": int(self.seed),
+            "population": int(self.population),
+            "companies": int(self.companies),
+            "days": int(self.days),
+            "created_at": _as_utc(self.created_at).isoformat(),
+            "wall_seconds": float(self.wall_seconds),
+            "version": self.version,
+            "tags": self.tags,
+        }
+        try:
+            return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        except (TypeError, ValueError) as exc:
+            raise TypeError(MSG_TAGS_NOT_JSON.format(run_id=self.run_id, error=exc)) from exc
+
+    @classmethod
+    def from_json(cls, text: str) -> RunMeta:
+        """Parse the text of a ``meta.json`` file.
+
+        Args:
+            text: JSON written by :meth:`to_json`.
+
+        Returns:
+            The run metadata.
+
+        Raises:
+            ValueError: If the text is not valid metadata.
+        """
+        try:
+            doc = json.loads(text)
+            return cls(
+                run_id=str(doc["run_id"]),
+                scenario_name=str(doc["scenario_name"]),
+                scenario_sha256=str(doc["scenario_sha256"]),
+                seed=int(doc["seed"]),
+                population=int(doc["population"]),
+                companies=int(doc["companies"]),
+                days=int(doc["days"]),
+                created_at=datetime.fromisoformat(doc["created_at"]),
+                wall_seconds=float(doc["wall_seconds"]),
+                version=str(doc["version"]),
+                tags=dict(doc.get("tags") or {}),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"invalid run metadata: {exc!r}") from exc
+
+
+# ---------------------------------------------------------------------------
+# small file-system helpers
+# ---------------------------------------------------------------------------
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """Return ``moment`` as an aware UTC datetime (naive values are taken as UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Flush a directory entry table to disk (no-op where unsupported)."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _hash_and_fsync(path: Path) -> tuple[int, str]:
+    """Fsync a file and return its size and sha256 (hex)."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+        os.fsync(handle.fileno())
+    return size, digest.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_manifest(folder: Path) -> dict[str, Any] | None:
+    """Return the parsed manifest of a run folder, or None if absent/unreadable."""
+    try:
+        doc = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
+        return None
+    return doc
+
+
+def _folder_is_complete(folder: Path, *, verify_hashes: bool = False) -> bool:
+    """Whether a run folder has a manifest and every file it lists.
+
+    Args:
+        folder: The run folder.
+        verify_hashes: Also recompute sha256 of every file (slow); otherwise
+            only existence and size are checked.
+
+    Returns:
+        True if the folder is complete.
+    """
+    manifest = _read_manifest(folder)
+    if manifest is None:
+        return False
+    try:
+        for entry in manifest["files"]:
+            target = folder / str(entry["name"])
+            if target.stat().st_size != int(entry["size"]):
+                return False
+            if verify_hashes and _sha256(target) != entry["sha256"]:
+                return False
+    except (OSError, KeyError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _process_start_time(pid: int) -> str | None:
+    """Start time of a process in clock ticks since boot (Linux), else None."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rfind(")") + 2 :].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def _process_is_alive(pid: int, start_time: str | None) -> bool:
+    """Whether the process ``pid`` (started at ``start_time``, if known) is running."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        raw = stat.read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    rest = raw[raw.rfind(")") + 2 :].split()
+    if rest and rest[0] in ("Z", "X"):  # zombie or dead: the writer is gone
+        return False
+    # A different start time means the pid was reused by another process.
+    return not (start_time is not None and len(rest) > 19 and rest[19] != start_time)
+
+
+def _slug(name: str, limit: int = 40) -> str:
+    """Lower-case ASCII slug of a scenario name ("run" if nothing is left)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:limit].rstrip("-") or "run"
+
+
+def _check_run_id(run_id: str) -> None:
+    if not isinstance(run_id, str) or not _RUN_ID_RE.match(run_id):
+        raise ValueError(MSG_BAD_RUN_ID.format(run_id=run_id))
+
+
+def _check_file_name(name: str) -> None:
+    if not isinstance(name, str) or not _FILE_NAME_RE.match(name):
+        raise ValueError(MSG_BAD_FILE_NAME.format(name=name))
+    if name in RESERVED_FILES:
+        raise ValueError(
+            MSG_RESERVED_NAME.format(name=name, reserved=", ".join(sorted(RESERVED_FILES)))
+        )
+
+
+def _normalise_metrics(metrics: pa.Table) -> pa.Table:
+    """Select and cast the metrics columns to :data:`METRICS_SCHEMA`."""
+    try:
+        return metrics.select(METRICS_SCHEMA.names).cast(METRICS_SCHEMA)
+    except (KeyError, ValueError, TypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ValueError(MSG_METRICS_COLUMNS.format(schema=metrics.schema)) from exc
+
+
+# ---------------------------------------------------------------------------
+# writer
+# ---------------------------------------------------------------------------
+
+
+class RunWriter:
+    """Writes the files of one run into its temporary folder.
+
+    Obtained from :meth:`RunStore.writing`; not created directly.
+
+    Attributes:
+        run_id: The run being written.
+        path: The temporary folder ``ROOT/.incomplete/<run_id>``.
+    """
+
+    def __init__(self, store: RunStore, run_id: str, path: Path) -> None:
+        self._store = store
+        self.run_id = run_id
+        self.path = path
+        self._written: set[str] = set()
+        self._final_path: Path | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Whether :meth:`finish` has completed the run."""
+        return self._final_path is not None
+
+    def _claim(self, file_name: str) -> Path:
+        if self.finished:
+            raise RuntimeError(MSG_ALREADY_FINISHED.format(run_id=self.run_id))
+        _check_file_name(file_name)
+        if file_name in self._written:
+            raise ValueError(MSG_DUPLICATE_FILE.format(name=file_name, run_id=self.run_id))
+        self._written.add(file_name)
+        return self.path / file_name
+
+    def write_table(self, name: str, table: pa.Table) -> None:
+        """Write ``<name>.parquet`` (zstd).
+
+        The bytes depend only on the table and the pyarrow version: pyarrow
+        writes no timestamps into Parquet metadata.
+
+        Args:
+            name: Table name, without extension.
+            table: The table to write.
+        """
+        target = self._claim(f"{name}.parquet")
+        pq.write_table(table, str(target), compression=PARQUET_COMPRESSION)
+
+    def write_text(self, name: str, text: str) -> None:
+        """Write a UTF-8 text file, byte for byte (no newline translation).
+
+        Args:
+            name: File name including its extension, e.g. ``scenario.toml``.
+            text: The content.
+        """
+        target = self._claim(name)
+        target.write_bytes(text.encode("utf-8"))
+
+    def finish(self, meta: RunMeta, metrics: pa.Table) -> Path:
+        """Complete the run: seal the folder, move it into place, catalogue it.
+
+        Writes ``metrics.parquet`` and ``meta.json``, then ``manifest.json``
+        listing every file with size and sha256; fsyncs the files and the
+        folder; renames the folder to ``ROOT/<run_id>``; fsyncs the parents;
+        and finally inserts the catalogue rows in one transaction.
+
+        Args:
+            meta: Metadata of the run; ``meta.run_id`` must be this run.
+            metrics: Table with columns metric (str), subject (str),
+                grp (str), value (float64).
+
+        Returns:
+            The final run folder.
+
+        Raises:
+            ValueError: If ``meta`` names another run or ``metrics`` has the
+                wrong columns.
+            CatalogueError: If the catalogue stays unavailable; the run folder
+                is then complete and :meth:`RunStore.reconcile` registers it.
+        """
+        if self.finished:
+            raise RuntimeError(MSG_ALREADY_FINISHED.format(run_id=self.run_id))
+        if meta.run_id != self.run_id:
+            raise ValueError(MSG_META_RUN_ID.format(meta_id=meta.run_id, run_id=self.run_id))
+        metrics = _normalise_metrics(metrics)
+        meta_text = meta.to_json()
+
+        pq.write_table(
+            metrics, str(self.path / f"{METRICS_TABLE}.parquet"), compression=PARQUET_COMPRESSION
+        )
+        (self.path / META_FILE).write_bytes(meta_text.encode("utf-8"))
+
+        files = []
+        for entry in sorted(self.path.iterdir()):
+            if entry.name in (MANIFEST_FILE, WRITER_FILE) or not entry.is_file():
+                continue
+            size, digest = _hash_and_fsync(entry)
+            files.append({"name": entry.name, "size": size, "sha256": digest})
+        manifest = {"format": MANIFEST_FORMAT, "run_id": self.run_id, "files": files}
+        manifest_path = self.path / MANIFEST_FILE
+        with manifest_path.open("wb") as handle:
+            handle.write((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+            handle.flush()
+            os.fsync(handle.fileno())
+        (self.path / WRITER_FILE).unlink(missing_ok=True)
+        _fsync_dir(self.path)
+
+        final = self._store.root / self.run_id
+        if final.exists():
+            raise FileExistsError(MSG_RUN_EXISTS.format(run_id=self.run_id, root=self._store.root))
+        os.rename(self.path, final)
+        _fsync_dir(self._store.root)
+        _fsync_dir(self.path.parent)
+        self._final_path = final
+
+        self._store._register(meta, metrics)
+        return final
+
+
+# ---------------------------------------------------------------------------
+# store
+# ---------------------------------------------------------------------------
+
+
+class RunStore:
+    """Run folders on disk plus a DuckDB catalogue of runs.
+
+    Example::
+
+        store = RunStore()
+        run_id = store.new_run_id("baseline")
+        with store.writing(run_id) as writer:
+            writer.write_text("scenario.toml", text)
+            writer.write_table("daily", daily)
+            writer.finish(meta, metrics)
+
+    Attributes:
+        root: Absolute path of the store root.
+        catalogue_path: ``root / "catalogue.duckdb"``.
+    """
+
+    _issued: ClassVar[set[str]] = set()  # ids handed out by this process
+    _issued_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, root: str | Path = DEFAULT_ROOT) -> None:
+        self.root: Path = Path(root).expanduser().resolve()
+        self.catalogue_path: Path = self.root / CATALOGUE_FILE
+        self.lock_path: Path = self.root / LOCK_FILE
+        self.incomplete_path: Path = self.root / INCOMPLETE_DIR
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.root)!r})"
+
+    # -- ids and writing ---------------------------------------------------
+
+    def new_run_id(self, scenario_name: str) -> str:
+        """Make a fresh run id ``<UTC yyyymmddTHHMMSS>-<slug>-<8 random hex>``.
+
+        The suffix comes from the OS random source, so ids made at the same
+        moment by different processes differ; within a process ids are never
+        repeated, and ids already present under the root are skipped.
+
+        Args:
+            scenario_name: Name of the scenario; slugged into the id.
+
+        Returns:
+            The run id.
+        """
+        slug = _slug(scenario_name)
+        while True:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            run_id = f"{stamp}-{slug}-{os.urandom(4).hex()}"
+            with self._issued_lock:
+                if run_id in self._issued:
+                    continue
+                if (self.root / run_id).exists() or (self.incomplete_path / run_id).exists():
+                    continue
+                self._issued.add(run_id)
+            return run_id
+
+    @contextmanager
+    def writing(self, run_id: str) -> Iterator[RunWriter]:
+        """Open a temporary folder for a run and yield its writer.
+
+        The block must call ``writer.finish(meta, metrics)``. If it raises,
+        or ends without finishing, the temporary folder is removed (the
+        exception is re-raised; a missing finish raises RuntimeError).
+
+        Args:
+            run_id: Id from :meth:`new_run_id` (or any valid, unused id).
+
+        Yields:
+            The writer of the run.
+
+        Raises:
+            ValueError: If the run id is invalid.
+            FileExistsError: If the run already exists or is being written.
+            RuntimeError: If the block ends without ``writer.finish``.
+        """
+        _check_run_id(run_id)
+        if (self.root / run_id).exists():
+            raise FileExistsError(MSG_RUN_EXISTS.format(run_id=run_id, root=self.root))
+        self.incomplete_path.mkdir(parents=True, exist_ok=True)
+        temp = self.incomplete_path / run_id
+        try:
+            temp.mkdir()
+        except FileExistsError:
+            raise FileExistsError(MSG_RUN_EXISTS.format(run_id=run_id, root=self.root)) from None
+        writer = RunWriter(self, run_id, temp)
+        try:
+            pid = os.getpid()
+            info = {
+                "pid": pid,
+                "host": socket.gethostname(),
+                "start_time": _process_start_time(pid),
+                "started_at": datetime.now(UTC).isoformat(),
+            }
+            (temp / WRITER_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+            yield writer
+        except BaseException:
+            if not writer.finished:
+                shutil.rmtree(temp, ignore_errors=True)
+            raise
+        if not writer.finished:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise RuntimeError(MSG_NOT_FINISHED.format(run_id=run_id))
+
+    # -- reading -----------------------------------------------------------
+
+    def list_runs(self) -> pd.DataFrame:
+        """Catalogued runs whose folder is complete, newest first.
+
+        Rows whose folder or manifest files are missing are left out (run
+        :meth:`reconcile` to drop them and to register complete folders that
+        a crash left uncatalogued). ``path`` is absolute; ``tags`` is JSON text.
+
+        Returns:
+            One row per run, columns as in the ``runs`` table.
+        """
+        if not self.catalogue_path.exists():
+            return _empty_frame("runs")
+        frame = self._with_catalogue(
+            lambda con: con.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at DESC, run_id DESC"
+            ).df()
+        )
+        frame["path"] = [str(self.root / str(p)) for p in frame["path"]]
+        keep = [_folder_is_complete(Path(p)) for p in frame["path"]]
+        return frame.loc[keep].reset_index(drop=True)
+
+    def metrics(self, run_id: str | None = None) -> pd.DataFrame:
+        """Metric rows of one run, or of every listed run.
+
+        Args:
+            run_id: A run id, or None for all runs.
+
+        Returns:
+            Columns run_id, metric, subject, grp, value.
+
+        Raises:
+            RunNotFoundError: If ``run_id`` is given and not listed.
+        """
+        if run_id is not None:
+            self.run_path(run_id)
+        if not self.catalogue_path.exists():
+            if run_id is not None:
+                raise RunNotFoundError(self._not_found(run_id))
+            return _empty_frame("metrics")
+
+        def work(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+            if run_id is None:
+                rows = con.execute(
+                    "SELECT run_id, metric, subject, grp, value FROM metrics "
+                    "ORDER BY run_id, metric, subject, grp"
+                ).df()
+                runs = con.execute("SELECT run_id, path FROM runs").df()
+            else:
+                rows = con.execute(
+                    "SELECT run_id, metric, subject, grp, value FROM metrics WHERE run_id = ? "
+                    "ORDER BY metric, subject, grp",
+                    [run_id],
+                ).df()
+                runs = con.execute("SELECT run_id, path FROM runs WHERE run_id = ?", [run_id]).df()
+            return rows, runs
+
+        rows, runs = self._with_catalogue(work)
+        if run_id is not None and runs.empty:
+            raise RunNotFoundError(self._not_found(run_id))
+        valid = {
+            str(rid)
+            for rid, path in zip(runs["run_id"], runs["path"], strict=True)
+            if _folder_is_complete(self.root / str(path))
+        }
+        return rows.loc[rows["run_id"].isin(valid)].reset_index(drop=True)
+
+    def run_path(self, run_id: str) -> Path:
+        """Folder of a complete run.
+
+        Args:
+            run_id: The run id.
+
+        Returns:
+            ``root / run_id``.
+
+        Raises:
+            RunNotFoundError: If there is no complete folder for this run.
+        """
+        if not isinstance(run_id, str) or not _RUN_ID_RE.match(run_id):
+            raise RunNotFoundError(self._not_found(str(run_id)))
+        folder = self.root / run_id
+        if not (folder / MANIFEST_FILE).is_file():
+            raise RunNotFoundError(self._not_found(run_id))
+        if not _folder_is_complete(folder):
+            raise RunNotFoundError(MSG_RUN_DAMAGED.format(run_id=run_id, root=self.root))
+        return folder
+
+    def load_table(self, run_id: str, name: str) -> pa.Table:
+        """Read ``<name>.parquet`` of a run.
+
+        Args:
+            run_id: The run id.
+            name: Table name without extension (e.g. ``"metrics"``).
+
+        Returns:
+            The table.
+
+        Raises:
+            RunNotFoundError: If the run does not exist.
+            FileNotFoundError: If the run has no such table.
+        """
+        folder = self.run_path(run_id)
+        path = folder / f"{name}.parquet"
+        if not _FILE_NAME_RE.match(f"{name}.parquet") or not path.is_file():
+            tables = sorted(p.stem for p in folder.glob("*.parquet"))
+            raise FileNotFoundError(
+                MSG_TABLE_NOT_FOUND.format(run_id=run_id, name=name, path=path, tables=tables)
+            )
+        return pq.read_table(str(path))
+
+    # -- repair ------------------------------------------------------------
+
+    def reconcile(self, *, verify_hashes: bool = False) -> None:
+        """Make the catalogue and the folders agree after crashes or manual edits.
+
+        * Registers complete folders (with ``manifest.json``) missing from the
+          catalogue, from their ``meta.json`` and ``metrics.parquet``.
+        * Deletes catalogue rows whose folder or manifest files are missing.
+        * Deletes ``.incomplete/<run_id>`` folders whose writer process (pid
+          on this host) is dead. Folders of live writers, or of writers on
+          another host, are kept; folders without a writer file are removed
+          once older than :data:`STALE_INCOMPLETE_SECONDS`.
+
+        Safe to call while other processes write runs.
+
+        Args:
+            verify_hashes: Also recompute the sha256 of every file and treat
+                a mismatch as missing (slow on large stores).
+        """
+        catalogued: dict[str, str] = {}
+        if self.catalogue_path.exists():
+            rows = self._with_catalogue(
+                lambda con: con.execute("SELECT run_id, path FROM runs").fetchall()
+            )
+            catalogued = {str(rid): str(path) for rid, path in rows}
+
+        drop = [
+            rid
+            for rid, path in catalogued.items()
+            if not _folder_is_complete(self.root / path, verify_hashes=verify_hashes)
+        ]
+        add: list[tuple[RunMeta, pa.Table]] = []
+        if self.root.is_dir():
+            for folder in sorted(self.root.iterdir()):
+                if (
+                    folder.name.startswith(".")
+                    or folder.name in catalogued
+                    or not folder.is_dir()
+                    or not _RUN_ID_RE.match(folder.name)
+                    or not _folder_is_complete(folder, verify_hashes=verify_hashes)
+                ):
+                    continue
+                loaded = self._load_folder(folder)
+                if loaded is not None:
+                    add.append(loaded)
+
+        if drop or add:
+
+            def work(con: duckdb.DuckDBPyConnection) -> None:
+                con.begin()
+                try:
+                    for rid in drop:
+                        con.execute("DELETE FROM metrics WHERE run_id = ?", [rid])
+                        con.execute("DELETE FROM runs WHERE run_id = ?", [rid])
+                    for meta, metrics in add:
+                        _insert_run(con, meta, metrics)
+                    con.commit()
+                except BaseException:
+                    con.rollback()
+                    raise
+
+            self._with_catalogue(work)
+
+        self._clean_incomplete()
+
+    # -- internals ---------------------------------------------------------
+
+    def _not_found(self, run_id: str) -> str:
+        return MSG_RUN_NOT_FOUND.format(run_id=run_id, root=self.root, root_str=str(self.root))
+
+    def _load_folder(self, folder: Path) -> tuple[RunMeta, pa.Table] | None:
+        """Read meta and metrics of a complete folder (None, with a warning, if unreadable)."""
+        try:
+            meta = RunMeta.from_json((folder / META_FILE).read_text(encoding="utf-8"))
+            metrics = _normalise_metrics(pq.read_table(str(folder / f"{METRICS_TABLE}.parquet")))
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            warnings.warn(MSG_BAD_META.format(path=folder, error=exc), stacklevel=3)
+            return None
+        if meta.run_id != folder.name:
+            warnings.warn(
+                MSG_META_FOLDER_MISMATCH.format(path=folder, meta_id=meta.run_id), stacklevel=3
+            )
+            return None
+        return meta, metrics
+
+    def _clean_incomplete(self) -> None:
+        """Remove temporary run folders whose writer is provably gone."""
+        if not self.incomplete_path.is_dir():
+            return
+        host = socket.gethostname()
+        now = time.time()
+        for temp in self.incomplete_path.iterdir():
+            if not temp.is_dir():
+                continue
+            try:
+                info = json.loads((temp / WRITER_FILE).read_text(encoding="utf-8"))
+                pid = int(info["pid"])
+                writer_host = str(info["host"])
+                start = info.get("start_time")
+                start_time = None if start is None else str(start)
+            except FileNotFoundError:
+                # Just created (writer file not yet written) or sealed just
+                # before its rename: only remove once clearly abandoned.
+                try:
+                    age = now - temp.stat().st_mtime
+                except OSError:
+                    continue
+                if age > STALE_INCOMPLETE_SECONDS:
+                    shutil.rmtree(temp, ignore_errors=True)
+                continue
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # unreadable right now: never guess
+            if writer_host != host:
+                continue  # cannot tell whether a process on another host lives
+            if not _process_is_alive(pid, start_time):
+                shutil.rmtree(temp, ignore_errors=True)
+
+    def _register(self, meta: RunMeta, metrics: pa.Table) -> None:
+        """Insert (or replace) the catalogue rows of a complete run, atomically."""
+
+        def work(con: duckdb.DuckDBPyConnection) -> None:
+            con.begin()
+            try:
+                _insert_run(con, meta, metrics)
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+
+        self._with_catalogue(work)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the exclusive catalogue lock (``flock`` on ``catalogue.lock``)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+            pause = 0.001
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise CatalogueError(
+                            MSG_LOCK_TIMEOUT.format(
+                                seconds=LOCK_TIMEOUT_SECONDS, path=self.lock_path
+                            )
+                        ) from None
+                    time.sleep(pause * random.uniform(0.5, 1.5))
+                    pause = min(pause * 2, 0.05)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def _with_catalogue(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``work`` on a fresh connection under the catalogue lock, with retries.
+
+        ``work`` must be idempotent (it is retried after DuckDB lock / I/O
+        errors) and must leave no open transaction.
+        """
+        deadline = time.monotonic() + RETRY_SECONDS
+        pause = 0.02
+        while True:
+            try:
+                with self._locked():
+                    con = duckdb.connect(str(self.catalogue_path))
+                    try:
+                        for statement in _SCHEMA_SQL:
+                            con.execute(statement)
+                        return work(con)
+                    finally:
+                        con.close()
+            except (duckdb.IOException, duckdb.TransactionException) as exc:
+                if time.monotonic() > deadline:
+                    raise CatalogueError(
+                        MSG_CATALOGUE_BUSY.format(
+                            path=self.catalogue_path, seconds=RETRY_SECONDS, error=exc
+                        )
+                    ) from exc
+                time.sleep(pause * random.uniform(0.5, 1.5))
+                pause = min(pause * 2, 1.0)
+
+
+def _insert_run(con: duckdb.DuckDBPyConnection, meta: RunMeta, metrics: pa.Table) -> None:
+    """Replace the rows of one run inside the caller's transaction."""
+    con.execute("DELETE FROM metrics WHERE run_id = ?", [meta.run_id])
+    con.execute("DELETE FROM runs WHERE run_id = ?", [meta.run_id])
+    con.execute(
+        f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            meta.run_id,
+            meta.scenario_name,
+            meta.scenario_sha256,
+            int(meta.seed),
+            int(meta.population),
+            int(meta.companies),
+            int(meta.days),
+            _as_utc(meta.created_at).replace(tzinfo=None),
+            float(meta.wall_seconds),
+            meta.run_id,  # path, relative to the store root
+            meta.version,
+            json.dumps(meta.tags, sort_keys=True, ensure_ascii=False),
+        ],
+    )
+    if metrics.num_rows:
+        rows = metrics.append_column(
+            "run_id", pa.array([meta.run_id] * metrics.num_rows, type=pa.string())
+        )
+        con.register("_new_metrics", rows)
+        try:
+            con.execute(
+                "INSERT INTO metrics (run_id, metric, subject, grp, value) "
+                "SELECT run_id, metric, subject, grp, value FROM _new_metrics"
+            )
+        finally:
+            con.unregister("_new_metrics")
+
+
+def _empty_frame(table: str) -> pd.DataFrame:
+    """An empty frame with the columns and dtypes of a catalogue table."""
+    con = duckdb.connect(":memory:")
+    try:
+        for statement in _SCHEMA_SQL:
+            con.execute(statement)
+        columns = _RUN_COLUMNS if table == "runs" else "run_id, metric, subject, grp, value"
+        return con.execute(f"SELECT {columns} FROM {table}").df()
+    finally:
+        con.close()

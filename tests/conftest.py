@@ -1,0 +1,37 @@
+"""Shared fixtures: small scenarios built in code from the shipped ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from socialscore import scenario as sc
+
+
+def small(name: str = "citizen-score", **overrides: Any) -> sc.Scenario:
+    """A shipped scenario shrunk for tests (population and days overridable)."""
+    loaded = sc.load(name).scenario
+    return loaded.with_overrides(
+        population=overrides.get("population", 5_000), days=overrides.get("days", 40)
+    )
+
+
+def minimal(**extra: Any) -> sc.Scenario:
+    """A scenario with nothing but the given tables (merged over a bare minimum)."""
+    data: dict[str, Any] = {
+        "scenario": {"name": "minimal"},
+        "score": {"base": 600, "lo": 0, "hi": 2000, "grades": [{"name": "all", "from": 0}]},
+        "run": {"population": 1_000, "days": 10, "seed": 1},
+    }
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return sc.Scenario.model_validate(data)
+
+
+@pytest.fixture
+def store_root(tmp_path):  # type: ignore[no-untyped-def]
+    return tmp_path / "runs"

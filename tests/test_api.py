@@ -1,0 +1,142 @@
+"""The public façade and the command line, as a user meets them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import socialscore
+from socialscore.store import RunStore
+
+
+def test_public_names_are_pinned():
+    assert sorted(socialscore.__all__) == [
+        "LoadedScenario",
+        "Result",
+        "RunStore",
+        "Scenario",
+        "ScenarioError",
+        "load",
+        "parse",
+        "run",
+    ]
+
+
+def test_run_returns_tables_and_stores_a_complete_catalogued_run(tmp_path):  # type: ignore[no-untyped-def]
+    result = socialscore.run("citizen-score", population=4_000, days=15, seed=3, out=tmp_path)
+    assert (result.path / "scenario.toml").read_text().startswith("#")
+    for name in (
+        "daily",
+        "daily_groups",
+        "daily_gates",
+        "daily_events",
+        "daily_grades",
+        "score_histogram",
+        "citizens",
+        "companies",
+    ):
+        assert (result.path / f"{name}.parquet").is_file()
+    citizens = result.to_pandas("citizens")
+    assert len(citizens) == 4_000
+    store = RunStore(tmp_path)
+    runs = store.list_runs()
+    assert runs.run_id.tolist() == [result.run_id]
+    assert int(runs.population.iloc[0]) == 4_000
+    stored = store.load_table(result.run_id, "citizens")
+    assert stored.equals(result.table("citizens"))
+    metrics = store.metrics(result.run_id)
+    assert set(metrics.metric) >= {
+        "gini",
+        "adverse_impact_ratio",
+        "rank_rank_correlation",
+        "bottom_decile_persistence",
+        "score_assortativity",
+        "privacy_auc",
+        "erroneous_denials",
+        "grade_transition",
+        "demographic_parity_difference",
+        "grade_share",
+    }
+
+
+def test_metric_values_follow_from_the_tables(tmp_path):  # type: ignore[no-untyped-def]
+    result = socialscore.run("citizen-score", population=6_000, days=30, seed=8, out=tmp_path)
+    gates = (
+        result.to_pandas("daily_gates").groupby(["gate", "group"])[["applied", "selected"]].sum()
+    )
+    mortgage = gates.loc["mortgage"]
+    rates = mortgage.selected / mortgage.applied
+    assert result.metric("selection_rate", subject="mortgage", grp="minority") == rates["minority"]
+    expected_ratio = rates.min() / rates.max()
+    assert np.isclose(result.metric("adverse_impact_ratio", subject="mortgage"), expected_ratio)
+    score = result.table("citizens").column("score").to_numpy()
+    assert np.isclose(result.metric("mean_score"), score.mean())
+
+
+def _cli(*args: str, **kwargs) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
+    return subprocess.Popen(
+        [sys.executable, "-m", "socialscore", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def test_cli_run_prints_summary_and_writes_run(tmp_path):  # type: ignore[no-untyped-def]
+    proc = _cli("run", "--population", "3000", "--days", "10", "--out", str(tmp_path))
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert "adverse-impact ratio" in out
+    assert "written to" in out
+    assert len(RunStore(tmp_path).list_runs()) == 1
+
+
+def test_two_runs_started_together_both_complete_and_are_catalogued(tmp_path):  # type: ignore[no-untyped-def]
+    procs = [
+        _cli(
+            "run", "--population", "20000", "--days", "20", "--seed", str(s), "--out", str(tmp_path)
+        )
+        for s in (1, 2)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err
+        assert "Error" not in err
+    runs = RunStore(tmp_path).list_runs()
+    assert sorted(runs.seed.tolist()) == [1, 2]
+
+
+def test_sigkill_during_runs_leaves_the_catalogue_consistent(tmp_path):  # type: ignore[no-untyped-def]
+    store = RunStore(tmp_path)
+    for delay in (1.5, 4.0, 7.0):
+        proc = _cli(
+            "run",
+            "--population",
+            "30000",
+            "--days",
+            "60",
+            "--out",
+            str(tmp_path),
+            start_new_session=True,
+        )
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        store.reconcile()
+        for row in store.list_runs().itertuples():
+            folder = Path(row.path)
+            assert (folder / "manifest.json").is_file()
+            assert (folder / "citizens.parquet").is_file()
+    incomplete = tmp_path / ".incomplete"
+    assert not incomplete.exists() or not any(incomplete.iterdir())
+    done = _cli("run", "--population", "3000", "--days", "5", "--out", str(tmp_path))
+    _, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err
+    assert len(store.list_runs()) >= 1

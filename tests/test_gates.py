@@ -1,0 +1,186 @@
+"""Each gate's decision rule, on hand-made citizens."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conftest import minimal
+from socialscore import gates as g
+from socialscore.vocabulary import CITIZEN_GATES, TRAITS
+
+SCORES = np.array([400, 599, 600, 700], dtype=np.int16)
+
+
+def decide(
+    scenario,
+    *,
+    day=0,
+    score=SCORES,
+    clean=None,
+    percentile=None,
+    employer=None,  # type: ignore[no-untyped-def]
+    children=None,
+    group=None,
+):
+    n = score.shape[0]
+    state = {
+        "employer": np.full(n, -1, np.int32) if employer is None else employer.copy(),
+        "has_mortgage": np.zeros(n, np.uint8),
+        "stress": np.zeros(n, np.float32),
+        "chill": np.zeros(n, np.float32),
+        "gaming": np.zeros(n, np.float32),
+    }
+    counts = np.zeros((1, len(CITIZEN_GATES), 2, 3), np.int64)
+    state_counts = np.zeros((1, 2, 6), np.float64)
+    g.step_gates(
+        1,
+        day,
+        10,
+        np.zeros(n, np.uint8) if group is None else group,
+        np.full((n, len(TRAITS)), 128, np.uint8),
+        np.ones(n, np.uint8) if children is None else children,
+        score,
+        score if clean is None else clean,
+        np.linspace(0, 0.75, n).astype(np.float32) if percentile is None else percentile,
+        state["employer"],
+        state["has_mortgage"],
+        np.zeros(n, np.uint8),
+        state["stress"],
+        state["chill"],
+        state["gaming"],
+        g.gate_table(scenario),
+        scenario.score.blacklist_below,
+        1.0,
+        0,
+        1.0,
+        0.0,
+        0.0,
+        counts,
+        state_counts,
+    )
+    return counts[0, :, 0, :], state
+
+
+def only(gate: str, **params):  # type: ignore[no-untyped-def]
+    return minimal(
+        score={
+            "base": 600,
+            "lo": 350,
+            "hi": 950,
+            "blacklist_below": 450,
+            "grades": [{"name": "all", "from": 350}],
+        },
+        gates={gate: params},
+    )
+
+
+def test_mortgage_is_approved_at_the_threshold_and_denial_raises_stress():
+    counts, state = decide(only("mortgage", apply_rate=1.0, threshold=600, denial_stress=0.5))
+    assert counts[g.G_MORTGAGE].tolist() == [4, 2, 0]
+    assert state["has_mortgage"].tolist() == [0, 0, 1, 1]
+    np.testing.assert_allclose(state["stress"], [0.5, 0.5, 0, 0])
+
+
+def test_denial_caused_by_an_erroneous_record_is_counted():
+    clean = np.array([400, 600, 600, 700], dtype=np.int16)
+    counts, _ = decide(only("mortgage", apply_rate=1.0, threshold=600), clean=clean)
+    assert counts[g.G_MORTGAGE, g.T_ERRONEOUS] == 1
+
+
+def test_hiring_employs_only_the_unemployed_at_the_threshold():
+    employer = np.array([-1, -1, -1, 3], np.int32)
+    counts, state = decide(only("job_hiring", search_rate=1.0, threshold=599), employer=employer)
+    assert counts[g.G_HIRING].tolist() == [3, 2, 0]
+    assert state["employer"][0] == -1
+    assert np.all(state["employer"][1:] >= 0)
+
+
+def test_retention_review_dismisses_below_the_threshold():
+    employer = np.zeros(4, np.int32)
+    counts, state = decide(
+        only("job_retention", review_rate=1.0, threshold=600, dismissal_stress=2.0),
+        employer=employer,
+    )
+    assert counts[g.G_RETENTION].tolist() == [4, 2, 0]
+    assert state["employer"].tolist() == [-1, -1, 0, 0]
+    np.testing.assert_allclose(state["stress"], [2, 2, 0, 0])
+
+
+def test_school_admits_on_admission_day_only_and_only_parents():
+    sc = only("school", admission_day=5, threshold=650)
+    children = np.array([1, 1, 0, 2], np.uint8)
+    on_day, _ = decide(sc, day=5, children=children)
+    assert on_day[g.G_SCHOOL].tolist() == [3, 1, 0]
+    off_day, _ = decide(sc, day=6, children=children)
+    assert off_day[g.G_SCHOOL].tolist() == [0, 0, 0]
+    next_year, _ = decide(sc, day=365 + 5, children=children)
+    assert next_year[g.G_SCHOOL].tolist() == [3, 1, 0]
+
+
+def test_dating_match_weighs_both_public_percentiles():
+    assert g.dating_match(0.5, 0.6, 0.2, 0.3)
+    assert not g.dating_match(0.5, 0.1, 0.2, 0.9)  # partner too low
+    assert not g.dating_match(0.1, 0.5, 0.2, 0.9)  # self too low
+    assert not g.dating_match(0.3, 0.9, 0.2, 0.3)  # too far apart
+
+
+def test_dating_gate_counts_attempts_and_matches():
+    percentile = np.array([0.9, 0.9, 0.9, 0.9], np.float32)
+    counts, _ = decide(
+        only("dating", attempt_rate=1.0, min_partner_percentile=0.5, max_percentile_gap=0.1),
+        percentile=percentile,
+    )
+    assert counts[g.G_DATING].tolist() == [4, 4, 0]
+    low = np.array([0.1, 0.1, 0.1, 0.1], np.float32)
+    counts, _ = decide(only("dating", attempt_rate=1.0, min_partner_percentile=0.5), percentile=low)
+    assert counts[g.G_DATING].tolist() == [4, 0, 0]
+
+
+def test_documents_granted_at_the_threshold():
+    counts, _ = decide(only("documents", apply_rate=1.0, threshold=401))
+    assert counts[g.G_DOCUMENTS].tolist() == [4, 3, 0]
+
+
+def test_travel_is_blocked_for_the_blacklisted_only():
+    counts, _ = decide(only("travel", attempt_rate=1.0))
+    assert counts[g.G_TRAVEL].tolist() == [4, 3, 0]
+
+
+def test_disabled_gates_take_no_decision():
+    counts, _ = decide(minimal())
+    assert counts.sum() == 0
+
+
+def test_tallies_are_kept_by_group():
+    group = np.array([0, 1, 1, 0], np.uint8)
+    sc = only("mortgage", apply_rate=1.0, threshold=600)
+    n = 4
+    counts = np.zeros((1, len(CITIZEN_GATES), 2, 3), np.int64)
+    g.step_gates(
+        1,
+        0,
+        10,
+        group,
+        np.full((n, len(TRAITS)), 128, np.uint8),
+        np.zeros(n, np.uint8),
+        SCORES,
+        SCORES,
+        np.zeros(n, np.float32),
+        np.full(n, -1, np.int32),
+        np.zeros(n, np.uint8),
+        np.zeros(n, np.uint8),
+        np.zeros(n, np.float32),
+        np.zeros(n, np.float32),
+        np.zeros(n, np.float32),
+        g.gate_table(sc),
+        450,
+        1.0,
+        0,
+        1.0,
+        0.0,
+        0.0,
+        counts,
+        np.zeros((1, 2, 6)),
+    )
+    assert counts[0, g.G_MORTGAGE, 0].tolist() == [2, 1, 0]
+    assert counts[0, g.G_MORTGAGE, 1].tolist() == [2, 1, 0]

@@ -1,0 +1,33 @@
+"""The public ranking: a histogram percentile equal to the sort-based one."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from socialscore.ranking import percentile_of, share_below
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lo=st.integers(-500, 500),
+    width=st.integers(0, 700),
+    data=st.data(),
+)
+def test_percentile_matches_sort_reference(lo, width, data):  # type: ignore[no-untyped-def]
+    hi = lo + width
+    score = data.draw(arrays(np.int16, st.integers(1, 400), elements=st.integers(lo, hi)))
+    got = percentile_of(score, lo, hi)
+    ordered = np.sort(score)
+    reference = np.searchsorted(ordered, score, side="left") / score.size
+    np.testing.assert_allclose(got, reference, rtol=0, atol=1e-6)
+
+
+def test_share_below_starts_at_zero_and_is_monotone():
+    hist = np.array([3, 0, 5, 2])
+    below = share_below(hist)
+    assert below[0] == 0
+    assert np.all(np.diff(below) >= 0)
+    np.testing.assert_allclose(below, [0, 0.3, 0.3, 0.8])
