@@ -1,0 +1,78 @@
+"""Benchmark: the default regime at 1,000,000 citizens x 365 days.
+
+Prints citizen-days per second of the day loop, the time of each phase, and
+peak resident bytes per citizen. Usage:
+
+    .venv/bin/python benchmarks/run_default.py [--population N] [--days D] [--threads T]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scenario", default="citizen-score")
+    parser.add_argument("--population", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        os.environ["NUMBA_NUM_THREADS"] = str(args.threads)
+
+    import numba
+
+    from socialscore import harms, nation
+    from socialscore.engine import Engine
+    from socialscore.recorder import Recorder
+    from socialscore.scenario import load
+
+    base = load(args.scenario).scenario
+    # Compile (or load from numba's cache) on a tiny nation first.
+    warm = base.with_overrides(population=2_000, days=2)
+    t0 = time.perf_counter()
+    Engine(warm, nation.generate(warm)).run(Recorder(warm, nation.generate(warm)))
+    warm_s = time.perf_counter() - t0
+
+    sc = base.with_overrides(population=args.population, days=args.days)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    t0 = time.perf_counter()
+    nat = nation.generate(sc)
+    t1 = time.perf_counter()
+    engine = Engine(sc, nat)
+    recorder = Recorder(sc, nat)
+    t2 = time.perf_counter()
+    engine.run(recorder)
+    t3 = time.perf_counter()
+    tables = recorder.tables(engine.state)
+    harms.compute(sc, tables, engine.state.friends)
+    t4 = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    n, d = sc.run.population, sc.run.days
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"numba {numba.__version__}, threads {numba.get_num_threads()}"
+    )
+    print(f"scenario {sc.scenario.name}: {n:,} citizens, {nat.companies:,} companies, {d} days")
+    print(f"compile or cache load (tiny run): {warm_s:8.2f} s")
+    print(f"nation generation:                {t1 - t0:8.2f} s")
+    print(f"state set-up:                     {t2 - t1:8.2f} s")
+    print(f"day loop:                         {t3 - t2:8.2f} s")
+    print(f"tables and metrics:               {t4 - t3:8.2f} s")
+    print(f"citizen-days per second (day loop): {n * d / (t3 - t2):,.0f}")
+    print(f"state bytes per citizen:   {engine.state.nbytes() / n:8.1f}")
+    print(f"nation bytes per citizen:  {nat.nbytes() / n:8.1f}")
+    print(
+        f"peak resident bytes per citizen: {peak / n:8.1f} "
+        f"(process baseline before the nation: {rss_before / n:.1f})"
+    )
+
+
+if __name__ == "__main__":
+    main()
