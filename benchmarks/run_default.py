@@ -57,7 +57,8 @@ def main() -> None:
     n, d = sc.run.population, sc.run.days
     print(
         f"machine: {platform.machine()} {os.cpu_count()} cores, "
-        f"python {platform.python_version()}, numba {numba.__version__}, threads {numba.get_num_threads()}"
+        f"python {platform.python_version()}, numba {numba.__version__}, "
+        f"threads {numba.get_num_threads()}"
     )
     print(f"scenario {sc.scenario.name}: {n:,} citizens, {nat.companies:,} companies, {d} days")
     print(f"compile or cache load (tiny run): {warm_s:8.2f} s")
