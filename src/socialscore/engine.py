@@ -128,14 +128,20 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         has_mortgage=np.zeros(n, dtype=np.uint8),
         participant=participant,
         aware=aware,
-        friends=nation.friends.copy(),
+        friends=nation.friends,  # owned by the run from here on: unfriending edits it in place
         company_acc=np.zeros((m, len(compiled.company_rules.event)), dtype=np.float32),
         company_score=np.full(m, scenario.company_score.base, dtype=np.int16),
     )
 
 
 class Engine:
-    """Runs a scenario on a nation, day by day, feeding a recorder."""
+    """Runs a scenario on a nation, day by day, feeding a recorder.
+
+    The engine takes over the nation's friend lists (``nation.friends`` is
+    ``state.friends``): unfriending edits them in place, so the graph is not
+    held twice. Create the :class:`Recorder` before running, so it can note
+    the starting degrees.
+    """
 
     def __init__(self, scenario: Scenario, nation: Nation) -> None:
         self.scenario = scenario

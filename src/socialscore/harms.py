@@ -88,7 +88,7 @@ class _Rows:
 
 
 def _col(table: pa.Table, name: str) -> np.ndarray:
-    return table.column(name).to_numpy()
+    return np.asarray(table.column(name).to_numpy())
 
 
 def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray) -> pa.Table:

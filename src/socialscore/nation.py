@@ -63,10 +63,10 @@ def region_sizes(n: int, settings: NationSettings) -> np.ndarray:
     r = settings.regions
     if settings.equal_regions:
         starts = (np.arange(r + 1, dtype=np.int64) * n) // r
-        return np.diff(starts)
+        return np.asarray(np.diff(starts))
     weights = 1.0 / np.arange(1, r + 1, dtype=np.float64) ** settings.region_size_exponent
     exact = weights / weights.sum() * n
-    sizes = np.floor(exact).astype(np.int64)
+    sizes: np.ndarray = np.floor(exact).astype(np.int64)
     remainder = n - int(sizes.sum())
     order = np.argsort(-(exact - sizes), kind="stable")
     sizes[order[:remainder]] += 1

@@ -75,6 +75,7 @@ class Recorder:
         self.mobility_day = min(scenario.recording.mobility_from_day, d // 2)
         self.score_start: np.ndarray | None = None
         self.in_degree_start = in_degree(nation.friends, nation.population)
+        self.out_degree_start = (nation.friends >= 0).sum(axis=1).astype(np.int16)
         self.days_done = 0
 
     def record_day(self, day: int, **tallies: np.ndarray) -> None:
@@ -229,7 +230,6 @@ class Recorder:
         n = nat.population
         start = self.score_start if self.score_start is not None else state.score
         friends_now = (state.friends >= 0).sum(axis=1).astype(np.int16)
-        friends_start = (nat.friends >= 0).sum(axis=1).astype(np.int16)
         return pa.table(
             {
                 "citizen": pa.array(np.arange(n, dtype=np.int64)),
@@ -252,7 +252,7 @@ class Recorder:
                 "stress": state.stress,
                 "chill": state.chill,
                 "gaming": state.gaming,
-                "friends_start": friends_start,
+                "friends_start": self.out_degree_start,
                 "friends": friends_now,
                 "followers_start": self.in_degree_start,
                 "followers": in_degree(state.friends, n),
