@@ -42,7 +42,7 @@ def gate_table(scenario: Scenario) -> np.ndarray:
             g.mortgage.apply_rate,
             g.mortgage.threshold,
             g.mortgage.denial_stress,
-            0.0,
+            g.mortgage.reapply,
             0.0,
         ),
         G_HIRING: (
@@ -154,7 +154,9 @@ def step_gates(
             s = int(score[i])
             clean = int(score_clean[i])
             st = stress[i] * stress_decay
-            if gp[G_MORTGAGE, P_ENABLED] > 0 and has_mortgage[i] == 0:
+            if gp[G_MORTGAGE, P_ENABLED] > 0 and (
+                has_mortgage[i] == 0 or gp[G_MORTGAGE, P_EXTRA1] > 0
+            ):
                 if (
                     rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_MORTGAGE)
                     < gp[G_MORTGAGE, P_RATE]

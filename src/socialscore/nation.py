@@ -99,14 +99,15 @@ def generate(scenario: Scenario) -> Nation:
     age_band = _categorical(seed, n, rng.KEY_AGE, np.cumsum(AGE_BAND_SHARES))
     children = _children(seed, age_band, settings.children_per_citizen)
 
-    m = max(1, n // scenario.run.citizens_per_company)
+    per = scenario.run.citizens_per_company
+    m = max(1, n // per) if per > 0 else 0
     company_region = np.repeat(np.arange(len(sizes), dtype=np.uint16), region_sizes(m, settings))
     company_start = np.zeros(len(sizes) + 1, dtype=np.int64)
     np.cumsum(np.bincount(company_region, minlength=len(sizes)), out=company_start[1:])
     company_owner, company_sector, company_size, company_compliance = _companies(
         seed, company_region, region_start
     )
-    employer = _employers(seed, region, company_start, settings.employment_rate)
+    employer = _employers(seed, region, company_start, settings.employment_rate if m else 0.0)
     friends = _friends(
         seed,
         region,

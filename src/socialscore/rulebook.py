@@ -114,7 +114,10 @@ def compile_streams(scenario: Scenario) -> Streams:
         ).reshape(len(specs), 2),
         stress_sens=np.array([s.stress_sensitivity for s in specs], dtype=np.float64),
         chill_coef=np.array(
-            [chill * pen if s.legal else 0.0 for s, pen in zip(specs, penalty, strict=True)],
+            [
+                chill * pen if s.legal and s.deterrable else 0.0
+                for s, pen in zip(specs, penalty, strict=True)
+            ],
             dtype=np.float64,
         ),
         gaming_coef=np.array([gaming * rew for rew in reward], dtype=np.float64),

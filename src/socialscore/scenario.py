@@ -56,7 +56,7 @@ class RunSettings(_Model):
     population: int = Field(1_000_000, ge=100, le=2_000_000_000)
     days: int = Field(365, ge=1, le=36_500)
     seed: int = Field(20140614, ge=0, lt=2**63)
-    citizens_per_company: int = Field(50, ge=1)
+    citizens_per_company: int = Field(50, ge=0)  # 0 = no companies
 
 
 class Grade(_Model):
@@ -148,7 +148,12 @@ class NationSettings(_Model):
 
 
 class StreamSpec(_Model):
-    """How often a citizen event happens and what drives it."""
+    """How often a citizen event happens and what drives it.
+
+    ``legal`` marks behaviour that breaks no law; ``deterrable`` marks behaviour
+    a citizen can choose to do less of. Chilling acts on streams that are both
+    and that the rulebook penalises.
+    """
 
     rate: Probability
     spread: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
@@ -157,6 +162,7 @@ class StreamSpec(_Model):
     minority_multiplier: NonNegative = 1.0
     stress_sensitivity: NonNegative = 0.0
     legal: bool = True
+    deterrable: bool = True
 
     @field_validator("trait")
     @classmethod
@@ -238,11 +244,16 @@ class _Gate(_Model):
 
 
 class MortgageGate(_Gate):
-    """Citizens without a mortgage apply at a daily rate; approved at a threshold."""
+    """Citizens apply at a daily rate and are approved at a threshold.
+
+    Only citizens without a mortgage apply, unless ``reapply`` is true
+    (every citizen applies at the rate every day, approved or not).
+    """
 
     apply_rate: Probability = 0.0005
     threshold: int = 600
     denial_stress: NonNegative = 0.3
+    reapply: bool = False
 
 
 class JobHiringGate(_Gate):
@@ -405,6 +416,13 @@ class Scenario(_Model):
                 f"gates.public_contracts.threshold = {pc.threshold} lies outside the company "
                 f"score range [{cs.lo}, {cs.hi}]"
             )
+        if self.run.citizens_per_company == 0:
+            for name in ("job_hiring", "job_retention", "public_contracts"):
+                if getattr(self.gates, name).enabled:
+                    problems.append(
+                        f"gates.{name} needs companies, but run.citizens_per_company = 0 "
+                        f"makes none; remove [gates.{name}] or set run.citizens_per_company"
+                    )
         if self.data_errors.rate > 0 and self.data_errors.event not in CITIZEN_EVENTS:
             problems.append(
                 ERR_UNKNOWN_EVENT.format(
