@@ -28,9 +28,13 @@ def chunk_count(n: int) -> int:
 
 
 @njit(cache=True, inline="always")
-def heterogeneity(seed: int, entity: int, key: int, spread: float) -> float:
-    """The entity's fixed multiplier U(1 − spread, 1 + spread), regenerated on demand."""
-    return 1.0 - spread + 2.0 * spread * rng.uniform(seed, rng.STATIC_DAY, entity, key)
+def heterogeneity(static_hash: np.uint64, event: int, spread: float) -> float:
+    """An entity's fixed rate multiplier U(1 − spread, 1 + spread) for an event.
+
+    ``static_hash`` is the entity's day-independent hash for the event's group
+    of eight (``event // 8``); the multiplier takes 256 levels.
+    """
+    return 1.0 - spread + 2.0 * spread * rng.byte_uniform(static_hash, event & 7)
 
 
 @njit(cache=True, parallel=True)
@@ -89,6 +93,8 @@ def step_citizens(
     n_chunks = hist.shape[0]
     n_streams = s_event.shape[0]
     n_friends = friends.shape[1]
+    static_key = rng.day_key(seed, rng.STATIC_DAY)
+    today_key = rng.day_key(seed, day)
     for c in prange(n_chunks):
         hist[c, :] = 0
         group_hist[c, :, :] = 0
@@ -103,11 +109,20 @@ def step_citizens(
             st = stress[i]
             ch = chill[i]
             gm = gaming[i]
+            static_block = -1
+            static_hash = np.uint64(0)
+            pair = -1
+            pair_hash = np.uint64(0)
             for a in range(n_streams):
                 e = s_event[a]
                 p = s_rate[a] * s_group_mult[a, g]
                 if s_spread[a] > 0.0:
-                    p *= heterogeneity(seed, i, rng.KEY_HETEROGENEITY + e, s_spread[a])
+                    if e >> 3 != static_block:
+                        static_block = e >> 3
+                        static_hash = rng.entity_hash(
+                            static_key, i, rng.KEY_HETEROGENEITY + static_block
+                        )
+                    p *= heterogeneity(static_hash, e, s_spread[a])
                 t = s_trait[a]
                 if t >= 0:
                     p *= s_trait_table[a, traits[i, t]]
@@ -117,7 +132,10 @@ def step_citizens(
                     p *= math.exp(-s_chill[a] * ch)
                 if gm > 0.0 and s_gaming[a] > 0.0:
                     p *= math.exp(s_gaming[a] * gm)
-                if rng.uniform(seed, day, i, rng.KEY_EVENT + e) < p:
+                if e >> 1 != pair:
+                    pair = e >> 1
+                    pair_hash = rng.entity_hash(today_key, i, rng.KEY_EVENT + pair)
+                if rng.half_uniform(pair_hash, e & 1) < p:
                     fired[e] = 1
                     event_counts[c, e, g] += 1
                     if e == EV_INTERACTION and n_friends > 0:

@@ -45,6 +45,7 @@ def step_companies(
 ) -> None:
     """Advance every company by one day."""
     m = compliance.shape[0]
+    static_key = rng.day_key(seed, rng.STATIC_DAY)
     for c in prange(hist.shape[0]):
         hist[c, :] = 0
         event_counts[c, :, :] = 0
@@ -53,11 +54,12 @@ def step_companies(
         for i in range(c * CHUNK, min((c + 1) * CHUNK, m)):
             g = owner_group[i]
             fired[:] = 0
+            static_hash = rng.entity_hash(static_key, i, rng.KEY_COMPANY_HETEROGENEITY)
             for a in range(s_event.shape[0]):
                 e = s_event[a]
                 p = s_rate[a] * s_trait_table[a, compliance[i]]
                 if s_spread[a] > 0.0:
-                    p *= heterogeneity(seed, i, rng.KEY_COMPANY_HETEROGENEITY + e, s_spread[a])
+                    p *= heterogeneity(static_hash, e, s_spread[a])
                 if rng.uniform(seed, day, i, rng.KEY_COMPANY_EVENT + e) < p:
                     fired[e] = 1
                     event_counts[c, e, g] += 1

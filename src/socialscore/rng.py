@@ -25,7 +25,11 @@ _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
+_S32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_LOW8 = np.uint64(0xFF)
 _INV53 = 1.0 / 9007199254740992.0
+_INV32 = 1.0 / 4294967296.0
 
 #: Day value used for draws made once per entity, before the day loop.
 STATIC_DAY = -1
@@ -39,12 +43,36 @@ def _mix(z: np.uint64) -> np.uint64:
 
 
 @njit(cache=True, inline="always")
+def day_key(seed: int, day: int) -> np.uint64:
+    """The part of a key that depends on (seed, day) only: compute it once per day."""
+    z = _mix(np.uint64(seed) + _GOLDEN)
+    return _mix(z ^ (np.uint64(day) * _K_DAY))
+
+
+@njit(cache=True, inline="always")
+def entity_hash(dkey: np.uint64, entity: int, stream: int) -> np.uint64:
+    """Return 64 well-mixed bits for (day key, entity, stream)."""
+    return _mix(dkey ^ (np.uint64(entity) * _K_ENTITY) ^ (np.uint64(stream) * _K_STREAM))
+
+
+@njit(cache=True, inline="always")
 def key_hash(seed: int, day: int, entity: int, stream: int) -> np.uint64:
     """Return 64 well-mixed bits for the key (seed, day, entity, stream)."""
-    z = _mix(np.uint64(seed) + _GOLDEN)
-    z = _mix(z ^ (np.uint64(day) * _K_DAY))
-    z = _mix(z ^ (np.uint64(entity) * _K_ENTITY) ^ (np.uint64(stream) * _K_STREAM))
-    return z
+    return entity_hash(day_key(seed, day), entity, stream)
+
+
+@njit(cache=True, inline="always")
+def half_uniform(h: np.uint64, half: int) -> float:
+    """One of the two 32-bit uniforms in [0, 1) that a 64-bit hash holds (half 0 or 1)."""
+    if half == 0:
+        return float(h & _LOW32) * _INV32
+    return float(h >> _S32) * _INV32
+
+
+@njit(cache=True, inline="always")
+def byte_uniform(h: np.uint64, k: int) -> float:
+    """The k-th of the eight 8-bit uniforms a 64-bit hash holds, at bin midpoints."""
+    return (float((h >> np.uint64(8 * k)) & _LOW8) + 0.5) * (1.0 / 256.0)
 
 
 @njit(cache=True, inline="always")
