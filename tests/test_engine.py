@@ -187,5 +187,5 @@ def test_data_errors_are_recorded_and_counted():
     expected = 0.01 * 10_000 * 50
     assert abs(rec.errors.sum() - expected) < 5 * np.sqrt(expected)
     # With no real late bills, every point lost is an erroneous one.
-    np.testing.assert_allclose(engine.state.acc[:, 0], engine.state.err_acc, atol=1e-3)
+    np.testing.assert_allclose(engine.state.acc[0], engine.state.err_acc, atol=1e-3)
     assert np.all(engine.state.score_clean == 600)

@@ -1,11 +1,16 @@
 """The daily citizen kernel: draw each citizen's events, rate them, score.
 
-One pass over citizens, in fixed chunks (so that the per-chunk tallies, and
+Citizens are processed in fixed chunks (so that the per-chunk tallies, and
 therefore every recorded number, are the same for any thread count). For
 each citizen and active stream the day's probability is the stream's base
 rate times the citizen's fixed heterogeneity, trait and group multipliers,
 and the feedback multipliers (stress, chilling, gaming); the event happens
 when the counter-based draw for (seed, day, citizen, stream) falls under it.
+
+Within a chunk the loops run stream by stream and rule by rule over the
+chunk's citizens (not citizen by citizen), with the day's events kept as one
+bit mask per citizen: inner loops without branches on the citizen, which
+the compiler turns into SIMD code.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from socialscore import rng
-from socialscore.rulebook import EV_INTERACTION, EV_INTERACTION_LOW, apply_rules, clip_round
+from socialscore.rulebook import EV_INTERACTION, EV_INTERACTION_LOW, clip_round
 
 #: Citizens per chunk: the unit of parallel work and of per-chunk tallies.
 CHUNK = 16_384
@@ -65,8 +70,10 @@ def step_citizens(
     s_trait_table: np.ndarray,
     s_group_mult: np.ndarray,
     s_stress: np.ndarray,
-    s_chill: np.ndarray,
-    s_gaming: np.ndarray,
+    s_chill_index: np.ndarray,
+    chill_values: np.ndarray,
+    s_gaming_index: np.ndarray,
+    gaming_values: np.ndarray,
     # rules
     r_event: np.ndarray,
     r_points: np.ndarray,
@@ -88,75 +95,152 @@ def step_citizens(
     event_counts: np.ndarray,
     error_counts: np.ndarray,
 ) -> None:
-    """Advance every citizen by one day: events, rules, score."""
+    """Advance every citizen by one day: events, rules, score.
+
+    ``acc`` is rule-major, ``[rule, citizen]``.
+    """
     n = group.shape[0]
     n_chunks = hist.shape[0]
     n_streams = s_event.shape[0]
+    n_rules = r_event.shape[0]
     n_friends = friends.shape[1]
     static_key = rng.day_key(seed, rng.STATIC_DAY)
     today_key = rng.day_key(seed, day)
+    scale31 = 2147483648.0
+    low31 = np.uint64(0x7FFFFFFF)
+    low8 = np.uint64(0xFF)
     for c in prange(n_chunks):
         hist[c, :] = 0
         group_hist[c, :, :] = 0
         event_counts[c, :, :] = 0
         error_counts[c, :] = 0
-        fired = np.zeros(n_events, dtype=np.int64)
         start = c * CHUNK
-        stop = min(start + CHUNK, n)
-        for i in range(start, stop):
-            g = group[i]
-            fired[:] = 0
-            st = stress[i]
-            ch = chill[i]
-            gm = gaming[i]
-            static_block = -1
-            static_hash = np.uint64(0)
-            pair = -1
-            pair_hash = np.uint64(0)
-            for a in range(n_streams):
-                e = s_event[a]
-                p = s_rate[a] * s_group_mult[a, g]
-                if s_spread[a] > 0.0:
-                    if e >> 3 != static_block:
-                        static_block = e >> 3
-                        static_hash = rng.entity_hash(
-                            static_key, i, rng.KEY_HETEROGENEITY + static_block
+        m = min(start + CHUNK, n) - start
+        mask = np.zeros(m, dtype=np.uint32)
+        pair_hash = np.empty(m, dtype=np.uint64)
+        static_hash = np.empty(m, dtype=np.uint64)
+        errors = np.zeros(m, dtype=np.uint8)
+        total = np.zeros(m, dtype=np.float64)
+        thr = np.empty(m, dtype=np.float64)
+        rated = np.empty(m, dtype=np.float64)
+        for k in range(m):
+            rated[k] = 1.0 if all_rated or participant[start + k] != 0 else 0.0
+        # Feedback multipliers, one exp per distinct coefficient and citizen.
+        chill_mult = np.ones((chill_values.shape[0], m), dtype=np.float64)
+        for q in range(chill_values.shape[0]):
+            for k in range(m):
+                x = chill[start + k]
+                if x > 0.0:
+                    chill_mult[q, k] = math.exp(-chill_values[q] * x)
+        gaming_mult = np.ones((gaming_values.shape[0], m), dtype=np.float64)
+        for q in range(gaming_values.shape[0]):
+            for k in range(m):
+                x = gaming[start + k]
+                if x > 0.0:
+                    gaming_mult[q, k] = math.exp(gaming_values[q] * x)
+        pair = -1
+        block = -1
+        for a in range(n_streams):
+            e = s_event[a]
+            if e >> 1 != pair:
+                pair = e >> 1
+                for k in range(m):
+                    pair_hash[k] = rng.entity_hash(today_key, start + k, rng.KEY_EVENT + pair)
+            spread = s_spread[a]
+            if spread > 0.0 and e >> 3 != block:
+                block = e >> 3
+                for k in range(m):
+                    static_hash[k] = rng.entity_hash(
+                        static_key, start + k, rng.KEY_HETEROGENEITY + block
+                    )
+            shift = np.uint64(32 * (e & 1) + 1)
+            byte_shift = np.uint64(8 * (e & 7))
+            thr0 = s_rate[a] * s_group_mult[a, 0] * scale31
+            thr1 = s_rate[a] * s_group_mult[a, 1] * scale31
+            t = s_trait[a]
+            ss = s_stress[a]
+            bit = np.uint32(1) << np.uint32(e)
+            # One simple pass per factor, so that each loop compiles to SIMD code.
+            if spread > 0.0:
+                lo_mult = 1.0 - spread + spread / 256.0
+                step = spread * (2.0 / 256.0)
+                for k in range(m):
+                    level = np.int32((static_hash[k] >> byte_shift) & low8)
+                    thr[k] = (thr1 if group[start + k] != 0 else thr0) * (lo_mult + step * level)
+            else:
+                for k in range(m):
+                    thr[k] = thr1 if group[start + k] != 0 else thr0
+            if t >= 0:
+                for k in range(m):
+                    thr[k] *= s_trait_table[a, traits[start + k, t]]
+            if ss > 0.0:
+                for k in range(m):
+                    thr[k] *= 1.0 + ss * stress[start + k]
+            if s_chill_index[a] >= 0:
+                ci = s_chill_index[a]
+                for k in range(m):
+                    thr[k] *= chill_mult[ci, k]
+            if s_gaming_index[a] >= 0:
+                gi = s_gaming_index[a]
+                for k in range(m):
+                    thr[k] *= gaming_mult[gi, k]
+            for k in range(m):
+                u = np.int32((pair_hash[k] >> shift) & low31)
+                mask[k] |= bit if u < thr[k] else np.uint32(0)
+            if e == EV_INTERACTION and n_friends > 0:
+                low_bit = np.uint32(1) << np.uint32(EV_INTERACTION_LOW)
+                for k in range(m):
+                    if mask[k] & bit:
+                        i = start + k
+                        slot = rng.uniform_below(
+                            seed, day, i, rng.KEY_INTERACTION_FRIEND, n_friends
                         )
-                    p *= heterogeneity(static_hash, e, s_spread[a])
-                t = s_trait[a]
-                if t >= 0:
-                    p *= s_trait_table[a, traits[i, t]]
-                if st > 0.0 and s_stress[a] > 0.0:
-                    p *= 1.0 + s_stress[a] * st
-                if ch > 0.0 and s_chill[a] > 0.0:
-                    p *= math.exp(-s_chill[a] * ch)
-                if gm > 0.0 and s_gaming[a] > 0.0:
-                    p *= math.exp(s_gaming[a] * gm)
-                if e >> 1 != pair:
-                    pair = e >> 1
-                    pair_hash = rng.entity_hash(today_key, i, rng.KEY_EVENT + pair)
-                if rng.half_uniform(pair_hash, e & 1) < p:
-                    fired[e] = 1
-                    event_counts[c, e, g] += 1
-                    if e == EV_INTERACTION and n_friends > 0:
-                        k = rng.uniform_below(seed, day, i, rng.KEY_INTERACTION_FRIEND, n_friends)
-                        j = friends[i, k]
+                        j = friends[i, slot]
                         if j >= 0 and percentile[j] < low_percentile:
-                            fired[EV_INTERACTION_LOW] = 1
-                            event_counts[c, EV_INTERACTION_LOW, g] += 1
+                            mask[k] |= low_bit
+        if error_rate > 0.0:
+            for k in range(m):
+                i = start + k
+                if all_rated or participant[i] != 0:
+                    if rng.uniform(seed, day, i, rng.KEY_DATA_ERROR) < error_rate:
+                        errors[k] = 1
+                        error_counts[c, group[i]] += 1
+        for e in range(n_events):
+            bit_e = np.uint32(e)
+            n_all = 0
+            n_minority = 0
+            for k in range(m):
+                v = np.int64((mask[k] >> bit_e) & np.uint32(1))
+                n_all += v
+                n_minority += v * group[start + k]
+            event_counts[c, e, 0] += n_all - n_minority
+            event_counts[c, e, 1] += n_minority
+        for r in range(n_rules):
+            ev = np.uint32(r_event[r])
+            d = r_decay[r]
+            cap = r_cap[r]
+            row = acc[r, start : start + m]
+            if error_rate > 0.0 and r_event[r] == error_event:
+                for k in range(m):
+                    hits = np.float64((mask[k] >> ev) & np.uint32(1)) + errors[k]
+                    thr[k] = rated[k] * r_points[r] * hits
+            else:
+                for k in range(m):
+                    thr[k] = rated[k] * r_points[r] * np.float64((mask[k] >> ev) & np.uint32(1))
+            # Accumulators of unrated citizens only decay, so the cap never binds for them.
+            for k in range(m):
+                value = min(max(row[k] * d + thr[k], -cap), cap)
+                row[k] = value
+                total[k] += value
+        for k in range(m):
+            i = start + k
+            g = group[i]
             rated = all_rated or participant[i] != 0
-            erroneous = False
-            if error_rate > 0.0 and rated:
-                if rng.uniform(seed, day, i, rng.KEY_DATA_ERROR) < error_rate:
-                    erroneous = True
-                    fired[error_event] += 1
-                    error_counts[c, g] += 1
-            total = apply_rules(acc[i], fired, rated, r_event, r_points, r_decay, r_cap)
-            raw = base + total + (net[i] if rated else 0.0)
+            raw = base + total[k] + (net[i] if rated else 0.0)
             s = clip_round(raw, lo, hi)
             score[i] = s
             e_acc = err_acc[i] * error_decay
-            if erroneous:
+            if errors[k]:
                 e_acc += error_points
             err_acc[i] = e_acc
             score_clean[i] = clip_round(raw - e_acc, lo, hi) if e_acc != 0.0 else s

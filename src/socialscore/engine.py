@@ -50,7 +50,7 @@ class State:
     score_clean: np.ndarray  # int16 [N], the score without erroneous records
     percentile: np.ndarray  # float32 [N], last published
     net: np.ndarray  # float32 [N], network term
-    acc: np.ndarray  # float32 [N, R], rule accumulators
+    acc: np.ndarray  # float32 [R, N], rule accumulators (rule-major)
     err_acc: np.ndarray  # float32 [N], points from erroneous records
     stress: np.ndarray  # float32 [N], economic stress
     chill: np.ndarray  # float32 [N], chilling exposure
@@ -80,6 +80,8 @@ class Compiled:
     error_event: int
     error_points: float
     error_decay: float
+    chill_slots: tuple[np.ndarray, np.ndarray]
+    gaming_slots: tuple[np.ndarray, np.ndarray]
 
 
 def compile_scenario(scenario: Scenario) -> Compiled:
@@ -88,8 +90,11 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     err = scenario.data_errors
     error_event = CITIZEN_EVENTS.index(err.event) if err.event in CITIZEN_EVENTS else 0
     matching = [r for r in scenario.rules if r.event == err.event]
+    streams = compile_streams(scenario)
     return Compiled(
-        streams=compile_streams(scenario),
+        streams=streams,
+        chill_slots=streams.chill_slots(),
+        gaming_slots=streams.gaming_slots(),
         rules=rules,
         company_streams=compile_company_streams(scenario),
         company_rules=compile_rules(scenario.company_rules, COMPANY_EVENTS),
@@ -119,7 +124,7 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         score_clean=np.full(n, base, dtype=np.int16),
         percentile=np.zeros(n, dtype=np.float32),
         net=np.zeros(n, dtype=np.float32),
-        acc=np.zeros((n, len(compiled.rules.event)), dtype=np.float32),
+        acc=np.zeros((len(compiled.rules.event), n), dtype=np.float32),
         err_acc=np.zeros(n, dtype=np.float32),
         stress=np.zeros(n, dtype=np.float32),
         chill=np.zeros(n, dtype=np.float32),
@@ -220,8 +225,8 @@ class Engine:
             streams.trait_table,
             streams.group_mult,
             streams.stress_sens,
-            streams.chill_coef,
-            streams.gaming_coef,
+            *cp.chill_slots,
+            *cp.gaming_slots,
             rules.event,
             rules.points,
             rules.decay,

@@ -42,6 +42,20 @@ class Streams:
     chill_coef: np.ndarray  # float64 [S], rate falls as exp(-coef * chill exposure)
     gaming_coef: np.ndarray  # float64 [S], rate rises as exp(coef * gaming exposure)
 
+    @staticmethod
+    def _distinct(coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values = np.unique(coef[coef > 0])
+        index = np.where(coef > 0, np.searchsorted(values, coef), -1).astype(np.int64)
+        return index, values.astype(np.float64)
+
+    def chill_slots(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per stream, the index of its chilling coefficient among the distinct ones (−1: none)."""
+        return self._distinct(self.chill_coef)
+
+    def gaming_slots(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per stream, the index of its gaming coefficient among the distinct ones (−1: none)."""
+        return self._distinct(self.gaming_coef)
+
 
 @dataclass(frozen=True)
 class Rules:
