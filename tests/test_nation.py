@@ -49,7 +49,7 @@ def test_trait_shift_makes_minority_trait_higher():
         nation={"minority_share": 0.3, "traits": {"financial_stress": {"minority_shift": 1.0}}},
     )
     nat = nation.generate(sc)
-    t = nat.traits[:, TRAITS.index("financial_stress")].astype(float)
+    t = nat.traits[TRAITS.index("financial_stress")].astype(float)
     assert t[nat.group == 1].mean() - t[nat.group == 0].mean() > 50
 
 

@@ -172,7 +172,7 @@ def step_citizens(
                     thr[k] = thr1 if group[start + k] != 0 else thr0
             if t >= 0:
                 for k in range(m):
-                    thr[k] *= s_trait_table[a, traits[start + k, t]]
+                    thr[k] *= s_trait_table[a, traits[t, start + k]]
             if ss > 0.0:
                 for k in range(m):
                     thr[k] *= 1.0 + ss * stress[start + k]
@@ -184,9 +184,16 @@ def step_citizens(
                 gi = s_gaming_index[a]
                 for k in range(m):
                     thr[k] *= gaming_mult[gi, k]
+            n_all = 0
+            n_minority = 0
             for k in range(m):
                 u = np.int32((pair_hash[k] >> shift) & low31)
-                mask[k] |= bit if u < thr[k] else np.uint32(0)
+                hit = np.int32(1) if u < thr[k] else np.int32(0)
+                mask[k] |= np.uint32(hit) << np.uint32(e)
+                n_all += hit
+                n_minority += hit & np.int32(group[start + k])
+            event_counts[c, e, 0] += n_all - n_minority
+            event_counts[c, e, 1] += n_minority
             if e == EV_INTERACTION and n_friends > 0:
                 low_bit = np.uint32(1) << np.uint32(EV_INTERACTION_LOW)
                 for k in range(m):
@@ -198,6 +205,7 @@ def step_citizens(
                         j = friends[i, slot]
                         if j >= 0 and percentile[j] < low_percentile:
                             mask[k] |= low_bit
+                            event_counts[c, EV_INTERACTION_LOW, group[i]] += 1
         if error_rate > 0.0:
             for k in range(m):
                 i = start + k
@@ -205,16 +213,6 @@ def step_citizens(
                     if rng.uniform(seed, day, i, rng.KEY_DATA_ERROR) < error_rate:
                         errors[k] = 1
                         error_counts[c, group[i]] += 1
-        for e in range(n_events):
-            bit_e = np.uint32(e)
-            n_all = 0
-            n_minority = 0
-            for k in range(m):
-                v = np.int64((mask[k] >> bit_e) & np.uint32(1))
-                n_all += v
-                n_minority += v * group[start + k]
-            event_counts[c, e, 0] += n_all - n_minority
-            event_counts[c, e, 1] += n_minority
         for r in range(n_rules):
             ev = np.uint32(r_event[r])
             d = r_decay[r]

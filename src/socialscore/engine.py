@@ -111,9 +111,7 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
     m = nation.companies
     seed = scenario.run.seed
     p = scenario.participation
-    opt_in = (
-        p.opt_in_share * trait_multiplier_table(p.adverse_selection)[nation.traits[:, _DILIGENCE]]
-    )
+    opt_in = p.opt_in_share * trait_multiplier_table(p.adverse_selection)[nation.traits[_DILIGENCE]]
     participant = (rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_OPT_IN) < opt_in).astype(np.uint8)
     aware = (
         rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_AWARE) < scenario.feedback.awareness

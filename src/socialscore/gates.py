@@ -146,10 +146,16 @@ def step_gates(
     n = group.shape[0]
     n_chunks = counts.shape[0]
     school_day = gp[G_SCHOOL, P_ENABLED] > 0 and (day % 365) == int(gp[G_SCHOOL, P_EXTRA1])
+    today_key = rng.day_key(seed, day)
     for c in prange(n_chunks):
         counts[c, :, :, :] = 0
         state_counts[c, :, :] = 0.0
         for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
+            # Three hashes give the six daily draws: (mortgage, travel), (hiring or
+            # separation, review), (dating, documents).
+            h1 = rng.entity_hash(today_key, i, rng.KEY_GATE)
+            h2 = rng.entity_hash(today_key, i, rng.KEY_GATE + 1)
+            h3 = rng.entity_hash(today_key, i, rng.KEY_GATE + 2)
             g = group[i]
             s = int(score[i])
             clean = int(score_clean[i])
@@ -157,16 +163,13 @@ def step_gates(
             if gp[G_MORTGAGE, P_ENABLED] > 0 and (
                 has_mortgage[i] == 0 or gp[G_MORTGAGE, P_EXTRA1] > 0
             ):
-                if (
-                    rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_MORTGAGE)
-                    < gp[G_MORTGAGE, P_RATE]
-                ):
+                if rng.half_uniform(h1, 0) < gp[G_MORTGAGE, P_RATE]:
                     if _decide(counts, c, G_MORTGAGE, g, s, clean, gp[G_MORTGAGE, P_THRESHOLD]):
                         has_mortgage[i] = 1
                     else:
                         st += gp[G_MORTGAGE, P_STRESS]
             if gp[G_HIRING, P_ENABLED] > 0 and employer[i] < 0:
-                if rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_HIRING) < gp[G_HIRING, P_RATE]:
+                if rng.half_uniform(h2, 0) < gp[G_HIRING, P_RATE]:
                     if _decide(counts, c, G_HIRING, g, s, clean, gp[G_HIRING, P_THRESHOLD]):
                         employer[i] = rng.uniform_below(
                             seed, day, i, rng.KEY_GATE + 4 * G_HIRING + 1, n_companies
@@ -174,15 +177,9 @@ def step_gates(
                     else:
                         st += gp[G_HIRING, P_STRESS]
             elif gp[G_RETENTION, P_ENABLED] > 0 and employer[i] >= 0:
-                if (
-                    rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_RETENTION + 2)
-                    < gp[G_RETENTION, P_EXTRA1]
-                ):
+                if rng.half_uniform(h2, 0) < gp[G_RETENTION, P_EXTRA1]:
                     employer[i] = -1
-                elif (
-                    rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_RETENTION)
-                    < gp[G_RETENTION, P_RATE]
-                ):
+                elif rng.half_uniform(h2, 1) < gp[G_RETENTION, P_RATE]:
                     if not _decide(
                         counts, c, G_RETENTION, g, s, clean, gp[G_RETENTION, P_THRESHOLD]
                     ):
@@ -191,7 +188,7 @@ def step_gates(
             if school_day and children[i] > 0:
                 _decide(counts, c, G_SCHOOL, g, s, clean, gp[G_SCHOOL, P_THRESHOLD])
             if gp[G_DATING, P_ENABLED] > 0:
-                if rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_DATING) < gp[G_DATING, P_RATE]:
+                if rng.half_uniform(h3, 0) < gp[G_DATING, P_RATE]:
                     j = rng.uniform_below(seed, day, i, rng.KEY_GATE + 4 * G_DATING + 1, n - 1)
                     if j >= i:
                         j += 1
@@ -201,22 +198,19 @@ def step_gates(
                     ):
                         counts[c, G_DATING, g, T_SELECTED] += 1
             if gp[G_DOCUMENTS, P_ENABLED] > 0:
-                if (
-                    rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_DOCUMENTS)
-                    < gp[G_DOCUMENTS, P_RATE]
-                ):
+                if rng.half_uniform(h3, 1) < gp[G_DOCUMENTS, P_RATE]:
                     _decide(counts, c, G_DOCUMENTS, g, s, clean, gp[G_DOCUMENTS, P_THRESHOLD])
             if gp[G_TRAVEL, P_ENABLED] > 0:
-                if rng.uniform(seed, day, i, rng.KEY_GATE + 4 * G_TRAVEL) < gp[G_TRAVEL, P_RATE]:
+                if rng.half_uniform(h1, 1) < gp[G_TRAVEL, P_RATE]:
                     _decide(counts, c, G_TRAVEL, g, s, clean, gp[G_TRAVEL, P_THRESHOLD])
             stress[i] = st
             is_aware = aware[i] != 0
             ch = chill[i] + chill_increment(
-                is_aware, s, chill_below, traits[i, _RISK], chill_weight
+                is_aware, s, chill_below, traits[_RISK, i], chill_weight
             )
             chill[i] = ch
             gaming[i] = gaming_update(
-                gaming[i], is_aware, traits[i, _GAMING], gaming_increment, gaming_cap
+                gaming[i], is_aware, traits[_GAMING, i], gaming_increment, gaming_cap
             )
             state_counts[c, g, S_EMPLOYED] += 1.0 if employer[i] >= 0 else 0.0
             state_counts[c, g, S_MORTGAGE] += has_mortgage[i]

@@ -32,7 +32,7 @@ class Nation:
     age_band: np.ndarray  # uint8 [N]
     income_decile: np.ndarray  # uint8 [N], 0 = poorest tenth
     children: np.ndarray  # uint8 [N], school-age children
-    traits: np.ndarray  # uint8 [N, len(TRAITS)]
+    traits: np.ndarray  # uint8 [len(TRAITS), N], trait-major
     employer: np.ndarray  # int32 [N], -1 = unemployed (initial)
     friends: np.ndarray  # int32 [N, K], -1 = empty slot
     region_start: np.ndarray  # int64 [R + 1]
@@ -183,7 +183,7 @@ def _traits(
 ) -> np.ndarray:
     n = group.shape[0]
     t_count = shifts.shape[0]
-    out = np.empty((n, t_count), dtype=np.uint8)
+    out = np.empty((t_count, n), dtype=np.uint8)
     for i in prange(n):
         for t in range(t_count):
             eps = rng.normal(seed, rng.STATIC_DAY, i, rng.KEY_TRAIT + t)
@@ -191,7 +191,7 @@ def _traits(
             x = a * income_std[i] + math.sqrt(1.0 - a * a) * eps + shifts[t] * group[i]
             phi = 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
             v = int(phi * 256.0)
-            out[i, t] = min(max(v, 0), 255)
+            out[t, i] = min(max(v, 0), 255)
     return out
 
 
