@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from socialscore import harms, nation
+from socialscore import harms, nation, report
 from socialscore.engine import Engine
 from socialscore.recorder import Recorder
 from socialscore.scenario import LoadedScenario, Scenario, load, parse
@@ -115,7 +115,10 @@ def run(
         version=package_version(),
         tags=dict(tags or {}),
     )
+    facts = report.RunFacts(run_id, nat.population, nat.companies, total, sc.run.seed)
+    page = report.build(sc, tables, metric_table, facts)
     with store.writing(run_id) as writer:
+        writer.write_text("report.html", page)
         writer.write_text("scenario.toml", loaded.text)
         writer.write_text("scenario.resolved.json", resolved)
         writer.write_text("scenario.sha256", loaded.sha256 + "\n")
@@ -146,6 +149,24 @@ def run(
     )
 
 
+REPORT_TABLES = ("daily", "daily_grades", "daily_events", "citizens", "companies")
+
+
+def rebuild_report(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Path:
+    """Rebuild a stored run's ``report.html`` from its tables; return its path."""
+    store = RunStore(out)
+    path = store.run_path(run_id)
+    sc = Scenario.model_validate_json((path / "scenario.resolved.json").read_text("utf-8"))
+    tables = {name: store.load_table(run_id, name) for name in REPORT_TABLES}
+    meta = json.loads((path / "run.json").read_text("utf-8"))
+    companies = tables["companies"].num_rows
+    facts = report.RunFacts(
+        run_id, int(meta["population"]), companies, int(meta["days"]), int(meta["seed"])
+    )
+    page = report.build(sc, tables, store.load_table(run_id, "metrics"), facts)
+    return store.replace_derived(run_id, "report.html", page)
+
+
 def _load(scenario: str | Path | LoadedScenario | Scenario | None) -> LoadedScenario:
     if scenario is None:
         return load("citizen-score")
@@ -167,4 +188,4 @@ def parse_json(text: str) -> LoadedScenario:
     return LoadedScenario(scenario=sc, text=text, sha256=digest, path="<python>")
 
 
-__all__ = ["Result", "package_version", "parse", "run"]
+__all__ = ["Result", "package_version", "parse", "rebuild_report", "run"]

@@ -184,8 +184,8 @@ def step_citizens(
                 gi = s_gaming_index[a]
                 for k in range(m):
                     thr[k] *= gaming_mult[gi, k]
-            n_all = 0
-            n_minority = 0
+            n_all = np.int32(0)
+            n_minority = np.int32(0)
             for k in range(m):
                 u = np.int32((pair_hash[k] >> shift) & low31)
                 hit = np.int32(1) if u < thr[k] else np.int32(0)
@@ -233,8 +233,7 @@ def step_citizens(
         for k in range(m):
             i = start + k
             g = group[i]
-            rated = all_rated or participant[i] != 0
-            raw = base + total[k] + (net[i] if rated else 0.0)
+            raw = base + total[k] + net[i] * rated[k]
             s = clip_round(raw, lo, hi)
             score[i] = s
             e_acc = err_acc[i] * error_decay

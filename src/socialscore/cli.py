@@ -75,7 +75,22 @@ def run(
         )
     console.print(summary_table(result))
     console.print(f"Run [bold]{result.run_id}[/bold] written to {result.path}")
+    console.print(f"Report: {result.path / 'report.html'}")
     console.print(f"Simulated in {result.wall_seconds:,.1f} s.")
+
+
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
+    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+) -> None:
+    """Rebuild a run's report.html from its stored tables."""
+    try:
+        path = api.rebuild_report(run_id, out=out)
+    except LookupError as exc:
+        errors.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    console.print(f"Report written to {path}")
 
 
 @app.command()

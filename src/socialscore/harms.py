@@ -163,7 +163,7 @@ def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray
     rows.add("privacy_auc", metrics.auc_group_from_score(score, group, positive=1))
 
     events = tables["daily_events"]
-    penalised = _penalised_legal_events(scenario)
+    penalised = penalised_legal_events(scenario)
     days = scenario.run.days
     window = min(30, max(days // 2, 1))
     for event in penalised:
@@ -186,12 +186,16 @@ def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray
     return rows.table()
 
 
-def _penalised_legal_events(scenario: Scenario) -> list[str]:
+def penalised_legal_events(scenario: Scenario) -> list[str]:
+    """Events that are legal, deterrable and penalised by the rulebook (chilling targets)."""
     points: dict[str, float] = {}
     for rule in scenario.rules:
         points[rule.event] = points.get(rule.event, 0.0) + rule.points
     return [
         e
         for e in CITIZEN_EVENTS
-        if e in scenario.streams and scenario.streams[e].legal and points.get(e, 0.0) < 0
+        if e in scenario.streams
+        and scenario.streams[e].legal
+        and scenario.streams[e].deterrable
+        and points.get(e, 0.0) < 0
     ]

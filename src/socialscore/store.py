@@ -101,6 +101,9 @@ METRICS_SCHEMA = pa.schema(
         pa.field("value", pa.float64()),
     ]
 )
+#: Files rebuilt from a run's tables (the HTML report): listed in the manifest
+#: but not required for the run to count as complete, and replaceable later.
+DERIVED_FILES = frozenset({"report.html"})
 RESERVED_FILES = frozenset({MANIFEST_FILE, META_FILE, f"{METRICS_TABLE}.parquet", WRITER_FILE})
 
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -156,6 +159,7 @@ MSG_BAD_FILE_NAME = (
     "Invalid file name {name!r}: names start with a letter or digit and contain only "
     "letters, digits, '.', '_' and '-' (no folders)."
 )
+MSG_NOT_DERIVED = "{name!r} is not a derived file of a run; derived files: {derived}."
 MSG_RESERVED_NAME = "{name!r} is written by the store itself; reserved names are {reserved}."
 MSG_DUPLICATE_FILE = "{name!r} was already written in run {run_id!r}."
 MSG_RUN_EXISTS = "Run {run_id!r} already exists (or is being written) in the run store at {root}."
@@ -354,6 +358,8 @@ def _folder_is_complete(folder: Path, *, verify_hashes: bool = False) -> bool:
         return False
     try:
         for entry in manifest["files"]:
+            if entry.get("derived"):
+                continue
             target = folder / str(entry["name"])
             if target.stat().st_size != int(entry["size"]):
                 return False
@@ -527,7 +533,10 @@ class RunWriter:
             if entry.name in (MANIFEST_FILE, WRITER_FILE) or not entry.is_file():
                 continue
             size, digest = _hash_and_fsync(entry)
-            files.append({"name": entry.name, "size": size, "sha256": digest})
+            item: dict[str, Any] = {"name": entry.name, "size": size, "sha256": digest}
+            if entry.name in DERIVED_FILES:
+                item["derived"] = True
+            files.append(item)
         manifest = {"format": MANIFEST_FORMAT, "run_id": self.run_id, "files": files}
         manifest_path = self.path / MANIFEST_FILE
         with manifest_path.open("wb") as handle:
@@ -745,6 +754,42 @@ class RunStore:
         if not _folder_is_complete(folder):
             raise RunNotFoundError(MSG_RUN_DAMAGED.format(run_id=run_id, root=self.root))
         return folder
+
+    def replace_derived(self, run_id: str, name: str, text: str) -> Path:
+        """Replace a derived file of a complete run (e.g. rebuild its report).
+
+        The new file is written beside the old one and renamed over it, then
+        the manifest is rewritten the same way, so a reader sees the old or
+        the new file, never a partial one.
+
+        Args:
+            run_id: The run.
+            name: A name from :data:`DERIVED_FILES`.
+            text: The new content.
+
+        Returns:
+            The path of the replaced file.
+        """
+        if name not in DERIVED_FILES:
+            raise ValueError(MSG_NOT_DERIVED.format(name=name, derived=sorted(DERIVED_FILES)))
+        folder = self.run_path(run_id)
+        target = folder / name
+        tmp = folder / f".{name}.tmp"
+        tmp.write_bytes(text.encode("utf-8"))
+        size, digest = _hash_and_fsync(tmp)
+        os.replace(tmp, target)
+        manifest = _read_manifest(folder) or {"format": MANIFEST_FORMAT, "run_id": run_id}
+        files = [e for e in manifest.get("files", []) if e.get("name") != name]
+        files.append({"name": name, "size": size, "sha256": digest, "derived": True})
+        manifest["files"] = sorted(files, key=lambda e: str(e["name"]))
+        tmp_manifest = folder / f".{MANIFEST_FILE}.tmp"
+        with tmp_manifest.open("wb") as handle:
+            handle.write((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_manifest, folder / MANIFEST_FILE)
+        _fsync_dir(folder)
+        return target
 
     def load_table(self, run_id: str, name: str) -> pa.Table:
         """Read ``<name>.parquet`` of a run.

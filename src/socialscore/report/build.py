@@ -1,0 +1,148 @@
+"""Assemble the run report: one self-contained HTML file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import pyarrow as pa
+from plotly.offline import get_plotlyjs
+from plotly.utils import PlotlyJSONEncoder
+
+from socialscore.harms import DESCRIPTIONS, penalised_legal_events
+from socialscore.report import charts
+from socialscore.report import format as fmt
+from socialscore.report.headlines import headlines
+from socialscore.scenario import Scenario
+
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(_TEMPLATES),
+    autoescape=jinja2.select_autoescape(["html", "j2"]),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the first screen says about the run itself."""
+
+    run_id: str
+    population: int
+    companies: int
+    days: int
+    seed: int
+
+
+def _safe_json(value: Any) -> str:
+    """JSON that can sit inside a <script> element (no '<' can end it early)."""
+    text = json.dumps(value, cls=PlotlyJSONEncoder, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def build(
+    scenario: Scenario, tables: dict[str, pa.Table], metrics: pa.Table, facts: RunFacts
+) -> str:
+    """Return the report of a run as one HTML document (scripts and data inlined)."""
+    m = metrics.to_pandas()
+    daily = tables["daily"].to_pandas()
+    citizens = tables["citizens"].select(["score_start", "score", "group"]).to_pandas()
+    grade_names = [g.name for g in scenario.score.grades]
+    mobility_day = min(scenario.recording.mobility_from_day, facts.days // 2)
+    chart_list = [
+        charts.score_over_time(daily),
+        charts.grade_shares(tables["daily_grades"].to_pandas()),
+        charts.gate_rates(m),
+        charts.transition_heatmap(m, grade_names),
+        charts.rank_scatter(citizens, facts.seed),
+        charts.chilling(tables["daily_events"].to_pandas(), penalised_legal_events(scenario)),
+        charts.followers_lost(m),
+        charts.roc(citizens, _metric(m, "privacy_auc")),
+        charts.company_scores(tables["companies"].select(["score", "owner_group"]).to_pandas()),
+    ]
+    gate_rows = _gate_rows(m)
+    used = sorted(set(m.metric))
+    glossary = [
+        (name.replace("_", " "), DESCRIPTIONS[name]) for name in used if name in DESCRIPTIONS
+    ]
+    template = _ENV.get_template("run.html.j2")
+    return template.render(
+        scenario=scenario,
+        facts=facts,
+        fmt=fmt,
+        headlines=headlines(m, days=facts.days, mobility_day=mobility_day),
+        charts={c.key: c for c in chart_list},
+        chart_data=_safe_json({c.key: c.figure for c in chart_list}),
+        gate_rows=gate_rows,
+        rules=scenario.rules,
+        company_rules=scenario.company_rules,
+        gates=_gate_settings(scenario),
+        numbers=_numbers(m),
+        glossary=glossary,
+        plotly_js=get_plotlyjs(),
+    )
+
+
+def _metric(m: pd.DataFrame, metric: str, subject: str = "", grp: str = "all") -> float:
+    hit = m[(m.metric == metric) & (m.subject == subject) & (m.grp == grp)]
+    return float(hit.value.iloc[0]) if len(hit) else float("nan")
+
+
+def _numbers(m: pd.DataFrame) -> dict[str, str]:
+    return {
+        "mean_score": fmt.score(_metric(m, "mean_score")),
+        "gini": fmt.ratio(_metric(m, "gini")),
+        "rank_rank": fmt.ratio(_metric(m, "rank_rank_correlation")),
+        "slope": fmt.ratio(_metric(m, "rank_rank_slope")),
+        "persistence": fmt.share(_metric(m, "bottom_decile_persistence")),
+        "assortativity": fmt.ratio(_metric(m, "score_assortativity")),
+        "dropped": fmt.count(_metric(m, "friends_dropped")),
+        "auc": fmt.ratio(_metric(m, "privacy_auc")),
+        "company_mean": fmt.score(_metric(m, "company_mean_score")),
+    }
+
+
+def _gate_rows(m: pd.DataFrame) -> list[dict[str, str]]:
+    rows = []
+    for gate in dict.fromkeys(m[m.metric == "adverse_impact_ratio"].subject):
+        passed = _metric(m, "four_fifths_pass", gate) == 1.0
+        rows.append(
+            {
+                "gate": gate,
+                "majority": fmt.share(_metric(m, "selection_rate", gate, "majority")),
+                "minority": fmt.share(_metric(m, "selection_rate", gate, "minority")),
+                "applications": fmt.count(
+                    _metric(m, "applications", gate, "majority")
+                    + _metric(m, "applications", gate, "minority")
+                ),
+                "ratio": fmt.ratio(_metric(m, "adverse_impact_ratio", gate)),
+                "verdict": "✓ passes" if passed else "✕ fails",
+                "verdict_class": "pass" if passed else "fail",
+                "difference": fmt.share(_metric(m, "demographic_parity_difference", gate)),
+                "erroneous": fmt.count(_metric(m, "erroneous_denials", gate)),
+            }
+        )
+    return rows
+
+
+def _gate_settings(scenario: Scenario) -> list[dict[str, str]]:
+    rows = []
+    for name in type(scenario.gates).model_fields:
+        gate = getattr(scenario.gates, name)
+        if not gate.enabled:
+            continue
+        settings = gate.model_dump(exclude={"enabled", "domain"})
+        rows.append(
+            {
+                "gate": name,
+                "domain": gate.domain,
+                "settings": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in settings.items()),
+            }
+        )
+    return rows

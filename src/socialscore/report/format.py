@@ -1,0 +1,40 @@
+"""Numbers for people: thousands separators, percentages, ratios."""
+
+from __future__ import annotations
+
+import math
+
+
+def count(value: float) -> str:
+    """A whole number with thousands separators: 1,234,567."""
+    if math.isnan(value):
+        return "n/a"
+    return f"{round(value):,}"
+
+
+def share(value: float) -> str:
+    """A share as a percentage with sensible precision: 12%, 3.4%, 0.12%."""
+    if math.isnan(value):
+        return "n/a"
+    pct = 100.0 * value
+    if 0 < abs(pct) < 0.01:
+        return "<0.01%" if pct > 0 else "-<0.01%"
+    if pct == 0 or abs(pct) >= 10:
+        return f"{pct:.0f}%"
+    if abs(pct) >= 1:
+        return f"{pct:.1f}%"
+    return f"{pct:.2f}%"
+
+
+def ratio(value: float) -> str:
+    """A ratio or a correlation with two decimals."""
+    if math.isnan(value):
+        return "n/a"
+    return f"{value:.2f}"
+
+
+def score(value: float) -> str:
+    """A score with one decimal."""
+    if math.isnan(value):
+        return "n/a"
+    return f"{value:,.1f}"

@@ -1,0 +1,92 @@
+"""The run report: figures from the run, escaped text, self-contained, rebuildable."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import socialscore
+from socialscore import report
+from socialscore.api import rebuild_report
+from socialscore.report import format as fmt
+from socialscore.report.headlines import headlines
+from socialscore.scenario import load
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):  # type: ignore[no-untyped-def]
+    out = tmp_path_factory.mktemp("runs")
+    return socialscore.run("citizen-score", population=20_000, days=60, seed=5, out=out)
+
+
+def page_of(result) -> str:  # type: ignore[no-untyped-def]
+    return (result.path / "report.html").read_text(encoding="utf-8")
+
+
+def test_every_run_writes_a_report_with_its_facts(result):  # type: ignore[no-untyped-def]
+    page = page_of(result)
+    assert "<h1>citizen-score</h1>" in page
+    assert "<b>20,000</b> citizens" in page
+    assert f"<b>{result.companies:,}</b> companies" in page
+    assert "<b>60</b> days" in page
+    assert "seed <b>5</b>" in page
+
+
+def test_headlines_carry_the_stored_figures(result):  # type: ignore[no-untyped-def]
+    page = page_of(result)
+    m = result.metrics.to_pandas()
+    lines = headlines(m, days=60, mobility_day=30)
+    assert 5 <= len(lines) <= 8
+    for line in lines:
+        assert line.text.replace("'", "&#39;") in page
+    worst = m[m.metric == "adverse_impact_ratio"].sort_values(["value", "subject"]).iloc[0]
+    assert fmt.ratio(worst.value) in lines[0].text
+    assert fmt.share(result.metric("blacklisted_share")) in page
+
+
+def test_gate_verdicts_are_in_words_and_symbols_not_colour_alone(result):  # type: ignore[no-untyped-def]
+    page = page_of(result)
+    table = page[page.index('id="gate-table"') :]
+    table = table[: table.index("</table>")]
+    verdicts = re.findall(r"(✓ passes|✕ fails)", table)
+    gates = result.metrics.to_pandas()
+    assert len(verdicts) == (gates.metric == "adverse_impact_ratio").sum()
+
+
+def test_scenario_text_is_escaped(tmp_path):  # type: ignore[no-untyped-def]
+    evil = "<script>alert(1)</script>"
+    sc = load("citizen-score").scenario
+    sc = sc.model_copy(
+        update={
+            "scenario": sc.scenario.model_copy(update={"name": evil, "description": evil}),
+            "rules": [sc.rules[0].model_copy(update={"label": evil}), *sc.rules[1:]],
+        }
+    )
+    result = socialscore.run(sc, population=3_000, days=10, out=tmp_path)
+    page = page_of(result)
+    assert evil not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_report_is_self_contained_and_small(result):  # type: ignore[no-untyped-def]
+    page = page_of(result)
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)
+    assert "Content-Security-Policy" in page
+    assert len(page.encode()) < 10_000_000
+
+
+def test_report_rebuilds_identically_from_stored_tables(result):  # type: ignore[no-untyped-def]
+    before = page_of(result)
+    path = rebuild_report(result.run_id, out=result.path.parent)
+    assert path.read_text(encoding="utf-8") == before
+    assert result.run_id in socialscore.RunStore(result.path.parent).list_runs().run_id.tolist()
+
+
+def test_number_formats():
+    assert fmt.count(1234567) == "1,234,567"
+    assert fmt.share(0.1234) == "12%"
+    assert fmt.share(0.01234) == "1.2%"
+    assert fmt.share(0.001234) == "0.12%"
+    assert fmt.ratio(0.6249) == "0.62"
+    assert report.RunFacts("r", 1, 2, 3, 4).days == 3

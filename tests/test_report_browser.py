@@ -1,0 +1,93 @@
+"""The run report in a real browser: loads offline, every chart renders, headlines hold.
+
+Uses Debian's chromium (``make test`` installs it where it is missing) driven
+by Playwright; no browser is downloaded. Screenshots of the first screen go to
+``artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import socialscore
+from socialscore.report.headlines import headlines
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+DRAWN = "svg.main-svg .trace, svg.main-svg .hm image, canvas"
+SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
+
+if os.environ.get("SOCIALSCORE_SKIP_BROWSER") == "1":
+    pytest.skip("browser tests skipped by SOCIALSCORE_SKIP_BROWSER=1", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):  # type: ignore[no-untyped-def]
+    out = tmp_path_factory.mktemp("runs")
+    return socialscore.run("citizen-score", population=30_000, days=90, seed=3, out=out)
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    assert Path(CHROMIUM).exists(), "chromium is missing: run `make test`, which installs it"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_report_loads_offline_and_renders_every_chart(result, browser, size):  # type: ignore[no-untyped-def]
+    width, height = SIZES[size]
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def route(r):  # type: ignore[no-untyped-def]
+        url = r.request.url
+        if not url.startswith(("file:", "data:", "blob:")):
+            requests.append(url)
+            r.abort()
+        else:
+            r.continue_()
+
+    page.route("**/*", route)
+    page.goto((result.path / "report.html").as_uri())
+    page.wait_for_load_state("load")
+    charts = page.locator("[data-chart]")
+    count = charts.count()
+    assert count >= 9
+    for i in range(count):
+        node = charts.nth(i)
+        node.locator("svg.main-svg, canvas").first.wait_for(state="attached", timeout=15_000)
+        assert node.evaluate("n => n.querySelectorAll(" + repr(DRAWN) + ").length") > 0, (
+            node.get_attribute("data-chart")
+        )
+    assert errors == []
+    assert requests == []
+
+    text = page.locator("#headlines").inner_text()
+    for line in headlines(result.metrics.to_pandas(), days=90, mobility_day=45):
+        assert line.text in text
+    # The first screen holds its layout: nothing wider than the viewport.
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"report-first-screen-{size}.png"))
+    page.close()
