@@ -149,7 +149,14 @@ def run(
     )
 
 
-REPORT_TABLES = ("daily", "daily_grades", "daily_events", "citizens", "companies")
+REPORT_TABLES = (
+    "daily",
+    "daily_groups",
+    "daily_grades",
+    "daily_events",
+    "citizens",
+    "companies",
+)
 
 
 def rebuild_report(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Path:

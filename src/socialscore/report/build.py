@@ -61,7 +61,11 @@ def build(
         charts.gate_rates(m),
         charts.transition_heatmap(m, grade_names),
         charts.rank_scatter(citizens, facts.seed),
-        charts.chilling(tables["daily_events"].to_pandas(), penalised_legal_events(scenario)),
+        charts.chilling(
+            tables["daily_events"].to_pandas(),
+            tables["daily_groups"].to_pandas(),
+            penalised_legal_events(scenario),
+        ),
         charts.followers_lost(m),
         charts.roc(citizens, _metric(m, "privacy_auc")),
         charts.company_scores(tables["companies"].select(["score", "owner_group"]).to_pandas()),

@@ -195,20 +195,27 @@ def rank_scatter(citizens: pd.DataFrame, seed: int) -> Chart:
     )
 
 
-def chilling(events: pd.DataFrame, penalised: list[str]) -> Chart:
+def chilling(events: pd.DataFrame, groups: pd.DataFrame, penalised: list[str]) -> Chart:
     """Daily rate of each penalised legal behaviour."""
     fig = go.Figure()
     ev = events[(events.entity == "citizen") & events.event.isin(penalised)]
     per_day = ev.groupby(["event", "day"], sort=True)["events"].sum().reset_index()
+    citizens = groups.groupby("day")["citizens"].sum()
     for name, part in per_day.groupby("event"):
-        smooth = part.events.rolling(7, min_periods=1).mean()
-        fig.add_trace(go.Scatter(x=part.day, y=smooth, name=str(name), mode="lines"))
+        pop = citizens.reindex(part.day).to_numpy()
+        rate = (
+            1000.0
+            * part.events.rolling(7, min_periods=1).sum().to_numpy()
+            / pd.Series(pop).rolling(7, min_periods=1).sum().to_numpy()
+        )
+        fig.add_trace(go.Scatter(x=part.day, y=rate, name=str(name), mode="lines"))
     return Chart(
         "chilling",
         "Penalised legal behaviour over time",
-        "Events per day (7-day average) of each legal behaviour the rulebook penalises. A "
-        "falling line is citizens doing less of something lawful because it costs them points.",
-        _layout(fig, x="day", y="events per day"),
+        "Daily rate per 1,000 citizens (7-day average) of each lawful behaviour the rulebook "
+        "penalises. A falling line is citizens doing less of something lawful because it "
+        "costs them points.",
+        _layout(fig, x="day", y="per 1,000 citizens per day"),
     )
 
 
