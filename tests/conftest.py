@@ -32,6 +32,19 @@ def minimal(**extra: Any) -> sc.Scenario:
     return sc.Scenario.model_validate(data)
 
 
+def simulate(scenario: sc.Scenario):  # type: ignore[no-untyped-def]
+    """Run a scenario's engine in memory; return the engine and its recorder."""
+    from socialscore import nation
+    from socialscore.engine import Engine
+    from socialscore.recorder import Recorder
+
+    nat = nation.generate(scenario)
+    engine = Engine(scenario, nat)
+    recorder = Recorder(scenario, nat)
+    engine.run(recorder)
+    return engine, recorder
+
+
 @pytest.fixture
 def store_root(tmp_path):  # type: ignore[no-untyped-def]
     return tmp_path / "runs"

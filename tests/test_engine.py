@@ -12,10 +12,8 @@ import numpy as np
 import pytest
 
 import socialscore
-from conftest import minimal, small
+from conftest import minimal, simulate, small
 from socialscore import nation
-from socialscore.engine import Engine
-from socialscore.recorder import Recorder
 
 
 def _parquet_hashes(run_path: Path) -> dict[str, str]:
@@ -92,14 +90,6 @@ def test_every_shipped_scenario_runs_at_small_size(name, tmp_path):  # type: ign
     assert result.metrics.num_rows > 10
 
 
-def _engine(sc):  # type: ignore[no-untyped-def]
-    nat = nation.generate(sc)
-    engine = Engine(sc, nat)
-    rec = Recorder(sc, nat)
-    engine.run(rec)
-    return engine, rec
-
-
 def test_chilling_curbs_penalised_legal_behaviour_of_aware_low_scorers():
     common = {
         "run": {"population": 20_000, "days": 200, "seed": 5},
@@ -114,8 +104,8 @@ def test_chilling_curbs_penalised_legal_behaviour_of_aware_low_scorers():
         },
     )
     free = minimal(**common, feedback={"awareness": 1.0, "chilling": {"strength": 0.0}})
-    _, rec_chilled = _engine(chilled)
-    _, rec_free = _engine(free)
+    _, rec_chilled = simulate(chilled)
+    _, rec_free = simulate(free)
     ev = 12  # flagged_book
     last_chilled = rec_chilled.events[-30:, ev].sum()
     last_free = rec_free.events[-30:, ev].sum()
@@ -139,7 +129,7 @@ def test_unfriending_drops_only_low_scoring_friends():
         },
     )
     initial = nation.generate(sc).friends
-    engine, rec = _engine(sc)
+    engine, rec = simulate(sc)
     dropped = initial[engine.state.friends < 0]
     assert dropped.size > 0
     assert rec.dropped.sum() == dropped.size
@@ -153,7 +143,7 @@ def test_network_term_pulls_toward_friends_mean():
         run={"population": 3_000, "days": 8, "seed": 2},
         network={"enabled": True, "weight": 0.5, "center": 500, "every_days": 7},
     )
-    engine, _ = _engine(sc)
+    engine, _ = simulate(sc)
     # Day 0: everyone at 600, term 0.5 * (600 - 500) = 50, scores 650 for days 0-6.
     # Day 7 reads those: term 0.5 * (650 - 500) = 75.
     assert np.all(engine.state.net == 75)
@@ -167,13 +157,13 @@ def test_voluntary_participation_leaves_non_participants_unrated_until_mandatory
         "rules": [{"event": "bill_late", "points": -10}],
     }
     voluntary = minimal(**common, participation={"mandatory_from_day": 100, "opt_in_share": 0.3})
-    engine, _ = _engine(voluntary)
+    engine, _ = simulate(voluntary)
     out = engine.state.participant == 0
     assert 0.25 < 1 - out.mean() < 0.35
     assert np.all(engine.state.score[out] == 600)
     assert np.all(engine.state.score[~out] <= 600)
     mandatory = minimal(**common, participation={"mandatory_from_day": 5, "opt_in_share": 0.3})
-    engine, _ = _engine(mandatory)
+    engine, _ = simulate(mandatory)
     assert np.mean(engine.state.score < 600) > 0.9
 
 
@@ -183,7 +173,7 @@ def test_data_errors_are_recorded_and_counted():
         rules=[{"event": "bill_late", "points": -20, "half_life_days": 30}],
         data_errors={"rate": 0.01, "event": "bill_late"},
     )
-    engine, rec = _engine(sc)
+    engine, rec = simulate(sc)
     expected = 0.01 * 10_000 * 50
     assert abs(rec.errors.sum() - expected) < 5 * np.sqrt(expected)
     # With no real late bills, every point lost is an erroneous one.

@@ -7,19 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from conftest import minimal
-from socialscore import nation
-from socialscore.engine import Engine
-from socialscore.recorder import Recorder
+from conftest import minimal, simulate
 from socialscore.rulebook import clip_round, decay_factor
-
-
-def run_engine(scenario):  # type: ignore[no-untyped-def]
-    nat = nation.generate(scenario)
-    engine = Engine(scenario, nat)
-    recorder = Recorder(scenario, nat)
-    engine.run(recorder)
-    return engine, recorder
 
 
 @pytest.mark.parametrize(("p", "w", "half_life"), [(0.05, 4.0, 20.0), (0.01, -20.0, 30.0)])
@@ -30,7 +19,7 @@ def test_mean_accumulator_converges_to_p_w_over_one_minus_d(p, w, half_life):  #
         streams={"bill_on_time": {"rate": p, "spread": 0.0}},
         rules=[{"event": "bill_on_time", "points": w, "half_life_days": half_life}],
     )
-    engine, _ = run_engine(sc)
+    engine, _ = simulate(sc)
     d = decay_factor(half_life)
     expected = p * w / (1 - d)
     # Stationary variance of one accumulator: p(1-p)w²/(1-d²); citizens are independent.
@@ -48,7 +37,7 @@ def test_score_is_base_plus_accumulators_clipped_and_rounded():
             {"event": "good_deed", "points": 3.25},
         ],
     )
-    engine, _ = run_engine(sc)
+    engine, _ = simulate(sc)
     st = engine.state
     raw = 600 + st.acc.astype(np.float64).sum(axis=0)
     expected = np.clip(np.floor(raw + 0.5), 0, 2000)
@@ -63,7 +52,7 @@ def test_cap_bounds_an_accumulator():
         streams={"book_read": {"rate": 1.0, "spread": 0.0}},
         rules=[{"event": "book_read", "points": 5, "cap": 12}],
     )
-    engine, _ = run_engine(sc)
+    engine, _ = simulate(sc)
     assert np.all(engine.state.acc[0] == 12)
 
 

@@ -56,9 +56,7 @@ class Result:
 
     def metric(self, metric: str, *, subject: str = "", grp: str = "all") -> float:
         """One metric's value (nan when the run did not produce it)."""
-        df = self.metrics.to_pandas()
-        hit = df[(df.metric == metric) & (df.subject == subject) & (df.grp == grp)]
-        return float(hit.value.iloc[0]) if len(hit) else float("nan")
+        return harms.metric_value(self.metrics.to_pandas(), metric, subject, grp)
 
 
 def run(

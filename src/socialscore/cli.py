@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from socialscore import api, scenario
-from socialscore.harms import DESCRIPTIONS
+from socialscore.harms import DESCRIPTIONS, metric_value
 from socialscore.store import DEFAULT_ROOT, RunStore
 from socialscore.vocabulary import GROUP_LABELS
 
@@ -150,8 +150,7 @@ def summary_table(result: api.Result) -> Table:
     m = result.metrics.to_pandas()
 
     def get(metric: str, subject: str = "", grp: str = "all") -> float:
-        hit = m[(m.metric == metric) & (m.subject == subject) & (m.grp == grp)]
-        return float(hit.value.iloc[0]) if len(hit) else float("nan")
+        return metric_value(m, metric, subject, grp)
 
     t = Table(title="What the regime did", show_lines=False)
     t.add_column("measure")

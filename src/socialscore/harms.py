@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -61,6 +62,12 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     "mean_score_by_group": "Average score of each group on the last day.",
     "company_mean_score": "Average company score on the last day.",
 }
+
+
+def metric_value(metrics: pd.DataFrame, metric: str, subject: str = "", grp: str = "all") -> float:
+    """One value from a metrics table (as pandas); nan when the run did not produce it."""
+    hit = metrics[(metrics.metric == metric) & (metrics.subject == subject) & (metrics.grp == grp)]
+    return float(hit.value.iloc[0]) if len(hit) else float("nan")
 
 
 class _Rows:

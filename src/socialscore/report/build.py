@@ -13,7 +13,7 @@ import pyarrow as pa
 from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
-from socialscore.harms import DESCRIPTIONS, penalised_legal_events
+from socialscore.harms import DESCRIPTIONS, metric_value, penalised_legal_events
 from socialscore.report import charts
 from socialscore.report import format as fmt
 from socialscore.report.headlines import headlines
@@ -67,7 +67,7 @@ def build(
             penalised_legal_events(scenario),
         ),
         charts.followers_lost(m),
-        charts.roc(citizens, _metric(m, "privacy_auc")),
+        charts.roc(citizens, metric_value(m, "privacy_auc")),
         charts.company_scores(tables["companies"].select(["score", "owner_group"]).to_pandas()),
     ]
     gate_rows = _gate_rows(m)
@@ -93,43 +93,38 @@ def build(
     )
 
 
-def _metric(m: pd.DataFrame, metric: str, subject: str = "", grp: str = "all") -> float:
-    hit = m[(m.metric == metric) & (m.subject == subject) & (m.grp == grp)]
-    return float(hit.value.iloc[0]) if len(hit) else float("nan")
-
-
 def _numbers(m: pd.DataFrame) -> dict[str, str]:
     return {
-        "mean_score": fmt.score(_metric(m, "mean_score")),
-        "gini": fmt.ratio(_metric(m, "gini")),
-        "rank_rank": fmt.ratio(_metric(m, "rank_rank_correlation")),
-        "slope": fmt.ratio(_metric(m, "rank_rank_slope")),
-        "persistence": fmt.share(_metric(m, "bottom_decile_persistence")),
-        "assortativity": fmt.ratio(_metric(m, "score_assortativity")),
-        "dropped": fmt.count(_metric(m, "friends_dropped")),
-        "auc": fmt.ratio(_metric(m, "privacy_auc")),
-        "company_mean": fmt.score(_metric(m, "company_mean_score")),
+        "mean_score": fmt.score(metric_value(m, "mean_score")),
+        "gini": fmt.ratio(metric_value(m, "gini")),
+        "rank_rank": fmt.ratio(metric_value(m, "rank_rank_correlation")),
+        "slope": fmt.ratio(metric_value(m, "rank_rank_slope")),
+        "persistence": fmt.share(metric_value(m, "bottom_decile_persistence")),
+        "assortativity": fmt.ratio(metric_value(m, "score_assortativity")),
+        "dropped": fmt.count(metric_value(m, "friends_dropped")),
+        "auc": fmt.ratio(metric_value(m, "privacy_auc")),
+        "company_mean": fmt.score(metric_value(m, "company_mean_score")),
     }
 
 
 def _gate_rows(m: pd.DataFrame) -> list[dict[str, str]]:
     rows = []
     for gate in dict.fromkeys(m[m.metric == "adverse_impact_ratio"].subject):
-        passed = _metric(m, "four_fifths_pass", gate) == 1.0
+        passed = metric_value(m, "four_fifths_pass", gate) == 1.0
         rows.append(
             {
                 "gate": gate,
-                "majority": fmt.share(_metric(m, "selection_rate", gate, "majority")),
-                "minority": fmt.share(_metric(m, "selection_rate", gate, "minority")),
+                "majority": fmt.share(metric_value(m, "selection_rate", gate, "majority")),
+                "minority": fmt.share(metric_value(m, "selection_rate", gate, "minority")),
                 "applications": fmt.count(
-                    _metric(m, "applications", gate, "majority")
-                    + _metric(m, "applications", gate, "minority")
+                    metric_value(m, "applications", gate, "majority")
+                    + metric_value(m, "applications", gate, "minority")
                 ),
-                "ratio": fmt.ratio(_metric(m, "adverse_impact_ratio", gate)),
+                "ratio": fmt.ratio(metric_value(m, "adverse_impact_ratio", gate)),
                 "verdict": "✓ passes" if passed else "✕ fails",
                 "verdict_class": "pass" if passed else "fail",
-                "difference": fmt.share(_metric(m, "demographic_parity_difference", gate)),
-                "erroneous": fmt.count(_metric(m, "erroneous_denials", gate)),
+                "difference": fmt.share(metric_value(m, "demographic_parity_difference", gate)),
+                "erroneous": fmt.count(metric_value(m, "erroneous_denials", gate)),
             }
         )
     return rows

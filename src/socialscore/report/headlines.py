@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from socialscore.harms import metric_value
 from socialscore.metrics import FOUR_FIFTHS
 from socialscore.report import format as fmt
 
@@ -30,11 +31,6 @@ class Headline:
     alarm: bool
 
 
-def _get(m: pd.DataFrame, metric: str, subject: str = "", grp: str = "all") -> float:
-    hit = m[(m.metric == metric) & (m.subject == subject) & (m.grp == grp)]
-    return float(hit.value.iloc[0]) if len(hit) else math.nan
-
-
 def headlines(metrics: pd.DataFrame, *, days: int, mobility_day: int) -> list[Headline]:
     """Five to seven sentences on what the regime did, each with its figures."""
     m = metrics
@@ -44,8 +40,8 @@ def headlines(metrics: pd.DataFrame, *, days: int, mobility_day: int) -> list[He
         worst = gates.sort_values(["value", "subject"]).iloc[0]
         gate = str(worst.subject)
         ratio = float(worst.value)
-        minority = _get(m, "selection_rate", gate, "minority")
-        majority = _get(m, "selection_rate", gate, "majority")
+        minority = metric_value(m, "selection_rate", gate, "minority")
+        majority = metric_value(m, "selection_rate", gate, "majority")
         below = ratio < FOUR_FIFTHS
         lower = minority < majority
         line = "below" if below else "at or above"
@@ -69,7 +65,7 @@ def headlines(metrics: pd.DataFrame, *, days: int, mobility_day: int) -> list[He
                 f"{fmt.share(majority if lower else minority)}), {line} the four-fifths line."
             )
         out.append(Headline(text, below))
-    black = _get(m, "blacklisted_share")
+    black = metric_value(m, "blacklisted_share")
     if not math.isnan(black):
         out.append(
             Headline(
@@ -87,7 +83,7 @@ def headlines(metrics: pd.DataFrame, *, days: int, mobility_day: int) -> list[He
                 True,
             )
         )
-    persistence = _get(m, "bottom_decile_persistence")
+    persistence = metric_value(m, "bottom_decile_persistence")
     if not math.isnan(persistence):
         out.append(
             Headline(
@@ -108,7 +104,7 @@ def headlines(metrics: pd.DataFrame, *, days: int, mobility_day: int) -> list[He
                 False,
             )
         )
-    dropped = _get(m, "friends_dropped")
+    dropped = metric_value(m, "friends_dropped")
     if not math.isnan(dropped) and dropped > 0:
         out.append(
             Headline(
@@ -116,7 +112,7 @@ def headlines(metrics: pd.DataFrame, *, days: int, mobility_day: int) -> list[He
                 False,
             )
         )
-    auc = _get(m, "privacy_auc")
+    auc = metric_value(m, "privacy_auc")
     if not math.isnan(auc):
         out.append(
             Headline(
