@@ -77,8 +77,9 @@ def step_citizens(
     # rules
     r_event: np.ndarray,
     r_points: np.ndarray,
-    r_decay: np.ndarray,
-    r_cap: np.ndarray,
+    r_slot: np.ndarray,
+    q_decay: np.ndarray,
+    q_cap: np.ndarray,
     # score scale and other scalars
     base: int,
     lo: int,
@@ -97,7 +98,8 @@ def step_citizens(
 ) -> None:
     """Advance every citizen by one day: events, rules, score.
 
-    ``acc`` is rule-major, ``[rule, citizen]``.
+    ``acc`` is accumulator-major, ``[accumulator, citizen]``; rule ``r`` adds
+    to accumulator ``r_slot[r]`` (see :func:`socialscore.rulebook.group_accumulators`).
     """
     n = group.shape[0]
     n_chunks = hist.shape[0]
@@ -213,18 +215,23 @@ def step_citizens(
                     if rng.uniform(seed, day, i, rng.KEY_DATA_ERROR) < error_rate:
                         errors[k] = 1
                         error_counts[c, group[i]] += 1
-        for r in range(n_rules):
-            ev = np.uint32(r_event[r])
-            d = r_decay[r]
-            cap = r_cap[r]
-            row = acc[r, start : start + m]
-            if error_rate > 0.0 and r_event[r] == error_event:
-                for k in range(m):
-                    hits = np.float64((mask[k] >> ev) & np.uint32(1)) + errors[k]
-                    thr[k] = rated[k] * r_points[r] * hits
-            else:
-                for k in range(m):
-                    thr[k] = rated[k] * r_points[r] * np.float64((mask[k] >> ev) & np.uint32(1))
+        for q in range(q_decay.shape[0]):
+            thr[:] = 0.0
+            for r in range(n_rules):
+                if r_slot[r] != q:
+                    continue
+                ev = np.uint32(r_event[r])
+                w = r_points[r]
+                if error_rate > 0.0 and r_event[r] == error_event:
+                    for k in range(m):
+                        hits = np.float64((mask[k] >> ev) & np.uint32(1)) + errors[k]
+                        thr[k] += rated[k] * w * hits
+                else:
+                    for k in range(m):
+                        thr[k] += rated[k] * w * np.float64((mask[k] >> ev) & np.uint32(1))
+            d = q_decay[q]
+            cap = q_cap[q]
+            row = acc[q, start : start + m]
             # Accumulators of unrated citizens only decay, so the cap never binds for them.
             for k in range(m):
                 value = min(max(row[k] * d + thr[k], -cap), cap)

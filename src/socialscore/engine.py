@@ -28,12 +28,14 @@ from socialscore.network import step_network
 from socialscore.ranking import publish, share_below
 from socialscore.recorder import Recorder
 from socialscore.rulebook import (
+    Accumulators,
     Rules,
     Streams,
     compile_company_streams,
     compile_rules,
     compile_streams,
     decay_factor,
+    group_accumulators,
     trait_multiplier_table,
 )
 from socialscore.scenario import Scenario
@@ -50,7 +52,7 @@ class State:
     score_clean: np.ndarray  # int16 [N], the score without erroneous records
     percentile: np.ndarray  # float32 [N], last published
     net: np.ndarray  # float32 [N], network term
-    acc: np.ndarray  # float32 [R, N], rule accumulators (rule-major)
+    acc: np.ndarray  # float32 [Q, N], shared rule accumulators (accumulator-major)
     err_acc: np.ndarray  # float32 [N], points from erroneous records
     stress: np.ndarray  # float32 [N], economic stress
     chill: np.ndarray  # float32 [N], chilling exposure
@@ -80,6 +82,7 @@ class Compiled:
     error_event: int
     error_points: float
     error_decay: float
+    accumulators: Accumulators
     chill_slots: tuple[np.ndarray, np.ndarray]
     gaming_slots: tuple[np.ndarray, np.ndarray]
 
@@ -93,6 +96,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     streams = compile_streams(scenario)
     return Compiled(
         streams=streams,
+        accumulators=group_accumulators(rules),
         chill_slots=streams.chill_slots(),
         gaming_slots=streams.gaming_slots(),
         rules=rules,
@@ -122,7 +126,7 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         score_clean=np.full(n, base, dtype=np.int16),
         percentile=np.zeros(n, dtype=np.float32),
         net=np.zeros(n, dtype=np.float32),
-        acc=np.zeros((len(compiled.rules.event), n), dtype=np.float32),
+        acc=np.zeros((len(compiled.accumulators.decay), n), dtype=np.float32),
         err_acc=np.zeros(n, dtype=np.float32),
         stress=np.zeros(n, dtype=np.float32),
         chill=np.zeros(n, dtype=np.float32),
@@ -227,8 +231,9 @@ class Engine:
             *cp.gaming_slots,
             rules.event,
             rules.points,
-            rules.decay,
-            rules.cap,
+            cp.accumulators.slot,
+            cp.accumulators.decay,
+            cp.accumulators.cap,
             s.base,
             s.lo,
             s.hi,
