@@ -156,12 +156,13 @@ def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray
                 rows.add("grade_transition", matrix[a, b], subject=f"{from_name} -> {to_name}")
 
     n, k = friends.shape
+    # The fixed-width friend lists are a CSR graph with equal offsets; dropped
+    # friends (-1) are inactive slots. No copy of the graph is made.
     offsets = np.arange(0, n * k + 1, k, dtype=np.int64)
-    active = (friends.ravel() >= 0).astype(np.uint8)
-    neighbours = np.where(active > 0, friends.ravel(), 0).astype(np.int32)
+    flat = friends.reshape(-1)
     rows.add(
         "score_assortativity",
-        metrics.score_assortativity(offsets, neighbours, score, active=active),
+        metrics.score_assortativity(offsets, flat, score, active=flat >= 0),
     )
     rows.add("friends_dropped", float(tables["daily"].column("friends_dropped").to_numpy().sum()))
     lost = _col(citizens, "followers_start").astype(np.float64) - _col(citizens, "followers")
