@@ -20,6 +20,29 @@ from socialscore.report.headlines import headlines
 from socialscore.scenario import Scenario
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+#: Words the report uses that are not metrics.
+TERMS = {
+    "score": "The one number the regime gives each citizen and company.",
+    "grade": "A named band of scores, such as 'good' or 'poor'.",
+    "percentile": (
+        "The share of the whole population with a lower score; the public ranking "
+        "publishes it for every citizen."
+    ),
+    "blacklist": "Citizens below the blacklist line are 'untrustworthy' and cannot travel.",
+    "gate": (
+        "A decision the score takes part in: a mortgage, a job, a school place, a dating "
+        "match, an official document, travel, a public contract."
+    ),
+    "four-fifths rule": (
+        "A group's selection rate below 80% of the best-treated group's rate is evidence of "
+        "adverse impact (29 CFR 1607.4(D))."
+    ),
+    "majority, minority": (
+        "The two synthetic groups of the nation; structural inequality enters through their "
+        "different traits and incomes, set in the scenario."
+    ),
+}
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(_TEMPLATES),
     autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -72,7 +95,7 @@ def build(
     ]
     gate_rows = _gate_rows(m)
     used = sorted(set(m.metric))
-    glossary = [
+    glossary = sorted(TERMS.items()) + [
         (name.replace("_", " "), DESCRIPTIONS[name]) for name in used if name in DESCRIPTIONS
     ]
     template = _ENV.get_template("run.html.j2")
