@@ -50,7 +50,10 @@ def main() -> None:
     engine.run(recorder)
     t3 = time.perf_counter()
     tables = recorder.tables(engine.state)
-    harms.compute(sc, tables, engine.state.friends)
+    core = recorder.citizens_core(engine.state)
+    harms.compute(sc, {**tables, "citizens": core}, engine.state.friends)
+    for _ in recorder.citizen_batches(engine.state, core):
+        pass  # the snapshot is built slice by slice, as a run writes it
     t4 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from socialscore import harms, nation, report
 from socialscore.engine import Engine
@@ -43,12 +44,19 @@ class Result:
     companies: int
 
     def table(self, name: str) -> pa.Table:
-        """One of the run's tables as Arrow (``daily``, ``daily_gates``, ``citizens``, ...)."""
+        """One of the run's tables as Arrow (``daily``, ``daily_gates``, ``citizens``, ...).
+
+        The per-citizen snapshot ``citizens`` is read from the run folder.
+        """
         if name == "metrics":
             return self.metrics
-        if name not in self.tables:
-            raise KeyError(f"no table {name!r}; tables: {', '.join(sorted(self.tables))}, metrics")
-        return self.tables[name]
+        if name in self.tables:
+            return self.tables[name]
+        path = self.path / f"{name}.parquet"
+        if path.is_file():
+            return pq.read_table(path)
+        known = ", ".join(sorted([*self.tables, "citizens", "metrics"]))
+        raise KeyError(f"no table {name!r}; tables: {known}")
 
     def to_pandas(self, name: str) -> pd.DataFrame:
         """One of the run's tables as a pandas DataFrame."""
@@ -94,7 +102,9 @@ def run(
     total = sc.run.days
     engine.run(recorder, None if progress is None else lambda d: progress(d + 1, total))
     tables = recorder.tables(engine.state)
-    metric_table = harms.compute(sc, tables, engine.state.friends)
+    core = recorder.citizens_core(engine.state)
+    analysis = {**tables, "citizens": core}
+    metric_table = harms.compute(sc, analysis, engine.state.friends)
     wall = time.perf_counter() - started
 
     store = RunStore(out)
@@ -114,7 +124,7 @@ def run(
         tags=dict(tags or {}),
     )
     facts = report.RunFacts(run_id, nat.population, nat.companies, total, sc.run.seed)
-    page = report.build(sc, tables, metric_table, facts)
+    page = report.build(sc, analysis, metric_table, facts)
     with store.writing(run_id) as writer:
         writer.write_text("report.html", page)
         writer.write_text("scenario.toml", loaded.text)
@@ -134,6 +144,7 @@ def run(
         )
         for name, table in tables.items():
             writer.write_table(name, table)
+        writer.write_batches("citizens", recorder.citizen_batches(engine.state, core))
         path = writer.finish(meta, metric_table)
     return Result(
         run_id=run_id,
@@ -152,7 +163,6 @@ REPORT_TABLES = (
     "daily_groups",
     "daily_grades",
     "daily_events",
-    "citizens",
     "companies",
 )
 
@@ -163,6 +173,9 @@ def rebuild_report(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Path:
     path = store.run_path(run_id)
     sc = Scenario.model_validate_json((path / "scenario.resolved.json").read_text("utf-8"))
     tables = {name: store.load_table(run_id, name) for name in REPORT_TABLES}
+    tables["citizens"] = store.load_table(
+        run_id, "citizens", columns=["score_start", "score", "group"]
+    )
     meta = json.loads((path / "run.json").read_text("utf-8"))
     companies = tables["companies"].num_rows
     facts = report.RunFacts(

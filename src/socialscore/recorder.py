@@ -8,11 +8,12 @@ on the mobility start day, and the final snapshot.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-from numba import njit
+from numba import njit, prange
 
 from socialscore import metrics
 from socialscore.gates import (
@@ -39,9 +40,26 @@ if TYPE_CHECKING:
     from socialscore.engine import State
 
 
+#: Rows per slice of the per-citizen snapshot (and per Parquet row group).
+SNAPSHOT_ROWS = 1 << 20
+
+
 def grade_index(score: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Grade number (0 = lowest band) of each score."""
     return (np.searchsorted(starts, score, side="right") - 1).astype(np.int8)
+
+
+@njit(cache=True, parallel=True)
+def out_degree(friends: np.ndarray) -> np.ndarray:
+    """How many friends each citizen still counts (dropped slots are -1)."""
+    out = np.empty(friends.shape[0], dtype=np.int16)
+    for i in prange(friends.shape[0]):
+        k = 0
+        for j in range(friends.shape[1]):
+            if friends[i, j] >= 0:
+                k += 1
+        out[i] = k
+    return out
 
 
 @njit(cache=True)
@@ -82,7 +100,7 @@ class Recorder:
         self.mobility_day = min(scenario.recording.mobility_from_day, d // 2)
         self.score_start: np.ndarray | None = None
         self.in_degree_start = in_degree(nation.friends, nation.population)
-        self.out_degree_start = (nation.friends >= 0).sum(axis=1).astype(np.int16)
+        self.out_degree_start = out_degree(nation.friends)
         self.days_done = 0
 
     def record_day(self, day: int, **tallies: np.ndarray) -> None:
@@ -231,41 +249,61 @@ class Recorder:
             }
         )
 
-    def citizens_table(self, state: State) -> pa.Table:
-        """The final per-citizen snapshot."""
-        nat = self.nation
-        n = nat.population
+    def citizens_core(self, state: State) -> pa.Table:
+        """The per-citizen columns the metrics and the report need (no copies of the state)."""
         start = self.score_start if self.score_start is not None else state.score
-        friends_now = (state.friends >= 0).sum(axis=1).astype(np.int16)
         return pa.table(
             {
-                "citizen": pa.array(np.arange(n, dtype=np.int64)),
-                "region": nat.region,
-                "group": nat.group,
-                "age_band": nat.age_band,
-                "income_decile": nat.income_decile,
-                "children": nat.children,
-                "participant": state.participant,
-                "aware": state.aware,
+                "group": self.nation.group,
                 "score_start": start,
                 "score": state.score,
-                "score_without_errors": state.score_clean,
-                "percentile": state.percentile,
                 "grade_start": grade_index(start, self.grade_starts),
                 "grade": grade_index(state.score, self.grade_starts),
-                "blacklisted": (state.score < self.scenario.score.blacklist_below).astype(np.uint8),
-                "employed": (state.employer >= 0).astype(np.uint8),
-                "has_mortgage": state.has_mortgage,
-                "stress": state.stress,
-                "chill": state.chill,
-                "gaming": state.gaming,
-                "friends_start": self.out_degree_start,
-                "friends": friends_now,
                 "followers_start": self.in_degree_start,
-                "followers": in_degree(state.friends, n),
-                "erroneous_points": state.err_acc,
+                "followers": in_degree(state.friends, self.nation.population),
             }
         )
+
+    def citizen_batches(
+        self, state: State, core: pa.Table, rows: int = SNAPSHOT_ROWS
+    ) -> Iterator[pa.RecordBatch]:
+        """The final per-citizen snapshot, in slices (never built whole in memory)."""
+        nat = self.nation
+        n = nat.population
+        for lo in range(0, n, rows):
+            hi = min(lo + rows, n)
+            part = slice(lo, hi)
+            cut = core.slice(lo, hi - lo)
+            score = state.score[part]
+            yield pa.record_batch(
+                {
+                    "citizen": pa.array(np.arange(lo, hi, dtype=np.int64)),
+                    "region": nat.region[part],
+                    "group": nat.group[part],
+                    "age_band": nat.age_band[part],
+                    "income_decile": nat.income_decile[part],
+                    "children": nat.children[part],
+                    "participant": state.participant[part],
+                    "aware": state.aware[part],
+                    "score_start": cut.column("score_start").combine_chunks(),
+                    "score": score,
+                    "score_without_errors": state.score_clean[part],
+                    "percentile": state.percentile[part],
+                    "grade_start": cut.column("grade_start").combine_chunks(),
+                    "grade": cut.column("grade").combine_chunks(),
+                    "blacklisted": (score < self.scenario.score.blacklist_below).astype(np.uint8),
+                    "employed": (state.employer[part] >= 0).astype(np.uint8),
+                    "has_mortgage": state.has_mortgage[part],
+                    "stress": state.stress[part],
+                    "chill": state.chill[part],
+                    "gaming": state.gaming[part],
+                    "friends_start": self.out_degree_start[part],
+                    "friends": out_degree(state.friends[part]),
+                    "followers_start": cut.column("followers_start").combine_chunks(),
+                    "followers": cut.column("followers").combine_chunks(),
+                    "erroneous_points": state.err_acc[part],
+                }
+            )
 
     def companies_table(self, state: State) -> pa.Table:
         """The final per-company snapshot."""
@@ -284,7 +322,11 @@ class Recorder:
         )
 
     def tables(self, state: State) -> dict[str, pa.Table]:
-        """Every table of the run, by name."""
+        """Every aggregate table of the run, by name.
+
+        The per-citizen snapshot is :meth:`citizen_batches`; :meth:`citizens_core`
+        holds the per-citizen columns the metrics need.
+        """
         return {
             "daily": self.daily_table(),
             "daily_groups": self.daily_groups_table(),
@@ -292,6 +334,5 @@ class Recorder:
             "daily_events": self.daily_events_table(),
             "daily_grades": self.daily_grades_table(),
             "score_histogram": self.histogram_table(),
-            "citizens": self.citizens_table(state),
             "companies": self.companies_table(state),
         }

@@ -484,6 +484,29 @@ class RunWriter:
         target = self._claim(f"{name}.parquet")
         pq.write_table(table, str(target), compression=PARQUET_COMPRESSION)
 
+    def write_batches(self, name: str, batches: Iterator[pa.RecordBatch]) -> None:
+        """Write ``<name>.parquet`` from record batches, one row group each (zstd).
+
+        The table is never held whole in memory; the bytes depend only on the
+        batches and the pyarrow version.
+
+        Args:
+            name: Table name, without extension.
+            batches: Record batches, all with the same schema (at least one).
+        """
+        target = self._claim(f"{name}.parquet")
+        writer: pq.ParquetWriter | None = None
+        try:
+            for batch in batches:
+                if writer is None:
+                    writer = pq.ParquetWriter(
+                        str(target), batch.schema, compression=PARQUET_COMPRESSION
+                    )
+                writer.write_batch(batch)
+        finally:
+            if writer is not None:
+                writer.close()
+
     def write_text(self, name: str, text: str) -> None:
         """Write a UTF-8 text file, byte for byte (no newline translation).
 
@@ -791,12 +814,13 @@ class RunStore:
         _fsync_dir(folder)
         return target
 
-    def load_table(self, run_id: str, name: str) -> pa.Table:
+    def load_table(self, run_id: str, name: str, *, columns: list[str] | None = None) -> pa.Table:
         """Read ``<name>.parquet`` of a run.
 
         Args:
             run_id: The run id.
             name: Table name without extension (e.g. ``"metrics"``).
+            columns: Read only these columns (all when None).
 
         Returns:
             The table.
@@ -812,7 +836,7 @@ class RunStore:
             raise FileNotFoundError(
                 MSG_TABLE_NOT_FOUND.format(run_id=run_id, name=name, path=path, tables=tables)
             )
-        return pq.read_table(str(path))
+        return pq.read_table(str(path), columns=columns)
 
     # -- repair ------------------------------------------------------------
 
