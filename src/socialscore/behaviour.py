@@ -25,6 +25,8 @@ from socialscore.rulebook import EV_INTERACTION, EV_INTERACTION_LOW, clip_round
 
 #: Citizens per chunk: the unit of parallel work and of per-chunk tallies.
 CHUNK = 16_384
+#: Streams whose threshold bound is below this probability are drawn by thinning.
+SPARSE_BELOW = 0.1
 
 
 def chunk_count(n: int) -> int:
@@ -135,11 +137,16 @@ def step_citizens(
                 if x > 0.0:
                     chill_mult[q, k] = math.exp(-chill_values[q] * x)
         gaming_mult = np.ones((gaming_values.shape[0], m), dtype=np.float64)
+        gaming_max = np.ones(gaming_values.shape[0], dtype=np.float64)
         for q in range(gaming_values.shape[0]):
             for k in range(m):
                 x = gaming[start + k]
                 if x > 0.0:
                     gaming_mult[q, k] = math.exp(gaming_values[q] * x)
+            gaming_max[q] = gaming_mult[q].max()
+        stress_max = 0.0
+        for k in range(m):
+            stress_max = max(stress_max, stress[start + k])
         pair = -1
         block = -1
         for a in range(n_streams):
@@ -162,40 +169,81 @@ def step_citizens(
             t = s_trait[a]
             ss = s_stress[a]
             bit = np.uint32(1) << np.uint32(e)
-            # One simple pass per factor, so that each loop compiles to SIMD code.
+            lo_mult = 1.0 - spread + spread / 256.0
+            step = spread * (2.0 / 256.0)
+            ci = s_chill_index[a]
+            gi = s_gaming_index[a]
+            # An upper bound of every threshold in the chunk (chilling only lowers them).
+            bound = max(thr0, thr1)
             if spread > 0.0:
-                lo_mult = 1.0 - spread + spread / 256.0
-                step = spread * (2.0 / 256.0)
-                for k in range(m):
-                    level = np.int32((static_hash[k] >> byte_shift) & low8)
-                    thr[k] = (thr1 if group[start + k] != 0 else thr0) * (lo_mult + step * level)
-            else:
-                for k in range(m):
-                    thr[k] = thr1 if group[start + k] != 0 else thr0
+                bound *= lo_mult + step * 255.0
             if t >= 0:
-                for k in range(m):
-                    thr[k] *= s_trait_table[a, traits[t, start + k]]
+                bound *= s_trait_table[a].max()
             if ss > 0.0:
+                bound *= 1.0 + ss * stress_max
+            if gi >= 0:
+                bound *= gaming_max[gi]
+            bound *= 1.0 + 1e-9
+            if bound < SPARSE_BELOW * scale31:
+                # Thinning: only citizens whose draw falls under the bound need their exact
+                # threshold, computed in the same order as below, so decisions are identical.
+                n_all = np.int32(0)
+                n_minority = np.int32(0)
                 for k in range(m):
-                    thr[k] *= 1.0 + ss * stress[start + k]
-            if s_chill_index[a] >= 0:
-                ci = s_chill_index[a]
+                    u = np.int32((pair_hash[k] >> shift) & low31)
+                    if u < bound:
+                        i = start + k
+                        x = thr1 if group[i] != 0 else thr0
+                        if spread > 0.0:
+                            level = np.int32((static_hash[k] >> byte_shift) & low8)
+                            x = x * (lo_mult + step * level)
+                        if t >= 0:
+                            x *= s_trait_table[a, traits[t, i]]
+                        if ss > 0.0:
+                            x *= 1.0 + ss * stress[i]
+                        if ci >= 0:
+                            x *= chill_mult[ci, k]
+                        if gi >= 0:
+                            x *= gaming_mult[gi, k]
+                        if u < x:
+                            mask[k] |= bit
+                            n_all += 1
+                            n_minority += np.int32(group[i])
+                event_counts[c, e, 0] += n_all - n_minority
+                event_counts[c, e, 1] += n_minority
+            else:
+                # One simple pass per factor, so that each loop compiles to SIMD code.
+                if spread > 0.0:
+                    for k in range(m):
+                        level = np.int32((static_hash[k] >> byte_shift) & low8)
+                        thr[k] = (thr1 if group[start + k] != 0 else thr0) * (
+                            lo_mult + step * level
+                        )
+                else:
+                    for k in range(m):
+                        thr[k] = thr1 if group[start + k] != 0 else thr0
+                if t >= 0:
+                    for k in range(m):
+                        thr[k] *= s_trait_table[a, traits[t, start + k]]
+                if ss > 0.0:
+                    for k in range(m):
+                        thr[k] *= 1.0 + ss * stress[start + k]
+                if ci >= 0:
+                    for k in range(m):
+                        thr[k] *= chill_mult[ci, k]
+                if gi >= 0:
+                    for k in range(m):
+                        thr[k] *= gaming_mult[gi, k]
+                n_all = np.int32(0)
+                n_minority = np.int32(0)
                 for k in range(m):
-                    thr[k] *= chill_mult[ci, k]
-            if s_gaming_index[a] >= 0:
-                gi = s_gaming_index[a]
-                for k in range(m):
-                    thr[k] *= gaming_mult[gi, k]
-            n_all = np.int32(0)
-            n_minority = np.int32(0)
-            for k in range(m):
-                u = np.int32((pair_hash[k] >> shift) & low31)
-                hit = np.int32(1) if u < thr[k] else np.int32(0)
-                mask[k] |= np.uint32(hit) << np.uint32(e)
-                n_all += hit
-                n_minority += hit & np.int32(group[start + k])
-            event_counts[c, e, 0] += n_all - n_minority
-            event_counts[c, e, 1] += n_minority
+                    u = np.int32((pair_hash[k] >> shift) & low31)
+                    hit = np.int32(1) if u < thr[k] else np.int32(0)
+                    mask[k] |= np.uint32(hit) << np.uint32(e)
+                    n_all += hit
+                    n_minority += hit & np.int32(group[start + k])
+                event_counts[c, e, 0] += n_all - n_minority
+                event_counts[c, e, 1] += n_minority
             if e == EV_INTERACTION and n_friends > 0:
                 low_bit = np.uint32(1) << np.uint32(EV_INTERACTION_LOW)
                 for k in range(m):
