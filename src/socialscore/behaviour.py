@@ -131,19 +131,22 @@ def step_citizens(
             rated[k] = 1.0 if all_rated or participant[start + k] != 0 else 0.0
         # Feedback multipliers, one exp per distinct coefficient and citizen.
         chill_mult = np.ones((chill_values.shape[0], m), dtype=np.float64)
-        for q in range(chill_values.shape[0]):
+        if chill_values.shape[0] > 0:
             for k in range(m):
                 x = chill[start + k]
                 if x > 0.0:
-                    chill_mult[q, k] = math.exp(-chill_values[q] * x)
+                    for q in range(chill_values.shape[0]):
+                        chill_mult[q, k] = math.exp(-chill_values[q] * x)
         gaming_mult = np.ones((gaming_values.shape[0], m), dtype=np.float64)
         gaming_max = np.ones(gaming_values.shape[0], dtype=np.float64)
-        for q in range(gaming_values.shape[0]):
+        if gaming_values.shape[0] > 0:
             for k in range(m):
                 x = gaming[start + k]
                 if x > 0.0:
-                    gaming_mult[q, k] = math.exp(gaming_values[q] * x)
-            gaming_max[q] = gaming_mult[q].max()
+                    for q in range(gaming_values.shape[0]):
+                        gaming_mult[q, k] = math.exp(gaming_values[q] * x)
+            for q in range(gaming_values.shape[0]):
+                gaming_max[q] = gaming_mult[q].max()
         stress_max = 0.0
         for k in range(m):
             stress_max = max(stress_max, stress[start + k])
@@ -258,11 +261,13 @@ def step_citizens(
                             event_counts[c, EV_INTERACTION_LOW, group[i]] += 1
         if error_rate > 0.0:
             for k in range(m):
-                i = start + k
-                if all_rated or participant[i] != 0:
-                    if rng.uniform(seed, day, i, rng.KEY_DATA_ERROR) < error_rate:
-                        errors[k] = 1
-                        error_counts[c, group[i]] += 1
+                pair_hash[k] = rng.entity_hash(today_key, start + k, rng.KEY_DATA_ERROR)
+            error_bound = error_rate * 9007199254740992.0
+            for k in range(m):
+                # The same 53-bit uniform as rng.uniform, compared in integers.
+                if rated[k] > 0.0 and np.int64(pair_hash[k] >> np.uint64(11)) < error_bound:
+                    errors[k] = 1
+                    error_counts[c, group[start + k]] += 1
         for q in range(q_decay.shape[0]):
             thr[:] = 0.0
             for r in range(n_rules):
