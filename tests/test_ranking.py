@@ -31,3 +31,14 @@ def test_share_below_starts_at_zero_and_is_monotone():
     assert below[0] == 0
     assert np.all(np.diff(below) >= 0)
     np.testing.assert_allclose(below, [0, 0.3, 0.3, 0.8])
+
+
+def test_low_rank_share_marks_the_bottom_and_never_a_whole_tie():
+    from socialscore.ranking import low_rank_share
+
+    tied = np.array([0, 100, 0])
+    assert low_rank_share(tied, share_below(tied), 0.1) == 0.0  # nobody is strictly below
+    spread = np.ones(100, dtype=np.int64)  # one citizen per score
+    cut = low_rank_share(spread, share_below(spread), 0.1)
+    percentile = share_below(spread)
+    assert np.sum(percentile < cut) == 10

@@ -13,6 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from socialscore import api, scenario
+from socialscore.compare import Comparison
+from socialscore.compare import compare as run_compare
 from socialscore.harms import DESCRIPTIONS, metric_value
 from socialscore.store import DEFAULT_ROOT, RunStore
 from socialscore.vocabulary import GROUP_LABELS
@@ -77,6 +79,93 @@ def run(
     console.print(f"Run [bold]{result.run_id}[/bold] written to {result.path}")
     console.print(f"Report: {result.path / 'report.html'}")
     console.print(f"Simulated in {result.wall_seconds:,.1f} s.")
+
+
+@app.command()
+def compare(
+    scenario_files: Annotated[
+        list[str], typer.Argument(metavar="SCENARIO...", help="Two or more scenarios.")
+    ],
+    seeds: Annotated[int, typer.Option(help="Seeds per scenario (CIs need 2+).")] = 1,
+    population: Annotated[int | None, typer.Option(help="Number of citizens.")] = None,
+    days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
+    seed: Annotated[int | None, typer.Option(help="First seed.")] = None,
+    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+) -> None:
+    """Run scenarios on the same people and seeds; show differences against the first."""
+    loaded = [_load_or_exit(name) for name in scenario_files]
+    total = seeds * len(loaded)
+    try:
+        with Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("runs", total=total)
+            result = run_compare(
+                loaded,
+                population=population,
+                days=days,
+                seed=seed,
+                seeds=seeds,
+                out=out,
+                progress=lambda done, _total: bar.update(task, completed=done),
+            )
+    except ValueError as exc:
+        errors.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    console.print(comparison_table(result))
+    console.print(
+        f"Comparison {result.compare_id} stored in the catalogue (table comparisons); "
+        f"seeds {result.seeds[0]}..{result.seeds[-1]}."
+    )
+
+
+def comparison_table(result: Comparison) -> Table:
+    """Headline measures side by side, with differences against the first scenario."""
+    t = result.table
+    first = result.scenarios[0]
+    table = Table(title=f"Differences against {first} (mean over seeds, 95% bootstrap CI)")
+    table.add_column("measure")
+    for name in result.scenarios:
+        table.add_column(name, justify="right")
+    keep = t[
+        (
+            t.metric.isin(
+                [
+                    "mean_score",
+                    "gini",
+                    "blacklisted_share",
+                    "bottom_decile_persistence",
+                    "score_assortativity",
+                    "privacy_auc",
+                    "friends_dropped",
+                    "adverse_impact_ratio",
+                    "behaviour_rate",
+                ]
+            )
+        )
+    ]
+    for (metric, subject, _grp), part in keep.groupby(["metric", "subject", "grp"], sort=False):
+        label = metric.replace("_", " ") + (f": {subject}" if subject else "")
+        cells = []
+        for name in result.scenarios:
+            row = part[part.scenario == name]
+            if not len(row):
+                cells.append("")
+                continue
+            r = row.iloc[0]
+            text = _fmt(float(r["mean"]))
+            if name != first:
+                text += f"  ({float(r.difference):+.3g}"
+                if not math.isnan(float(r.ci_low)):
+                    text += f" [{float(r.ci_low):+.3g}, {float(r.ci_high):+.3g}]"
+                text += ")"
+            cells.append(text)
+        table.add_row(label, *cells)
+    return table
 
 
 @app.command()

@@ -25,7 +25,7 @@ from socialscore.companies import step_companies
 from socialscore.gates import gate_table, step_gates
 from socialscore.nation import Nation
 from socialscore.network import step_network
-from socialscore.ranking import publish, share_below
+from socialscore.ranking import low_rank_share, publish, share_below
 from socialscore.recorder import Recorder
 from socialscore.rulebook import (
     Accumulators,
@@ -172,6 +172,8 @@ class Engine:
         self._c_hist = np.zeros((company_chunks, cs.hi - cs.lo + 1), dtype=np.int64)
         self._c_events = np.zeros((company_chunks, len(COMPANY_EVENTS), groups), dtype=np.int64)
         self._c_gates = np.zeros((company_chunks, groups, 2), dtype=np.int64)
+        # Published percentile under which a friend counts as low-ranked (none before day 0).
+        self._low_share = 0.0
 
     def run(self, recorder: Recorder, progress: Callable[[int], None] | None = None) -> None:
         """Run every day of the scenario; ``progress(day)`` is called after each day."""
@@ -238,7 +240,7 @@ class Engine:
             s.lo,
             s.hi,
             day >= sc.participation.mandatory_from_day,
-            sc.network.low_scorer_percentile,
+            self._low_share,
             sc.data_errors.rate,
             cp.error_event,
             cp.error_points,
@@ -250,7 +252,9 @@ class Engine:
         )
         hist = self._hist.sum(axis=0)
         if day % s.publish_every_days == 0:
-            publish(st.score, share_below(hist), s.lo, st.percentile)
+            below = share_below(hist)
+            publish(st.score, below, s.lo, st.percentile)
+            self._low_share = low_rank_share(hist, below, sc.network.low_scorer_percentile)
         fb = sc.feedback
         step_gates(
             seed,

@@ -31,3 +31,22 @@ def percentile_of(score: np.ndarray, lo: int, hi: int) -> np.ndarray:
     out = np.empty(score.shape[0], dtype=np.float32)
     publish(score, share_below(hist), lo, out)
     return out
+
+
+def low_rank_share(hist: np.ndarray, below: np.ndarray, share: float) -> float:
+    """The published percentile under which a citizen is in the bottom ``share``.
+
+    A citizen is low-ranked when the share of the population at or below its
+    score is at most ``share``. With ties this never calls a whole tied block
+    "bottom": when everyone has the same score, nobody is low-ranked. Returned
+    as a bound on the published percentile (share strictly below): low-ranked
+    citizens are exactly those whose percentile is below it.
+    """
+    total = int(hist.sum())
+    if total == 0 or share <= 0.0:
+        return 0.0
+    at_or_below = np.cumsum(hist) / total
+    cut = int(np.searchsorted(at_or_below, share, side="right"))
+    if cut >= hist.shape[0]:
+        return 2.0  # everyone is low-ranked: above any published percentile
+    return float(below[cut])

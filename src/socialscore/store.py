@@ -969,6 +969,60 @@ class RunStore:
 
         self._with_catalogue(work)
 
+    def register_comparison(self, compare_id: str, table: pd.DataFrame) -> None:
+        """Store a comparison's summary rows in the catalogue table ``comparisons``.
+
+        Args:
+            compare_id: Identifier of the comparison.
+            table: Columns scenario, metric, subject, grp, mean, difference,
+                ci_low, ci_high (one row per scenario and measure).
+        """
+        frame = table.assign(compare_id=compare_id)[
+            [
+                "compare_id",
+                "scenario",
+                "metric",
+                "subject",
+                "grp",
+                "mean",
+                "difference",
+                "ci_low",
+                "ci_high",
+            ]
+        ]
+
+        def work(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS comparisons (compare_id VARCHAR, scenario VARCHAR, "
+                "metric VARCHAR, subject VARCHAR, grp VARCHAR, mean DOUBLE, difference DOUBLE, "
+                "ci_low DOUBLE, ci_high DOUBLE)"
+            )
+            con.begin()
+            try:
+                con.execute("DELETE FROM comparisons WHERE compare_id = ?", [compare_id])
+                con.register("incoming", frame)
+                con.execute("INSERT INTO comparisons SELECT * FROM incoming")
+                con.unregister("incoming")
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+
+        self._with_catalogue(work)
+
+    def comparisons(self) -> pd.DataFrame:
+        """Every stored comparison row (empty when there are none)."""
+
+        def work(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+            exists = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'comparisons'"
+            ).fetchone()
+            if not exists or not exists[0]:
+                return pd.DataFrame()
+            return con.execute("SELECT * FROM comparisons").df()
+
+        return self._with_catalogue(work)
+
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the exclusive catalogue lock (``flock`` on ``catalogue.lock``)."""

@@ -1,0 +1,185 @@
+"""Compare regimes on the same people: same nation, same seeds, paired differences.
+
+Every scenario is run on each seed; because draws are keyed by (seed, day,
+citizen, stream), scenarios that share nation settings run on the same
+synthetic people and see the same random numbers wherever their policies do
+not differ (common random numbers). Differences against the first scenario
+are therefore paired by seed, and their bootstrap confidence intervals are
+taken across seeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from socialscore import metrics as mt
+from socialscore.api import Result, run
+from socialscore.scenario import LoadedScenario, Scenario, load
+from socialscore.store import DEFAULT_ROOT, RunStore
+
+ERR_TOO_FEW = "compare needs at least two scenarios (got {count})."
+ERR_NATION_DIFFERS = (
+    "scenarios {a!r} and {b!r} describe different nations ([nation] or [run] differ), so they "
+    "would not run on the same people; give them the same [nation] and [run] tables."
+)
+
+#: The measures compared, as (metric, subject filter); subject None means every subject.
+HEADLINE_METRICS: Final[tuple[str, ...]] = (
+    "mean_score",
+    "gini",
+    "blacklisted_share",
+    "selection_rate",
+    "adverse_impact_ratio",
+    "demographic_parity_difference",
+    "erroneous_denials",
+    "rank_rank_correlation",
+    "bottom_decile_persistence",
+    "score_assortativity",
+    "friends_dropped",
+    "privacy_auc",
+)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Scenarios side by side: per-seed values, means, paired differences with CIs."""
+
+    compare_id: str
+    scenarios: list[str]
+    seeds: list[int]
+    runs: dict[tuple[str, int], str]  # (scenario, seed) -> run id
+    values: pd.DataFrame  # scenario, seed, metric, subject, grp, value
+    table: pd.DataFrame  # scenario, metric, subject, grp, mean, difference, ci_low, ci_high
+
+    def difference(self, scenario: str, metric: str, subject: str = "", grp: str = "all") -> float:
+        """Mean paired difference of a metric, scenario minus the first scenario."""
+        t = self.table
+        hit = t[
+            (t.scenario == scenario)
+            & (t.metric == metric)
+            & (t.subject == subject)
+            & (t.grp == grp)
+        ]
+        return float(hit.difference.iloc[0]) if len(hit) else float("nan")
+
+
+def _nation_key(sc: Scenario) -> str:
+    return sc.nation.model_dump_json() + sc.run.model_dump_json(exclude={"days", "seed"})
+
+
+def behaviour_rates(result: Result) -> pd.DataFrame:
+    """Events per citizen-day of each citizen event over the whole run."""
+    events = result.to_pandas("daily_events")
+    events = events[events.entity == "citizen"]
+    citizen_days = float(result.to_pandas("daily_groups").citizens.sum())
+    per = events.groupby("event", sort=True)["events"].sum() / max(citizen_days, 1.0)
+    return pd.DataFrame(
+        {"metric": "behaviour_rate", "subject": per.index, "grp": "all", "value": per.values}
+    )
+
+
+def compare(
+    scenarios: Sequence[str | Path | LoadedScenario],
+    *,
+    population: int | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    seeds: int = 1,
+    out: str | Path = DEFAULT_ROOT,
+    n_resamples: int = 2000,
+    progress: Callable[[int, int], None] | None = None,
+) -> Comparison:
+    """Run every scenario on the same nation and seeds, and compare them.
+
+    Args:
+        scenarios: Two or more scenarios (names, files or loaded scenarios);
+            differences are taken against the first.
+        population: Number of citizens (overrides the files).
+        days: Number of simulated days (overrides the files).
+        seed: First seed (default: the first scenario's seed).
+        seeds: How many seeds (``seed``, ``seed + 1``, ...); confidence
+            intervals need at least two.
+        out: The run store folder; every run is stored and catalogued.
+        n_resamples: Bootstrap resamples for the confidence intervals.
+        progress: Called as ``progress(runs_done, runs_total)``.
+
+    Returns:
+        The comparison.
+    """
+    if len(scenarios) < 2:
+        raise ValueError(ERR_TOO_FEW.format(count=len(scenarios)))
+    loaded = [s if isinstance(s, LoadedScenario) else load(s) for s in scenarios]
+    names = [item.scenario.scenario.name for item in loaded]
+    first = loaded[0].scenario.with_overrides(population=population, days=days)
+    for other in loaded[1:]:
+        sc = other.scenario.with_overrides(population=population, days=days)
+        if _nation_key(sc) != _nation_key(first):
+            raise ValueError(ERR_NATION_DIFFERS.format(a=names[0], b=sc.scenario.name))
+    base_seed = first.run.seed if seed is None else seed
+    seed_list = [base_seed + k for k in range(seeds)]
+    rows: list[pd.DataFrame] = []
+    runs: dict[tuple[str, int], str] = {}
+    total = len(seed_list) * len(loaded)
+    done = 0
+    for s in seed_list:
+        for name, item in zip(names, loaded, strict=True):
+            result = run(
+                item,
+                population=population,
+                days=days,
+                seed=s,
+                out=out,
+                tags={"compare": names, "seed": s},
+            )
+            runs[(name, s)] = result.run_id
+            m = result.metrics.to_pandas()
+            m = m[m.metric.isin(HEADLINE_METRICS)]
+            part = pd.concat([m, behaviour_rates(result)], ignore_index=True)
+            part.insert(0, "seed", s)
+            part.insert(0, "scenario", name)
+            rows.append(part)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    values = pd.concat(rows, ignore_index=True)
+    table = _summarise(values, names, n_resamples)
+    store = RunStore(out)
+    compare_id = store.new_run_id("compare-" + "-".join(names))
+    store.register_comparison(compare_id, table)
+    return Comparison(compare_id, names, seed_list, runs, values, table)
+
+
+def _summarise(values: pd.DataFrame, names: list[str], n_resamples: int) -> pd.DataFrame:
+    key = ["metric", "subject", "grp"]
+    wide = values.pivot_table(index=[*key, "seed"], columns="scenario", values="value")
+    out: list[dict[str, Any]] = []
+    for idx, part in wide.groupby(level=[0, 1, 2], sort=True):
+        metric, subject, grp = idx
+        base = part[names[0]].to_numpy(dtype=np.float64)
+        for name in names:
+            if name not in part:
+                continue
+            vals = part[name].to_numpy(dtype=np.float64)
+            diff = vals - base
+            lo = hi = float("nan")
+            if len(diff) >= 2 and np.all(np.isfinite(diff)):
+                lo, hi = mt.bootstrap_ci(np.mean, diff, n_resamples=n_resamples, seed=0)
+            out.append(
+                {
+                    "scenario": name,
+                    "metric": metric,
+                    "subject": subject,
+                    "grp": grp,
+                    "mean": float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan"),
+                    "difference": float(np.mean(diff)),
+                    "ci_low": float(lo),
+                    "ci_high": float(hi),
+                }
+            )
+    return pd.DataFrame(out)
