@@ -97,3 +97,15 @@ def test_cli_compare_prints_differences(tmp_path):  # type: ignore[no-untyped-de
     assert "Differences against no-scoring" in words
     assert "stored in the catalogue (table comparisons)" in words
     assert "adverse impact ratio: mortgage" in words
+
+
+def test_comparison_report_is_written_whole_with_the_stored_figures(tmp_path):  # type: ignore[no-untyped-def]
+    result = compare(["no-scoring", "citizen-score"], population=3_000, days=20, out=tmp_path)
+    page = (result.path / "comparison.html").read_text(encoding="utf-8")
+    assert "<h1>no-scoring · citizen-score</h1>" in page
+    mean = result.table[
+        (result.table.scenario == "citizen-score") & (result.table.metric == "mean_score")
+    ].iloc[0]
+    assert f"{float(mean.difference):+.1f} points against no-scoring" in page
+    assert (result.path / "comparison.parquet").is_file()
+    assert not list(result.path.parent.glob(".*.tmp"))

@@ -50,8 +50,8 @@ def browser():  # type: ignore[no-untyped-def]
         b.close()
 
 
-@pytest.mark.parametrize("size", sorted(SIZES))
-def test_report_loads_offline_and_renders_every_chart(result, browser, size):  # type: ignore[no-untyped-def]
+def open_offline(browser, path: Path, size: str):  # type: ignore[no-untyped-def]
+    """Open a report with every non-file request blocked and recorded."""
     width, height = SIZES[size]
     page = browser.new_page(viewport={"width": width, "height": height})
     errors: list[str] = []
@@ -68,17 +68,27 @@ def test_report_loads_offline_and_renders_every_chart(result, browser, size):  #
             r.continue_()
 
     page.route("**/*", route)
-    page.goto((result.path / "report.html").as_uri())
+    page.goto(path.as_uri())
     page.wait_for_load_state("load")
+    return page, errors, requests
+
+
+def assert_charts_drawn(page, at_least: int) -> None:  # type: ignore[no-untyped-def]
     charts = page.locator("[data-chart]")
     count = charts.count()
-    assert count >= 9
+    assert count >= at_least
     for i in range(count):
         node = charts.nth(i)
         node.locator("svg.main-svg, canvas").first.wait_for(state="attached", timeout=15_000)
         assert node.evaluate("n => n.querySelectorAll(" + repr(DRAWN) + ").length") > 0, (
             node.get_attribute("data-chart")
         )
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_report_loads_offline_and_renders_every_chart(result, browser, size):  # type: ignore[no-untyped-def]
+    page, errors, requests = open_offline(browser, result.path / "report.html", size)
+    assert_charts_drawn(page, 9)
     assert errors == []
     assert requests == []
 
@@ -91,3 +101,21 @@ def test_report_loads_offline_and_renders_every_chart(result, browser, size):  #
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"report-first-screen-{size}.png"))
     page.close()
+
+
+def test_comparison_report_loads_offline_and_renders(browser, tmp_path):  # type: ignore[no-untyped-def]
+    from socialscore.compare import compare
+
+    result = compare(
+        ["no-scoring", "citizen-score"], population=5_000, days=30, seeds=2, out=tmp_path
+    )
+    for size in sorted(SIZES):
+        page, errors, requests = open_offline(browser, result.path / "comparison.html", size)
+        assert_charts_drawn(page, 3)
+        assert errors == [] and requests == []
+        assert "against no-scoring" in page.locator("#headlines").inner_text()
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"comparison-first-screen-{size}.png"))
+        page.close()

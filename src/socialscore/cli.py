@@ -121,6 +121,7 @@ def compare(
         f"Comparison {result.compare_id} stored in the catalogue (table comparisons); "
         f"seeds {result.seeds[0]}..{result.seeds[-1]}."
     )
+    console.print(f"Report: {result.path / 'comparison.html'}")
 
 
 def comparison_table(result: Comparison) -> Table:

@@ -10,6 +10,8 @@ taken across seeds.
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +19,17 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from socialscore import metrics as mt
 from socialscore.api import Result, run
+from socialscore.report.comparison import ComparisonFacts, build_comparison
 from socialscore.scenario import LoadedScenario, Scenario, load
 from socialscore.store import DEFAULT_ROOT, RunStore
+
+#: Folder of comparisons inside the run store.
+COMPARISONS_DIR = "comparisons"
 
 ERR_TOO_FEW = "compare needs at least two scenarios (got {count})."
 ERR_NATION_DIFFERS = (
@@ -51,6 +59,7 @@ class Comparison:
     """Scenarios side by side: per-seed values, means, paired differences with CIs."""
 
     compare_id: str
+    path: Path  # the comparison folder, with comparison.html
     scenarios: list[str]
     seeds: list[int]
     runs: dict[tuple[str, int], str]  # (scenario, seed) -> run id
@@ -151,8 +160,36 @@ def compare(
     table = _summarise(values, names, n_resamples)
     store = RunStore(out)
     compare_id = store.new_run_id("compare-" + "-".join(names))
+    facts = ComparisonFacts(compare_id, first.run.population, first.run.days)
+    path = write_comparison(Path(out), facts, names, seed_list, values, table)
     store.register_comparison(compare_id, table)
-    return Comparison(compare_id, names, seed_list, runs, values, table)
+    return Comparison(compare_id, path, names, seed_list, runs, values, table)
+
+
+def write_comparison(
+    root: Path,
+    facts: ComparisonFacts,
+    names: list[str],
+    seeds: list[int],
+    values: pd.DataFrame,
+    table: pd.DataFrame,
+) -> Path:
+    """Write ``ROOT/comparisons/<id>/`` (report and tables) complete or not at all."""
+    final = root / COMPARISONS_DIR / facts.compare_id
+    tmp = root / COMPARISONS_DIR / f".{facts.compare_id}.tmp"
+    tmp.mkdir(parents=True, exist_ok=False)
+    try:
+        page = build_comparison(table, names, seeds, facts)
+        (tmp / "comparison.html").write_text(page, encoding="utf-8")
+        pq.write_table(
+            pa.Table.from_pandas(table, preserve_index=False), tmp / "comparison.parquet"
+        )
+        pq.write_table(pa.Table.from_pandas(values, preserve_index=False), tmp / "values.parquet")
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
 
 
 def _summarise(values: pd.DataFrame, names: list[str], n_resamples: int) -> pd.DataFrame:

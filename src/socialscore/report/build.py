@@ -43,7 +43,7 @@ TERMS = {
         "different traits and incomes, set in the scenario."
     ),
 }
-_ENV = jinja2.Environment(
+ENVIRONMENT = jinja2.Environment(
     loader=jinja2.FileSystemLoader(_TEMPLATES),
     autoescape=jinja2.select_autoescape(["html", "j2"]),
     undefined=jinja2.StrictUndefined,
@@ -63,7 +63,7 @@ class RunFacts:
     seed: int
 
 
-def _safe_json(value: Any) -> str:
+def safe_json(value: Any) -> str:
     """JSON that can sit inside a <script> element (no '<' can end it early)."""
     text = json.dumps(value, cls=PlotlyJSONEncoder, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -98,14 +98,14 @@ def build(
     glossary = sorted(TERMS.items()) + [
         (name.replace("_", " "), DESCRIPTIONS[name]) for name in used if name in DESCRIPTIONS
     ]
-    template = _ENV.get_template("run.html.j2")
+    template = ENVIRONMENT.get_template("run.html.j2")
     return template.render(
         scenario=scenario,
         facts=facts,
         fmt=fmt,
         headlines=headlines(m, days=facts.days, mobility_day=mobility_day),
         charts={c.key: c for c in chart_list},
-        chart_data=_safe_json({c.key: c.figure for c in chart_list}),
+        chart_data=safe_json({c.key: c.figure for c in chart_list}),
         gate_rows=gate_rows,
         rules=scenario.rules,
         company_rules=scenario.company_rules,

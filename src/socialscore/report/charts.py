@@ -34,7 +34,8 @@ class Chart:
     figure: dict[str, Any]
 
 
-def _layout(fig: go.Figure, *, x: str, y: str) -> dict[str, Any]:
+def layout(fig: go.Figure, *, x: str, y: str) -> dict[str, Any]:
+    """Apply the reports' common layout and axis titles; return the figure as JSON data."""
     fig.update_layout(
         margin={"l": 60, "r": 20, "t": 30, "b": 50},
         xaxis_title=x,
@@ -61,7 +62,7 @@ def score_over_time(daily: pd.DataFrame) -> Chart:
         "Scores over time",
         "Each line follows one point of the score distribution through the run; the gap "
         "between the 10th and 90th percentile lines is how far apart citizens were driven.",
-        _layout(fig, x="day", y="score"),
+        layout(fig, x="day", y="score"),
     )
 
 
@@ -77,7 +78,7 @@ def grade_shares(grades: pd.DataFrame) -> Chart:
         "Grade shares over time",
         "The height of each band is the share of citizens in that grade on that day; bands "
         "sum to 100%.",
-        _layout(fig, x="day", y="share of citizens"),
+        layout(fig, x="day", y="share of citizens"),
     )
 
 
@@ -126,7 +127,7 @@ def gate_rates(m: pd.DataFrame) -> Chart:
         "Bars are the share of decisions that went the citizen's way, per group. The black "
         "marker is 80% of the better-treated group's rate: a bar below it fails the "
         "four-fifths rule (marker ✕ and the word FAILS), otherwise it passes (marker ○).",
-        _layout(fig, x="gate", y="selection rate"),
+        layout(fig, x="gate", y="selection rate"),
     )
 
 
@@ -156,7 +157,7 @@ def transition_heatmap(m: pd.DataFrame, grade_names: list[str]) -> Chart:
         "Grade transitions",
         "Each row is a starting grade; each cell the share of its citizens who ended in the "
         "column's grade. A heavy diagonal means people stayed where they started.",
-        _layout(fig, x="grade at the end", y="grade at the start"),
+        layout(fig, x="grade at the end", y="grade at the start"),
     )
 
 
@@ -191,7 +192,7 @@ def rank_scatter(citizens: pd.DataFrame, seed: int) -> Chart:
         f"Rank at the start and at the end ({len(take):,} sampled citizens)",
         "Each point is one citizen: share of the population below them at the mobility start "
         "day (across) and at the end (up). Points on the diagonal kept their rank.",
-        _layout(fig, x="percentile at start", y="percentile at end"),
+        layout(fig, x="percentile at start", y="percentile at end"),
     )
 
 
@@ -215,7 +216,7 @@ def chilling(events: pd.DataFrame, groups: pd.DataFrame, penalised: list[str]) -
         "Daily rate per 1,000 citizens (7-day average) of each lawful behaviour the rulebook "
         "penalises. A falling line is citizens doing less of something lawful because it "
         "costs them points.",
-        _layout(fig, x="day", y="per 1,000 citizens per day"),
+        layout(fig, x="day", y="per 1,000 citizens per day"),
     )
 
 
@@ -229,7 +230,7 @@ def followers_lost(m: pd.DataFrame) -> Chart:
         "Friends lost, by final score decile",
         "Bars are how many citizens, on average, dropped a citizen as a friend, for each tenth "
         "of the final ranking (1 = lowest scores).",
-        _layout(fig, x="score decile (1 = lowest)", y="friends lost per citizen"),
+        layout(fig, x="score decile (1 = lowest)", y="friends lost per citizen"),
     )
 
 
@@ -256,7 +257,7 @@ def roc(citizens: pd.DataFrame, auc: float) -> Chart:
         "Flag everyone below a score threshold as 'minority': across, the share of majority "
         "citizens wrongly flagged; up, the share of minority citizens caught. The further the "
         "curve bows above the dashed line, the more the score gives away.",
-        _layout(fig, x="majority citizens flagged", y="minority citizens flagged"),
+        layout(fig, x="majority citizens flagged", y="minority citizens flagged"),
     )
 
 
@@ -279,5 +280,5 @@ def company_scores(companies: pd.DataFrame) -> Chart:
         "companies",
         "Company scores at the end",
         "How many companies ended at each score, by the owner's group.",
-        _layout(fig, x="company score", y="companies"),
+        layout(fig, x="company score", y="companies"),
     )
