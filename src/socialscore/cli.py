@@ -58,14 +58,7 @@ def run(
         f"[bold]{effective.scenario.name}[/bold]: {effective.run.population:,} synthetic "
         f"citizens, {effective.run.days:,} days, seed {effective.run.seed}"
     )
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
+    with _progress() as bar:
         task = bar.add_task("simulating days", total=effective.run.days)
         result = api.run(
             loaded,
@@ -96,13 +89,7 @@ def compare(
     loaded = [_load_or_exit(name) for name in scenario_files]
     total = seeds * len(loaded)
     try:
-        with Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as bar:
+        with _progress() as bar:
             task = bar.add_task("runs", total=total)
             result = run_compare(
                 loaded,
@@ -219,6 +206,17 @@ def scenarios() -> None:
     for name, path in scenario.shipped_scenarios().items():
         loaded = scenario.load(path)
         console.print(f"[bold]{name}[/bold]: {loaded.scenario.scenario.description}")
+
+
+def _progress() -> Progress:
+    """The progress bar of long commands: what, how far, how long to go."""
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
 
 
 def _load_or_exit(name: str) -> scenario.LoadedScenario:
