@@ -140,3 +140,12 @@ def test_sigkill_during_runs_leaves_the_catalogue_consistent(tmp_path):  # type:
     _, err = done.communicate(timeout=300)
     assert done.returncode == 0, err
     assert len(store.list_runs()) >= 1
+
+
+def test_cli_refuses_a_bad_option_with_its_name_and_writes_nothing(tmp_path):  # type: ignore[no-untyped-def]
+    proc = _cli("run", "--population", "5", "--out", str(tmp_path / "runs"))
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert "Bad option --population" in err and "greater than or equal to 100" in err
+    assert "Traceback" not in out + err
+    assert not (tmp_path / "runs").exists()

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import pyarrow as pa
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -51,8 +52,10 @@ def run(
     loaded = _load_or_exit(scenario_file)
     try:
         effective = loaded.scenario.with_overrides(population=population, days=days, seed=seed)
-    except ValueError as exc:
-        errors.print(f"[red]Bad option:[/red] {exc}")
+    except ValidationError as exc:
+        for err in exc.errors():
+            option = "--" + str(err["loc"][-1]).replace("_", "-")
+            errors.print(f"Bad option {option}: {err['msg']} (got {err['input']!r}).", markup=False)
         raise typer.Exit(EXIT_BAD_SCENARIO) from None
     console.print(
         f"[bold]{effective.scenario.name}[/bold]: {effective.run.population:,} synthetic "
