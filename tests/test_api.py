@@ -149,3 +149,23 @@ def test_cli_refuses_a_bad_option_with_its_name_and_writes_nothing(tmp_path):  #
     assert "Bad option --population" in err and "greater than or equal to 100" in err
     assert "Traceback" not in out + err
     assert not (tmp_path / "runs").exists()
+
+
+def test_cli_lists_runs_and_shipped_scenarios(tmp_path):  # type: ignore[no-untyped-def]
+    socialscore.run("no-scoring", population=2_000, days=3, out=tmp_path)
+    proc = _cli("runs", "--out", str(tmp_path))
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "no-scoring" in out and "2,000" in out
+    proc = _cli("scenarios")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    for name in ("citizen-score", "no-scoring", "benchmark"):
+        assert name in out
+
+
+def test_cli_report_names_a_missing_run(tmp_path):  # type: ignore[no-untyped-def]
+    proc = _cli("report", "no-such-run", "--out", str(tmp_path))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert "no-such-run" in err and "Traceback" not in err
