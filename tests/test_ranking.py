@@ -42,3 +42,15 @@ def test_low_rank_share_marks_the_bottom_and_never_a_whole_tie():
     cut = low_rank_share(spread, share_below(spread), 0.1)
     percentile = share_below(spread)
     assert np.sum(percentile < cut) == 10
+
+
+def test_low_ranked_bits_match_the_published_percentiles():
+    from socialscore.ranking import mark_low_ranked
+
+    rng = np.random.default_rng(3)
+    for n in (1, 7, 8, 9, 1_000):
+        percentile = rng.random(n).astype(np.float32)
+        bits = np.zeros((n + 7) // 8, dtype=np.uint8)
+        mark_low_ranked(percentile, 0.3, bits)
+        unpacked = np.unpackbits(bits, bitorder="little")[:n].astype(bool)
+        np.testing.assert_array_equal(unpacked, percentile < 0.3)

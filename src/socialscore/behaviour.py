@@ -59,7 +59,6 @@ def step_citizens(
     score_clean: np.ndarray,
     err_acc: np.ndarray,
     net: np.ndarray,
-    percentile: np.ndarray,
     participant: np.ndarray,
     stress: np.ndarray,
     chill: np.ndarray,
@@ -87,7 +86,7 @@ def step_citizens(
     lo: int,
     hi: int,
     all_rated: bool,
-    low_percentile: float,
+    low_ranked: np.ndarray,
     error_rate: float,
     error_event: int,
     error_points: float,
@@ -256,7 +255,7 @@ def step_citizens(
                             seed, day, i, rng.KEY_INTERACTION_FRIEND, n_friends
                         )
                         j = friends[i, slot]
-                        if j >= 0 and percentile[j] < low_percentile:
+                        if j >= 0 and (low_ranked[j >> 3] >> (j & 7)) & 1:
                             mask[k] |= low_bit
                             event_counts[c, EV_INTERACTION_LOW, group[i]] += 1
         if error_rate > 0.0:

@@ -25,7 +25,7 @@ from socialscore.companies import step_companies
 from socialscore.gates import gate_table, step_gates
 from socialscore.nation import Nation
 from socialscore.network import step_network
-from socialscore.ranking import low_rank_share, publish, share_below
+from socialscore.ranking import low_rank_share, mark_low_ranked, publish, share_below
 from socialscore.recorder import Recorder
 from socialscore.rulebook import (
     Accumulators,
@@ -172,8 +172,8 @@ class Engine:
         self._c_hist = np.zeros((company_chunks, cs.hi - cs.lo + 1), dtype=np.int64)
         self._c_events = np.zeros((company_chunks, len(COMPANY_EVENTS), groups), dtype=np.int64)
         self._c_gates = np.zeros((company_chunks, groups, 2), dtype=np.int64)
-        # Published percentile under which a friend counts as low-ranked (none before day 0).
-        self._low_share = 0.0
+        # One bit per citizen: low-ranked in the last published ranking (none before day 0).
+        self._low_bits = np.zeros((n + 7) // 8, dtype=np.uint8)
 
     def run(self, recorder: Recorder, progress: Callable[[int], None] | None = None) -> None:
         """Run every day of the scenario; ``progress(day)`` is called after each day."""
@@ -217,7 +217,6 @@ class Engine:
             st.score_clean,
             st.err_acc,
             st.net,
-            st.percentile,
             st.participant,
             st.stress,
             st.chill,
@@ -240,7 +239,7 @@ class Engine:
             s.lo,
             s.hi,
             day >= sc.participation.mandatory_from_day,
-            self._low_share,
+            self._low_bits,
             sc.data_errors.rate,
             cp.error_event,
             cp.error_points,
@@ -254,7 +253,8 @@ class Engine:
         if day % s.publish_every_days == 0:
             below = share_below(hist)
             publish(st.score, below, s.lo, st.percentile)
-            self._low_share = low_rank_share(hist, below, sc.network.low_scorer_percentile)
+            low_share = low_rank_share(hist, below, sc.network.low_scorer_percentile)
+            mark_low_ranked(st.percentile, low_share, self._low_bits)
         fb = sc.feedback
         step_gates(
             seed,

@@ -150,12 +150,19 @@ def step_gates(
     for c in prange(n_chunks):
         counts[c, :, :, :] = 0
         state_counts[c, :, :] = 0.0
-        for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
-            # Three hashes give the six daily draws: (mortgage, travel), (hiring or
-            # separation, review), (dating, documents).
-            h1 = rng.entity_hash(today_key, i, rng.KEY_GATE)
-            h2 = rng.entity_hash(today_key, i, rng.KEY_GATE + 1)
-            h3 = rng.entity_hash(today_key, i, rng.KEY_GATE + 2)
+        start = c * CHUNK
+        m = min(start + CHUNK, n) - start
+        # Three hashes give the six daily draws: (mortgage, travel), (hiring or
+        # separation, review), (dating, documents); drawn in SIMD passes first.
+        hashes = np.empty((3, m), dtype=np.uint64)
+        for q in range(3):
+            for k in range(m):
+                hashes[q, k] = rng.entity_hash(today_key, start + k, rng.KEY_GATE + q)
+        for k in range(m):
+            i = start + k
+            h1 = hashes[0, k]
+            h2 = hashes[1, k]
+            h3 = hashes[2, k]
             g = group[i]
             s = int(score[i])
             clean = int(score_clean[i])

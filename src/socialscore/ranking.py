@@ -25,6 +25,22 @@ def publish(score: np.ndarray, below: np.ndarray, lo: int, percentile: np.ndarra
         percentile[i] = below[score[i] - lo]
 
 
+@njit(cache=True, parallel=True)
+def mark_low_ranked(percentile: np.ndarray, low_share: float, bits: np.ndarray) -> None:
+    """Set bit ``i`` of ``bits`` when citizen ``i``'s percentile is below ``low_share``.
+
+    One bit per citizen keeps the random reads of friends' ranks in cache.
+    """
+    n = percentile.shape[0]
+    for b in prange(bits.shape[0]):
+        byte = 0
+        for k in range(8):
+            i = b * 8 + k
+            if i < n and percentile[i] < low_share:
+                byte |= 1 << k
+        bits[b] = byte
+
+
 def percentile_of(score: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """Percentile (share strictly below) of every score, computed by histogram."""
     hist = np.bincount(score.astype(np.int64) - lo, minlength=hi - lo + 1)
