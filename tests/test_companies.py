@@ -1,0 +1,61 @@
+"""Companies: rated by their own rulebook; the public-contracts gate by the owner's group."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from socialscore.companies import step_companies
+from socialscore.vocabulary import COMPANY_EVENTS
+
+VIOLATION = COMPANY_EVENTS.index("violation")
+
+
+def run_day(acc, *, rate: float, gate_rate: float = 1.0, threshold: int = 600):  # type: ignore[no-untyped-def]
+    m = acc.shape[0]
+    score = np.zeros(m, np.int16)
+    hist = np.zeros((1, 601), np.int64)
+    events = np.zeros((1, len(COMPANY_EVENTS), 2), np.int64)
+    gates = np.zeros((1, 2, 2), np.int64)
+    step_companies(
+        1,
+        0,
+        len(COMPANY_EVENTS),
+        np.full(m, 128, np.uint8),
+        np.array([0, 1, 0, 1], np.uint8),
+        acc,
+        score,
+        np.array([VIOLATION]),
+        np.array([rate]),
+        np.array([0.0]),
+        np.ones((1, 256)),
+        np.array([VIOLATION]),
+        np.array([-30.0]),
+        np.array([1.0]),
+        np.array([np.inf]),
+        600,
+        350,
+        950,
+        True,
+        gate_rate,
+        threshold,
+        hist,
+        events,
+        gates,
+    )
+    return score, gates[0], events[0]
+
+
+def test_a_violation_costs_its_points_and_contracts_go_to_those_at_the_threshold():
+    acc = np.zeros((4, 1), np.float32)
+    acc[2, 0] = 40.0  # one company starts with credit
+    score, gates, events = run_day(acc, rate=1.0)
+    np.testing.assert_array_equal(score, [570, 570, 610, 570])
+    assert events[VIOLATION].tolist() == [2, 2]
+    # Every company bids; only the one at or above 600 wins; tallies by owner group.
+    assert gates.tolist() == [[2, 1], [2, 0]]
+
+
+def test_no_bids_without_the_gate_rate():
+    score, gates, _ = run_day(np.zeros((4, 1), np.float32), rate=0.0, gate_rate=0.0)
+    np.testing.assert_array_equal(score, [600, 600, 600, 600])
+    assert gates.sum() == 0
