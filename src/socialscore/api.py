@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from socialscore import harms, nation, report
 from socialscore.engine import Engine
 from socialscore.recorder import Recorder
-from socialscore.scenario import LoadedScenario, Scenario, load, parse
+from socialscore.scenario import LoadedScenario, Scenario, digest, load, parse
 from socialscore.store import DEFAULT_ROOT, RunMeta, RunStore
 
 
@@ -199,11 +199,8 @@ def _load(scenario: str | Path | LoadedScenario | Scenario | None) -> LoadedScen
 
 def parse_json(text: str) -> LoadedScenario:
     """Load a scenario given as its JSON form (as written to ``scenario.resolved.json``)."""
-    import hashlib
-
     sc = Scenario.model_validate_json(text)
-    digest = hashlib.sha256(sc.model_dump_json(by_alias=True).encode("utf-8")).hexdigest()
-    return LoadedScenario(scenario=sc, text=text, sha256=digest, path="<python>")
+    return LoadedScenario(scenario=sc, text=text, sha256=digest(sc), path="<python>")
 
 
 __all__ = ["Result", "package_version", "parse", "rebuild_report", "run"]

@@ -44,6 +44,11 @@ if TYPE_CHECKING:
 SNAPSHOT_ROWS = 1 << 20
 
 
+def mobility_start_day(scenario: Scenario, days: int) -> int:
+    """The day mobility is measured from: the scenario's, at most half-way through the run."""
+    return min(scenario.recording.mobility_from_day, days // 2)
+
+
 def grade_index(score: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Grade number (0 = lowest band) of each score."""
     return (np.searchsorted(starts, score, side="right") - 1).astype(np.int8)
@@ -97,7 +102,7 @@ class Recorder:
         self.company_hist = np.zeros((d, cs.hi - cs.lo + 1), dtype=np.int64)
         self.company_events = np.zeros((d, len(COMPANY_EVENTS), g), dtype=np.int64)
         self.company_gates = np.zeros((d, g, 2), dtype=np.int64)
-        self.mobility_day = min(scenario.recording.mobility_from_day, d // 2)
+        self.mobility_day = mobility_start_day(scenario, d)
         self.score_start: np.ndarray | None = None
         self.in_degree_start = in_degree(nation.friends, nation.population)
         self.out_degree_start = out_degree(nation.friends)

@@ -564,9 +564,12 @@ def parse(text: str, *, source: str = "<string>") -> LoadedScenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(format_errors(exc, source)) from None
-    canonical = scenario.model_dump_json(by_alias=True)
-    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    return LoadedScenario(scenario=scenario, text=text, sha256=digest, path=source)
+    return LoadedScenario(scenario=scenario, text=text, sha256=digest(scenario), path=source)
+
+
+def digest(scenario: Scenario) -> str:
+    """The sha256 of a validated scenario's canonical JSON (the same after ``extends``)."""
+    return hashlib.sha256(scenario.model_dump_json(by_alias=True).encode("utf-8")).hexdigest()
 
 
 def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:

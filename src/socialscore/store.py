@@ -331,6 +331,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    """Write a manifest as sorted, indented JSON and fsync it."""
+    with path.open("wb") as handle:
+        handle.write((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def _read_manifest(folder: Path) -> dict[str, Any] | None:
     """Return the parsed manifest of a run folder, or None if absent/unreadable."""
     try:
@@ -561,11 +569,7 @@ class RunWriter:
                 item["derived"] = True
             files.append(item)
         manifest = {"format": MANIFEST_FORMAT, "run_id": self.run_id, "files": files}
-        manifest_path = self.path / MANIFEST_FILE
-        with manifest_path.open("wb") as handle:
-            handle.write((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_manifest(self.path / MANIFEST_FILE, manifest)
         (self.path / WRITER_FILE).unlink(missing_ok=True)
         _fsync_dir(self.path)
 
@@ -806,10 +810,7 @@ class RunStore:
         files.append({"name": name, "size": size, "sha256": digest, "derived": True})
         manifest["files"] = sorted(files, key=lambda e: str(e["name"]))
         tmp_manifest = folder / f".{MANIFEST_FILE}.tmp"
-        with tmp_manifest.open("wb") as handle:
-            handle.write((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_manifest(tmp_manifest, manifest)
         os.replace(tmp_manifest, folder / MANIFEST_FILE)
         _fsync_dir(folder)
         return target

@@ -14,6 +14,7 @@ from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
 from socialscore.harms import DESCRIPTIONS, metric_value, penalised_legal_events
+from socialscore.recorder import mobility_start_day
 from socialscore.report import charts
 from socialscore.report import format as fmt
 from socialscore.report.headlines import headlines
@@ -77,7 +78,7 @@ def build(
     daily = tables["daily"].to_pandas()
     citizens = tables["citizens"].select(["score_start", "score", "group"]).to_pandas()
     grade_names = [g.name for g in scenario.score.grades]
-    mobility_day = min(scenario.recording.mobility_from_day, facts.days // 2)
+    mobility_day = mobility_start_day(scenario, facts.days)
     chart_list = [
         charts.score_over_time(daily),
         charts.grade_shares(tables["daily_grades"].to_pandas()),
