@@ -176,6 +176,13 @@ def test_data_errors_are_recorded_and_counted():
     engine, rec = simulate(sc)
     expected = 0.01 * 10_000 * 50
     assert abs(rec.errors.sum() - expected) < 5 * np.sqrt(expected)
-    # With no real late bills, every point lost is an erroneous one.
-    np.testing.assert_allclose(engine.state.acc[0], engine.state.err_acc, atol=1e-3)
+    # With no real late bills, every point lost is an erroneous one: the
+    # erroneous points are kept apart from the true record, and the score
+    # without them is the base.
+    assert np.all(engine.state.acc[0] == 0)
+    expected_score = np.clip(
+        np.floor(600 + engine.state.err_acc.astype(np.float64) + 0.5), 350, 950
+    )
+    np.testing.assert_array_equal(engine.state.score, expected_score)
+    assert (engine.state.err_acc < 0).mean() > 0.2
     assert np.all(engine.state.score_clean == 600)

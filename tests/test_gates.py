@@ -6,6 +6,7 @@ import numpy as np
 
 from conftest import minimal
 from socialscore import gates as g
+from socialscore.scoring import layout
 from socialscore.vocabulary import CITIZEN_GATES, TRAITS
 
 SCORES = np.array([400, 599, 600, 700], dtype=np.int16)
@@ -30,8 +31,11 @@ def decide(
         "chill": np.zeros(n, np.float32),
         "gaming": np.zeros(n, np.float32),
     }
-    counts = np.zeros((1, len(CITIZEN_GATES), 2, 3), np.int64)
+    counts = np.zeros((1, len(CITIZEN_GATES), 2, g.TALLIES), np.int64)
     state_counts = np.zeros((1, 2, 6), np.float64)
+    lay = layout(scenario)
+    reasons = np.zeros((1, len(CITIZEN_GATES), len(lay.labels)), np.int64)
+    s = scenario.score
     g.step_gates(
         1,
         day,
@@ -48,6 +52,19 @@ def decide(
         state["stress"],
         state["chill"],
         state["gaming"],
+        np.zeros((lay.accumulators, n), np.float32),
+        np.zeros(n, np.float32),
+        np.zeros(n, np.float32),
+        np.ones(n, np.uint8),
+        True,
+        lay.view_weight,
+        lay.view_net,
+        lay.view_err,
+        lay.gate_view,
+        lay.reason,
+        s.base,
+        s.lo,
+        s.hi,
         g.gate_table(scenario),
         scenario.score.blacklist_below,
         1.0,
@@ -56,9 +73,12 @@ def decide(
         0.0,
         0.0,
         counts,
+        reasons,
         state_counts,
     )
-    return counts[0, :, 0, :], state
+    state["counts"] = counts[0]
+    state["reasons"] = reasons[0]
+    return counts[0, :, 0, :3], state
 
 
 def only(gate: str, **params):  # type: ignore[no-untyped-def]
@@ -154,33 +174,7 @@ def test_disabled_gates_take_no_decision():
 def test_tallies_are_kept_by_group():
     group = np.array([0, 1, 1, 0], np.uint8)
     sc = only("mortgage", apply_rate=1.0, threshold=600)
-    n = 4
-    counts = np.zeros((1, len(CITIZEN_GATES), 2, 3), np.int64)
-    g.step_gates(
-        1,
-        0,
-        10,
-        group,
-        np.full((len(TRAITS), n), 128, np.uint8),
-        np.zeros(n, np.uint8),
-        SCORES,
-        SCORES,
-        np.zeros(n, np.float32),
-        np.full(n, -1, np.int32),
-        np.zeros(n, np.uint8),
-        np.zeros(n, np.uint8),
-        np.zeros(n, np.float32),
-        np.zeros(n, np.float32),
-        np.zeros(n, np.float32),
-        g.gate_table(sc),
-        450,
-        1.0,
-        0,
-        1.0,
-        0.0,
-        0.0,
-        counts,
-        np.zeros((1, 2, 6)),
-    )
+    _, state = decide(sc, group=group)
+    counts = state["counts"][None, :, :, :3]
     assert counts[0, g.G_MORTGAGE, 0].tolist() == [2, 1, 0]
     assert counts[0, g.G_MORTGAGE, 1].tolist() == [2, 1, 0]

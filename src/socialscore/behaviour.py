@@ -81,6 +81,8 @@ def step_citizens(
     r_slot: np.ndarray,
     q_decay: np.ndarray,
     q_cap: np.ndarray,
+    q_weight: np.ndarray,
+    q_clear: np.ndarray,
     # score scale and other scalars
     base: int,
     lo: int,
@@ -88,9 +90,9 @@ def step_citizens(
     all_rated: bool,
     low_ranked: np.ndarray,
     error_rate: float,
-    error_event: int,
     error_points: float,
     error_decay: float,
+    error_weight: float,
     # per-chunk tallies (outputs, zeroed here)
     hist: np.ndarray,
     group_hist: np.ndarray,
@@ -100,7 +102,10 @@ def step_citizens(
     """Advance every citizen by one day: events, rules, score.
 
     ``acc`` is accumulator-major, ``[accumulator, citizen]``; rule ``r`` adds
-    to accumulator ``r_slot[r]`` (see :func:`socialscore.rulebook.group_accumulators`).
+    to accumulator ``r_slot[r]`` today; accumulator ``q`` counts in the public
+    score with weight ``q_weight[q]`` and is emptied on a day its citizen's
+    event ``q_clear[q]`` happens (see :mod:`socialscore.scoring`). Erroneous
+    records are kept apart in ``err_acc`` and count with ``error_weight``.
     """
     n = group.shape[0]
     n_chunks = hist.shape[0]
@@ -270,36 +275,40 @@ def step_citizens(
         for q in range(q_decay.shape[0]):
             thr[:] = 0.0
             for r in range(n_rules):
-                if r_slot[r] != q:
+                if r_slot[r] != q or r_points[r] == 0.0:
                     continue
                 ev = np.uint32(r_event[r])
                 w = r_points[r]
-                if error_rate > 0.0 and r_event[r] == error_event:
-                    for k in range(m):
-                        hits = np.float64((mask[k] >> ev) & np.uint32(1)) + errors[k]
-                        thr[k] += rated[k] * w * hits
-                else:
-                    for k in range(m):
-                        thr[k] += rated[k] * w * np.float64((mask[k] >> ev) & np.uint32(1))
+                for k in range(m):
+                    thr[k] += rated[k] * w * np.float64((mask[k] >> ev) & np.uint32(1))
             d = q_decay[q]
             cap = q_cap[q]
+            wq = q_weight[q]
             row = acc[q, start : start + m]
             # Accumulators of unrated citizens only decay, so the cap never binds for them.
-            for k in range(m):
-                value = min(max(row[k] * d + thr[k], -cap), cap)
-                row[k] = value
-                total[k] += value
+            if q_clear[q] >= 0:
+                cb = np.uint32(q_clear[q])
+                for k in range(m):
+                    keep = 1.0 - np.float64((mask[k] >> cb) & np.uint32(1))
+                    value = min(max(row[k] * d + thr[k], -cap), cap) * keep
+                    row[k] = value
+                    total[k] += value * wq
+            else:
+                for k in range(m):
+                    value = min(max(row[k] * d + thr[k], -cap), cap)
+                    row[k] = value
+                    total[k] += value * wq
         for k in range(m):
             i = start + k
             g = group[i]
-            raw = base + total[k] + net[i] * rated[k]
-            s = clip_round(raw, lo, hi)
-            score[i] = s
             e_acc = err_acc[i] * error_decay
             if errors[k]:
                 e_acc += error_points
             err_acc[i] = e_acc
-            score_clean[i] = clip_round(raw - e_acc, lo, hi) if e_acc != 0.0 else s
+            raw = base + total[k] + e_acc * error_weight + net[i] * rated[k]
+            s = clip_round(raw, lo, hi)
+            score[i] = s
+            score_clean[i] = clip_round(raw - e_acc * error_weight, lo, hi) if e_acc != 0.0 else s
             hist[c, s - lo] += 1
             group_hist[c, g, 0] += 1
             group_hist[c, g, 1] += s

@@ -5,11 +5,13 @@ loop calls the kernels in a fixed order:
 
 1. network term and unfriending (on the network schedule, from the scores at
    the start of the day);
-2. behaviour → rulebook → score for every citizen;
-3. the public ranking (on its schedule);
-4. gates and feedback;
-5. companies;
-6. the recorder keeps the day's aggregates.
+2. expired record buckets are emptied; behaviour → rulebook → score for
+   every citizen;
+3. disputes of erroneous records are filed and settled;
+4. the public ranking (on its schedule);
+5. gates and feedback;
+6. companies;
+7. the recorder keeps the day's aggregates.
 """
 
 from __future__ import annotations
@@ -22,23 +24,23 @@ import numpy as np
 from socialscore import rng
 from socialscore.behaviour import chunk_count, step_citizens
 from socialscore.companies import step_companies
-from socialscore.gates import gate_table, step_gates
+from socialscore.disputes import step_disputes
+from socialscore.gates import TALLIES, gate_table, step_gates
 from socialscore.nation import Nation
 from socialscore.network import step_network
 from socialscore.ranking import low_rank_share, mark_low_ranked, publish, share_below
 from socialscore.recorder import Recorder
 from socialscore.rulebook import (
-    Accumulators,
     Rules,
     Streams,
     compile_company_streams,
     compile_rules,
     compile_streams,
     decay_factor,
-    group_accumulators,
     trait_multiplier_table,
 )
 from socialscore.scenario import Scenario
+from socialscore.scoring import Layout, layout
 from socialscore.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, COMPANY_EVENTS, TRAITS
 
 _DILIGENCE = TRAITS.index("diligence")
@@ -62,6 +64,7 @@ class State:
     participant: np.ndarray  # uint8 [N], opted in before the mandatory day
     aware: np.ndarray  # uint8 [N], knows what the rulebook rewards and penalises
     friends: np.ndarray  # int32 [N, K], -1 = dropped
+    dispute_filed_on: np.ndarray  # int32 [N] (empty without disputes), -1 = none open
     company_acc: np.ndarray  # float32 [M, Rc]
     company_score: np.ndarray  # int16 [M]
 
@@ -75,37 +78,36 @@ class Compiled:
     """A scenario's parameters as arrays, made once before the day loop."""
 
     streams: Streams
-    rules: Rules
+    layout: Layout
     company_streams: Streams
     company_rules: Rules
     gates: np.ndarray
-    error_event: int
     error_points: float
     error_decay: float
-    accumulators: Accumulators
     chill_slots: tuple[np.ndarray, np.ndarray]
     gaming_slots: tuple[np.ndarray, np.ndarray]
 
 
 def compile_scenario(scenario: Scenario) -> Compiled:
     """Compile a scenario's streams, rules and gates into arrays."""
-    rules = compile_rules(scenario.rules, CITIZEN_EVENTS)
+    lay = layout(scenario)
     err = scenario.data_errors
-    error_event = CITIZEN_EVENTS.index(err.event) if err.event in CITIZEN_EVENTS else 0
-    matching = [r for r in scenario.rules if r.event == err.event]
+    public = [
+        k
+        for k, r in enumerate(scenario.rules)
+        if r.event == err.event and scenario.rule_counts(k, None)
+    ]
     streams = compile_streams(scenario)
     return Compiled(
         streams=streams,
-        accumulators=group_accumulators(rules),
+        layout=lay,
         chill_slots=streams.chill_slots(),
         gaming_slots=streams.gaming_slots(),
-        rules=rules,
         company_streams=compile_company_streams(scenario),
         company_rules=compile_rules(scenario.company_rules, COMPANY_EVENTS),
         gates=gate_table(scenario),
-        error_event=error_event,
-        error_points=float(sum(r.points for r in matching)),
-        error_decay=decay_factor(matching[0].half_life_days) if matching else 1.0,
+        error_points=float(sum(lay.points[k] for k in public)),
+        error_decay=decay_factor(scenario.rules[public[0]].half_life_days) if public else 1.0,
     )
 
 
@@ -126,7 +128,7 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         score_clean=np.full(n, base, dtype=np.int16),
         percentile=np.zeros(n, dtype=np.float32),
         net=np.zeros(n, dtype=np.float32),
-        acc=np.zeros((len(compiled.accumulators.decay), n), dtype=np.float32),
+        acc=np.zeros((compiled.layout.accumulators, n), dtype=np.float32),
         err_acc=np.zeros(n, dtype=np.float32),
         stress=np.zeros(n, dtype=np.float32),
         chill=np.zeros(n, dtype=np.float32),
@@ -136,6 +138,9 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         participant=participant,
         aware=aware,
         friends=nation.friends,  # owned by the run from here on: unfriending edits it in place
+        dispute_filed_on=np.full(
+            n if scenario.data_errors.dispute_rate > 0 else 0, -1, dtype=np.int32
+        ),
         company_acc=np.zeros((m, len(compiled.company_rules.event)), dtype=np.float32),
         company_score=np.full(m, scenario.company_score.base, dtype=np.int16),
     )
@@ -165,7 +170,11 @@ class Engine:
         self._group_hist = np.zeros((chunks, groups, 2), dtype=np.int64)
         self._events = np.zeros((chunks, len(CITIZEN_EVENTS), groups), dtype=np.int64)
         self._errors = np.zeros((chunks, groups), dtype=np.int64)
-        self._gates = np.zeros((chunks, len(CITIZEN_GATES), groups, 3), dtype=np.int64)
+        self._gates = np.zeros((chunks, len(CITIZEN_GATES), groups, TALLIES), dtype=np.int64)
+        self._reasons = np.zeros(
+            (chunks, len(CITIZEN_GATES), len(self.compiled.layout.labels)), dtype=np.int64
+        )
+        self._disputes = np.zeros((chunks, groups, 3), dtype=np.int64)
         self._group_state = np.zeros((chunks, groups, 6), dtype=np.float64)
         self._dropped = np.zeros((chunks, groups), dtype=np.int64)
         cs = scenario.company_score
@@ -204,7 +213,9 @@ class Engine:
                 net.unfriend_probability,
                 self._dropped,
             )
-        streams, rules = cp.streams, cp.rules
+        streams, lay = cp.streams, cp.layout
+        for q in lay.rows_to_empty(day):
+            st.acc[q].fill(0.0)
         step_citizens(
             seed,
             day,
@@ -230,25 +241,40 @@ class Engine:
             streams.stress_sens,
             *cp.chill_slots,
             *cp.gaming_slots,
-            rules.event,
-            rules.points,
-            cp.accumulators.slot,
-            cp.accumulators.decay,
-            cp.accumulators.cap,
+            lay.event,
+            lay.points,
+            lay.slots_on(day),
+            lay.decay,
+            lay.cap,
+            lay.view_weight[0],
+            lay.clear,
             s.base,
             s.lo,
             s.hi,
             day >= sc.participation.mandatory_from_day,
             self._low_bits,
             sc.data_errors.rate,
-            cp.error_event,
             cp.error_points,
             cp.error_decay,
+            float(lay.view_err[0]),
             self._hist,
             self._group_hist,
             self._events,
             self._errors,
         )
+        de = sc.data_errors
+        if de.dispute_rate > 0:
+            step_disputes(
+                seed,
+                day,
+                nat.group,
+                st.err_acc,
+                st.dispute_filed_on,
+                de.dispute_rate,
+                de.dispute_days,
+                de.dispute_success,
+                self._disputes,
+            )
         hist = self._hist.sum(axis=0)
         if day % s.publish_every_days == 0:
             below = share_below(hist)
@@ -272,6 +298,19 @@ class Engine:
             st.stress,
             st.chill,
             st.gaming,
+            st.acc,
+            st.net,
+            st.err_acc,
+            st.participant,
+            day >= sc.participation.mandatory_from_day,
+            lay.view_weight,
+            lay.view_net,
+            lay.view_err,
+            lay.gate_view,
+            lay.reason,
+            s.base,
+            s.lo,
+            s.hi,
             cp.gates,
             s.blacklist_below,
             decay_factor(fb.stress_half_life_days),
@@ -280,6 +319,7 @@ class Engine:
             fb.gaming.daily_increment,
             fb.gaming.cap,
             self._gates,
+            self._reasons,
             self._group_state,
         )
         cs, pc = sc.company_score, sc.gates.public_contracts
@@ -317,6 +357,8 @@ class Engine:
             events=self._events.sum(axis=0),
             errors=self._errors.sum(axis=0),
             gates=self._gates.sum(axis=0),
+            reasons=self._reasons.sum(axis=0),
+            disputes=self._disputes.sum(axis=0),
             group_state=self._group_state.sum(axis=0),
             dropped=self._dropped.sum(axis=0),
             company_hist=self._c_hist.sum(axis=0),

@@ -17,14 +17,20 @@ from numba import njit, prange
 from socialscore import rng
 from socialscore.behaviour import CHUNK
 from socialscore.feedback import chill_increment, gaming_update
+from socialscore.rulebook import clip_round
 from socialscore.scenario import Scenario
 from socialscore.vocabulary import CITIZEN_GATES, TRAITS
 
 G_MORTGAGE, G_HIRING, G_RETENTION, G_SCHOOL, G_DATING, G_DOCUMENTS, G_TRAVEL = range(7)
 #: Columns of the gate parameter table.
-P_ENABLED, P_RATE, P_THRESHOLD, P_STRESS, P_EXTRA1, P_EXTRA2 = range(6)
-#: Columns of the per-gate tallies.
-T_APPLIED, T_SELECTED, T_ERRONEOUS = range(3)
+P_ENABLED, P_RATE, P_THRESHOLD, P_STRESS, P_EXTRA1, P_EXTRA2, P_REVIEW, P_ACCURACY, P_REASONS = (
+    range(9)
+)
+#: Columns of the per-gate tallies: applications, approvals, denials caused by
+#: erroneous records, denials overturned by human review, adverse decisions
+#: whose reasons hold nothing from the person's own record.
+T_APPLIED, T_SELECTED, T_ERRONEOUS, T_OVERTURNED, T_UNEXPLAINED = range(5)
+TALLIES = 5
 #: Columns of the per-group state tallies.
 S_EMPLOYED, S_MORTGAGE, S_BLACKLISTED, S_CHILLED, S_STRESS, S_CHILL = range(6)
 
@@ -35,7 +41,7 @@ _GAMING = TRAITS.index("gaming")
 def gate_table(scenario: Scenario) -> np.ndarray:
     """The citizen gates' parameters as a float64 table [gate, column]."""
     g = scenario.gates
-    t = np.zeros((len(CITIZEN_GATES), 6), dtype=np.float64)
+    t = np.zeros((len(CITIZEN_GATES), 9), dtype=np.float64)
     rows = {
         G_MORTGAGE: (
             g.mortgage.enabled,
@@ -88,21 +94,121 @@ def gate_table(scenario: Scenario) -> np.ndarray:
         ),
     }
     for k, row in rows.items():
-        t[k] = [float(v) for v in row]
+        spec = getattr(g, CITIZEN_GATES[k])
+        t[k] = [float(v) for v in row] + [
+            float(spec.human_review),
+            spec.review_accuracy,
+            float(spec.reasons),
+        ]
     return t
 
 
 @njit(cache=True, inline="always")
+def view_scores(
+    v: int,
+    i: int,
+    s: int,
+    clean: int,
+    rated: float,
+    acc: np.ndarray,
+    net: np.ndarray,
+    err_acc: np.ndarray,
+    view_weight: np.ndarray,
+    view_net: np.ndarray,
+    view_err: np.ndarray,
+    base: int,
+    lo: int,
+    hi: int,
+) -> tuple[int, int]:
+    """A citizen's score and error-free score as view ``v`` sees them (view 0: the public score)."""
+    if v == 0:
+        return s, clean
+    raw = base + net[i] * rated * view_net[v]
+    for q in range(acc.shape[0]):
+        raw += acc[q, i] * view_weight[v, q]
+    e = err_acc[i] * view_err[v]
+    return clip_round(raw + e, lo, hi), clip_round(raw, lo, hi)
+
+
+@njit(cache=True, inline="always")
+def give_reasons(
+    reasons: np.ndarray,
+    counts: np.ndarray,
+    c: int,
+    gate: int,
+    g: int,
+    i: int,
+    v: int,
+    rated: float,
+    acc: np.ndarray,
+    net: np.ndarray,
+    err_acc: np.ndarray,
+    view_weight: np.ndarray,
+    view_net: np.ndarray,
+    view_err: np.ndarray,
+    q_reason: np.ndarray,
+) -> None:
+    """Tally up to four reasons for an adverse decision: the biggest penalties in the view.
+
+    Reasons are the rule groups that cost the person the most points (at least
+    half a point each), the network term, or an erroneous record. A decision
+    whose reasons hold nothing from the person's own record is tallied as
+    unexplained.
+    """
+    n_reasons = reasons.shape[2] - 2
+    contrib = np.zeros(n_reasons + 2, dtype=np.float64)
+    for q in range(acc.shape[0]):
+        contrib[q_reason[q]] += acc[q, i] * view_weight[v, q]
+    contrib[n_reasons] = net[i] * rated * view_net[v]
+    contrib[n_reasons + 1] = err_acc[i] * view_err[v]
+    own = False
+    for _ in range(4):
+        best = -1
+        low = -0.5
+        for r in range(n_reasons + 2):
+            if contrib[r] < low:
+                low = contrib[r]
+                best = r
+        if best < 0:
+            break
+        reasons[c, gate, best] += 1
+        contrib[best] = 0.0
+        if best != n_reasons:
+            own = True
+    if not own:
+        counts[c, gate, g, T_UNEXPLAINED] += 1
+
+
+@njit(cache=True, inline="always")
 def _decide(
-    counts: np.ndarray, c: int, gate: int, g: int, score: int, clean: int, threshold: float
-) -> bool:
+    counts: np.ndarray,
+    c: int,
+    gate: int,
+    g: int,
+    score: int,
+    clean: int,
+    threshold: float,
+    gp: np.ndarray,
+    seed: int,
+    day: int,
+    i: int,
+) -> int:
+    """1 = approved, 0 = denied, 2 = denied and needing reasons."""
     counts[c, gate, g, T_APPLIED] += 1
     if score >= threshold:
         counts[c, gate, g, T_SELECTED] += 1
-        return True
+        return 1
     if clean >= threshold:
+        # Human review catches a share of the denials caused by erroneous records.
+        if (
+            gp[gate, P_REVIEW] > 0
+            and rng.uniform(seed, day, i, rng.KEY_REVIEW + gate) < gp[gate, P_ACCURACY]
+        ):
+            counts[c, gate, g, T_SELECTED] += 1
+            counts[c, gate, g, T_OVERTURNED] += 1
+            return 1
         counts[c, gate, g, T_ERRONEOUS] += 1
-    return False
+    return 2 if gp[gate, P_REASONS] > 0 else 0
 
 
 @njit(cache=True, inline="always")
@@ -113,6 +219,47 @@ def dating_match(p_self: float, p_partner: float, min_percentile: float, max_gap
         and p_partner >= min_percentile
         and abs(p_self - p_partner) <= max_gap
     )
+
+
+@njit(cache=True, inline="always")
+def _gate(
+    gate: int,
+    counts: np.ndarray,
+    reasons: np.ndarray,
+    c: int,
+    g: int,
+    i: int,
+    s: int,
+    clean: int,
+    threshold: float,
+    gp: np.ndarray,
+    seed: int,
+    day: int,
+    rated: float,
+    acc: np.ndarray,
+    net: np.ndarray,
+    err_acc: np.ndarray,
+    view_weight: np.ndarray,
+    view_net: np.ndarray,
+    view_err: np.ndarray,
+    gate_view: np.ndarray,
+    q_reason: np.ndarray,
+    base: int,
+    lo: int,
+    hi: int,
+) -> bool:
+    """Decide one application on the score the gate reads; give reasons when due."""
+    v = gate_view[gate]
+    sv, cv = view_scores(
+        v, i, s, clean, rated, acc, net, err_acc, view_weight, view_net, view_err, base, lo, hi
+    )
+    d = _decide(counts, c, gate, g, sv, cv, threshold, gp, seed, day, i)
+    if d == 2:
+        give_reasons(
+            reasons, counts, c, gate, g, i, v, rated, acc, net, err_acc,
+            view_weight, view_net, view_err, q_reason,
+        )  # fmt: skip
+    return d == 1
 
 
 @njit(cache=True, parallel=True)
@@ -132,6 +279,19 @@ def step_gates(
     stress: np.ndarray,
     chill: np.ndarray,
     gaming: np.ndarray,
+    acc: np.ndarray,
+    net: np.ndarray,
+    err_acc: np.ndarray,
+    participant: np.ndarray,
+    all_rated: bool,
+    view_weight: np.ndarray,
+    view_net: np.ndarray,
+    view_err: np.ndarray,
+    gate_view: np.ndarray,
+    q_reason: np.ndarray,
+    base: int,
+    lo: int,
+    hi: int,
     gp: np.ndarray,
     blacklist_below: int,
     stress_decay: float,
@@ -140,15 +300,22 @@ def step_gates(
     gaming_increment: float,
     gaming_cap: float,
     counts: np.ndarray,
+    reasons: np.ndarray,
     state_counts: np.ndarray,
 ) -> None:
-    """Take every gate decision due today and apply the day's feedback."""
+    """Take every gate decision due today and apply the day's feedback.
+
+    Each gate reads the score of its view (:mod:`socialscore.scoring`); a
+    denial may be overturned by human review, and carries reasons when the
+    gate gives them (tallied in ``reasons[chunk, gate, reason]``).
+    """
     n = group.shape[0]
     n_chunks = counts.shape[0]
     school_day = gp[G_SCHOOL, P_ENABLED] > 0 and (day % 365) == int(gp[G_SCHOOL, P_EXTRA1])
     today_key = rng.day_key(seed, day)
     for c in prange(n_chunks):
         counts[c, :, :, :] = 0
+        reasons[c, :, :] = 0
         state_counts[c, :, :] = 0.0
         start = c * CHUNK
         m = min(start + CHUNK, n) - start
@@ -166,18 +333,27 @@ def step_gates(
             g = group[i]
             s = int(score[i])
             clean = int(score_clean[i])
+            rated = 1.0 if all_rated or participant[i] != 0 else 0.0
             st = stress[i] * stress_decay
             if gp[G_MORTGAGE, P_ENABLED] > 0 and (
                 has_mortgage[i] == 0 or gp[G_MORTGAGE, P_EXTRA1] > 0
             ):
                 if rng.half_uniform(h1, 0) < gp[G_MORTGAGE, P_RATE]:
-                    if _decide(counts, c, G_MORTGAGE, g, s, clean, gp[G_MORTGAGE, P_THRESHOLD]):
+                    if _gate(
+                        G_MORTGAGE, counts, reasons, c, g, i, s, clean,
+                        gp[G_MORTGAGE, P_THRESHOLD], gp, seed, day, rated, acc, net, err_acc,
+                        view_weight, view_net, view_err, gate_view, q_reason, base, lo, hi,
+                    ):  # fmt: skip
                         has_mortgage[i] = 1
                     else:
                         st += gp[G_MORTGAGE, P_STRESS]
             if gp[G_HIRING, P_ENABLED] > 0 and employer[i] < 0:
                 if rng.half_uniform(h2, 0) < gp[G_HIRING, P_RATE]:
-                    if _decide(counts, c, G_HIRING, g, s, clean, gp[G_HIRING, P_THRESHOLD]):
+                    if _gate(
+                        G_HIRING, counts, reasons, c, g, i, s, clean,
+                        gp[G_HIRING, P_THRESHOLD], gp, seed, day, rated, acc, net, err_acc,
+                        view_weight, view_net, view_err, gate_view, q_reason, base, lo, hi,
+                    ):  # fmt: skip
                         employer[i] = rng.uniform_below(
                             seed, day, i, rng.KEY_GATE + 4 * G_HIRING + 1, n_companies
                         )
@@ -187,13 +363,19 @@ def step_gates(
                 if rng.half_uniform(h2, 0) < gp[G_RETENTION, P_EXTRA1]:
                     employer[i] = -1
                 elif rng.half_uniform(h2, 1) < gp[G_RETENTION, P_RATE]:
-                    if not _decide(
-                        counts, c, G_RETENTION, g, s, clean, gp[G_RETENTION, P_THRESHOLD]
-                    ):
+                    if not _gate(
+                        G_RETENTION, counts, reasons, c, g, i, s, clean,
+                        gp[G_RETENTION, P_THRESHOLD], gp, seed, day, rated, acc, net, err_acc,
+                        view_weight, view_net, view_err, gate_view, q_reason, base, lo, hi,
+                    ):  # fmt: skip
                         employer[i] = -1
                         st += gp[G_RETENTION, P_STRESS]
             if school_day and children[i] > 0:
-                _decide(counts, c, G_SCHOOL, g, s, clean, gp[G_SCHOOL, P_THRESHOLD])
+                _gate(
+                    G_SCHOOL, counts, reasons, c, g, i, s, clean,
+                    gp[G_SCHOOL, P_THRESHOLD], gp, seed, day, rated, acc, net, err_acc,
+                    view_weight, view_net, view_err, gate_view, q_reason, base, lo, hi,
+                )  # fmt: skip
             if gp[G_DATING, P_ENABLED] > 0:
                 if rng.half_uniform(h3, 0) < gp[G_DATING, P_RATE]:
                     j = rng.uniform_below(seed, day, i, rng.KEY_GATE + 4 * G_DATING + 1, n - 1)
@@ -206,10 +388,18 @@ def step_gates(
                         counts[c, G_DATING, g, T_SELECTED] += 1
             if gp[G_DOCUMENTS, P_ENABLED] > 0:
                 if rng.half_uniform(h3, 1) < gp[G_DOCUMENTS, P_RATE]:
-                    _decide(counts, c, G_DOCUMENTS, g, s, clean, gp[G_DOCUMENTS, P_THRESHOLD])
+                    _gate(
+                        G_DOCUMENTS, counts, reasons, c, g, i, s, clean,
+                        gp[G_DOCUMENTS, P_THRESHOLD], gp, seed, day, rated, acc, net, err_acc,
+                        view_weight, view_net, view_err, gate_view, q_reason, base, lo, hi,
+                    )  # fmt: skip
             if gp[G_TRAVEL, P_ENABLED] > 0:
                 if rng.half_uniform(h1, 1) < gp[G_TRAVEL, P_RATE]:
-                    _decide(counts, c, G_TRAVEL, g, s, clean, gp[G_TRAVEL, P_THRESHOLD])
+                    _gate(
+                        G_TRAVEL, counts, reasons, c, g, i, s, clean,
+                        gp[G_TRAVEL, P_THRESHOLD], gp, seed, day, rated, acc, net, err_acc,
+                        view_weight, view_net, view_err, gate_view, q_reason, base, lo, hi,
+                    )  # fmt: skip
             stress[i] = st
             is_aware = aware[i] != 0
             ch = chill[i] + chill_increment(

@@ -16,6 +16,7 @@ import pyarrow as pa
 from numba import njit, prange
 
 from socialscore import metrics
+from socialscore.disputes import D_FILED, D_REJECTED, D_UPHELD
 from socialscore.gates import (
     S_BLACKLISTED,
     S_CHILLED,
@@ -24,10 +25,14 @@ from socialscore.gates import (
     S_STRESS,
     T_APPLIED,
     T_ERRONEOUS,
+    T_OVERTURNED,
     T_SELECTED,
+    T_UNEXPLAINED,
+    TALLIES,
 )
 from socialscore.nation import Nation
 from socialscore.scenario import Scenario
+from socialscore.scoring import NETWORK_REASON, layout
 from socialscore.vocabulary import (
     CITIZEN_EVENTS,
     CITIZEN_GATES,
@@ -96,7 +101,10 @@ class Recorder:
         self.group_hist = np.zeros((d, g, 2), dtype=np.int64)
         self.events = np.zeros((d, len(CITIZEN_EVENTS), g), dtype=np.int64)
         self.errors = np.zeros((d, g), dtype=np.int64)
-        self.gates = np.zeros((d, len(CITIZEN_GATES), g, 3), dtype=np.int64)
+        self.gates = np.zeros((d, len(CITIZEN_GATES), g, TALLIES), dtype=np.int64)
+        self.reason_labels = layout(scenario).labels
+        self.reasons = np.zeros((d, len(CITIZEN_GATES), len(self.reason_labels)), dtype=np.int64)
+        self.disputes = np.zeros((d, g, 3), dtype=np.int64)
         self.group_state = np.zeros((d, g, 6), dtype=np.float64)
         self.dropped = np.zeros((d, g), dtype=np.int64)
         self.company_hist = np.zeros((d, cs.hi - cs.lo + 1), dtype=np.int64)
@@ -148,6 +156,9 @@ class Recorder:
                 "mean_stress": gs[:, S_STRESS] / n,
                 "friends_dropped": self.dropped[: self.days_done].sum(axis=1),
                 "erroneous_records": self.errors[: self.days_done].sum(axis=1),
+                "disputes_filed": self.disputes[: self.days_done, :, D_FILED].sum(axis=1),
+                "disputes_upheld": self.disputes[: self.days_done, :, D_UPHELD].sum(axis=1),
+                "disputes_rejected": self.disputes[: self.days_done, :, D_REJECTED].sum(axis=1),
                 "company_mean_score": (ch * self.company_values).sum(axis=1) / np.maximum(cn, 1),
             }
         )
@@ -176,13 +187,13 @@ class Recorder:
     def daily_gates_table(self) -> pa.Table:
         """One row per day, gate and group: applications, selections, erroneous denials."""
         d, g = self.days_done, len(GROUP_LABELS)
-        citizen = self.gates[:d]  # [d, gate, g, 3]
-        company = np.zeros((d, 1, g, 3), dtype=np.int64)
+        citizen = self.gates[:d]  # [d, gate, g, TALLIES]
+        company = np.zeros((d, 1, g, TALLIES), dtype=np.int64)
         company[:, 0, :, :2] = self.company_gates[:d]
         allg = np.concatenate([citizen, company], axis=1)
         names = (*CITIZEN_GATES, *COMPANY_GATES)
         k = len(names)
-        flat = allg.reshape(d * k * g, 3)
+        flat = allg.reshape(d * k * g, TALLIES)
         return pa.table(
             {
                 "day": pa.array(np.repeat(np.arange(d), k * g), pa.int32()),
@@ -191,6 +202,23 @@ class Recorder:
                 "applied": flat[:, T_APPLIED],
                 "selected": flat[:, T_SELECTED],
                 "erroneous_denials": flat[:, T_ERRONEOUS],
+                "overturned_by_review": flat[:, T_OVERTURNED],
+                "unexplained_denials": flat[:, T_UNEXPLAINED],
+            }
+        )
+
+    def reasons_table(self) -> pa.Table:
+        """One row per gate and reason given for its adverse decisions, over the run."""
+        total = self.reasons[: self.days_done].sum(axis=0)  # [gate, reason]
+        gate_idx, reason_idx = np.nonzero(total)
+        return pa.table(
+            {
+                "gate": pa.array([CITIZEN_GATES[k] for k in gate_idx], pa.string()),
+                "reason": pa.array([self.reason_labels[k] for k in reason_idx], pa.string()),
+                "own_record": pa.array(
+                    [self.reason_labels[k] != NETWORK_REASON for k in reason_idx], pa.bool_()
+                ),
+                "decisions": pa.array(total[gate_idx, reason_idx], pa.int64()),
             }
         )
 
@@ -336,6 +364,7 @@ class Recorder:
             "daily": self.daily_table(),
             "daily_groups": self.daily_groups_table(),
             "daily_gates": self.daily_gates_table(),
+            "reasons": self.reasons_table(),
             "daily_events": self.daily_events_table(),
             "daily_grades": self.daily_grades_table(),
             "score_histogram": self.histogram_table(),

@@ -17,7 +17,15 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from socialscore.vocabulary import CITIZEN_EVENTS, COMPANY_EVENTS, TRAITS
+from socialscore.vocabulary import (
+    CITIZEN_EVENTS,
+    CITIZEN_GATES,
+    COMPANY_EVENTS,
+    EVENT_DOMAIN,
+    GATE_DOMAIN,
+    GATE_SANCTION,
+    TRAITS,
+)
 
 ERR_NOT_FOUND = "{path}: no such scenario file. Shipped scenarios: {shipped}."
 ERR_TOML = "{path}: this is not valid TOML ({detail}). Fix the syntax at line {line}."
@@ -76,6 +84,8 @@ class ScoreSettings(_Model):
     grades: list[Grade] = Field(min_length=1)
     blacklist_below: int = 450
     publish_every_days: int = Field(1, ge=1)
+    operator: str | None = None
+    expiry_buckets: int = Field(7, ge=1, le=64)
 
     @model_validator(mode="after")
     def _check(self) -> ScoreSettings:
@@ -163,6 +173,7 @@ class StreamSpec(_Model):
     stress_sensitivity: NonNegative = 0.0
     legal: bool = True
     deterrable: bool = True
+    domain: str | None = Field(None, min_length=1)
 
     @field_validator("trait")
     @classmethod
@@ -184,23 +195,47 @@ class CompanyStreamSpec(_Model):
     compliance_strength: float = Field(0.0, ge=-8.0, le=8.0)
 
 
-class Rule(_Model):
-    """One rule of a citizen rulebook: an event, its points, and how long they count."""
-
+class _RuleBase(_Model):
     event: str
     points: float = Field(ge=-10_000, le=10_000)
     half_life_days: NonNegative = 0.0
     cap: Positive | None = None
     label: str = ""
 
-    @field_validator("event")
+
+class Rule(_RuleBase):
+    """One rule of a citizen rulebook: an event, its points, and how long they count.
+
+    ``expires_after_days``: the points stop counting at most this many days
+    after the event (hard expiry, on top of any half-life). ``cleared_by``: an
+    event that wipes this rule's points (e.g. paying a court-ordered debt).
+    ``severity``: the gravity of the behaviour on a 0–5 scale (0 lawful and
+    harmless … 5 the gravest offences), read by the audit. ``operator``: whose
+    rulebook the rule belongs to, when the scenario has several operators.
+    """
+
+    expires_after_days: int | None = Field(None, ge=1)
+    cleared_by: str | None = None
+    severity: float | None = Field(None, ge=0.0, le=5.0)
+    operator: str | None = None
+
+    @field_validator("event", "cleared_by")
     @classmethod
-    def _known_event(cls, value: str) -> str:
-        _check_names([value], CITIZEN_EVENTS, "citizen")
+    def _known_event(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_names([value], CITIZEN_EVENTS, "citizen")
         return value
 
+    @model_validator(mode="after")
+    def _expiry_without_cap(self) -> Rule:
+        if self.expires_after_days is not None and self.cap is not None:
+            raise ValueError(
+                "a rule with expires_after_days cannot also have a cap; remove one of them"
+            )
+        return self
 
-class CompanyRule(Rule):
+
+class CompanyRule(_RuleBase):
     """One rule of the company rulebook."""
 
     @field_validator("event")
@@ -240,10 +275,29 @@ class NetworkSettings(_Model):
 
 class _Gate(_Model):
     enabled: bool = True
-    domain: str = "general"
+    domain: str | None = Field(None, min_length=1)
 
 
-class MortgageGate(_Gate):
+class _CitizenGate(_Gate):
+    """Fields every citizen gate shares.
+
+    ``reads``: the operator whose score the gate reads (default: the public
+    score). ``purpose``: purpose limitation, the gate reads a score built only
+    from data of these domains. ``sanction``: how heavy a denial is, 1–5.
+    ``human_review``: a person reviews every denial and overturns those caused
+    by erroneous records with probability ``review_accuracy``. ``reasons``:
+    every adverse decision carries up to four reasons from the person's record.
+    """
+
+    reads: str | None = None
+    purpose: list[str] | None = None
+    sanction: int | None = Field(None, ge=1, le=5)
+    human_review: bool = False
+    review_accuracy: Probability = 0.9
+    reasons: bool = False
+
+
+class MortgageGate(_CitizenGate):
     """Citizens apply at a daily rate and are approved at a threshold.
 
     Only citizens without a mortgage apply, unless ``reapply`` is true
@@ -256,7 +310,7 @@ class MortgageGate(_Gate):
     reapply: bool = False
 
 
-class JobHiringGate(_Gate):
+class JobHiringGate(_CitizenGate):
     """Unemployed citizens search at a daily rate; hired at a threshold."""
 
     search_rate: Probability = 0.02
@@ -264,7 +318,7 @@ class JobHiringGate(_Gate):
     denial_stress: NonNegative = 0.1
 
 
-class JobRetentionGate(_Gate):
+class JobRetentionGate(_CitizenGate):
     """Employed citizens are reviewed at a daily rate and kept at a threshold.
 
     ``separation_rate`` is the daily chance of leaving a job for reasons that
@@ -277,14 +331,14 @@ class JobRetentionGate(_Gate):
     separation_rate: Probability = 0.0
 
 
-class SchoolGate(_Gate):
+class SchoolGate(_CitizenGate):
     """Once a year parents apply for their children; admitted at a threshold."""
 
     admission_day: int = Field(240, ge=0, le=364)
     threshold: int = 650
 
 
-class DatingGate(_Gate):
+class DatingGate(_CitizenGate):
     """Citizens seek matches; both partners' public percentiles are weighed."""
 
     attempt_rate: Probability = 0.01
@@ -292,14 +346,14 @@ class DatingGate(_Gate):
     max_percentile_gap: Probability = 0.5
 
 
-class DocumentsGate(_Gate):
+class DocumentsGate(_CitizenGate):
     """Applications for official documents; granted at a threshold."""
 
     apply_rate: Probability = 0.0005
     threshold: int = 500
 
 
-class TravelGate(_Gate):
+class TravelGate(_CitizenGate):
     """Attempts to travel; blocked for blacklisted citizens."""
 
     attempt_rate: Probability = 0.01
@@ -351,10 +405,31 @@ class Feedback(_Model):
 
 
 class DataErrors(_Model):
-    """Erroneous records: events logged that never happened."""
+    """Erroneous records: events logged that never happened, and disputes.
+
+    A citizen holding erroneous points files a dispute with daily probability
+    ``dispute_rate``; it is settled ``dispute_days`` later, and the erroneous
+    points are removed with probability ``dispute_success``.
+    """
 
     rate: Probability = 0.0
     event: str = "bill_late"
+    dispute_rate: Probability = 0.0
+    dispute_days: int = Field(30, ge=1, le=3650)
+    dispute_success: Probability = 1.0
+
+
+class Operator(_Model):
+    """A scoring operator: the data domains it sees, and its own rules (``rules[].operator``)."""
+
+    sees: list[str] = Field(min_length=1)
+    description: str = ""
+
+
+class Sharing(_Model):
+    """Data sharing between operators: when on, every operator sees every operator's data."""
+
+    enabled: bool = False
 
 
 class Recording(_Model):
@@ -381,6 +456,8 @@ class Scenario(_Model):
     feedback: Feedback = Feedback()
     data_errors: DataErrors = DataErrors()
     recording: Recording = Recording()
+    operators: dict[str, Operator] = Field(default_factory=dict)
+    sharing: Sharing = Sharing()
 
     @field_validator("streams")
     @classmethod
@@ -436,9 +513,86 @@ class Scenario(_Model):
             s.lo <= self.network.unfriend_below <= s.hi
         ):
             problems.append(f"network.unfriend_below must lie within [{s.lo}, {s.hi}]")
+        problems += self._operator_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _operator_problems(self) -> list[str]:
+        names = list(self.operators)
+        problems: list[str] = []
+
+        def check(where: str, name: str | None) -> None:
+            if name is None:
+                return
+            if not names:
+                problems.append(
+                    f"{where} = '{name}' names an operator, but the scenario defines none; "
+                    f"add [operators.{name}] or remove the key"
+                )
+            elif name not in names:
+                problems.append(
+                    f"{where} = '{name}' is not an operator{_did_you_mean(name, names)}; "
+                    f"operators: {', '.join(names)}"
+                )
+
+        check("score.operator", self.score.operator)
+        for k, rule in enumerate(self.rules):
+            check(f"rules[{k}].operator", rule.operator)
+            if names and rule.operator is None:
+                problems.append(
+                    f"rules[{k}].operator is missing: with several operators every rule names "
+                    f"its operator ({', '.join(names)})"
+                )
+        for gate in CITIZEN_GATES:
+            check(f"gates.{gate}.reads", getattr(self.gates, gate).reads)
+        return problems
+
+    # -- derived views used by the engine and the audit ---------------------
+
+    def event_domain(self, event: str) -> str:
+        """The domain an event's data comes from (the stream's, else the vocabulary's)."""
+        spec = self.streams.get(event)
+        if event == "interaction_low_scorer":
+            spec = self.streams.get("interaction")
+        if spec is not None and spec.domain is not None:
+            return spec.domain
+        return EVENT_DOMAIN[event]
+
+    def gate_domain(self, gate: str) -> str:
+        """The context a citizen gate decides in."""
+        declared = getattr(self.gates, gate).domain
+        return str(declared) if declared is not None else GATE_DOMAIN[gate]
+
+    def gate_sanction(self, gate: str) -> int:
+        """How heavy a citizen gate's denial is, 1–5."""
+        declared = getattr(self.gates, gate).sanction
+        return int(declared) if declared is not None else GATE_SANCTION[gate]
+
+    def public_operator(self) -> str | None:
+        """The operator whose score is public (ranking, blacklist, network term)."""
+        if not self.operators:
+            return None
+        return self.score.operator or next(iter(self.operators))
+
+    def operator_sees(self, operator: str | None) -> set[str] | None:
+        """The domains an operator has data from (None: all of them)."""
+        if operator is None or not self.operators:
+            return None
+        if self.sharing.enabled:
+            return {d for op in self.operators.values() for d in op.sees}
+        return set(self.operators[operator].sees)
+
+    def rule_counts(self, k: int, operator: str | None) -> bool:
+        """Whether rule ``k`` feeds the score of ``operator`` (None: the public score)."""
+        rule = self.rules[k]
+        op = operator if operator is not None else self.public_operator()
+        if op is None:
+            return True
+        if rule.operator != op:
+            return False
+        sees = self.operator_sees(op)
+        return sees is None or self.event_domain(rule.event) in sees
 
     def with_overrides(
         self, *, population: int | None = None, days: int | None = None, seed: int | None = None
