@@ -71,7 +71,7 @@ def _errors(**extra: object):  # type: ignore[no-untyped-def]
 def test_disputes_remove_erroneous_points_after_the_delay():
     without = _errors()
     with_disputes = _errors(errors={"dispute_rate": 0.2, "dispute_days": 10})
-    a, ra = simulate(without)
+    a, _ = simulate(without)
     b, rb = simulate(with_disputes)
     assert (a.state.err_acc < 0).sum() > 1_000
     assert (b.state.err_acc < 0).sum() < 0.5 * (a.state.err_acc < 0).sum()

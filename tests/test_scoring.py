@@ -101,7 +101,7 @@ def test_each_gate_reads_its_operators_score():
 
 
 def test_operator_names_are_checked():
-    with pytest.raises(ValueError, match="rules\\[0\\].operator is missing"):
+    with pytest.raises(ValueError, match=r"rules\[0\]\.operator is missing"):
         minimal(operators={"pay": {"sees": ["finance"]}}, rules=[LATE])
     with pytest.raises(ValueError, match="did you mean 'pay'"):
         minimal(
