@@ -22,6 +22,7 @@ def test_public_names_are_pinned():
         "RunStore",
         "Scenario",
         "ScenarioError",
+        "audit_regime",
         "load",
         "parse",
         "run",

@@ -119,3 +119,24 @@ def test_comparison_report_loads_offline_and_renders(browser, tmp_path):  # type
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"comparison-first-screen-{size}.png"))
         page.close()
+
+
+def test_audited_report_shows_every_verdict_in_words(browser, tmp_path):  # type: ignore[no-untyped-def]
+    audit, stored = socialscore.audit_regime(
+        "safeguarded-citizen-score", population=5_000, days=30, out=tmp_path
+    )
+    for size in sorted(SIZES):
+        page, errors, requests = open_offline(browser, stored.path / "report.html", size)
+        assert errors == [] and requests == []
+        rows = page.locator("#audit-table tbody tr")
+        assert rows.count() == len(audit.checks)
+        summary = page.locator("#audit-summary").inner_text()
+        assert f"{len(audit.failures)} of {len(audit.checks)} checks fail" in summary
+        verdicts = page.locator("#audit-table tbody td:nth-child(3)").all_inner_texts()
+        assert all(v.split(" ", 1)[1] in {"passes", "fails", "not applicable"} for v in verdicts)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1
+        page.locator("#s-audit").scroll_into_view_if_needed()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"audit-section-{size}.png"))
+        page.close()

@@ -5,7 +5,7 @@ day, and measures what the regime does to people. Every person in it is
 synthetic: socialscore never ingests real personal data.
 """
 
-from socialscore.api import Result, run
+from socialscore.api import Result, audit_regime, run
 from socialscore.scenario import LoadedScenario, Scenario, ScenarioError, load, parse
 from socialscore.store import RunStore
 
@@ -15,6 +15,7 @@ __all__ = [
     "RunStore",
     "Scenario",
     "ScenarioError",
+    "audit_regime",
     "load",
     "parse",
     "run",

@@ -11,10 +11,12 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from socialscore import audit as audit_checks
 from socialscore import harms, nation, report
 from socialscore.engine import Engine
 from socialscore.recorder import Recorder
@@ -95,8 +97,25 @@ def run(
     """
     loaded = _load(scenario)
     sc = loaded.scenario.with_overrides(population=population, days=days, seed=seed)
+    sim = _simulate(sc, progress)
+    return _store(loaded, sc, sim, out=out, tags=tags)
+
+
+@dataclass
+class _Simulation:
+    engine: Engine
+    recorder: Recorder
+    tables: dict[str, pa.Table]
+    analysis: dict[str, pa.Table]
+    metrics: pa.Table
+    friends_start: np.ndarray
+    wall_seconds: float
+
+
+def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Simulation:
     started = time.perf_counter()
     nat = nation.generate(sc)
+    friends_start = nat.friends.copy()
     engine = Engine(sc, nat)
     recorder = Recorder(sc, nat)
     total = sc.run.days
@@ -105,8 +124,28 @@ def run(
     core = recorder.citizens_core(engine.state)
     analysis = {**tables, "citizens": core}
     metric_table = harms.compute(sc, analysis, engine.state.friends)
-    wall = time.perf_counter() - started
+    return _Simulation(
+        engine=engine,
+        recorder=recorder,
+        tables=tables,
+        analysis=analysis,
+        metrics=metric_table,
+        friends_start=friends_start,
+        wall_seconds=time.perf_counter() - started,
+    )
 
+
+def _store(
+    loaded: LoadedScenario,
+    sc: Scenario,
+    sim: _Simulation,
+    *,
+    out: str | Path,
+    tags: dict[str, Any] | None,
+    audit_table: pa.Table | None = None,
+) -> Result:
+    nat = sim.engine.nation
+    total = sc.run.days
     store = RunStore(out)
     run_id = store.new_run_id(sc.scenario.name)
     resolved = sc.model_dump_json(by_alias=True, indent=2)
@@ -119,12 +158,15 @@ def run(
         companies=nat.companies,
         days=total,
         created_at=datetime.now(UTC),
-        wall_seconds=wall,
+        wall_seconds=sim.wall_seconds,
         version=package_version(),
         tags=dict(tags or {}),
     )
     facts = report.RunFacts(run_id, nat.population, nat.companies, total, sc.run.seed)
-    page = report.build(sc, analysis, metric_table, facts)
+    page = report.build(sc, sim.analysis, sim.metrics, facts, audit=audit_table)
+    tables = dict(sim.tables)
+    if audit_table is not None:
+        tables["audit"] = audit_table
     with store.writing(run_id) as writer:
         writer.write_text("report.html", page)
         writer.write_text("scenario.toml", loaded.text)
@@ -144,18 +186,70 @@ def run(
         )
         for name, table in tables.items():
             writer.write_table(name, table)
-        writer.write_batches("citizens", recorder.citizen_batches(engine.state, core))
-        path = writer.finish(meta, metric_table)
+        core = sim.analysis["citizens"]
+        writer.write_batches("citizens", sim.recorder.citizen_batches(sim.engine.state, core))
+        path = writer.finish(meta, sim.metrics)
     return Result(
         run_id=run_id,
         path=path,
         scenario=sc,
         tables=tables,
-        metrics=metric_table,
-        wall_seconds=wall,
+        metrics=sim.metrics,
+        wall_seconds=sim.wall_seconds,
         population=nat.population,
         companies=nat.companies,
     )
+
+
+def audit_regime(
+    scenario: str | Path | LoadedScenario | Scenario | None = None,
+    *,
+    population: int | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    thresholds: audit_checks.Thresholds | None = None,
+    out: str | Path = DEFAULT_ROOT,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[audit_checks.Audit, Result]:
+    """Audit a regime against the law and measure its harms; store the run with the audit.
+
+    Runs the regime (stored, with an audit section in its report), its
+    no-scoring counterfactual on the same random numbers (for chilling), and
+    the regime again with 1% of records made worse (for guilt by association).
+
+    Args:
+        scenario: A shipped scenario's name, a file, or a loaded scenario.
+        population: Number of citizens (overrides the file).
+        days: Number of simulated days (overrides the file).
+        seed: Random seed (overrides the file).
+        thresholds: The auditor's bounds.
+        out: The run store folder.
+        progress: Called with the name of each stage as it starts.
+
+    Returns:
+        The audit and the stored run of the regime.
+    """
+    t = thresholds or audit_checks.Thresholds()
+    say = progress or (lambda _stage: None)
+    loaded = _load(scenario)
+    sc = loaded.scenario.with_overrides(population=population, days=days, seed=seed)
+    say("running the regime")
+    sim = _simulate(sc, None)
+    say("running the no-scoring counterfactual")
+    _, baseline, _ = audit_checks.simulate(audit_checks.counterfactual(sc))
+    say("checking guilt by association")
+    association = audit_checks.association_check(
+        sc, sim.engine.state.score.astype(np.float64), sim.friends_start, t
+    )
+    result = audit_checks.Audit(sc.scenario.name)
+    result.checks += audit_checks.legal_checks(sc, t, sim.tables["daily_gates"])
+    result.checks.append(association)
+    result.checks += audit_checks.harm_checks(
+        sc, sim.metrics, sim.recorder.events, baseline.events, t
+    )
+    say("writing the run and its report")
+    stored = _store(loaded, sc, sim, out=out, tags={"audit": True}, audit_table=result.table())
+    return result, stored
 
 
 REPORT_TABLES = (
@@ -181,7 +275,10 @@ def rebuild_report(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Path:
     facts = report.RunFacts(
         run_id, int(meta["population"]), companies, int(meta["days"]), int(meta["seed"])
     )
-    page = report.build(sc, tables, store.load_table(run_id, "metrics"), facts)
+    audit_table = None
+    if (path / "audit.parquet").is_file():
+        audit_table = store.load_table(run_id, "audit")
+    page = report.build(sc, tables, store.load_table(run_id, "metrics"), facts, audit=audit_table)
     return store.replace_derived(run_id, "report.html", page)
 
 
@@ -203,4 +300,4 @@ def parse_json(text: str) -> LoadedScenario:
     return LoadedScenario(scenario=sc, text=text, sha256=digest(sc), path="<python>")
 
 
-__all__ = ["Result", "package_version", "parse", "rebuild_report", "run"]
+__all__ = ["Result", "audit_regime", "package_version", "parse", "rebuild_report", "run"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import math
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from socialscore import api, scenario
+from socialscore import audit as audit_checks
 from socialscore.compare import Comparison
 from socialscore.compare import compare as run_compare
 from socialscore.harms import DESCRIPTIONS, metric_value
@@ -32,6 +34,14 @@ console = Console()
 errors = Console(stderr=True)
 
 EXIT_BAD_SCENARIO = 2
+
+
+class OutputFormat(enum.StrEnum):
+    """How ``socialscore audit`` prints its result."""
+
+    text = "text"
+    json = "json"
+
 
 
 @app.command()
@@ -112,6 +122,95 @@ def compare(
         f"seeds {result.seeds[0]}..{result.seeds[-1]}."
     )
     console.print(f"Report: {result.path / 'comparison.html'}")
+
+
+EXIT_AUDIT_FAILED = 1
+AUDIT_POPULATION = 100_000
+
+
+@app.command()
+def audit(
+    scenario_file: Annotated[
+        str,
+        typer.Argument(metavar="SCENARIO", help="A scenario file or a shipped scenario's name."),
+    ],
+    population: Annotated[
+        int, typer.Option(help="Citizens in the audit runs (harms are measured on them).")
+    ] = AUDIT_POPULATION,
+    days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text: a table; json: machine-readable.")
+    ] = OutputFormat.text,
+    max_sanction_ratio: Annotated[
+        float, typer.Option(help="Bound on a gate's sanction ÷ a rule's severity.")
+    ] = 3.0,
+    min_impact_ratio: Annotated[
+        float, typer.Option(help="Lowest acceptable adverse-impact ratio at a gate.")
+    ] = 0.8,
+    max_persistence: Annotated[
+        float, typer.Option(help="Highest acceptable share of the bottom tenth staying there.")
+    ] = 0.5,
+    max_chilling: Annotated[
+        float, typer.Option(help="Largest acceptable drop of a penalised legal behaviour.")
+    ] = 0.05,
+) -> None:
+    """Check a regime against the law and measure its harms; exit 1 when any check fails."""
+    loaded = _load_or_exit(scenario_file)
+    thresholds = audit_checks.Thresholds(
+        max_sanction_ratio=max_sanction_ratio,
+        min_impact_ratio=min_impact_ratio,
+        max_persistence=max_persistence,
+        max_chilling=max_chilling,
+    )
+    quiet = output_format is OutputFormat.json
+    try:
+        loaded.scenario.with_overrides(population=population, days=days, seed=seed)
+    except ValidationError as exc:
+        for err in exc.errors():
+            option = "--" + str(err["loc"][-1]).replace("_", "-")
+            errors.print(f"Bad option {option}: {err['msg']} (got {err['input']!r}).", markup=False)
+        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    with _progress(disable=quiet) as bar:
+        task = bar.add_task("auditing", total=4)
+
+        def stage(name: str) -> None:
+            bar.update(task, description=name, advance=0 if name == "running the regime" else 1)
+
+        result, stored = api.audit_regime(
+            loaded,
+            population=population,
+            days=days,
+            seed=seed,
+            thresholds=thresholds,
+            out=out,
+            progress=stage,
+        )
+        bar.update(task, completed=4)
+    if quiet:
+        print(result.to_json())
+    else:
+        console.print(audit_table(result))
+        verdict = "passes every check" if result.passed else f"fails {len(result.failures)} checks"
+        console.print(f"[bold]{result.scenario}[/bold] {verdict}.")
+        console.print(f"Report with the audit section: {stored.path / 'report.html'}")
+    if not result.passed:
+        raise typer.Exit(EXIT_AUDIT_FAILED)
+
+
+def audit_table(result: audit_checks.Audit) -> Table:
+    """One row per check: law or harm, subject, verdict in words, and why."""
+    table = Table(title=f"Audit of {result.scenario}", show_lines=False)
+    table.add_column("law or harm")
+    table.add_column("about")
+    table.add_column("verdict")
+    table.add_column("why")
+    words = {"pass": "✓ passes", "fail": "✕ fails", "not applicable": "– not applicable"}
+    style = {"pass": "green", "fail": "red", "not applicable": ""}
+    for c in result.checks:
+        table.add_row(c.law, c.subject, f"[{style[c.verdict]}]{words[c.verdict]}", c.reason)
+    return table
 
 
 def comparison_table(result: Comparison) -> Table:
@@ -211,7 +310,7 @@ def scenarios() -> None:
         console.print(f"[bold]{name}[/bold]: {loaded.scenario.scenario.description}")
 
 
-def _progress() -> Progress:
+def _progress(*, disable: bool = False) -> Progress:
     """The progress bar of long commands: what, how far, how long to go."""
     return Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -219,6 +318,7 @@ def _progress() -> Progress:
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=console,
+        disable=disable,
     )
 
 

@@ -71,9 +71,17 @@ def safe_json(value: Any) -> str:
 
 
 def build(
-    scenario: Scenario, tables: dict[str, pa.Table], metrics: pa.Table, facts: RunFacts
+    scenario: Scenario,
+    tables: dict[str, pa.Table],
+    metrics: pa.Table,
+    facts: RunFacts,
+    *,
+    audit: pa.Table | None = None,
 ) -> str:
-    """Return the report of a run as one HTML document (scripts and data inlined)."""
+    """Return the report of a run as one HTML document (scripts and data inlined).
+
+    ``audit``: the checks of ``socialscore audit`` (adds the audit section).
+    """
     m = metrics.to_pandas()
     daily = tables["daily"].to_pandas()
     citizens = tables["citizens"].select(["score_start", "score", "group"]).to_pandas()
@@ -111,6 +119,7 @@ def build(
         rules=scenario.rules,
         company_rules=scenario.company_rules,
         gates=_gate_settings(scenario),
+        audit=_audit_rows(audit),
         numbers=_numbers(m),
         glossary=glossary,
         plotly_js=get_plotlyjs(),
@@ -154,17 +163,38 @@ def _gate_rows(m: pd.DataFrame) -> list[dict[str, str]]:
     return rows
 
 
+VERDICT_WORDS = {"pass": "✓ passes", "fail": "✕ fails", "not applicable": "– not applicable"}
+
+
+def _audit_rows(audit: pa.Table | None) -> dict[str, Any] | None:
+    if audit is None:
+        return None
+    rows = [
+        {
+            "law": r["law"],
+            "subject": r["subject"],
+            "verdict": VERDICT_WORDS[r["verdict"]],
+            "verdict_class": r["verdict"].replace(" ", "-"),
+            "reason": r["reason"],
+        }
+        for r in audit.to_pylist()
+    ]
+    failed = sum(1 for r in audit.to_pylist() if r["verdict"] == "fail")
+    return {"rows": rows, "failed": failed, "total": len(rows)}
+
+
 def _gate_settings(scenario: Scenario) -> list[dict[str, str]]:
     rows = []
     for name in type(scenario.gates).model_fields:
         gate = getattr(scenario.gates, name)
         if not gate.enabled:
             continue
-        settings = gate.model_dump(exclude={"enabled", "domain"})
+        settings = gate.model_dump(exclude={"enabled", "domain"}, exclude_none=True)
+        domain = gate.domain if name == "public_contracts" else scenario.gate_domain(name)
         rows.append(
             {
                 "gate": name,
-                "domain": gate.domain,
+                "domain": str(domain or "procurement"),
                 "settings": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in settings.items()),
             }
         )

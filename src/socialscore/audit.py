@@ -1,0 +1,604 @@
+"""A regime checked against the law as testable properties, and its measured harms.
+
+Legal checks read the scenario (what each gate reads, each rule's severity,
+expiry, disputes, reasons, human review); guilt by association is checked by
+running: the records of a few citizens are made worse and the scores of their
+contacts are compared with the unperturbed run on the same random numbers.
+Harm flags read the regime's run and its no-scoring counterfactual.
+
+Each check gives a verdict (``pass``, ``fail`` or ``not applicable``) and the
+reason in words. Sources: ../shared/FACTS.md, "Law, as testable properties".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+
+from socialscore import harms, nation
+from socialscore.engine import Engine
+from socialscore.recorder import Recorder
+from socialscore.scenario import Gates, NetworkSettings, Scenario
+from socialscore.scoring import layout
+from socialscore.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, NETWORK_DOMAIN
+
+Verdict = Literal["pass", "fail", "not applicable"]
+
+LAW_CONTEXT = "EU AI Act Art. 5(1)(c)(i)"
+LAW_PROPORTION = "EU AI Act Art. 5(1)(c)(ii)"
+LAW_ASSOCIATION = "EU AI Act Art. 5(1)(c): guilt by association"
+LAW_REASONS = "ECOA / Reg. B: reasons for adverse decisions"
+LAW_DISPUTES = "FCRA: disputes resolved within 30 days"
+LAW_EXPIRY = "FCRA: negative items expire within 7 years"
+LAW_REVIEW = "GDPR Art. 22: human review"
+HARM_IMPACT = "Measured: adverse impact (four-fifths rule)"
+HARM_PERSISTENCE = "Measured: bottom-decile persistence"
+HARM_CHILLING = "Measured: chilling of legal behaviour"
+
+#: Seven years, the credit-reporting limit for most negative items.
+SEVEN_YEARS_DAYS = 2555
+
+#: Gates whose decisions can be adverse on a threshold (dating weighs percentiles).
+_THRESHOLD_GATES = tuple(g for g in CITIZEN_GATES if g != "dating")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The auditor's bounds (command-line options of ``socialscore audit``)."""
+
+    max_sanction_ratio: float = 3.0
+    dispute_days: int = 30
+    expiry_days: int = SEVEN_YEARS_DAYS
+    min_impact_ratio: float = 0.8
+    max_persistence: float = 0.5
+    max_chilling: float = 0.05
+    association_tolerance: float = 0.1
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verdict: which law or harm, about what, and why."""
+
+    law: str
+    subject: str
+    verdict: Verdict
+    reason: str
+    value: float | None = None
+
+
+@dataclass
+class Audit:
+    """Every check of a regime; ``passed`` when none fails."""
+
+    scenario: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """True when no check fails."""
+        return all(c.verdict != "fail" for c in self.checks)
+
+    @property
+    def failures(self) -> list[Check]:
+        """The failing checks."""
+        return [c for c in self.checks if c.verdict == "fail"]
+
+    def table(self) -> pa.Table:
+        """The checks as an Arrow table (stored as ``audit.parquet``)."""
+        return pa.table(
+            {
+                "law": pa.array([c.law for c in self.checks], pa.string()),
+                "subject": pa.array([c.subject for c in self.checks], pa.string()),
+                "verdict": pa.array([c.verdict for c in self.checks], pa.string()),
+                "reason": pa.array([c.reason for c in self.checks], pa.string()),
+                "value": pa.array([c.value for c in self.checks], pa.float64()),
+            }
+        )
+
+    def to_json(self) -> str:
+        """The audit as JSON: scenario, overall verdict, and every check."""
+        return json.dumps(
+            {
+                "scenario": self.scenario,
+                "passed": self.passed,
+                "failures": len(self.failures),
+                "checks": [asdict(c) for c in self.checks],
+            },
+            indent=2,
+        )
+
+
+# -- what a gate reads ------------------------------------------------------
+
+
+def _occurs(scenario: Scenario, event: str) -> bool:
+    source = "interaction" if event == "interaction_low_scorer" else event
+    spec = scenario.streams.get(source)
+    return spec is not None and spec.rate > 0
+
+
+def _network_counts(scenario: Scenario) -> bool:
+    return scenario.network.enabled and scenario.network.weight != 0.0
+
+
+def gate_inputs(scenario: Scenario, gate: str) -> tuple[list[int], bool]:
+    """The rules (indices) whose points can move the score ``gate`` reads, and the network term."""
+    lay = layout(scenario)
+    v = int(lay.gate_view[CITIZEN_GATES.index(gate)])
+    rules = [
+        k
+        for k, rule in enumerate(scenario.rules)
+        if lay.points[k] != 0.0
+        and _occurs(scenario, rule.event)
+        and lay.view_weight[v, lay.slot[k]] > 0
+    ]
+    return rules, bool(lay.view_net[v] > 0) and _network_counts(scenario)
+
+
+#: The field holding each gate's daily decision rate (school decides once a year).
+_RATE_FIELD = {
+    "mortgage": "apply_rate",
+    "job_hiring": "search_rate",
+    "job_retention": "review_rate",
+    "dating": "attempt_rate",
+    "documents": "apply_rate",
+    "travel": "attempt_rate",
+}
+
+
+def _enabled_gates(scenario: Scenario) -> list[str]:
+    """Gates that take decisions on a score (enabled, with a decision rate above zero)."""
+    out = []
+    for g in CITIZEN_GATES:
+        spec = getattr(scenario.gates, g)
+        if spec.enabled and (g not in _RATE_FIELD or getattr(spec, _RATE_FIELD[g]) > 0):
+            out.append(g)
+    return out
+
+
+NOTHING_READ = (
+    "the gate reads no data about the person: its score is the base for everyone, "
+    "so no decision turns on a record."
+)
+
+
+def _reads_nothing(scenario: Scenario, gate: str) -> bool:
+    rules, network = gate_inputs(scenario, gate)
+    return not rules and not network
+
+
+def _rule_name(scenario: Scenario, k: int) -> str:
+    rule = scenario.rules[k]
+    return f"rule '{rule.label or rule.event}'"
+
+
+# -- legal checks from the scenario ----------------------------------------
+
+
+def context_checks(scenario: Scenario) -> list[Check]:
+    """Art. 5(1)(c)(i): every gate decides only in the domains its data came from."""
+    out = []
+    for gate in _enabled_gates(scenario):
+        own = scenario.gate_domain(gate)
+        rules, network = gate_inputs(scenario, gate)
+        domains = {scenario.event_domain(scenario.rules[k].event) for k in rules}
+        if network:
+            domains.add(NETWORK_DOMAIN)
+        foreign = sorted(domains - {own})
+        if not domains:
+            out.append(Check(LAW_CONTEXT, f"gate {gate}", "not applicable", NOTHING_READ))
+        elif foreign:
+            out.append(
+                Check(
+                    LAW_CONTEXT,
+                    f"gate {gate}",
+                    "fail",
+                    f"decides in '{own}' but reads data from {', '.join(foreign)}: detriment "
+                    "in a context unrelated to where the data came from. Fix: limit the gate "
+                    f"to '{own}' data (gates.{gate}.purpose = [\"{own}\"]).",
+                    float(len(foreign)),
+                )
+            )
+        else:
+            out.append(
+                Check(
+                    LAW_CONTEXT,
+                    f"gate {gate}",
+                    "pass",
+                    f"reads only '{own}' data, the context it decides in.",
+                    0.0,
+                )
+            )
+    return out
+
+
+def proportion_checks(scenario: Scenario, thresholds: Thresholds) -> list[Check]:
+    """Art. 5(1)(c)(ii): no penalty feeds a sanction out of proportion to its gravity."""
+    feeds: dict[int, list[str]] = {}
+    for gate in _enabled_gates(scenario):
+        for k in gate_inputs(scenario, gate)[0]:
+            feeds.setdefault(k, []).append(gate)
+    out = []
+    bound = thresholds.max_sanction_ratio
+    for k, gates in sorted(feeds.items()):
+        rule = scenario.rules[k]
+        if rule.points >= 0:
+            continue
+        name = _rule_name(scenario, k)
+        heaviest = max(gates, key=scenario.gate_sanction)
+        sanction = scenario.gate_sanction(heaviest)
+        if rule.severity is None:
+            out.append(
+                Check(
+                    LAW_PROPORTION,
+                    name,
+                    "fail",
+                    f"feeds the {heaviest} gate (sanction {sanction}) but declares no severity, "
+                    f"so proportionality cannot be shown. Fix: set rules[{k}].severity (0–5).",
+                )
+            )
+            continue
+        ratio = sanction / rule.severity if rule.severity > 0 else float("inf")
+        verdict: Verdict = "fail" if ratio > bound else "pass"
+        what = "lawful, harmless behaviour" if rule.severity == 0 else f"severity {rule.severity:g}"
+        out.append(
+            Check(
+                LAW_PROPORTION,
+                name,
+                verdict,
+                f"{what} feeds the {heaviest} gate (sanction {sanction}): ratio "
+                + ("unbounded" if np.isinf(ratio) else f"{ratio:.2g}")
+                + f", {'above' if verdict == 'fail' else 'within'} the bound {bound:g}.",
+                None if np.isinf(ratio) else ratio,
+            )
+        )
+    return out
+
+
+def reasons_checks(scenario: Scenario, run_gates: pa.Table | None = None) -> list[Check]:
+    """Reg. B: adverse decisions carry reasons drawn from the person's own record."""
+    out = []
+    for gate in _enabled_gates(scenario):
+        if _reads_nothing(scenario, gate):
+            out.append(Check(LAW_REASONS, f"gate {gate}", "not applicable", NOTHING_READ))
+            continue
+        if gate not in _THRESHOLD_GATES:
+            out.append(
+                Check(
+                    LAW_REASONS,
+                    f"gate {gate}",
+                    "fail",
+                    "matches are refused on public percentiles with no reasons given.",
+                )
+            )
+            continue
+        if not getattr(scenario.gates, gate).reasons:
+            out.append(
+                Check(
+                    LAW_REASONS,
+                    f"gate {gate}",
+                    "fail",
+                    f"adverse decisions carry no reasons. Fix: gates.{gate}.reasons = true.",
+                )
+            )
+            continue
+        unexplained = _gate_sum(run_gates, gate, "unexplained_denials")
+        if unexplained:
+            out.append(
+                Check(
+                    LAW_REASONS,
+                    f"gate {gate}",
+                    "fail",
+                    f"{unexplained:,} adverse decisions had no reason from the person's own "
+                    "record (they were caused by friends' scores).",
+                    float(unexplained),
+                )
+            )
+        else:
+            out.append(
+                Check(
+                    LAW_REASONS,
+                    f"gate {gate}",
+                    "pass",
+                    "every adverse decision carries up to four reasons from the person's "
+                    "own record.",
+                    0.0,
+                )
+            )
+    return out
+
+
+def _gate_sum(table: pa.Table | None, gate: str, column: str) -> int:
+    if table is None or table.num_rows == 0:
+        return 0
+    frame = table.to_pandas()
+    return int(frame.loc[frame["gate"] == gate, column].sum())
+
+
+def dispute_checks(scenario: Scenario, thresholds: Thresholds) -> list[Check]:
+    """FCRA: a dispute process that settles within 30 days."""
+    de = scenario.data_errors
+    if not any(r.points != 0 for r in scenario.rules):
+        return [
+            Check(LAW_DISPUTES, "regime", "not applicable", "no rule rates anything: no record.")
+        ]
+    if de.dispute_rate <= 0:
+        return [
+            Check(
+                LAW_DISPUTES,
+                "regime",
+                "fail",
+                "there is no dispute process: erroneous records stay until they decay. Fix: "
+                "set data_errors.dispute_rate and data_errors.dispute_days.",
+            )
+        ]
+    ok = de.dispute_days <= thresholds.dispute_days
+    return [
+        Check(
+            LAW_DISPUTES,
+            "regime",
+            "pass" if ok else "fail",
+            f"disputes are settled after {de.dispute_days} days "
+            f"({'within' if ok else 'beyond'} {thresholds.dispute_days}).",
+            float(de.dispute_days),
+        )
+    ]
+
+
+def expiry_checks(scenario: Scenario, thresholds: Thresholds) -> list[Check]:
+    """FCRA: every negative item that feeds a gate stops counting within 7 years."""
+    used = sorted({k for g in _enabled_gates(scenario) for k in gate_inputs(scenario, g)[0]})
+    out = []
+    limit = thresholds.expiry_days
+    for k in used:
+        rule = scenario.rules[k]
+        if rule.points >= 0:
+            continue
+        name = _rule_name(scenario, k)
+        if rule.expires_after_days is None:
+            out.append(
+                Check(
+                    LAW_EXPIRY,
+                    name,
+                    "fail",
+                    (
+                        "never expires (its half-life only shrinks it)"
+                        if rule.half_life_days
+                        else "never expires"
+                    )
+                    + f". Fix: set rules[{k}].expires_after_days to at most {limit}.",
+                )
+            )
+        else:
+            ok = rule.expires_after_days <= limit
+            out.append(
+                Check(
+                    LAW_EXPIRY,
+                    name,
+                    "pass" if ok else "fail",
+                    f"stops counting after {rule.expires_after_days} days "
+                    f"({'within' if ok else 'beyond'} {limit}).",
+                    float(rule.expires_after_days),
+                )
+            )
+    return out
+
+
+def review_checks(scenario: Scenario) -> list[Check]:
+    """GDPR Art. 22: a person reviews significant automated decisions."""
+    out = []
+    for gate in _enabled_gates(scenario):
+        if _reads_nothing(scenario, gate):
+            out.append(Check(LAW_REVIEW, f"gate {gate}", "not applicable", NOTHING_READ))
+            continue
+        reviewed = gate in _THRESHOLD_GATES and getattr(scenario.gates, gate).human_review
+        reason = (
+            "a person reviews every denial and can overturn it."
+            if reviewed
+            else "decisions are fully automated with no human review. Fix: "
+            f"gates.{gate}.human_review = true."
+        )
+        if gate == "dating":
+            reason = "matches are filtered on public percentiles with no human review."
+        out.append(Check(LAW_REVIEW, f"gate {gate}", "pass" if reviewed else "fail", reason))
+    return out
+
+
+def legal_checks(
+    scenario: Scenario, thresholds: Thresholds | None = None, run_gates: pa.Table | None = None
+) -> list[Check]:
+    """Every legal check read from the scenario (and from the run's gate tallies, if given)."""
+    t = thresholds or Thresholds()
+    return [
+        *context_checks(scenario),
+        *proportion_checks(scenario, t),
+        *reasons_checks(scenario, run_gates),
+        *dispute_checks(scenario, t),
+        *expiry_checks(scenario, t),
+        *review_checks(scenario),
+    ]
+
+
+# -- checks by running -------------------------------------------------------
+
+
+def simulate(scenario: Scenario) -> tuple[Engine, Recorder, np.ndarray]:
+    """Run a scenario in memory; return the engine, recorder and the starting friend lists."""
+    nat = nation.generate(scenario)
+    friends_start = nat.friends.copy()
+    engine = Engine(scenario, nat)
+    recorder = Recorder(scenario, nat)
+    engine.run(recorder)
+    return engine, recorder, friends_start
+
+
+def perturbed_run(scenario: Scenario, chosen: np.ndarray, points: float) -> np.ndarray:
+    """Final scores after lowering the chosen citizens' records by ``points`` on day 0."""
+    nat = nation.generate(scenario)
+    engine = Engine(scenario, nat)
+    recorder = Recorder(scenario, nat)
+    lay = engine.compiled.layout
+    public = np.nonzero(lay.view_weight[0] > 0)[0]
+    slowest = int(public[np.argmax(lay.decay[public])])
+    engine.step(0, recorder)
+    engine.state.acc[slowest, chosen] -= points
+    for day in range(1, scenario.run.days):
+        engine.step(day, recorder)
+    return engine.state.score.copy()
+
+
+def association_check(
+    scenario: Scenario,
+    scores: np.ndarray,
+    friends_start: np.ndarray,
+    thresholds: Thresholds | None = None,
+    *,
+    share: float = 0.01,
+) -> Check:
+    """Lower 1% of citizens' records; do their contacts' scores move more than strangers'?"""
+    t = thresholds or Thresholds()
+    lay = layout(scenario)
+    if not (lay.view_weight[0] > 0).any():
+        return Check(
+            LAW_ASSOCIATION,
+            "regime",
+            "pass",
+            "no rule counts in the public score, so no record can move anyone's score.",
+            0.0,
+        )
+    n = scores.shape[0]
+    rng = np.random.default_rng(scenario.run.seed ^ 0x5EED)
+    chosen = np.sort(rng.choice(n, size=max(1, int(share * n)), replace=False))
+    s = scenario.score
+    points = (s.hi - s.lo) / 4.0
+    moved = np.abs(perturbed_run(scenario, chosen, points).astype(np.float64) - scores)
+    is_chosen = np.zeros(n, dtype=bool)
+    is_chosen[chosen] = True
+    valid = friends_start >= 0
+    contact = (valid & is_chosen[np.where(valid, friends_start, 0)]).any(axis=1) & ~is_chosen
+    stranger = ~contact & ~is_chosen
+    contacts_moved = float(moved[contact].mean()) if contact.any() else 0.0
+    strangers_moved = float(moved[stranger].mean()) if stranger.any() else 0.0
+    excess = contacts_moved - strangers_moved
+    fail = excess > t.association_tolerance
+    words = (
+        f"lowering {len(chosen):,} citizens' records by {points:g} points moved their "
+        f"{int(contact.sum()):,} contacts' scores by {contacts_moved:.2f} points on average, "
+        f"strangers' by {strangers_moved:.2f}"
+    )
+    if fail:
+        words += ": a contact's record changes a citizen's score."
+    else:
+        words += ": a contact's record does not change a citizen's score."
+    return Check(LAW_ASSOCIATION, "regime", "fail" if fail else "pass", words, excess)
+
+
+def counterfactual(scenario: Scenario) -> Scenario:
+    """The same nation and behaviour with no regime (as ``no-scoring.toml`` does)."""
+    s = scenario.score
+    gates = Gates.model_validate(
+        {
+            name: {
+                **getattr(scenario.gates, name).model_dump(by_alias=True),
+                **(
+                    {"threshold": s.lo}
+                    if name not in ("dating", "travel", "public_contracts")
+                    else {}
+                ),
+                **(
+                    {"min_partner_percentile": 0.0, "max_percentile_gap": 1.0}
+                    if name == "dating"
+                    else {}
+                ),
+                **({"threshold": scenario.company_score.lo} if name == "public_contracts" else {}),
+            }
+            for name in type(scenario.gates).model_fields
+        }
+    )
+    fb = scenario.feedback
+    return scenario.model_copy(
+        update={
+            "rules": [],
+            "company_rules": [],
+            "score": s.model_copy(update={"blacklist_below": s.lo}),
+            "participation": scenario.participation.model_copy(update={"mandatory_from_day": 0}),
+            "network": NetworkSettings(),
+            "gates": gates,
+            "feedback": fb.model_copy(
+                update={
+                    "chilling": fb.chilling.model_copy(update={"strength": 0.0}),
+                    "gaming": fb.gaming.model_copy(
+                        update={"strength": 0.0, "daily_increment": 0.0}
+                    ),
+                }
+            ),
+            "data_errors": scenario.data_errors.model_copy(update={"rate": 0.0}),
+            "operators": {},
+        }
+    )
+
+
+def harm_checks(
+    scenario: Scenario,
+    metrics: pa.Table,
+    events: np.ndarray,
+    baseline_events: np.ndarray,
+    thresholds: Thresholds | None = None,
+) -> list[Check]:
+    """Flags from the run: adverse impact, persistence at the bottom, chilling."""
+    t = thresholds or Thresholds()
+    frame = metrics.to_pandas()
+    out = []
+    for gate in (*CITIZEN_GATES, "public_contracts"):
+        ratio = harms.metric_value(frame, "adverse_impact_ratio", gate)
+        if np.isnan(ratio):
+            continue
+        low = ratio < t.min_impact_ratio
+        out.append(
+            Check(
+                HARM_IMPACT,
+                f"gate {gate}",
+                "fail" if low else "pass",
+                f"the worse-treated group's selection rate is {ratio:.0%} of the other's "
+                f"({'below' if low else 'at or above'} {t.min_impact_ratio:.0%}).",
+                ratio,
+            )
+        )
+    persistence = harms.metric_value(frame, "bottom_decile_persistence")
+    if not np.isnan(persistence):
+        high = persistence > t.max_persistence
+        out.append(
+            Check(
+                HARM_PERSISTENCE,
+                "regime",
+                "fail" if high else "pass",
+                f"{persistence:.0%} of the bottom tenth stayed there "
+                f"({'above' if high else 'within'} {t.max_persistence:.0%}).",
+                persistence,
+            )
+        )
+    # Chilling builds up: compare the last month of the run (at most its second half).
+    window = min(30, max(events.shape[0] // 2, 1))
+    for event in harms.penalised_legal_events(scenario):
+        e = CITIZEN_EVENTS.index(event)
+        base = float(baseline_events[-window:, e, :].sum())
+        if base <= 0:
+            continue
+        change = float(events[-window:, e, :].sum()) / base - 1.0
+        chilled = change < -t.max_chilling
+        out.append(
+            Check(
+                HARM_CHILLING,
+                f"behaviour {event}",
+                "fail" if chilled else "pass",
+                f"legal behaviour the rulebook penalises changed by {change:+.1%} against no "
+                f"scoring in the last {window} days "
+                f"({'beyond' if chilled else 'within'} −{t.max_chilling:.0%}).",
+                change,
+            )
+        )
+    return out

@@ -1,0 +1,225 @@
+"""The audit: every legal check has a regime that passes it and one that fails it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import socialscore
+from conftest import minimal
+from socialscore import audit
+from socialscore.scenario import load
+
+LATE = {"event": "bill_late", "points": -20, "half_life_days": 90, "severity": 1}
+BOOK = {"event": "flagged_book", "points": -15, "half_life_days": 90, "severity": 0}
+STREAMS = {
+    "bill_late": {"rate": 0.01},
+    "flagged_book": {"rate": 0.01},
+    "interaction": {"rate": 0.3},
+}
+MORTGAGE = {"apply_rate": 0.01, "threshold": 590}
+
+
+def regime(**extra):  # type: ignore[no-untyped-def]
+    data = {"streams": STREAMS, "rules": [LATE], "gates": {"mortgage": MORTGAGE}}
+    data.update(extra)
+    return minimal(**data)
+
+
+def verdicts(checks, law):  # type: ignore[no-untyped-def]
+    return {c.subject: c.verdict for c in checks if c.law == law}
+
+
+def test_context_fails_when_a_gate_reads_data_from_another_domain():
+    fails = audit.context_checks(regime(rules=[LATE, BOOK]))
+    assert verdicts(fails, audit.LAW_CONTEXT) == {"gate mortgage": "fail"}
+    assert "reading" in fails[0].reason and "finance" in fails[0].reason
+
+
+def test_context_passes_with_purpose_limitation():
+    limited = regime(rules=[LATE, BOOK], gates={"mortgage": {**MORTGAGE, "purpose": ["finance"]}})
+    assert verdicts(audit.context_checks(limited), audit.LAW_CONTEXT) == {"gate mortgage": "pass"}
+
+
+def test_context_counts_the_network_term_as_social_data():
+    networked = regime(network={"enabled": True, "weight": 0.1})
+    checks = audit.context_checks(networked)
+    assert checks[0].verdict == "fail" and "social life" in checks[0].reason
+
+
+def test_an_operator_without_access_does_not_read_the_data():
+    sc = regime(
+        operators={"bank": {"sees": ["finance"]}},
+        rules=[{**LATE, "operator": "bank"}, {**BOOK, "operator": "bank"}],
+    )
+    assert audit.context_checks(sc)[0].verdict == "pass"  # the book rule is inert
+    shared = sc.model_copy(update={"sharing": sc.sharing.model_copy(update={"enabled": True})})
+    # Sharing gives one operator nothing new here (it is the only one): still a pass.
+    assert audit.context_checks(shared)[0].verdict == "pass"
+
+
+def test_proportion_fails_for_lawful_behaviour_and_undeclared_severity():
+    lawful = audit.proportion_checks(regime(rules=[LATE, BOOK]), audit.Thresholds())
+    assert verdicts(lawful, audit.LAW_PROPORTION) == {
+        "rule 'bill_late'": "pass",  # severity 1, mortgage sanction 3: ratio 3
+        "rule 'flagged_book'": "fail",  # severity 0: any sanction is disproportionate
+    }
+    undeclared = regime(rules=[{k: v for k, v in LATE.items() if k != "severity"}])
+    checks = audit.proportion_checks(undeclared, audit.Thresholds())
+    assert checks[0].verdict == "fail" and "severity" in checks[0].reason
+
+
+def test_proportion_bound_is_the_auditors():
+    strict = audit.proportion_checks(regime(), audit.Thresholds(max_sanction_ratio=2.0))
+    assert strict[0].verdict == "fail" and strict[0].value == pytest.approx(3.0)
+
+
+def test_reasons_fail_without_reasons_and_pass_with_them():
+    assert audit.reasons_checks(regime())[0].verdict == "fail"
+    given = regime(gates={"mortgage": {**MORTGAGE, "reasons": True}})
+    assert audit.reasons_checks(given)[0].verdict == "pass"
+
+
+def test_reasons_fail_when_the_run_shows_denials_explained_by_friends_only():
+    import pyarrow as pa
+
+    given = regime(gates={"mortgage": {**MORTGAGE, "reasons": True}})
+    tallies = pa.table({"gate": ["mortgage", "mortgage"], "unexplained_denials": [3, 4]})
+    check = audit.reasons_checks(given, tallies)[0]
+    assert check.verdict == "fail" and check.value == 7
+
+
+def test_disputes_need_a_process_settled_within_30_days():
+    assert audit.dispute_checks(regime(), audit.Thresholds())[0].verdict == "fail"
+    slow = regime(data_errors={"dispute_rate": 0.1, "dispute_days": 45})
+    assert audit.dispute_checks(slow, audit.Thresholds())[0].verdict == "fail"
+    prompt = regime(data_errors={"dispute_rate": 0.1, "dispute_days": 30})
+    assert audit.dispute_checks(prompt, audit.Thresholds())[0].verdict == "pass"
+
+
+def test_negative_items_must_expire_within_seven_years():
+    assert audit.expiry_checks(regime(), audit.Thresholds())[0].verdict == "fail"
+    expiring = regime(rules=[{**LATE, "expires_after_days": 2555}])
+    assert audit.expiry_checks(expiring, audit.Thresholds())[0].verdict == "pass"
+    too_long = regime(rules=[{**LATE, "expires_after_days": 3650}])
+    assert audit.expiry_checks(too_long, audit.Thresholds())[0].verdict == "fail"
+
+
+def test_significant_decisions_need_human_review():
+    assert audit.review_checks(regime())[0].verdict == "fail"
+    reviewed = regime(gates={"mortgage": {**MORTGAGE, "human_review": True}})
+    assert audit.review_checks(reviewed)[0].verdict == "pass"
+
+
+def test_a_gate_that_reads_no_data_is_not_judged():
+    blind = regime(gates={"mortgage": {**MORTGAGE, "purpose": ["employment"]}})
+    checks = audit.legal_checks(blind)
+    assert {c.verdict for c in checks if c.subject == "gate mortgage"} == {"not applicable"}
+
+
+def _association(**extra):  # type: ignore[no-untyped-def]
+    sc = regime(run={"population": 20_000, "days": 40, "seed": 4}, **extra)
+    _, _, friends = audit.simulate(sc)
+    engine, _, _ = audit.simulate(sc)
+    return audit.association_check(sc, engine.state.score.astype(np.float64), friends)
+
+
+def test_guilt_by_association_is_found_by_running_with_a_network_term():
+    check = _association(network={"enabled": True, "weight": 0.2, "every_days": 1})
+    assert check.verdict == "fail"
+    assert check.value > 1.0
+
+
+def test_guilt_by_association_is_found_through_an_interaction_rule():
+    interaction = {"event": "interaction_low_scorer", "points": -10, "half_life_days": 30}
+    check = _association(rules=[LATE, interaction], network={"low_scorer_percentile": 0.05})
+    assert check.verdict == "fail"
+
+
+def test_no_guilt_by_association_when_only_ones_own_record_counts():
+    check = _association()
+    assert check.verdict == "pass"
+    assert check.value == pytest.approx(0.0, abs=1e-9)
+
+
+def test_the_counterfactual_rates_nothing_and_denies_nothing():
+    sc = load("citizen-score").scenario
+    base = audit.counterfactual(sc)
+    assert base.rules == [] and not base.network.enabled
+    assert base.gates.mortgage.threshold == sc.score.lo
+    assert base.streams == sc.streams and base.nation == sc.nation
+
+
+def test_harm_checks_flag_adverse_impact_persistence_and_chilling(tmp_path):  # type: ignore[no-untyped-def]
+    result, stored = socialscore.audit_regime(
+        "citizen-score", population=20_000, days=120, out=tmp_path
+    )
+    harms = [c for c in result.checks if c.law.startswith("Measured")]
+    assert {c.law for c in harms} == {
+        audit.HARM_IMPACT,
+        audit.HARM_PERSISTENCE,
+        audit.HARM_CHILLING,
+    }
+    strict = audit.Thresholds(min_impact_ratio=1.01, max_persistence=0.0, max_chilling=-1.0)
+    _, recorder, _ = audit.simulate(stored.scenario)
+    flagged = audit.harm_checks(
+        stored.scenario, stored.metrics, recorder.events, recorder.events, strict
+    )
+    assert all(c.verdict == "fail" for c in flagged if c.law != audit.HARM_CHILLING)
+    # The same run against itself changes nothing: no chilling, whatever the bound.
+    assert all(c.value == 0.0 for c in flagged if c.law == audit.HARM_CHILLING)
+    # The audit is stored with the run and shown in its report.
+    assert (stored.path / "audit.parquet").is_file()
+    page = (stored.path / "report.html").read_text("utf-8")
+    assert 'id="s-audit"' in page and "checks fail" in page
+
+
+def test_the_shipped_safeguards_pass_the_legal_checks_the_default_fails():
+    assert audit.legal_checks(load("financial-only").scenario) != []
+    assert all(c.verdict != "fail" for c in audit.legal_checks(load("financial-only").scenario))
+    assert all(
+        c.verdict != "fail" for c in audit.legal_checks(load("safeguarded-citizen-score").scenario)
+    )
+    failing = {
+        c.law for c in audit.legal_checks(load("citizen-score").scenario) if c.verdict == "fail"
+    }
+    assert failing == {
+        audit.LAW_CONTEXT,
+        audit.LAW_PROPORTION,
+        audit.LAW_REASONS,
+        audit.LAW_DISPUTES,
+        audit.LAW_EXPIRY,
+        audit.LAW_REVIEW,
+    }
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "socialscore", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_cli_audit_exits_non_zero_on_failure_and_speaks_json(tmp_path):  # type: ignore[no-untyped-def]
+    out = str(tmp_path)
+    proc = _cli("audit", "citizen-score", "--population", "5000", "--days", "30",
+                "--out", out, "--format", "json")  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["passed"] is False and doc["failures"] > 0
+    assert {c["verdict"] for c in doc["checks"]} >= {"pass", "fail"}
+    assert all(c["reason"] for c in doc["checks"])
+
+
+def test_cli_audit_prints_verdicts_in_words(tmp_path):  # type: ignore[no-untyped-def]
+    bounds = ["--max-persistence", "1.0", "--min-impact-ratio", "0"]
+    proc = _cli("audit", "financial-only", "--population", "5000", "--days", "30",
+                "--out", str(tmp_path), *bounds)  # fmt: skip
+    assert "passes" in proc.stdout
+    assert "Traceback" not in proc.stderr
