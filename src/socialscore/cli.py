@@ -199,6 +199,86 @@ def audit(
         raise typer.Exit(EXIT_AUDIT_FAILED)
 
 
+@app.command()
+def sweep(
+    grid_file: Annotated[Path, typer.Argument(metavar="GRID", help="A sweep grid file (TOML).")],
+    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    workers: Annotated[
+        int | None, typer.Option(help="Local worker processes (default: one per core).")
+    ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="ADDRESS",
+            help="Run on a Ray cluster: its address, 'auto', or 'local' to start one here.",
+        ),
+    ] = None,
+) -> None:
+    """Run a grid of regimes and seeds in parallel; resumable; writes a sweep report."""
+    from socialscore.grid import load_grid
+    from socialscore.sweep import sweep as run_sweep
+
+    try:
+        grid = load_grid(grid_file)
+    except scenario.ScenarioError as exc:
+        errors.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    total = len(grid.points) * len(grid.seeds)
+    console.print(
+        f"[bold]{grid.spec.sweep.name}[/bold]: {len(grid.points):,} points x "
+        f"{len(grid.seeds)} seeds = {total:,} runs of {grid.spec.sweep.base} "
+        f"({'Ray ' + ray if ray else 'local processes'})"
+    )
+    with _progress() as bar:
+        task = bar.add_task("runs done", total=total)
+
+        def update(done: int, failed: int, _total: int) -> None:
+            bar.update(
+                task,
+                completed=done + failed,
+                description=f"runs done, {failed} failed" if failed else "runs done",
+            )
+
+        try:
+            result = run_sweep(grid, out=out, workers=workers, ray_address=ray, progress=update)
+        except RuntimeError as exc:
+            errors.print(str(exc), markup=False, highlight=False)
+            raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    console.print(
+        f"{len(result.done):,} runs done ({result.skipped:,} already done before), "
+        f"{len(result.failed):,} failed."
+    )
+    for f in result.failed[:10]:
+        params = ", ".join(f"{k} = {v}" for k, v in f.params.items())
+        line = f"  failed: point {f.point}, seed {f.seed} ({params}): {f.error}"
+        console.print(line, markup=False)
+    console.print(f"Sweep {result.sweep_id}; report: {result.path / 'sweep.html'}")
+    if result.failed:
+        raise typer.Exit(EXIT_AUDIT_FAILED)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="A SQL query on the catalogue (DuckDB dialect).")],
+    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+) -> None:
+    """Query the catalogue: tables runs, metrics, comparisons, sweep_runs."""
+    import duckdb
+
+    try:
+        frame = RunStore(out).query(sql)
+    except duckdb.Error as exc:
+        errors.print(f"The query failed: {exc}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    table = Table()
+    for column in frame.columns:
+        table.add_column(str(column))
+    for row in frame.itertuples(index=False):
+        table.add_row(*(str(v) for v in row))
+    console.print(table)
+
+
 def audit_table(result: audit_checks.Audit) -> Table:
     """One row per check: law or harm, subject, verdict in words, and why."""
     table = Table(title=f"Audit of {result.scenario}", show_lines=False)

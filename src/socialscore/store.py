@@ -136,6 +136,11 @@ _SCHEMA_SQL = (
     )
     """,
 )
+_SWEEP_RUNS_SQL = (
+    "CREATE TABLE IF NOT EXISTS sweep_runs (sweep_id VARCHAR, run_key VARCHAR, point INTEGER, "
+    "seed BIGINT, params VARCHAR, status VARCHAR, run_id VARCHAR, error VARCHAR, "
+    "seconds DOUBLE, recorded_at TIMESTAMP)"
+)
 _RUN_COLUMNS = (
     "run_id, scenario_name, scenario_sha256, seed, population, companies, days, "
     "created_at, wall_seconds, path, version, tags"
@@ -1010,6 +1015,65 @@ class RunStore:
                 raise
 
         self._with_catalogue(work)
+
+    def register_sweep_run(self, sweep_id: str, row: dict[str, Any]) -> None:
+        """Record one run of a sweep in the catalogue table ``sweep_runs`` (replacing its key).
+
+        Args:
+            sweep_id: The sweep.
+            row: run_key, point, seed, params (JSON), status ("done" or
+                "failed"), run_id, error, seconds.
+        """
+        columns = ["run_key", "point", "seed", "params", "status", "run_id", "error", "seconds"]
+        values = [sweep_id, *(row[c] for c in columns)]
+
+        def work(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute(_SWEEP_RUNS_SQL)
+            con.begin()
+            try:
+                con.execute(
+                    "DELETE FROM sweep_runs WHERE sweep_id = ? AND run_key = ?",
+                    [sweep_id, row["run_key"]],
+                )
+                con.execute(
+                    "INSERT INTO sweep_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())", values
+                )
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+
+        self._with_catalogue(work)
+
+    def sweep_runs(self, sweep_id: str | None = None) -> pd.DataFrame:
+        """Rows of ``sweep_runs`` (of one sweep, or all); a done run must still be catalogued."""
+
+        def work(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+            con.execute(_SWEEP_RUNS_SQL)
+            query = (
+                "SELECT s.* FROM sweep_runs s LEFT JOIN runs r USING (run_id) "
+                "WHERE (s.status <> 'done' OR r.run_id IS NOT NULL)"
+            )
+            if sweep_id is None:
+                return con.execute(query + " ORDER BY sweep_id, point, seed").df()
+            return con.execute(
+                query + " AND s.sweep_id = ? ORDER BY point, seed", [sweep_id]
+            ).df()
+
+        return self._with_catalogue(work)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run a read-only SQL query on the catalogue (tables runs, metrics, comparisons, ...)."""
+
+        def work(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+            con.execute(_SWEEP_RUNS_SQL)
+            con.begin()
+            try:
+                return con.execute(sql).df()
+            finally:
+                con.rollback()  # a query never changes the catalogue
+
+        return self._with_catalogue(work)
 
     def comparisons(self) -> pd.DataFrame:
         """Every stored comparison row (empty when there are none)."""

@@ -1,0 +1,269 @@
+"""The sweep report: each headline harm against each varied parameter, and sensitivity."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pyarrow as pa
+import pyarrow.parquet as pq
+from plotly.offline import get_plotlyjs
+from plotly.subplots import make_subplots
+
+from socialscore.harms import DESCRIPTIONS
+from socialscore.report import format as fmt
+from socialscore.report.build import ENVIRONMENT, TERMS, safe_json
+from socialscore.report.charts import Chart, layout
+from socialscore.report.headlines import Headline
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from socialscore.store import RunStore
+    from socialscore.sweep import SweepResult
+
+#: Words for the sensitivity indices.
+INDEX_WORDS = {
+    "S1": "first-order Sobol index: the share of the output's variance this parameter causes alone",
+    "ST": "total Sobol index: the share it causes alone or together with other parameters",
+    "mu_star": "Morris mu*: the mean absolute change of the output per step of the parameter",
+    "sigma": "Morris sigma: how much that change varies (interactions, non-linearity)",
+}
+
+
+def _label(metric: str, subject: str) -> str:
+    text = metric.replace("_", " ")
+    return f"{text}: {subject}" if subject else text
+
+
+def _parameter_charts(frame: pd.DataFrame, parameters: list[str]) -> list[Chart]:
+    from socialscore.sweep import summarise
+
+    charts = []
+    for k, parameter in enumerate(parameters):
+        summary = summarise(frame, parameter)
+        if summary.empty:
+            continue
+        measures = list(dict.fromkeys(zip(summary.metric, summary.subject, strict=True)))
+        cols = 3
+        rows = (len(measures) + cols - 1) // cols
+        fig = make_subplots(
+            rows=rows,
+            cols=cols,
+            subplot_titles=[_label(m, s) for m, s in measures],
+            horizontal_spacing=0.09,
+            vertical_spacing=0.5 / max(rows, 1),
+        )
+        for j, (metric, subject) in enumerate(measures):
+            part = summary[(summary.metric == metric) & (summary.subject == subject)]
+            part = part.sort_values("value")
+            r, c = j // cols + 1, j % cols + 1
+            x = part.value.tolist()
+            fig.add_trace(
+                go.Scatter(
+                    x=x + x[::-1],
+                    y=part.ci_high.tolist() + part.ci_low.tolist()[::-1],
+                    fill="toself",
+                    line={"width": 0},
+                    fillcolor="rgba(59,110,165,0.2)",
+                    showlegend=False,
+                    hoverinfo="skip",
+                ),
+                row=r,
+                col=c,
+            )
+            fig.add_trace(
+                go.Scatter(x=x, y=part["mean"], mode="lines+markers", showlegend=False),
+                row=r,
+                col=c,
+            )
+        figure = layout(fig, x="", y="")
+        figure["layout"]["height"] = 260 * rows + 60
+        charts.append(
+            Chart(
+                f"param-{k}",
+                f"Harms against {parameter}",
+                f"One panel per measure. The line is the mean over seeds at each value of "
+                f"{parameter} (averaged over the other parameters); the shaded band is the 95% "
+                "bootstrap interval across seeds.",
+                figure,
+            )
+        )
+    return charts
+
+
+def _sensitivity_chart(indices: pd.DataFrame, method: str) -> Chart | None:
+    if indices.empty:
+        return None
+    shown = ("S1", "ST") if method == "sobol" else ("mu_star",)
+    measures = list(dict.fromkeys(zip(indices.metric, indices.subject, strict=True)))
+    cols = 2
+    rows = (len(measures) + cols - 1) // cols
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[_label(m, s) for m, s in measures],
+        horizontal_spacing=0.25,
+        vertical_spacing=0.5 / max(rows, 1),
+    )
+    for j, (metric, subject) in enumerate(measures):
+        part = indices[(indices.metric == metric) & (indices.subject == subject)]
+        for index in shown:
+            sub = part[part["index"] == index]
+            fig.add_trace(
+                go.Bar(
+                    y=sub.parameter,
+                    x=sub.value,
+                    name=index,
+                    orientation="h",
+                    error_x={"type": "data", "array": sub.conf.fillna(0).tolist()},
+                    showlegend=j == 0,
+                    legendgroup=index,
+                ),
+                row=j // cols + 1,
+                col=j % cols + 1,
+            )
+    figure = layout(fig, x="", y="")
+    figure["layout"]["height"] = 300 * rows + 80
+    what = "first-order (S1) and total (ST) Sobol indices" if method == "sobol" else "Morris mu*"
+    return Chart(
+        "sensitivity",
+        "Which parameters drive each harm",
+        f"One panel per measure, one bar per parameter: its {what}, with the 95% interval. "
+        "A long bar means the parameter drives the measure; S1 near ST means it acts alone.",
+        figure,
+    )
+
+
+def _headlines(frame: pd.DataFrame, indices: pd.DataFrame, result: SweepResult) -> list[Headline]:
+    out = [
+        Headline(
+            f"{len(result.done):,} runs completed, {len(result.failed):,} failed "
+            f"({result.skipped:,} were already done and were not run again).",
+            bool(result.failed),
+        )
+    ]
+    if not indices.empty:
+        key = "ST" if "ST" in set(indices["index"]) else "mu_star"
+        top = indices[indices["index"] == key]
+        for (metric, subject), part in top.groupby(["metric", "subject"], sort=True):
+            best = part.sort_values("value", ascending=False).iloc[0]
+            if best.value > 0:
+                out.append(
+                    Headline(
+                        f"{_label(str(metric), str(subject)).capitalize()} is driven most by "
+                        f"{best.parameter} ({key} {best.value:.2f}).",
+                        False,
+                    )
+                )
+    elif not frame.empty:
+        from socialscore.sweep import summarise
+
+        for parameter in result.grid.parameters:
+            summary = summarise(frame, parameter)
+            for (metric, subject), part in summary.groupby(["metric", "subject"], sort=True):
+                if metric not in ("blacklisted_share", "adverse_impact_ratio") or len(part) < 2:
+                    continue
+                lo, hi = part.sort_values("value").iloc[[0, -1]]["mean"]
+                out.append(
+                    Headline(
+                        f"Across {parameter} from {part.value.min():g} to {part.value.max():g}, "
+                        f"{_label(str(metric), str(subject))} went from {lo:.3g} to {hi:.3g}.",
+                        False,
+                    )
+                )
+    return out[:8]
+
+
+def sensitivity_indices(result: SweepResult, frame: pd.DataFrame) -> pd.DataFrame:
+    """Indices per parameter and measure (empty for a factorial grid)."""
+    from socialscore.sensitivity import analyse
+
+    spec = result.grid.spec.sensitivity
+    if spec is None or frame.empty or result.grid.design is None:
+        return pd.DataFrame()
+    n_points = len(result.grid.points)
+    parts = []
+    for (metric, subject), part in frame.groupby(["metric", "subject"], sort=True):
+        means = part.groupby("point")["value"].mean()
+        if len(means) < n_points or not np.all(np.isfinite(means.to_numpy())):
+            continue  # an index needs every point of the design
+        y = means.reindex(range(n_points)).to_numpy(dtype=np.float64)
+        table = analyse(spec, result.grid.design, y, seed=result.grid.seeds[0])
+        parts.append(table.assign(metric=metric, subject=subject))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def write_sweep_report(result: SweepResult, store: RunStore) -> Path:
+    """Write ``ROOT/sweeps/<id>/`` (sweep.html, values and indices) complete or not at all."""
+    from socialscore.sweep import values
+
+    frame = values(result, store)
+    indices = sensitivity_indices(result, frame)
+    parameters = result.grid.parameters
+    charts = _parameter_charts(frame, parameters) if result.grid.spec.grid is not None else []
+    method = result.grid.spec.sensitivity.method if result.grid.spec.sensitivity else ""
+    sens = _sensitivity_chart(indices, method)
+    if sens is not None:
+        charts.insert(0, sens)
+    used = sorted(set(frame.metric)) if not frame.empty else []
+    glossary = sorted(TERMS.items()) + [
+        (m.replace("_", " "), DESCRIPTIONS[m]) for m in used if m in DESCRIPTIONS
+    ]
+    glossary += [(k, v) for k, v in INDEX_WORDS.items() if not indices.empty]
+    spec = result.grid.spec.sweep
+    page = ENVIRONMENT.get_template("sweep.html.j2").render(
+        result=result,
+        spec=spec,
+        parameters=parameters,
+        fmt=fmt,
+        headlines=_headlines(frame, indices, result),
+        charts=charts,
+        chart_data=safe_json({c.key: c.figure for c in charts}),
+        failures=result.failed,
+        indices=_index_rows(indices),
+        glossary=glossary,
+        plotly_js=get_plotlyjs(),
+    )
+    final = result.path
+    tmp = final.parent / f".{final.name}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        (tmp / "sweep.html").write_text(page, encoding="utf-8")
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp / "values.parquet")
+        if not indices.empty:
+            pq.write_table(
+                pa.Table.from_pandas(indices, preserve_index=False), tmp / "indices.parquet"
+            )
+        if final.exists():
+            old = final.parent / f".{final.name}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _index_rows(indices: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for r in indices.itertuples():
+        rows.append(
+            {
+                "measure": _label(str(r.metric), str(r.subject)),
+                "parameter": r.parameter,
+                "index": r.index,
+                "value": f"{r.value:.3f}",
+                "conf": "" if pd.isna(r.conf) else f"± {r.conf:.3f}",
+            }
+        )
+    return rows

@@ -1,0 +1,199 @@
+"""Sweeps: a grid runs everywhere alike, resumes, keeps failures, and finds the driver."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from socialscore.grid import apply, load_grid, split_key
+from socialscore.scenario import ScenarioError
+from socialscore.store import RunStore
+from socialscore.sweep import sweep, values
+
+BASE = """
+[scenario]
+name = "sweep-base"
+[run]
+population = 1500
+days = 15
+seed = 5
+[score]
+base = 600
+lo = 0
+hi = 2000
+grades = [{ name = "all", from = 0 }]
+[streams.bill_late]
+rate = 0.05
+[[rules]]
+event = "bill_late"
+points = -10
+half_life_days = 30
+[gates.mortgage]
+apply_rate = 0.02
+threshold = 580
+[gates.documents]
+apply_rate = 0.02
+threshold = 580
+"""
+
+
+def write(tmp_path: Path, grid: str) -> Path:
+    (tmp_path / "base.toml").write_text(BASE, encoding="utf-8")
+    path = tmp_path / "grid.toml"
+    path.write_text(grid, encoding="utf-8")
+    return path
+
+
+GRID = """
+[sweep]
+name = "small"
+base = "base.toml"
+seeds = 2
+metrics = ["mean_score", "adverse_impact_ratio:mortgage", "blacklisted_share"]
+[grid]
+"rules[0].points" = [-5, -20]
+"gates.mortgage.threshold" = { start = 560, stop = 600, step = 40 }
+"""
+
+
+def frame(result, root) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    out = values(result, RunStore(root))
+    return out.sort_values(["point", "seed", "metric", "subject"]).reset_index(drop=True)
+
+
+def test_key_paths_address_tables_and_lists():
+    assert split_key("rules[1].points") == ["rules", 1, "points"]
+    data = {"rules": [{"points": -1}, {"points": -2}], "gates": {"mortgage": {"threshold": 600}}}
+    changed = apply(data, {"rules[1].points": -9.0, "gates.mortgage.threshold": 612.4})
+    assert changed["rules"][1]["points"] == -9.0
+    assert changed["gates"]["mortgage"]["threshold"] == 612  # an integer setting stays integer
+    assert data["rules"][1]["points"] == -2  # the base is not modified
+
+
+def test_a_wrong_key_is_refused_before_any_run(tmp_path):  # type: ignore[no-untyped-def]
+    path = write(tmp_path, GRID.replace("gates.mortgage.threshold", "gates.mortage.threshold"))
+    with pytest.raises(ScenarioError, match="did you mean 'mortgage'") as err:
+        load_grid(path)
+    assert "grid.toml" in str(err.value) and "gates.mortage.threshold" in str(err.value)
+
+
+def test_a_grid_expands_to_every_combination_and_seed(tmp_path):  # type: ignore[no-untyped-def]
+    grid = load_grid(write(tmp_path, GRID))
+    assert [p.params for p in grid.points] == [
+        {"rules[0].points": -5, "gates.mortgage.threshold": 560.0},
+        {"rules[0].points": -5, "gates.mortgage.threshold": 600.0},
+        {"rules[0].points": -20, "gates.mortgage.threshold": 560.0},
+        {"rules[0].points": -20, "gates.mortgage.threshold": 600.0},
+    ]
+    assert grid.seeds == [5, 6]
+
+
+@pytest.fixture(scope="module")
+def local_sweep(tmp_path_factory):  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp("sweep")
+    root = tmp / "runs"
+    return sweep(write(tmp, GRID), out=root, workers=2), root, tmp
+
+
+def test_a_small_grid_runs_to_completion_on_local_processes(local_sweep):  # type: ignore[no-untyped-def]
+    result, root, _ = local_sweep
+    assert len(result.done) == 8 and not result.failed
+    table = frame(result, root)
+    assert set(table.metric) == {"mean_score", "adverse_impact_ratio", "blacklisted_share"}
+    # Heavier penalties for late bills lower the mean score.
+    mean = table[table.metric == "mean_score"].groupby("rules[0].points")["value"].mean()
+    assert mean[-20] < mean[-5]
+    # Every run is an ordinary catalogued run tagged with the sweep.
+    runs = RunStore(root).list_runs()
+    assert len(runs) == 8 and runs.tags.str.contains(result.sweep_id).all()
+    page = (result.path / "sweep.html").read_text("utf-8")
+    assert "Harms against rules[0].points" in page and "<script" in page
+
+
+def test_rerunning_the_same_grid_skips_completed_runs(local_sweep):  # type: ignore[no-untyped-def]
+    _, root, tmp = local_sweep
+    again = sweep(tmp / "grid.toml", out=root, workers=2)
+    assert again.skipped == 8 and len(again.done) == 8
+    assert len(RunStore(root).list_runs()) == 8  # nothing was run twice
+
+
+def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path):  # type: ignore[no-untyped-def]
+    grid = GRID.replace("{ start = 560, stop = 600, step = 40 }", "[580, 5000]")
+    result = sweep(write(tmp_path, grid), out=tmp_path / "runs", workers=2)
+    assert len(result.done) == 4 and len(result.failed) == 4
+    for f in result.failed:
+        assert f.params["gates.mortgage.threshold"] == 5000
+        assert "gates.mortgage.threshold = 5000 lies outside the score range" in (f.error or "")
+    rows = RunStore(tmp_path / "runs").sweep_runs(result.sweep_id)
+    assert sorted(rows.status) == ["done"] * 4 + ["failed"] * 4
+    # Resuming retries only the failed runs (which fail again).
+    again = sweep(tmp_path / "grid.toml", out=tmp_path / "runs", workers=2)
+    assert again.skipped == 4 and len(again.failed) == 4
+
+
+def test_ray_gives_the_same_results_as_local_processes(local_sweep, tmp_path):  # type: ignore[no-untyped-def]
+    ray = pytest.importorskip("ray")
+    result, root, tmp = local_sweep
+    ray.init(num_cpus=2, include_dashboard=False)
+    try:
+        on_ray = sweep(tmp / "grid.toml", out=tmp_path / "ray-runs", ray_address="auto")
+    finally:
+        ray.shutdown()
+    assert len(on_ray.done) == 8 and not on_ray.failed
+    pd.testing.assert_frame_equal(frame(on_ray, tmp_path / "ray-runs"), frame(result, root))
+
+
+SOBOL = """
+[sweep]
+name = "sobol"
+base = "base.toml"
+seeds = 1
+metrics = ["mean_score"]
+[sensitivity]
+method = "sobol"
+samples = 8
+[sensitivity.parameters]
+"rules[0].points" = [-30.0, 0.0]
+"gates.documents.threshold" = [400.0, 800.0]
+"""
+
+
+def test_sobol_indices_find_the_only_parameter_that_matters(tmp_path):  # type: ignore[no-untyped-def]
+    # The mean score depends on the late-bill points only: the documents
+    # threshold feeds nothing back (documents carry no stress), and common
+    # random numbers keep everything else equal.
+    result = sweep(write(tmp_path, SOBOL), out=tmp_path / "runs", workers=2)
+    assert len(result.done) == 8 * (2 + 2)
+    indices = pd.read_parquet(result.path / "indices.parquet")
+    get = indices.set_index(["parameter", "index"])["value"]
+    assert get[("gates.documents.threshold", "ST")] == pytest.approx(0.0, abs=1e-9)
+    assert get[("gates.documents.threshold", "S1")] == pytest.approx(0.0, abs=1e-9)
+    assert get[("rules[0].points", "ST")] == pytest.approx(1.0, abs=0.15)
+    assert get[("rules[0].points", "S1")] == pytest.approx(1.0, abs=0.25)
+    page = (result.path / "sweep.html").read_text("utf-8")
+    assert "Sensitivity indices" in page and "driven most by rules[0].points" in page
+
+
+def test_cli_sweep_and_query(local_sweep):  # type: ignore[no-untyped-def]
+    _, root, tmp = local_sweep
+    proc = subprocess.run(
+        [sys.executable, "-m", "socialscore", "sweep", str(tmp / "grid.toml"), "--out", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "8 already done before" in proc.stdout.replace("\n", " ")
+    proc = subprocess.run(
+        [sys.executable, "-m", "socialscore", "query", "--out", str(root),
+         "select status, count(*) as n from sweep_runs group by status"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "done" in proc.stdout and "8" in proc.stdout
