@@ -140,3 +140,26 @@ def test_audited_report_shows_every_verdict_in_words(browser, tmp_path):  # type
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"audit-section-{size}.png"))
         page.close()
+
+
+def test_sweep_report_loads_offline_and_renders(browser, tmp_path):  # type: ignore[no-untyped-def]
+    from socialscore.sweep import sweep
+
+    grid = tmp_path / "grid.toml"
+    grid.write_text(
+        '[sweep]\nname = "browser"\nbase = "citizen-score"\nseeds = 2\npopulation = 3000\n'
+        'days = 20\n[grid]\n"network.weight" = [0.0, 0.2]\n'
+        '"gates.mortgage.threshold" = [550, 5000]\n',
+        encoding="utf-8",
+    )
+    result = sweep(grid, out=tmp_path / "runs", workers=2)
+    for size in sorted(SIZES):
+        page, errors, requests = open_offline(browser, result.path / "sweep.html", size)
+        assert_charts_drawn(page, 2)
+        assert errors == [] and requests == []
+        assert page.locator("#failure-table tbody tr").count() == len(result.failed) == 4
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"sweep-first-screen-{size}.png"), full_page=True)
+        page.close()
