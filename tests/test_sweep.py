@@ -197,3 +197,13 @@ def test_cli_sweep_and_query(local_sweep):  # type: ignore[no-untyped-def]
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "done" in proc.stdout and "8" in proc.stdout
+
+
+def test_morris_screening_gives_no_effect_to_a_parameter_that_does_nothing(tmp_path):  # type: ignore[no-untyped-def]
+    grid = SOBOL.replace('method = "sobol"\nsamples = 8', 'method = "morris"\nsamples = 4')
+    result = sweep(write(tmp_path, grid), out=tmp_path / "runs", workers=2)
+    assert len(result.done) == 4 * (2 + 1)  # trajectories x (parameters + 1)
+    indices = pd.read_parquet(result.path / "indices.parquet")
+    get = indices.set_index(["parameter", "index"])["value"]
+    assert get[("gates.documents.threshold", "mu_star")] == pytest.approx(0.0, abs=1e-9)
+    assert get[("rules[0].points", "mu_star")] > 1.0  # points move the mean score

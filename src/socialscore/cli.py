@@ -233,9 +233,10 @@ def sweep(
     with _progress() as bar:
         task = bar.add_task("runs done", total=total)
 
-        def update(done: int, failed: int, _total: int) -> None:
+        def update(done: int, failed: int, runs: int) -> None:
             bar.update(
                 task,
+                total=runs,
                 completed=done + failed,
                 description=f"runs done, {failed} failed" if failed else "runs done",
             )

@@ -224,11 +224,13 @@ def sweep(
     every = tasks(grid, store.root)
     known = store.sweep_runs(grid.sweep_id)
     finished = set(known.loc[known.status == "done", "run_key"]) if len(known) else set()
-    todo = [t for t in every if t.run_key not in finished]
-    skipped = len(every) - len(todo)
+    # Identical points (a Morris design repeats some) are run once.
+    unique = list({t.run_key: t for t in every}.values())
+    todo = [t for t in unique if t.run_key not in finished]
+    skipped = len(unique) - len(todo)
     done, failed = skipped, 0
     if progress is not None:
-        progress(done, failed, len(every))
+        progress(done, failed, len(unique))
     if todo:
         runner = (
             _ray(todo, ray_address) if ray_address else _local(todo, workers or os.cpu_count() or 1)
@@ -240,23 +242,25 @@ def sweep(
             else:
                 failed += 1
             if progress is not None:
-                progress(done, failed, len(every))
-    rows = store.sweep_runs(grid.sweep_id)
-    keys = {t.run_key for t in every}
-    rows = rows[rows.run_key.isin(keys)]
-    outcomes = [
-        Outcome(
-            r.run_key,
-            int(r.point),
-            int(r.seed),
-            json.loads(r.params),
-            r.status,
-            r.run_id if isinstance(r.run_id, str) else None,
-            r.error if isinstance(r.error, str) else None,
-            float(r.seconds),
+                progress(done, failed, len(unique))
+    rows = store.sweep_runs(grid.sweep_id).set_index("run_key")
+    outcomes = []
+    for t in every:  # one outcome per point and seed, sharing the run of an identical point
+        if t.run_key not in rows.index:
+            continue
+        r = rows.loc[t.run_key]
+        outcomes.append(
+            Outcome(
+                t.run_key,
+                t.point,
+                t.seed,
+                t.params,
+                str(r.status),
+                r.run_id if isinstance(r.run_id, str) else None,
+                r.error if isinstance(r.error, str) else None,
+                float(r.seconds),
+            )
         )
-        for r in rows.itertuples()
-    ]
     path = store.root / "sweeps" / grid.sweep_id
     result = SweepResult(grid.sweep_id, grid, outcomes, skipped, path)
     write_sweep_report(result, store)
