@@ -45,7 +45,9 @@ def decide(
         np.ones(n, np.uint8) if children is None else children,
         score,
         score if clean is None else clean,
-        np.linspace(0, 0.75, n).astype(np.float32) if percentile is None else percentile,
+        # Citizen k's published percentile is below[k]: published scores lo, lo + 1, ...
+        (s.lo + np.arange(n)).astype(np.int16),
+        _below(s, np.linspace(0, 0.75, n) if percentile is None else percentile),
         state["employer"],
         state["has_mortgage"],
         np.zeros(n, np.uint8),
@@ -79,6 +81,12 @@ def decide(
     state["counts"] = counts[0]
     state["reasons"] = reasons[0]
     return counts[0, :, 0, :3], state
+
+
+def _below(s, percentiles):  # type: ignore[no-untyped-def]
+    below = np.zeros(s.hi - s.lo + 1, np.float32)
+    below[: len(percentiles)] = percentiles
+    return below
 
 
 def only(gate: str, **params):  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ from socialscore.disputes import step_disputes
 from socialscore.gates import TALLIES, gate_table, step_gates
 from socialscore.nation import Nation
 from socialscore.network import step_network
-from socialscore.ranking import low_rank_share, mark_low_ranked, publish, share_below
+from socialscore.ranking import low_rank_share, mark_low_ranked, share_below
 from socialscore.recorder import Recorder
 from socialscore.rulebook import (
     Rules,
@@ -52,7 +52,8 @@ class State:
 
     score: np.ndarray  # int16 [N]
     score_clean: np.ndarray  # int16 [N], the score without erroneous records
-    percentile: np.ndarray  # float32 [N], last published
+    published: np.ndarray  # int16 [N], score at the last publication (is `score` when daily)
+    published_below: np.ndarray  # float32 [score range], published share strictly below
     net: np.ndarray  # float32 [N], network term
     acc: np.ndarray  # float32 [Q, N], shared rule accumulators (accumulator-major)
     err_acc: np.ndarray  # float32 [N], points from erroneous records
@@ -69,8 +70,14 @@ class State:
     company_score: np.ndarray  # int16 [M]
 
     def nbytes(self) -> int:
-        """Bytes held by the state's arrays."""
-        return sum(int(v.nbytes) for v in vars(self).values() if isinstance(v, np.ndarray))
+        """Bytes held by the state's arrays (an array shared by two fields counts once)."""
+        arrays = {id(v): v for v in vars(self).values() if isinstance(v, np.ndarray)}
+        return sum(int(v.nbytes) for v in arrays.values())
+
+    def percentile(self, lo: int) -> np.ndarray:
+        """Every citizen's published percentile (the share strictly below, float32)."""
+        out: np.ndarray = self.published_below[self.published.astype(np.int64) - lo]
+        return out
 
 
 @dataclass(frozen=True)
@@ -123,10 +130,16 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_AWARE) < scenario.feedback.awareness
     ).astype(np.uint8)
     base = scenario.score.base
+    score = np.full(n, base, dtype=np.int16)
+    daily = scenario.score.publish_every_days == 1
+    s = scenario.score
     return State(
-        score=np.full(n, base, dtype=np.int16),
+        score=score,
         score_clean=np.full(n, base, dtype=np.int16),
-        percentile=np.zeros(n, dtype=np.float32),
+        # Published right after the day's scores, so with daily publication the
+        # published score is the score: no copy is kept.
+        published=score if daily else np.full(n, base, dtype=np.int16),
+        published_below=np.zeros(s.hi - s.lo + 1, dtype=np.float32),
         net=np.zeros(n, dtype=np.float32),
         acc=np.zeros((compiled.layout.accumulators, n), dtype=np.float32),
         err_acc=np.zeros(n, dtype=np.float32),
@@ -278,9 +291,11 @@ class Engine:
         hist = self._hist.sum(axis=0)
         if day % s.publish_every_days == 0:
             below = share_below(hist)
-            publish(st.score, below, s.lo, st.percentile)
+            st.published_below[:] = below
+            if st.published is not st.score:
+                st.published[:] = st.score
             low_share = low_rank_share(hist, below, sc.network.low_scorer_percentile)
-            mark_low_ranked(st.percentile, low_share, self._low_bits)
+            mark_low_ranked(st.published, below, s.lo, low_share, self._low_bits)
         fb = sc.feedback
         step_gates(
             seed,
@@ -291,7 +306,8 @@ class Engine:
             nat.children,
             st.score,
             st.score_clean,
-            st.percentile,
+            st.published,
+            st.published_below,
             st.employer,
             st.has_mortgage,
             st.aware,

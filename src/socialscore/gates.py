@@ -272,7 +272,8 @@ def step_gates(
     children: np.ndarray,
     score: np.ndarray,
     score_clean: np.ndarray,
-    percentile: np.ndarray,
+    published: np.ndarray,
+    published_below: np.ndarray,
     employer: np.ndarray,
     has_mortgage: np.ndarray,
     aware: np.ndarray,
@@ -383,7 +384,10 @@ def step_gates(
                         j += 1
                     counts[c, G_DATING, g, T_APPLIED] += 1
                     if dating_match(
-                        percentile[i], percentile[j], gp[G_DATING, P_EXTRA1], gp[G_DATING, P_EXTRA2]
+                        published_below[published[i] - lo],
+                        published_below[published[j] - lo],
+                        gp[G_DATING, P_EXTRA1],
+                        gp[G_DATING, P_EXTRA2],
                     ):
                         counts[c, G_DATING, g, T_SELECTED] += 1
             if gp[G_DOCUMENTS, P_ENABLED] > 0:

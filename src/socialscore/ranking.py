@@ -26,17 +26,23 @@ def publish(score: np.ndarray, below: np.ndarray, lo: int, percentile: np.ndarra
 
 
 @njit(cache=True, parallel=True)
-def mark_low_ranked(percentile: np.ndarray, low_share: float, bits: np.ndarray) -> None:
-    """Set bit ``i`` of ``bits`` when citizen ``i``'s percentile is below ``low_share``.
+def mark_low_ranked(
+    published: np.ndarray, below: np.ndarray, lo: int, low_share: float, bits: np.ndarray
+) -> None:
+    """Set bit ``i`` of ``bits`` when citizen ``i``'s published percentile is below ``low_share``.
 
-    One bit per citizen keeps the random reads of friends' ranks in cache.
+    ``published`` holds the scores at the last publication and ``below`` the
+    published share strictly below each score, so the percentile of citizen
+    ``i`` is ``below[published[i] - lo]``. One bit per citizen keeps the
+    random reads of friends' ranks in cache.
     """
-    n = percentile.shape[0]
+    n = published.shape[0]
+    low = below < low_share
     for b in prange(bits.shape[0]):
         byte = 0
         for k in range(8):
             i = b * 8 + k
-            if i < n and percentile[i] < low_share:
+            if i < n and low[published[i] - lo]:
                 byte |= 1 << k
         bits[b] = byte
 

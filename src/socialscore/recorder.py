@@ -321,7 +321,9 @@ class Recorder:
                     "score_start": cut.column("score_start").combine_chunks(),
                     "score": score,
                     "score_without_errors": state.score_clean[part],
-                    "percentile": state.percentile[part],
+                    "percentile": state.published_below[
+                        state.published[part].astype(np.int64) - self.scenario.score.lo
+                    ],
                     "grade_start": cut.column("grade_start").combine_chunks(),
                     "grade": cut.column("grade").combine_chunks(),
                     "blacklisted": (score < self.scenario.score.blacklist_below).astype(np.uint8),
