@@ -146,7 +146,7 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         stress=np.zeros(n, dtype=np.float32),
         chill=np.zeros(n, dtype=np.float32),
         gaming=np.zeros(n, dtype=np.float32),
-        employer=nation.employer.copy(),
+        employer=nation.employer,  # owned by the run from here on, like the friend lists
         has_mortgage=np.zeros(n, dtype=np.uint8),
         participant=participant,
         aware=aware,
@@ -162,9 +162,10 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
 class Engine:
     """Runs a scenario on a nation, day by day, feeding a recorder.
 
-    The engine takes over the nation's friend lists (``nation.friends`` is
-    ``state.friends``): unfriending edits them in place, so the graph is not
-    held twice. Create the :class:`Recorder` before running, so it can note
+    The engine takes over the nation's friend lists and employers
+    (``nation.friends`` is ``state.friends``, ``nation.employer`` is
+    ``state.employer``): the run edits them in place, so they are not held
+    twice. Create the :class:`Recorder` before running, so it can note
     the starting degrees.
     """
 

@@ -25,9 +25,12 @@ SECTORS = 10
 
 @dataclass
 class Nation:
-    """All generated, fixed attributes of citizens and companies."""
+    """All generated, fixed attributes of citizens and companies.
 
-    region: np.ndarray  # uint16 [N]
+    Citizens are numbered region by region, so a citizen's region is not
+    stored: it follows from ``region_start`` (:meth:`regions_of`).
+    """
+
     group: np.ndarray  # uint8 [N], 0 majority, 1 minority
     age_band: np.ndarray  # uint8 [N]
     income_decile: np.ndarray  # uint8 [N], 0 = poorest tenth
@@ -42,6 +45,19 @@ class Nation:
     company_sector: np.ndarray  # uint8 [M]
     company_size: np.ndarray  # int32 [M], employees (nominal)
     company_compliance: np.ndarray  # uint8 [M]
+
+    @property
+    def region(self) -> np.ndarray:
+        """Every citizen's region (uint16 [N]), computed from ``region_start``."""
+        return self.regions_of(0, self.population)
+
+    def regions_of(self, lo: int, hi: int) -> np.ndarray:
+        """The regions of citizens ``lo`` to ``hi - 1`` (uint16)."""
+        ids = np.arange(lo, hi, dtype=np.int64)
+        out: np.ndarray = (np.searchsorted(self.region_start, ids, side="right") - 1).astype(
+            np.uint16
+        )
+        return out
 
     @property
     def population(self) -> int:
@@ -117,8 +133,8 @@ def generate(scenario: Scenario) -> Nation:
         settings.friends_distant,
         settings.homophily,
     )
+    del region  # derivable from region_start; not kept
     return Nation(
-        region=region,
         group=group,
         age_band=age_band,
         income_decile=income_decile,

@@ -311,7 +311,7 @@ class Recorder:
             yield pa.record_batch(
                 {
                     "citizen": pa.array(np.arange(lo, hi, dtype=np.int64)),
-                    "region": nat.region[part],
+                    "region": nat.regions_of(lo, hi),
                     "group": nat.group[part],
                     "age_band": nat.age_band[part],
                     "income_decile": nat.income_decile[part],
