@@ -41,19 +41,28 @@ def main() -> None:
 
     sc = base.with_overrides(population=args.population, days=args.days)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    def peak_now() -> int:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    phases = {}
     t0 = time.perf_counter()
     nat = nation.generate(sc)
+    phases["nation generated"] = peak_now()
     t1 = time.perf_counter()
     engine = Engine(sc, nat)
     recorder = Recorder(sc, nat)
+    phases["state set up"] = peak_now()
     t2 = time.perf_counter()
     engine.run(recorder)
+    phases["day loop"] = peak_now()
     t3 = time.perf_counter()
     tables = recorder.tables(engine.state)
     core = recorder.citizens_core(engine.state)
     harms.compute(sc, {**tables, "citizens": core}, engine.state.friends)
+    phases["tables and metrics"] = peak_now()
     for _ in recorder.citizen_batches(engine.state, core):
         pass  # the snapshot is built slice by slice, as a run writes it
+    phases["snapshot"] = peak_now()
     t4 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
@@ -76,6 +85,8 @@ def main() -> None:
         f"peak resident bytes per citizen: {peak / n:8.1f} "
         f"(process baseline before the nation: {rss_before / n:.1f})"
     )
+    for phase, value in phases.items():
+        print(f"  peak so far after {phase + ':':22s} {value / n:8.1f}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from socialscore.metrics import (
     rank_rank_slope,
     roc_curve_from_score,
     score_assortativity,
+    score_assortativity_lists,
     score_histogram,
     transition_matrix,
 )
@@ -603,6 +604,31 @@ class TestNetwork:
                 assert math.isnan(got)
             else:
                 assert got == pytest.approx(expected, abs=1e-9)
+
+    @PROPERTY
+    @given(
+        st.integers(1, 30).flatmap(
+            lambda n: st.tuples(
+                st.just(n),
+                st.integers(0, 5),
+                st.integers(0, 2**32 - 1),
+            )
+        )
+    )
+    def test_fixed_width_lists_equal_the_masked_csr_graph(self, case: tuple) -> None:
+        n, k, seed = case
+        rng = np.random.default_rng(seed)
+        friends = rng.integers(-1, n, size=(n, k)).astype(np.int32)
+        score = rng.integers(350, 951, n).astype(np.int16)
+        offsets = np.arange(0, n * k + 1, max(k, 1) if k else 1, dtype=np.int64)[: n + 1]
+        if k == 0:
+            offsets = np.zeros(n + 1, np.int64)
+        flat = friends.reshape(-1)
+        expected = score_assortativity(
+            offsets, np.where(flat >= 0, flat, 0), score, active=flat >= 0
+        )
+        got = score_assortativity_lists(friends, score)
+        assert (math.isnan(expected) and math.isnan(got)) or got == expected
 
     @PROPERTY
     @given(graphs())

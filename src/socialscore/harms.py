@@ -109,10 +109,13 @@ def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray
 
     hist = metrics.score_histogram(score, s.lo, s.hi)
     values = np.arange(s.lo, s.hi + 1)
-    rows.add("mean_score", float(score.mean()))
-    rows.add("sd_score", float(score.std()))
+    # From the histogram: no per-citizen temporaries (the sums of integers are exact).
+    n = max(int(hist.sum()), 1)
+    mean = float((values * hist).sum()) / n
+    rows.add("mean_score", mean)
+    rows.add("sd_score", float(np.sqrt((hist * (values - mean) ** 2).sum() / n)))
     rows.add("gini", metrics.gini_from_histogram(values, hist))
-    rows.add("blacklisted_share", float((score < s.blacklist_below).mean()))
+    rows.add("blacklisted_share", float(hist[: s.blacklist_below - s.lo].sum()) / n)
     for g, label in enumerate(GROUP_LABELS):
         member = group == g
         if member.any():
@@ -120,7 +123,7 @@ def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray
     grades = _col(citizens, "grade")
     grade_start = _col(citizens, "grade_start")
     names = [g.name for g in s.grades]
-    shares = np.bincount(grades, minlength=len(names)) / max(len(grades), 1)
+    shares = metrics.score_histogram(grades, 0, len(names) - 1) / max(len(grades), 1)
     for k, name in enumerate(names):
         rows.add("grade_share", shares[k], subject=name)
 
@@ -155,17 +158,12 @@ def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray
             if not np.isnan(matrix[a, b]):
                 rows.add("grade_transition", matrix[a, b], subject=f"{from_name} -> {to_name}")
 
-    n, k = friends.shape
-    # The fixed-width friend lists are a CSR graph with equal offsets; dropped
-    # friends (-1) are inactive slots. No copy of the graph is made.
-    offsets = np.arange(0, n * k + 1, k, dtype=np.int64)
-    flat = friends.reshape(-1)
-    rows.add(
-        "score_assortativity",
-        metrics.score_assortativity(offsets, flat, score, active=flat >= 0),
-    )
+    # The fixed-width friend lists are read in place; dropped friends (-1) are inactive.
+    rows.add("score_assortativity", metrics.score_assortativity_lists(friends, score))
     rows.add("friends_dropped", float(tables["daily"].column("friends_dropped").to_numpy().sum()))
-    lost = _col(citizens, "followers_start").astype(np.float64) - _col(citizens, "followers")
+    lost = np.subtract(
+        _col(citizens, "followers_start"), _col(citizens, "followers"), dtype=np.int32
+    )
     for decile, value in enumerate(metrics.mean_by_decile(score, lost)):
         rows.add("followers_lost_by_decile", value, subject=str(decile))
     rows.add("privacy_auc", metrics.auc_group_from_score(score, group, positive=1))

@@ -55,6 +55,7 @@ __all__ = [
     "rank_rank_slope",
     "roc_curve_from_score",
     "score_assortativity",
+    "score_assortativity_lists",
     "score_histogram",
     "transition_matrix",
 ]
@@ -245,15 +246,19 @@ def _edge_moments_kernel(
     active: npt.NDArray[np.uint8],
     use_active: bool,
     n_chunks: int,
+    skip_negative: bool,
+    width: int,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """Moments of (source score, target score) over active CSR slots.
 
     Returns per-chunk rows ``[count, sx, sy, sxx, syy, sxy]`` of the shifted
     scores, per-chunk rows ``[min x, max x, min y, max y]`` (to detect a
     constant end exactly, which rounding in the moments cannot) and per-chunk
-    counts of neighbour ids out of range.
+    counts of neighbour ids out of range. With ``width > 0`` the slots are
+    fixed-width lists (node ``u`` owns slots ``u·width`` to ``(u+1)·width − 1``)
+    and ``offsets`` is not read.
     """
-    n = offsets.shape[0] - 1
+    n = offsets.shape[0] - 1 if width == 0 else score.shape[0]
     out = np.zeros((n_chunks, 6), np.float64)
     ext = np.empty((n_chunks, 4), np.float64)
     bad = np.zeros(n_chunks, np.int64)
@@ -273,10 +278,14 @@ def _edge_moments_kernel(
         n_bad = 0
         for u in range(start, stop):
             x = score[u] - shift
-            for k in range(offsets[u], offsets[u + 1]):
+            begin = offsets[u] if width == 0 else u * width
+            end = offsets[u + 1] if width == 0 else begin + width
+            for k in range(begin, end):
                 if use_active and active[k] == 0:
                     continue
                 v = np.int64(neighbours[k])
+                if skip_negative and v < 0:
+                    continue
                 if v < 0 or v >= n:
                     n_bad += 1
                     continue
@@ -1109,6 +1118,7 @@ def score_assortativity(
     score: npt.ArrayLike,
     *,
     active: npt.ArrayLike | None = None,
+    negative_is_inactive: bool = False,
 ) -> float:
     """Score assortativity of friendships (Newman's r for a scalar attribute).
 
@@ -1128,6 +1138,9 @@ def score_assortativity(
         neighbours: Neighbour id of each slot (int32), in ``[0, N)``.
         score: Score per node, length N.
         active: Optional bool/uint8 mask per slot; zero slots are ignored.
+        negative_is_inactive: Ignore slots whose neighbour id is negative
+            (dropped friendships in fixed-width lists) instead of refusing
+            them; saves a mask as large as the graph.
 
     Returns:
         r in ``[-1, 1]``; nan with no active slots or when the scores at
@@ -1150,10 +1163,51 @@ def score_assortativity(
         act, use_active = _check_active(active, nb.shape[0]), True
     shift = float(s.mean()) if s.size else 0.0
     n_chunks = max(1, min(_N_CHUNKS, s.shape[0]))
-    moments, ext, bad = _edge_moments_kernel(off, nb, s, shift, act, use_active, n_chunks)
+    moments, ext, bad = _edge_moments_kernel(
+        off, nb, s, shift, act, use_active, n_chunks, negative_is_inactive, 0
+    )
+    return _assortativity(moments, ext, bad, s.shape[0])
+
+
+def score_assortativity_lists(friends: npt.ArrayLike, score: npt.ArrayLike) -> float:
+    """Score assortativity of fixed-width friend lists (``friends[u, k]``, −1 = none).
+
+    The same statistic as :func:`score_assortativity` on the equivalent CSR
+    graph with the negative slots inactive, computed without building offsets
+    or a mask (no per-citizen temporaries).
+
+    Args:
+        friends: int array ``[N, K]`` of friend ids; negative entries are empty slots.
+        score: Score per node, length N.
+
+    Returns:
+        r in ``[-1, 1]``; nan with no friendships or a constant end.
+    """
+    f = np.asarray(friends)
+    s = _kernel_view(_as_1d(score, "score"))
+    if f.ndim != 2 or f.shape[0] != s.shape[0]:
+        raise ValueError(ERR_CSR_NODES.format(expected=s.shape[0], got=f.shape[0]))
+    nb = _require_integer(f.reshape(-1), "friends")
+    if f.shape[1] == 0 or s.size == 0:
+        return float("nan")  # no friendship at all
+    shift = float(s.mean())
+    n_chunks = max(1, min(_N_CHUNKS, s.shape[0]))
+    moments, ext, bad = _edge_moments_kernel(
+        np.zeros(1, np.int64), nb, s, shift, np.zeros(0, np.uint8), False, n_chunks, True,
+        f.shape[1],
+    )  # fmt: skip
+    return _assortativity(moments, ext, bad, s.shape[0])
+
+
+def _assortativity(
+    moments: npt.NDArray[np.float64],
+    ext: npt.NDArray[np.float64],
+    bad: npt.NDArray[np.int64],
+    n_nodes: int,
+) -> float:
     n_bad = int(bad.sum())
     if n_bad:
-        raise ValueError(ERR_CSR_NEIGHBOUR.format(count=n_bad, n_nodes=s.shape[0]))
+        raise ValueError(ERR_CSR_NEIGHBOUR.format(count=n_bad, n_nodes=n_nodes))
     cnt, sx, sy, sxx, syy, sxy = (float(t) for t in moments.sum(axis=0))
     if cnt == 0.0:
         return float("nan")

@@ -55,8 +55,20 @@ def mobility_start_day(scenario: Scenario, days: int) -> int:
 
 
 def grade_index(score: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Grade number (0 = lowest band) of each score."""
-    return (np.searchsorted(starts, score, side="right") - 1).astype(np.int8)
+    """Grade number (0 = lowest band) of each score (int8, no temporary copies)."""
+    lo = int(score.min()) if score.size else 0
+    hi = int(score.max()) if score.size else 0
+    values = np.arange(lo, hi + 1, dtype=np.int64)
+    table = (np.searchsorted(starts, values, side="right") - 1).astype(np.int8)
+    out = np.empty(score.shape[0], dtype=np.int8)
+    _lookup(score, lo, table, out)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _lookup(score: np.ndarray, lo: int, table: np.ndarray, out: np.ndarray) -> None:
+    for i in prange(score.shape[0]):
+        out[i] = table[score[i] - lo]
 
 
 @njit(cache=True, parallel=True)
