@@ -231,29 +231,26 @@ def _gate(
     i: int,
     s: int,
     clean: int,
-    threshold: float,
     gp: np.ndarray,
     seed: int,
     day: int,
     rated: float,
-    acc: np.ndarray,
-    net: np.ndarray,
-    err_acc: np.ndarray,
-    view_weight: np.ndarray,
-    view_net: np.ndarray,
-    view_err: np.ndarray,
-    gate_view: np.ndarray,
-    q_reason: np.ndarray,
+    views: tuple[np.ndarray, ...],
     base: int,
     lo: int,
     hi: int,
 ) -> bool:
-    """Decide one application on the score the gate reads; give reasons when due."""
+    """Decide one application on the score the gate reads; give reasons when due.
+
+    ``views`` is ``(acc, net, err_acc, view_weight, view_net, view_err,
+    gate_view, q_reason)``, as passed to :func:`step_gates`.
+    """
+    acc, net, err_acc, view_weight, view_net, view_err, gate_view, q_reason = views
     v = gate_view[gate]
     sv, cv = view_scores(
         v, i, s, clean, rated, acc, net, err_acc, view_weight, view_net, view_err, base, lo, hi
     )
-    d = _decide(counts, c, gate, g, sv, cv, threshold, gp, seed, day, i)
+    d = _decide(counts, c, gate, g, sv, cv, gp[gate, P_THRESHOLD], gp, seed, day, i)
     if d == 2:
         give_reasons(
             reasons, counts, c, gate, g, i, v, rated, acc, net, err_acc,
@@ -314,6 +311,7 @@ def step_gates(
     n_chunks = counts.shape[0]
     school_day = gp[G_SCHOOL, P_ENABLED] > 0 and (day % 365) == int(gp[G_SCHOOL, P_EXTRA1])
     today_key = rng.day_key(seed, day)
+    views = (acc, net, err_acc, view_weight, view_net, view_err, gate_view, q_reason)
     for c in prange(n_chunks):
         counts[c, :, :, :] = 0
         reasons[c, :, :] = 0
@@ -342,8 +340,7 @@ def step_gates(
                 if rng.half_uniform(h1, 0) < gp[G_MORTGAGE, P_RATE]:
                     if _gate(
                         G_MORTGAGE, counts, reasons, c, g, i, s, clean,
-                        gp[G_MORTGAGE, P_THRESHOLD], gp, seed, day, rated, acc, net, err_acc,
-                        view_weight, view_net, view_err, gate_view, q_reason, base, lo, hi,
+                        gp, seed, day, rated, views, base, lo, hi,
                     ):  # fmt: skip
                         has_mortgage[i] = 1
                     else:
@@ -352,8 +349,7 @@ def step_gates(
                 if rng.half_uniform(h2, 0) < gp[G_HIRING, P_RATE]:
                     if _gate(
                         G_HIRING, counts, reasons, c, g, i, s, clean,
-                        gp[G_HIRING, P_THRESHOLD], gp, seed, day, rated, acc, net, err_acc,
-                        view_weight, view_net, view_err, gate_view, q_reason, base, lo, hi,
+                        gp, seed, day, rated, views, base, lo, hi,
                     ):  # fmt: skip
                         employer[i] = rng.uniform_below(
                             seed, day, i, rng.KEY_GATE + 4 * G_HIRING + 1, n_companies
@@ -366,16 +362,14 @@ def step_gates(
                 elif rng.half_uniform(h2, 1) < gp[G_RETENTION, P_RATE]:
                     if not _gate(
                         G_RETENTION, counts, reasons, c, g, i, s, clean,
-                        gp[G_RETENTION, P_THRESHOLD], gp, seed, day, rated, acc, net, err_acc,
-                        view_weight, view_net, view_err, gate_view, q_reason, base, lo, hi,
+                        gp, seed, day, rated, views, base, lo, hi,
                     ):  # fmt: skip
                         employer[i] = -1
                         st += gp[G_RETENTION, P_STRESS]
             if school_day and children[i] > 0:
                 _gate(
                     G_SCHOOL, counts, reasons, c, g, i, s, clean,
-                    gp[G_SCHOOL, P_THRESHOLD], gp, seed, day, rated, acc, net, err_acc,
-                    view_weight, view_net, view_err, gate_view, q_reason, base, lo, hi,
+                    gp, seed, day, rated, views, base, lo, hi,
                 )  # fmt: skip
             if gp[G_DATING, P_ENABLED] > 0:
                 if rng.half_uniform(h3, 0) < gp[G_DATING, P_RATE]:
@@ -394,15 +388,13 @@ def step_gates(
                 if rng.half_uniform(h3, 1) < gp[G_DOCUMENTS, P_RATE]:
                     _gate(
                         G_DOCUMENTS, counts, reasons, c, g, i, s, clean,
-                        gp[G_DOCUMENTS, P_THRESHOLD], gp, seed, day, rated, acc, net, err_acc,
-                        view_weight, view_net, view_err, gate_view, q_reason, base, lo, hi,
+                        gp, seed, day, rated, views, base, lo, hi,
                     )  # fmt: skip
             if gp[G_TRAVEL, P_ENABLED] > 0:
                 if rng.half_uniform(h1, 1) < gp[G_TRAVEL, P_RATE]:
                     _gate(
                         G_TRAVEL, counts, reasons, c, g, i, s, clean,
-                        gp[G_TRAVEL, P_THRESHOLD], gp, seed, day, rated, acc, net, err_acc,
-                        view_weight, view_net, view_err, gate_view, q_reason, base, lo, hi,
+                        gp, seed, day, rated, views, base, lo, hi,
                     )  # fmt: skip
             stress[i] = st
             is_aware = aware[i] != 0
