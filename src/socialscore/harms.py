@@ -116,10 +116,10 @@ def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray
     rows.add("sd_score", float(np.sqrt((hist * (values - mean) ** 2).sum() / n)))
     rows.add("gini", metrics.gini_from_histogram(values, hist))
     rows.add("blacklisted_share", float(hist[: s.blacklist_below - s.lo].sum()) / n)
+    by_group = metrics.mean_by_group(score, group, len(GROUP_LABELS))
     for g, label in enumerate(GROUP_LABELS):
-        member = group == g
-        if member.any():
-            rows.add("mean_score_by_group", float(score[member].mean()), grp=label)
+        if not np.isnan(by_group[g]):
+            rows.add("mean_score_by_group", float(by_group[g]), grp=label)
     grades = _col(citizens, "grade")
     grade_start = _col(citizens, "grade_start")
     names = [g.name for g in s.grades]

@@ -49,6 +49,7 @@ __all__ = [
     "group_rates",
     "group_rates_from_decisions",
     "mean_by_decile",
+    "mean_by_group",
     "percentile_below",
     "quantile_class",
     "rank_rank_correlation",
@@ -957,6 +958,37 @@ def bottom_decile_persistence(start: npt.ArrayLike, end: npt.ArrayLike) -> float
     if bottom == 0:
         return float("nan")
     return float(counts[1, 1] / bottom)
+
+
+def mean_by_group(
+    value: npt.ArrayLike, group: npt.ArrayLike, n_groups: int
+) -> npt.NDArray[np.float64]:
+    """Mean of ``value`` in each group ``0 .. n_groups - 1`` (nan for an empty group).
+
+    One pass, no per-citizen temporaries.
+
+    Args:
+        value: Numeric value per citizen.
+        group: Integer group per citizen, in ``[0, n_groups)``.
+        n_groups: Number of groups.
+
+    Returns:
+        ``n_groups`` float64 means.
+
+    Raises:
+        ValueError: On length mismatch or a group out of range.
+        TypeError: On a non-numeric value or non-integer group.
+    """
+    v = _kernel_view(_as_1d(value, "value"))
+    g = _require_integer(_as_1d(group, "group"), "group")
+    _check_same_length(v, g, "value", "group")
+    if g.size and (int(g.min()) < 0 or int(g.max()) >= n_groups):
+        raise ValueError(
+            ERR_OUT_OF_RANGE.format(count=1, name="group", lo=0, hi=n_groups - 1)
+        )
+    sums, counts = _class_sums_kernel(g, 0, np.arange(n_groups, dtype=np.int64), n_groups, v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
 def mean_by_decile(key: npt.ArrayLike, value: npt.ArrayLike) -> npt.NDArray[np.float64]:

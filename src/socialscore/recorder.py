@@ -71,6 +71,15 @@ def _lookup(score: np.ndarray, lo: int, table: np.ndarray, out: np.ndarray) -> N
         out[i] = table[score[i] - lo]
 
 
+def _narrow(counts: np.ndarray) -> np.ndarray:
+    """The smallest unsigned type that holds every count exactly (uint8 or uint16)."""
+    top = int(counts.max()) if counts.size else 0
+    for dtype in (np.uint8, np.uint16):
+        if top <= np.iinfo(dtype).max and int(counts.min() if counts.size else 0) >= 0:
+            return counts.astype(dtype)
+    return counts
+
+
 @njit(cache=True, parallel=True)
 def out_degree(friends: np.ndarray) -> np.ndarray:
     """How many friends each citizen still counts (dropped slots are -1)."""
@@ -124,8 +133,9 @@ class Recorder:
         self.company_gates = np.zeros((d, g, 2), dtype=np.int64)
         self.mobility_day = mobility_start_day(scenario, d)
         self.score_start: np.ndarray | None = None
-        self.in_degree_start = in_degree(nation.friends, nation.population)
-        self.out_degree_start = out_degree(nation.friends)
+        # Kept narrow (they are small counts) and widened slice by slice when written.
+        self.in_degree_start = _narrow(in_degree(nation.friends, nation.population))
+        self.out_degree_start = _narrow(out_degree(nation.friends))
         self.days_done = 0
 
     def record_day(self, day: int, **tallies: np.ndarray) -> None:
@@ -344,9 +354,11 @@ class Recorder:
                     "stress": state.stress[part],
                     "chill": state.chill[part],
                     "gaming": state.gaming[part],
-                    "friends_start": self.out_degree_start[part],
+                    "friends_start": self.out_degree_start[part].astype(np.int16),
                     "friends": out_degree(state.friends[part]),
-                    "followers_start": cut.column("followers_start").combine_chunks(),
+                    "followers_start": cut.column("followers_start")
+                    .combine_chunks()
+                    .cast(pa.int32()),
                     "followers": cut.column("followers").combine_chunks(),
                     "erroneous_points": state.err_acc[part],
                 }
