@@ -58,8 +58,9 @@ def bytes_per_citizen_day(engine: Engine) -> dict[str, float]:
         + 2 * per["err_acc"]
         + per["score"]
         + per["score_clean"],
-        # publish: reads scores, writes percentiles, reads them again for the low-ranked bits.
-        "ranking": per["score"] + 2 * per["percentile"],
+        # publish: the histogram comes from the behaviour pass; the low-ranked bits read the
+        # published scores (the scores themselves with daily publication) and write one bit.
+        "ranking": per["published"] + 1 / 8,
         # gates: reads group, two traits, children, scores, flags; reads and writes employer,
         # stress, chilling and gaming exposure.
         "gates": per["nation.group"]
