@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import subprocess
 import sys
@@ -186,3 +187,18 @@ def test_data_errors_are_recorded_and_counted():
     np.testing.assert_array_equal(engine.state.score, expected_score)
     assert (engine.state.err_acc < 0).mean() > 0.2
     assert np.all(engine.state.score_clean == 600)
+
+
+def test_exposures_are_kept_for_aware_citizens_only_and_expand_in_any_slices():
+    sc = small(population=40_000, days=30)
+    sc = sc.model_copy(update={"feedback": sc.feedback.model_copy(update={"awareness": 0.5})})
+    engine, _ = simulate(sc)
+    st = engine.state
+    aware = st.aware != 0
+    assert st.chill.shape[0] == aware.sum() == st.aware_offset[-1]
+    whole = st.exposure(st.chill, 0, sc.run.population)
+    assert (whole[~aware] == 0).all() and (whole[aware] > 0).any()
+    np.testing.assert_array_equal(whole[aware], st.chill)
+    cuts = [0, 5, 16_384, 20_000, 32_768, 40_000]
+    parts = [st.exposure(st.gaming, a, b) for a, b in itertools.pairwise(cuts)]
+    np.testing.assert_array_equal(np.concatenate(parts), st.exposure(st.gaming, 0, 40_000))

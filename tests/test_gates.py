@@ -28,8 +28,8 @@ def decide(
         "employer": np.full(n, -1, np.int32) if employer is None else employer.copy(),
         "has_mortgage": np.zeros(n, np.uint8),
         "stress": np.zeros(n, np.float32),
-        "chill": np.zeros(n, np.float32),
-        "gaming": np.zeros(n, np.float32),
+        "chill": np.zeros(0, np.float32),  # nobody is aware: no exposures
+        "gaming": np.zeros(0, np.float32),
     }
     counts = np.zeros((1, len(CITIZEN_GATES), 2, g.TALLIES), np.int64)
     state_counts = np.zeros((1, 2, 6), np.float64)
@@ -51,6 +51,7 @@ def decide(
         state["employer"],
         state["has_mortgage"],
         np.zeros(n, np.uint8),
+        np.zeros(len(range(0, n, g.CHUNK)) + 1, np.int64),
         state["stress"],
         state["chill"],
         state["gaming"],

@@ -61,6 +61,8 @@ def step_citizens(
     net: np.ndarray,
     participant: np.ndarray,
     stress: np.ndarray,
+    aware: np.ndarray,
+    aware_offset: np.ndarray,
     chill: np.ndarray,
     gaming: np.ndarray,
     # streams
@@ -133,22 +135,25 @@ def step_citizens(
         rated = np.empty(m, dtype=np.float64)
         for k in range(m):
             rated[k] = 1.0 if all_rated or participant[start + k] != 0 else 0.0
-        # Feedback multipliers, one exp per distinct coefficient and citizen.
+        # Feedback multipliers, one exp per distinct coefficient and citizen. Only
+        # aware citizens have exposures; they are stored in citizen order, compactly.
         chill_mult = np.ones((chill_values.shape[0], m), dtype=np.float64)
-        if chill_values.shape[0] > 0:
+        gaming_mult = np.ones((gaming_values.shape[0], m), dtype=np.float64)
+        gaming_max = np.ones(gaming_values.shape[0], dtype=np.float64)
+        if chill_values.shape[0] > 0 or gaming_values.shape[0] > 0:
+            a = aware_offset[c]
             for k in range(m):
-                x = chill[start + k]
+                if aware[start + k] == 0:
+                    continue
+                x = chill[a]
+                y = gaming[a]
+                a += 1
                 if x > 0.0:
                     for q in range(chill_values.shape[0]):
                         chill_mult[q, k] = math.exp(-chill_values[q] * x)
-        gaming_mult = np.ones((gaming_values.shape[0], m), dtype=np.float64)
-        gaming_max = np.ones(gaming_values.shape[0], dtype=np.float64)
-        if gaming_values.shape[0] > 0:
-            for k in range(m):
-                x = gaming[start + k]
-                if x > 0.0:
+                if y > 0.0:
                     for q in range(gaming_values.shape[0]):
-                        gaming_mult[q, k] = math.exp(gaming_values[q] * x)
+                        gaming_mult[q, k] = math.exp(gaming_values[q] * y)
             for q in range(gaming_values.shape[0]):
                 gaming_max[q] = gaming_mult[q].max()
         stress_max = 0.0

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from socialscore import rng
-from socialscore.behaviour import chunk_count, step_citizens
+from socialscore.behaviour import CHUNK, chunk_count, step_citizens
 from socialscore.companies import step_companies
 from socialscore.disputes import step_disputes
 from socialscore.gates import TALLIES, gate_table, step_gates
@@ -58,12 +58,13 @@ class State:
     acc: np.ndarray  # float32 [Q, N], shared rule accumulators (accumulator-major)
     err_acc: np.ndarray  # float32 [N], points from erroneous records
     stress: np.ndarray  # float32 [N], economic stress
-    chill: np.ndarray  # float32 [N], chilling exposure
-    gaming: np.ndarray  # float32 [N], gaming exposure
+    chill: np.ndarray  # float32 [aware citizens], chilling exposure, in citizen order
+    gaming: np.ndarray  # float32 [aware citizens], gaming exposure, in citizen order
     employer: np.ndarray  # int32 [N], -1 = unemployed
     has_mortgage: np.ndarray  # uint8 [N]
     participant: np.ndarray  # uint8 [N], opted in before the mandatory day
     aware: np.ndarray  # uint8 [N], knows what the rulebook rewards and penalises
+    aware_offset: np.ndarray  # int64 [chunks + 1], aware citizens before each chunk
     friends: np.ndarray  # int32 [N, K], -1 = dropped
     dispute_filed_on: np.ndarray  # int32 [N] (empty without disputes), -1 = none open
     company_acc: np.ndarray  # float32 [M, Rc]
@@ -73,6 +74,17 @@ class State:
         """Bytes held by the state's arrays (an array shared by two fields counts once)."""
         arrays = {id(v): v for v in vars(self).values() if isinstance(v, np.ndarray)}
         return sum(int(v.nbytes) for v in arrays.values())
+
+    def exposure(self, values: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """Citizens ``lo .. hi - 1``'s chilling or gaming exposure (0 for the unaware)."""
+        out = np.zeros(hi - lo, dtype=np.float32)
+        mask = self.aware[lo:hi] != 0
+        block = lo // CHUNK
+        first = int(self.aware_offset[block]) + int(
+            np.count_nonzero(self.aware[block * CHUNK : lo])
+        )
+        out[mask] = values[first : first + int(mask.sum())]
+        return out
 
     def percentile(self, lo: int) -> np.ndarray:
         """Every citizen's published percentile (the share strictly below, float32)."""
@@ -129,6 +141,10 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
     aware = (
         rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_AWARE) < scenario.feedback.awareness
     ).astype(np.uint8)
+    starts = np.arange(0, n, CHUNK, dtype=np.int64)
+    aware_offset = np.zeros(starts.shape[0] + 1, dtype=np.int64)
+    if n:
+        np.cumsum(np.add.reduceat(aware, starts, dtype=np.int64), out=aware_offset[1:])
     base = scenario.score.base
     score = np.full(n, base, dtype=np.int16)
     daily = scenario.score.publish_every_days == 1
@@ -144,12 +160,14 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         acc=np.zeros((compiled.layout.accumulators, n), dtype=np.float32),
         err_acc=np.zeros(n, dtype=np.float32),
         stress=np.zeros(n, dtype=np.float32),
-        chill=np.zeros(n, dtype=np.float32),
-        gaming=np.zeros(n, dtype=np.float32),
+        # Only aware citizens ever have exposures: store theirs alone.
+        chill=np.zeros(int(aware_offset[-1]), dtype=np.float32),
+        gaming=np.zeros(int(aware_offset[-1]), dtype=np.float32),
         employer=nation.employer,  # owned by the run from here on, like the friend lists
         has_mortgage=np.zeros(n, dtype=np.uint8),
         participant=participant,
         aware=aware,
+        aware_offset=aware_offset,
         friends=nation.friends,  # owned by the run from here on: unfriending edits it in place
         dispute_filed_on=np.full(
             n if scenario.data_errors.dispute_rate > 0 else 0, -1, dtype=np.int32
@@ -244,6 +262,8 @@ class Engine:
             st.net,
             st.participant,
             st.stress,
+            st.aware,
+            st.aware_offset,
             st.chill,
             st.gaming,
             streams.event,
@@ -312,6 +332,7 @@ class Engine:
             st.employer,
             st.has_mortgage,
             st.aware,
+            st.aware_offset,
             st.stress,
             st.chill,
             st.gaming,

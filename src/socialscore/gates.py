@@ -274,6 +274,7 @@ def step_gates(
     employer: np.ndarray,
     has_mortgage: np.ndarray,
     aware: np.ndarray,
+    aware_offset: np.ndarray,
     stress: np.ndarray,
     chill: np.ndarray,
     gaming: np.ndarray,
@@ -318,6 +319,7 @@ def step_gates(
         state_counts[c, :, :] = 0.0
         start = c * CHUNK
         m = min(start + CHUNK, n) - start
+        a = aware_offset[c]  # exposures are stored for aware citizens only, in order
         # Three hashes give the six daily draws: (mortgage, travel), (hiring or
         # separation, review), (dating, documents); drawn in SIMD passes first.
         hashes = np.empty((3, m), dtype=np.uint64)
@@ -397,14 +399,15 @@ def step_gates(
                         gp, seed, day, rated, views, base, lo, hi,
                     )  # fmt: skip
             stress[i] = st
-            is_aware = aware[i] != 0
-            ch = chill[i] + chill_increment(
-                is_aware, s, chill_below, traits[_RISK, i], chill_weight
-            )
-            chill[i] = ch
-            gaming[i] = gaming_update(
-                gaming[i], is_aware, traits[_GAMING, i], gaming_increment, gaming_cap
-            )
+            ch = 0.0
+            if aware[i] != 0:
+                risk = traits[_RISK, i]
+                ch = chill[a] + chill_increment(True, s, chill_below, risk, chill_weight)
+                chill[a] = ch
+                gaming[a] = gaming_update(
+                    gaming[a], True, traits[_GAMING, i], gaming_increment, gaming_cap
+                )
+                a += 1
             state_counts[c, g, S_EMPLOYED] += 1.0 if employer[i] >= 0 else 0.0
             state_counts[c, g, S_MORTGAGE] += has_mortgage[i]
             state_counts[c, g, S_BLACKLISTED] += 1.0 if s < blacklist_below else 0.0

@@ -352,8 +352,8 @@ class Recorder:
                     "employed": (state.employer[part] >= 0).astype(np.uint8),
                     "has_mortgage": state.has_mortgage[part],
                     "stress": state.stress[part],
-                    "chill": state.chill[part],
-                    "gaming": state.gaming[part],
+                    "chill": state.exposure(state.chill, lo, hi),
+                    "gaming": state.exposure(state.gaming, lo, hi),
                     "friends_start": self.out_degree_start[part].astype(np.int16),
                     "friends": out_degree(state.friends[part]),
                     "followers_start": cut.column("followers_start")
