@@ -126,6 +126,10 @@ def step_citizens(
         error_counts[c, :] = 0
         start = c * CHUNK
         m = min(start + CHUNK, n) - start
+        # Chunk views indexed from 0: the compiler can prove the indices are
+        # non-negative and turn the loops below into vector code.
+        grp = group[start : start + m]
+        stress_c = stress[start : start + m]
         mask = np.zeros(m, dtype=np.uint32)
         pair_hash = np.empty(m, dtype=np.uint64)
         static_hash = np.empty(m, dtype=np.uint64)
@@ -158,7 +162,7 @@ def step_citizens(
                 gaming_max[q] = gaming_mult[q].max()
         stress_max = 0.0
         for k in range(m):
-            stress_max = max(stress_max, stress[start + k])
+            stress_max = max(stress_max, stress_c[k])
         pair = -1
         block = -1
         for a in range(n_streams):
@@ -228,18 +232,20 @@ def step_citizens(
                 if spread > 0.0:
                     for k in range(m):
                         level = np.int32((static_hash[k] >> byte_shift) & low8)
-                        thr[k] = (thr1 if group[start + k] != 0 else thr0) * (
+                        thr[k] = (thr1 if grp[k] != 0 else thr0) * (
                             lo_mult + step * level
                         )
                 else:
                     for k in range(m):
-                        thr[k] = thr1 if group[start + k] != 0 else thr0
+                        thr[k] = thr1 if grp[k] != 0 else thr0
                 if t >= 0:
+                    trait_c = traits[t, start : start + m]
+                    table = s_trait_table[a]
                     for k in range(m):
-                        thr[k] *= s_trait_table[a, traits[t, start + k]]
+                        thr[k] *= table[trait_c[k]]
                 if ss > 0.0:
                     for k in range(m):
-                        thr[k] *= 1.0 + ss * stress[start + k]
+                        thr[k] *= 1.0 + ss * stress_c[k]
                 if ci >= 0:
                     for k in range(m):
                         thr[k] *= chill_mult[ci, k]
@@ -253,7 +259,7 @@ def step_citizens(
                     hit = np.int32(1) if u < thr[k] else np.int32(0)
                     mask[k] |= np.uint32(hit) << np.uint32(e)
                     n_all += hit
-                    n_minority += hit & np.int32(group[start + k])
+                    n_minority += hit & np.int32(grp[k])
                 event_counts[c, e, 0] += n_all - n_minority
                 event_counts[c, e, 1] += n_minority
             if e == EV_INTERACTION and n_friends > 0:
@@ -303,17 +309,20 @@ def step_citizens(
                     value = min(max(row[k] * d + thr[k], -cap), cap)
                     row[k] = value
                     total[k] += value * wq
+        err_c = err_acc[start : start + m]
+        net_c = net[start : start + m]
+        score_c = score[start : start + m]
+        clean_c = score_clean[start : start + m]
         for k in range(m):
-            i = start + k
-            g = group[i]
-            e_acc = err_acc[i] * error_decay
+            g = grp[k]
+            e_acc = err_c[k] * error_decay
             if errors[k]:
                 e_acc += error_points
-            err_acc[i] = e_acc
-            raw = base + total[k] + e_acc * error_weight + net[i] * rated[k]
+            err_c[k] = e_acc
+            raw = base + total[k] + e_acc * error_weight + net_c[k] * rated[k]
             s = clip_round(raw, lo, hi)
-            score[i] = s
-            score_clean[i] = clip_round(raw - e_acc * error_weight, lo, hi) if e_acc != 0.0 else s
+            score_c[k] = s
+            clean_c[k] = clip_round(raw - e_acc * error_weight, lo, hi) if e_acc != 0.0 else s
             hist[c, s - lo] += 1
             group_hist[c, g, 0] += 1
             group_hist[c, g, 1] += s
