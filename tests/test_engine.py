@@ -182,10 +182,10 @@ def test_data_errors_are_recorded_and_counted():
     # without them is the base.
     assert np.all(engine.state.acc[0] == 0)
     expected_score = np.clip(
-        np.floor(600 + engine.state.err_acc.astype(np.float64) + 0.5), 350, 950
+        np.floor(600 + engine.state.err_acc.astype(np.float64) * -20 + 0.5), 350, 950
     )
     np.testing.assert_array_equal(engine.state.score, expected_score)
-    assert (engine.state.err_acc < 0).mean() > 0.2
+    assert (engine.state.err_acc > 0).mean() > 0.2
     assert np.all(engine.state.score_clean == 600)
 
 

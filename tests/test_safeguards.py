@@ -73,8 +73,8 @@ def test_disputes_remove_erroneous_points_after_the_delay():
     with_disputes = _errors(errors={"dispute_rate": 0.2, "dispute_days": 10})
     a, _ = simulate(without)
     b, rb = simulate(with_disputes)
-    assert (a.state.err_acc < 0).sum() > 1_000
-    assert (b.state.err_acc < 0).sum() < 0.5 * (a.state.err_acc < 0).sum()
+    assert (a.state.err_acc > 0).sum() > 1_000
+    assert (b.state.err_acc > 0).sum() < 0.5 * (a.state.err_acc > 0).sum()
     filed, upheld = rb.disputes[:, :, 0].sum(), rb.disputes[:, :, 1].sum()
     assert filed > 0 and upheld > 0
     assert upheld <= filed

@@ -108,3 +108,42 @@ def test_operator_names_are_checked():
             operators={"pay": {"sees": ["finance"]}},
             rules=[{**LATE, "operator": "pya"}],
         )
+
+
+def test_a_rule_its_operator_cannot_see_holds_no_accumulator_whatever_the_order():
+    for order in ([0, 1, 2], [1, 0, 2]):
+        sc = two_operators(sharing=False)
+        rules = [sc.rules[k] for k in order]  # type: ignore[attr-defined]
+        lay = layout(sc.model_copy(update={"rules": rules}))  # type: ignore[attr-defined]
+        late = order.index(0)
+        inert = order.index(1)
+        assert lay.slot[inert] == -1
+        assert lay.view_weight[0, lay.slot[late]] == 1  # the late bill counts, first or not
+
+
+def test_erroneous_records_cost_each_view_its_own_points():
+    sc = minimal(
+        operators={"pay": {"sees": ["finance"]}, "chat": {"sees": ["finance"]}},
+        score={"operator": "pay"},
+        rules=[{**LATE, "operator": "chat"}],
+        data_errors={"rate": 0.01, "event": "bill_late"},
+        gates={"mortgage": {"reads": "chat"}},
+    )
+    lay = layout(sc)
+    assert lay.view_err[0] == 0.0  # the public operator has no rule on late bills
+    assert lay.view_err[lay.gate_view[CITIZEN_GATES.index("mortgage")]] == -20.0
+
+
+@pytest.mark.parametrize("expiry", [10, 30, 40, 100, 2555])
+def test_expiring_points_never_count_longer_than_the_expiry(expiry):  # type: ignore[no-untyped-def]
+    sc = minimal(
+        score={"expiry_buckets": 7},
+        rules=[{"event": "bill_late", "points": -20, "expires_after_days": expiry}],
+    )
+    lay = layout(sc)
+    width, buckets = int(lay.bucket_days[0]), int(lay.buckets[0])
+    assert buckets <= 7
+    # An event on day 0 sits in bucket 0, emptied on the first day it is due.
+    emptied = next(d for d in range(1, 4 * expiry) if int(lay.slot[0]) in lay.rows_to_empty(d))
+    assert emptied <= expiry
+    assert emptied > expiry - 2 * width

@@ -11,7 +11,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -108,14 +107,12 @@ class _Simulation:
     tables: dict[str, pa.Table]
     analysis: dict[str, pa.Table]
     metrics: pa.Table
-    friends_start: np.ndarray
     wall_seconds: float
 
 
 def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Simulation:
     started = time.perf_counter()
     nat = nation.generate(sc)
-    friends_start = nat.friends.copy()
     engine = Engine(sc, nat)
     recorder = Recorder(sc, nat)
     total = sc.run.days
@@ -130,7 +127,6 @@ def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Sim
         tables=tables,
         analysis=analysis,
         metrics=metric_table,
-        friends_start=friends_start,
         wall_seconds=time.perf_counter() - started,
     )
 
@@ -236,11 +232,9 @@ def audit_regime(
     say("running the regime")
     sim = _simulate(sc, None)
     say("running the no-scoring counterfactual")
-    _, baseline, _ = audit_checks.simulate(audit_checks.counterfactual(sc))
+    _, baseline = audit_checks.simulate(audit_checks.counterfactual(sc))
     say("checking guilt by association")
-    association = audit_checks.association_check(
-        sc, sim.engine.state.score.astype(np.float64), sim.friends_start, t
-    )
+    association = audit_checks.association_check(sc, sim.engine.state.score, t)
     result = audit_checks.Audit(sc.scenario.name)
     result.checks += audit_checks.legal_checks(sc, t, sim.tables["daily_gates"])
     result.checks.append(association)

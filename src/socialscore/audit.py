@@ -426,19 +426,24 @@ def legal_checks(
 # -- checks by running -------------------------------------------------------
 
 
-def simulate(scenario: Scenario) -> tuple[Engine, Recorder, np.ndarray]:
-    """Run a scenario in memory; return the engine, recorder and the starting friend lists."""
+def simulate(scenario: Scenario) -> tuple[Engine, Recorder]:
+    """Run a scenario in memory; return the engine and its recorder."""
     nat = nation.generate(scenario)
-    friends_start = nat.friends.copy()
     engine = Engine(scenario, nat)
     recorder = Recorder(scenario, nat)
     engine.run(recorder)
-    return engine, recorder, friends_start
+    return engine, recorder
 
 
-def perturbed_run(scenario: Scenario, chosen: np.ndarray, points: float) -> np.ndarray:
-    """Final scores after lowering the chosen citizens' records by ``points`` on day 0."""
+def perturbed_run(
+    scenario: Scenario, chosen: np.ndarray, points: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Final scores after lowering the chosen citizens' records by ``points`` after day 0.
+
+    Also returns the friend lists as generated (before any unfriending).
+    """
     nat = nation.generate(scenario)
+    friends_start = nat.friends.copy()
     engine = Engine(scenario, nat)
     recorder = Recorder(scenario, nat)
     lay = engine.compiled.layout
@@ -448,21 +453,19 @@ def perturbed_run(scenario: Scenario, chosen: np.ndarray, points: float) -> np.n
     engine.state.acc[slowest, chosen] -= points
     for day in range(1, scenario.run.days):
         engine.step(day, recorder)
-    return engine.state.score.copy()
+    return engine.state.score.copy(), friends_start
 
 
 def association_check(
     scenario: Scenario,
     scores: np.ndarray,
-    friends_start: np.ndarray,
     thresholds: Thresholds | None = None,
     *,
     share: float = 0.01,
 ) -> Check:
     """Lower 1% of citizens' records; do their contacts' scores move more than strangers'?"""
     t = thresholds or Thresholds()
-    lay = layout(scenario)
-    if not (lay.view_weight[0] > 0).any():
+    if not (layout(scenario).view_weight[0] > 0).any():
         return Check(
             LAW_ASSOCIATION,
             "regime",
@@ -475,7 +478,8 @@ def association_check(
     chosen = np.sort(rng.choice(n, size=max(1, int(share * n)), replace=False))
     s = scenario.score
     points = (s.hi - s.lo) / 4.0
-    moved = np.abs(perturbed_run(scenario, chosen, points).astype(np.float64) - scores)
+    perturbed, friends_start = perturbed_run(scenario, chosen, points)
+    moved = np.abs(perturbed.astype(np.float64) - scores)
     is_chosen = np.zeros(n, dtype=bool)
     is_chosen[chosen] = True
     valid = friends_start >= 0

@@ -92,7 +92,6 @@ def step_citizens(
     all_rated: bool,
     low_ranked: np.ndarray,
     error_rate: float,
-    error_points: float,
     error_decay: float,
     error_weight: float,
     # per-chunk tallies (outputs, zeroed here)
@@ -107,7 +106,8 @@ def step_citizens(
     to accumulator ``r_slot[r]`` today; accumulator ``q`` counts in the public
     score with weight ``q_weight[q]`` and is emptied on a day its citizen's
     event ``q_clear[q]`` happens (see :mod:`socialscore.scoring`). Erroneous
-    records are kept apart in ``err_acc`` and count with ``error_weight``.
+    records are kept apart: ``err_acc`` holds their decayed number, and each
+    counts ``error_weight`` points in the public score.
     """
     n = group.shape[0]
     n_chunks = hist.shape[0]
@@ -317,7 +317,7 @@ def step_citizens(
             g = grp[k]
             e_acc = err_c[k] * error_decay
             if errors[k]:
-                e_acc += error_points
+                e_acc += 1.0
             err_c[k] = e_acc
             raw = base + total[k] + e_acc * error_weight + net_c[k] * rated[k]
             s = clip_round(raw, lo, hi)

@@ -56,7 +56,7 @@ class State:
     published_below: np.ndarray  # float32 [score range], published share strictly below
     net: np.ndarray  # float32 [N], network term
     acc: np.ndarray  # float32 [Q, N], shared rule accumulators (accumulator-major)
-    err_acc: np.ndarray  # float32 [N], points from erroneous records
+    err_acc: np.ndarray  # float32 [N], erroneous records held (decayed count; points per view)
     stress: np.ndarray  # float32 [N], economic stress
     chill: np.ndarray  # float32 [aware citizens], chilling exposure, in citizen order
     gaming: np.ndarray  # float32 [aware citizens], gaming exposure, in citizen order
@@ -101,7 +101,6 @@ class Compiled:
     company_streams: Streams
     company_rules: Rules
     gates: np.ndarray
-    error_points: float
     error_decay: float
     chill_slots: tuple[np.ndarray, np.ndarray]
     gaming_slots: tuple[np.ndarray, np.ndarray]
@@ -110,13 +109,13 @@ class Compiled:
 def compile_scenario(scenario: Scenario) -> Compiled:
     """Compile a scenario's streams, rules and gates into arrays."""
     lay = layout(scenario)
-    err = scenario.data_errors
-    public = [
+    # Erroneous records decay like the first rule (of any operator) on their event.
+    err_rules = [
         k
         for k, r in enumerate(scenario.rules)
-        if r.event == err.event and scenario.rule_counts(k, None)
+        if r.event == scenario.data_errors.event and lay.points[k] != 0.0
     ]
-    streams = compile_streams(scenario)
+    streams = compile_streams(scenario, lay.points)
     return Compiled(
         streams=streams,
         layout=lay,
@@ -125,8 +124,9 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         company_streams=compile_company_streams(scenario),
         company_rules=compile_rules(scenario.company_rules, COMPANY_EVENTS),
         gates=gate_table(scenario),
-        error_points=float(sum(lay.points[k] for k in public)),
-        error_decay=decay_factor(scenario.rules[public[0]].half_life_days) if public else 1.0,
+        error_decay=decay_factor(scenario.rules[err_rules[0]].half_life_days)
+        if err_rules
+        else 1.0,
     )
 
 
@@ -288,7 +288,6 @@ class Engine:
             day >= sc.participation.mandatory_from_day,
             self._low_bits,
             sc.data_errors.rate,
-            cp.error_points,
             cp.error_decay,
             float(lay.view_err[0]),
             self._hist,

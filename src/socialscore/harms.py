@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from socialscore import metrics
 from socialscore.scenario import Scenario
+from socialscore.scoring import layout
 from socialscore.vocabulary import CITIZEN_EVENTS, GROUP_LABELS
 
 DESCRIPTIONS: Final[dict[str, str]] = {
@@ -194,9 +195,10 @@ def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray
 
 def penalised_legal_events(scenario: Scenario) -> list[str]:
     """Events that are legal, deterrable and penalised by the rulebook (chilling targets)."""
+    effective = layout(scenario).points  # 0 for a rule its operator has no data for
     points: dict[str, float] = {}
-    for rule in scenario.rules:
-        points[rule.event] = points.get(rule.event, 0.0) + rule.points
+    for rule, value in zip(scenario.rules, effective, strict=True):
+        points[rule.event] = points.get(rule.event, 0.0) + float(value)
     return [
         e
         for e in CITIZEN_EVENTS

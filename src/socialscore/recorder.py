@@ -123,7 +123,9 @@ class Recorder:
         self.events = np.zeros((d, len(CITIZEN_EVENTS), g), dtype=np.int64)
         self.errors = np.zeros((d, g), dtype=np.int64)
         self.gates = np.zeros((d, len(CITIZEN_GATES), g, TALLIES), dtype=np.int64)
-        self.reason_labels = layout(scenario).labels
+        lay = layout(scenario)
+        self.reason_labels = lay.labels
+        self.error_weight = float(lay.view_err[0])  # points of one erroneous record
         self.reasons = np.zeros((d, len(CITIZEN_GATES), len(self.reason_labels)), dtype=np.int64)
         self.disputes = np.zeros((d, g, 3), dtype=np.int64)
         self.group_state = np.zeros((d, g, 6), dtype=np.float64)
@@ -360,7 +362,9 @@ class Recorder:
                     .combine_chunks()
                     .cast(pa.int32()),
                     "followers": cut.column("followers").combine_chunks(),
-                    "erroneous_points": state.err_acc[part],
+                    "erroneous_points": (state.err_acc[part] * self.error_weight).astype(
+                        np.float32
+                    ),
                 }
             )
 

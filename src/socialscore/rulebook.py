@@ -130,11 +130,18 @@ def points_by_event(rules: Rules, n_events: int) -> np.ndarray:
     return out
 
 
-def compile_streams(scenario: Scenario) -> Streams:
-    """Turn the scenario's citizen streams into arrays, in vocabulary order."""
+def compile_streams(scenario: Scenario, rule_points: np.ndarray | None = None) -> Streams:
+    """Turn the scenario's citizen streams into arrays, in vocabulary order.
+
+    ``rule_points``: each rule's effective points (0 for a rule its operator
+    has no data for; :attr:`socialscore.scoring.Layout.points`); chilling and
+    gaming respond to these. By default, the rules' own points.
+    """
     if "interaction_low_scorer" in scenario.streams:
         raise ValueError(ERR_DERIVED_STREAM)
     rules = compile_rules(scenario.rules, CITIZEN_EVENTS)
+    if rule_points is not None:
+        rules = Rules(rules.event, np.asarray(rule_points, np.float64), rules.decay, rules.cap)
     points = points_by_event(rules, len(CITIZEN_EVENTS))
     # The derived event's points count against the interaction that causes it.
     chill = scenario.feedback.chilling.strength

@@ -4,10 +4,11 @@ A rulebook becomes a set of per-citizen accumulators (rows of ``state.acc``).
 Rules share an accumulator when nothing can tell them apart: same half-life,
 no cap, no expiry, no clearing event, same operator and, when a gate is
 purpose-limited, same data domain. A rule with a hard expiry gets a ring of
-``score.expiry_buckets`` accumulators: each covers ``expires_after_days //
-buckets`` days and is emptied when its oldest points reach the expiry age, so
-points stop counting between ``expires_after_days − width`` and
-``expires_after_days`` days after the event.
+``score.expiry_buckets`` (B) accumulators, each covering ``width = ceil(E /
+B)`` days for ``E = expires_after_days`` (``E // width`` of them, so never
+more than B); a bucket is emptied when its oldest points reach the age
+``(E // width) · width <= E``, so points never count longer than E days, and
+always for more than ``E − 2 · width`` days.
 
 A *view* is a score made from a subset of the accumulators: the public score
 (view 0, the public operator's rules and the network term), another
@@ -49,7 +50,7 @@ class Layout:
     #                          and erroneous records
     view_weight: np.ndarray  # float64 [V, Q], 1 = the view counts the accumulator
     view_net: np.ndarray  # float64 [V], 1 = the view counts the network term
-    view_err: np.ndarray  # float64 [V], 1 = the view counts erroneous records
+    view_err: np.ndarray  # float64 [V], points one erroneous record costs in the view
     view_names: tuple[str, ...]  # [V]
     gate_view: np.ndarray  # int64 [gates], the view each citizen gate reads
 
@@ -59,7 +60,7 @@ class Layout:
         return int(self.decay.shape[0])
 
     def slots_on(self, day: int) -> np.ndarray:
-        """The accumulator each rule adds to on ``day`` (expiring rules rotate buckets)."""
+        """The accumulator each rule adds to on ``day`` (expiring rules rotate; −1: none)."""
         width = np.maximum(self.bucket_days, 1)
         out: np.ndarray = self.slot + (day // width) % self.buckets
         return out
@@ -116,10 +117,16 @@ def layout(scenario: Scenario, *, separate: bool | None = None) -> Layout:
         visible = scenario.operator_sees(op)
         domain = scenario.event_domain(rule.event)
         points[k] = rule.points if visible is None or domain in visible else 0.0
+        if points[k] == 0.0:
+            slot[k] = -1  # a rule that adds nothing holds no accumulator
+            continue
         d = decay_factor(rule.half_life_days)
         cap = math.inf if rule.cap is None else float(rule.cap)
         expiry = rule.expires_after_days
-        nb = 1 if expiry is None else max(1, min(n_buckets, expiry))
+        # Buckets of ceil(E / B) days: points stop counting no later than E days after
+        # the event (nb · width <= E) and no earlier than nb · width - width + 1.
+        width = 0 if expiry is None else -(-expiry // n_buckets)
+        nb = 1 if expiry is None else max(1, expiry // width)
         key = (
             d,
             op,
@@ -145,7 +152,7 @@ def layout(scenario: Scenario, *, separate: bool | None = None) -> Layout:
                 shared[key] = int(slot[k])
         if expiry is not None:
             buckets[k] = nb
-            bucket_days[k] = expiry // nb
+            bucket_days[k] = width
         for b in range(int(buckets[k])):
             holders[int(slot[k]) + b].append(k)
         groups[reason[int(slot[k])]].append(k)
@@ -178,7 +185,7 @@ def layout(scenario: Scenario, *, separate: bool | None = None) -> Layout:
             weight[v, a] = 1.0 if held and counts(held[0], operator, purpose) else 0.0
         is_public = operator is None
         net[v] = 1.0 if is_public and (purpose is None or NETWORK_DOMAIN in purpose) else 0.0
-        err[v] = 1.0 if any(counts(k, operator, purpose) for k in err_rules) else 0.0
+        err[v] = float(sum(points[k] for k in err_rules if counts(k, operator, purpose)))
         name = "public score" if is_public else f"{operator}'s score"
         if purpose is not None:
             name += " limited to " + ", ".join(sorted(purpose))
