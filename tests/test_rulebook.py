@@ -9,7 +9,6 @@ import pytest
 
 from conftest import minimal, simulate
 from socialscore.rulebook import clip_round, decay_factor
-from socialscore.vocabulary import CITIZEN_EVENTS
 
 
 @pytest.mark.parametrize(("p", "w", "half_life"), [(0.05, 4.0, 20.0), (0.01, -20.0, 30.0)])
@@ -67,22 +66,6 @@ def test_clip_round_rounds_half_up_and_clips():
 def test_decay_factor_halves_after_half_life():
     assert decay_factor(90) ** 90 == pytest.approx(0.5)
     assert decay_factor(0) == 1.0
-
-
-def test_rules_sharing_a_half_life_share_an_accumulator_capped_rules_do_not():
-    from socialscore.rulebook import compile_rules, group_accumulators
-
-    sc = minimal(
-        rules=[
-            {"event": "bill_late", "points": -20, "half_life_days": 90},
-            {"event": "flagged_book", "points": -15, "half_life_days": 90},
-            {"event": "book_read", "points": 1, "half_life_days": 90, "cap": 30},
-            {"event": "good_deed", "points": 30, "half_life_days": 365},
-        ]
-    )
-    acc = group_accumulators(compile_rules(sc.rules, CITIZEN_EVENTS))
-    assert acc.slot.tolist() == [0, 0, 1, 2]
-    assert acc.cap[1] == 30 and np.isinf(acc.cap[0])
 
 
 def test_splitting_a_rule_in_two_changes_no_score():

@@ -116,8 +116,7 @@ class Audit:
 
 
 def _occurs(scenario: Scenario, event: str) -> bool:
-    source = "interaction" if event == "interaction_low_scorer" else event
-    spec = scenario.streams.get(source)
+    spec = scenario.stream_of(event)
     return spec is not None and spec.rate > 0
 
 

@@ -19,6 +19,7 @@ from socialscore import audit as audit_checks
 from socialscore.compare import Comparison
 from socialscore.compare import compare as run_compare
 from socialscore.harms import DESCRIPTIONS, metric_value
+from socialscore.report.build import VERDICT_WORDS
 from socialscore.store import DEFAULT_ROOT, RunStore
 from socialscore.vocabulary import GROUP_LABELS
 
@@ -287,10 +288,11 @@ def audit_table(result: audit_checks.Audit) -> Table:
     table.add_column("about")
     table.add_column("verdict")
     table.add_column("why")
-    words = {"pass": "✓ passes", "fail": "✕ fails", "not applicable": "– not applicable"}
     style = {"pass": "green", "fail": "red", "not applicable": ""}
     for c in result.checks:
-        table.add_row(c.law, c.subject, f"[{style[c.verdict]}]{words[c.verdict]}", c.reason)
+        table.add_row(
+            c.law, c.subject, f"[{style[c.verdict]}]{VERDICT_WORDS[c.verdict]}", c.reason
+        )
     return table
 
 

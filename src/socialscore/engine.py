@@ -86,10 +86,6 @@ class State:
         out[mask] = values[first : first + int(mask.sum())]
         return out
 
-    def percentile(self, lo: int) -> np.ndarray:
-        """Every citizen's published percentile (the share strictly below, float32)."""
-        out: np.ndarray = self.published_below[self.published.astype(np.int64) - lo]
-        return out
 
 
 @dataclass(frozen=True)

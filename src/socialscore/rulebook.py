@@ -88,41 +88,6 @@ def compile_rules(rules: list, vocabulary: tuple[str, ...]) -> Rules:  # type: i
     )
 
 
-@dataclass(frozen=True)
-class Accumulators:
-    """Rules grouped into shared accumulators.
-
-    Decay is linear, so rules with the same half-life and no cap can share one
-    accumulator: their sum decays exactly like each of them. A capped rule
-    keeps its own. This changes no score; it only saves memory and passes.
-    """
-
-    slot: np.ndarray  # int64 [R], the accumulator of each rule
-    decay: np.ndarray  # float64 [Q], daily factor of each accumulator
-    cap: np.ndarray  # float64 [Q], +inf = none
-
-
-def group_accumulators(rules: Rules) -> Accumulators:
-    """Assign rules to shared accumulators (same decay and uncapped → shared)."""
-    slot = np.empty(rules.event.shape[0], dtype=np.int64)
-    decays: list[float] = []
-    caps: list[float] = []
-    shared: dict[float, int] = {}
-    for r in range(rules.event.shape[0]):
-        d, cap = float(rules.decay[r]), float(rules.cap[r])
-        if math.isinf(cap) and d in shared:
-            slot[r] = shared[d]
-            continue
-        slot[r] = len(decays)
-        decays.append(d)
-        caps.append(cap)
-        if math.isinf(cap):
-            shared[d] = slot[r]
-    return Accumulators(
-        slot=slot, decay=np.array(decays, dtype=np.float64), cap=np.array(caps, dtype=np.float64)
-    )
-
-
 def points_by_event(rules: Rules, n_events: int) -> np.ndarray:
     """Net points each event earns across the rulebook."""
     out = np.zeros(n_events, dtype=np.float64)

@@ -550,11 +550,13 @@ class Scenario(_Model):
 
     # -- derived views used by the engine and the audit ---------------------
 
+    def stream_of(self, event: str) -> StreamSpec | None:
+        """The stream that produces an event (a derived event's source stream), if any."""
+        return self.streams.get("interaction" if event == "interaction_low_scorer" else event)
+
     def event_domain(self, event: str) -> str:
         """The domain an event's data comes from (the stream's, else the vocabulary's)."""
-        spec = self.streams.get(event)
-        if event == "interaction_low_scorer":
-            spec = self.streams.get("interaction")
+        spec = self.stream_of(event)
         if spec is not None and spec.domain is not None:
             return spec.domain
         return EVENT_DOMAIN[event]

@@ -135,11 +135,9 @@ _SCHEMA_SQL = (
         value DOUBLE
     )
     """,
-)
-_SWEEP_RUNS_SQL = (
     "CREATE TABLE IF NOT EXISTS sweep_runs (sweep_id VARCHAR, run_key VARCHAR, point INTEGER, "
     "seed BIGINT, params VARCHAR, status VARCHAR, run_id VARCHAR, error VARCHAR, "
-    "seconds DOUBLE, recorded_at TIMESTAMP)"
+    "seconds DOUBLE, recorded_at TIMESTAMP)",
 )
 _RUN_COLUMNS = (
     "run_id, scenario_name, scenario_sha256, seed, population, companies, days, "
@@ -1028,7 +1026,6 @@ class RunStore:
         values = [sweep_id, *(row[c] for c in columns)]
 
         def work(con: duckdb.DuckDBPyConnection) -> None:
-            con.execute(_SWEEP_RUNS_SQL)
             con.begin()
             try:
                 con.execute(
@@ -1049,7 +1046,6 @@ class RunStore:
         """Rows of ``sweep_runs`` (of one sweep, or all); a done run must still be catalogued."""
 
         def work(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-            con.execute(_SWEEP_RUNS_SQL)
             query = (
                 "SELECT s.* FROM sweep_runs s LEFT JOIN runs r USING (run_id) "
                 "WHERE (s.status <> 'done' OR r.run_id IS NOT NULL)"
@@ -1066,7 +1062,6 @@ class RunStore:
         """Run a read-only SQL query on the catalogue (tables runs, metrics, comparisons, ...)."""
 
         def work(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-            con.execute(_SWEEP_RUNS_SQL)
             con.begin()
             try:
                 return con.execute(sql).df()
