@@ -20,11 +20,12 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from socialscore import rng
+from socialscore import passes, rng
 from socialscore.rulebook import EV_INTERACTION, EV_INTERACTION_LOW, clip_round
 
 #: Citizens per chunk: the unit of parallel work and of per-chunk tallies.
 CHUNK = 16_384
+_INV53 = 1.0 / 9007199254740992.0
 #: Streams whose threshold bound is below this probability are drawn by thinning.
 SPARSE_BELOW = 0.1
 
@@ -42,6 +43,194 @@ def heterogeneity(static_hash: np.uint64, event: int, spread: float) -> float:
     of eight (``event // 8``); the multiplier takes 256 levels.
     """
     return 1.0 - spread + 2.0 * spread * rng.byte_uniform(static_hash, event & 7)
+
+
+@njit(cache=True)
+def _draw_thinned(
+    candidate: np.ndarray,
+    mask: np.ndarray,
+    pair_hash: np.ndarray,
+    shift: np.uint64,
+    bound: float,
+    grp: np.ndarray,
+    thr0: float,
+    thr1: float,
+    static_hash: np.ndarray,
+    byte_shift: np.uint64,
+    spread: float,
+    lo_mult: float,
+    step: float,
+    trait_c: np.ndarray,
+    table: np.ndarray,
+    use_trait: bool,
+    stress_c: np.ndarray,
+    ss: float,
+    chill_c: np.ndarray,
+    use_chill: bool,
+    gaming_c: np.ndarray,
+    use_gaming: bool,
+    event: int,
+) -> tuple[int, int]:
+    """Draw a rare stream by thinning; returns its events and those of the minority.
+
+    Only citizens whose draw falls under ``bound`` (an upper bound of every
+    threshold in the chunk) get their exact threshold, computed in the same
+    order as the full passes, so decisions are identical.
+    """
+    low31 = np.uint64(0x7FFFFFFF)
+    low8 = np.uint64(0xFF)
+    bit = np.uint32(1) << np.uint32(event)
+    n_all = np.int32(0)
+    n_minority = np.int32(0)
+    m = mask.shape[0]
+    # A vector pass marks the candidates; a scan of eight bytes at a time finds them.
+    for k in range(m):
+        candidate[k] = np.uint8(np.int32((pair_hash[k] >> shift) & low31) < bound)
+    words = candidate.view(np.uint64)
+    for w in range((m + 7) >> 3):
+        if words[w] == 0:
+            continue
+        for k in range(w << 3, min((w + 1) << 3, m)):
+            if candidate[k] == 0:
+                continue
+            u = np.int32((pair_hash[k] >> shift) & low31)
+            x = thr1 if grp[k] != 0 else thr0
+            if spread > 0.0:
+                level = np.int32((static_hash[k] >> byte_shift) & low8)
+                x = x * (lo_mult + step * level)
+            if use_trait:
+                x *= table[trait_c[k]]
+            if ss > 0.0:
+                x *= 1.0 + ss * stress_c[k]
+            if use_chill:
+                x *= chill_c[k]
+            if use_gaming:
+                x *= gaming_c[k]
+            if u < x:
+                mask[k] |= bit
+                n_all += 1
+                n_minority += np.int32(grp[k])
+    return n_all, n_minority
+
+
+@njit(cache=True)
+def _feedback_multipliers(
+    chill_mult: np.ndarray,
+    gaming_mult: np.ndarray,
+    aware_c: np.ndarray,
+    chill: np.ndarray,
+    gaming: np.ndarray,
+    offset: int,
+    chill_values: np.ndarray,
+    gaming_values: np.ndarray,
+) -> None:
+    """Rate multipliers of a chunk's aware citizens, one exp per distinct coefficient.
+
+    Only aware citizens have exposures; they are stored in citizen order,
+    compactly, the chunk's first at ``offset``.
+    """
+    a = offset
+    for k in range(aware_c.shape[0]):
+        if aware_c[k] == 0:
+            continue
+        x = chill[a]
+        y = gaming[a]
+        a += 1
+        if x > 0.0:
+            for q in range(chill_values.shape[0]):
+                chill_mult[q, k] = math.exp(-chill_values[q] * x)
+        if y > 0.0:
+            for q in range(gaming_values.shape[0]):
+                gaming_mult[q, k] = math.exp(gaming_values[q] * y)
+
+
+@njit(cache=True)
+def _interactions_with_low_ranked(
+    today_key: np.uint64,
+    start: int,
+    mask: np.ndarray,
+    grp: np.ndarray,
+    friends_c: np.ndarray,
+    low_ranked: np.ndarray,
+) -> tuple[int, int]:
+    """Mark interactions with a friend low in the ranking; returns them and the minority's.
+
+    Each citizen who interacted today did so with one of its friend slots
+    drawn at random (an empty slot is no one). The slot is drawn for every
+    citizen, without a branch, so that the loop compiles to vector code.
+    """
+    n_friends = friends_c.shape[1]
+    ev = np.uint32(EV_INTERACTION)
+    ev_low = np.uint32(EV_INTERACTION_LOW)
+    one = np.uint32(1)
+    n_all = np.int32(0)
+    n_minority = np.int32(0)
+    for k in range(mask.shape[0]):
+        h = rng.entity_hash(today_key, start + k, rng.KEY_INTERACTION_FRIEND)
+        slot = int(float(h >> np.uint64(11)) * _INV53 * n_friends)
+        j = friends_c[k, slot]
+        jj = max(j, 0)
+        low = (np.uint32(low_ranked[jj >> 3]) >> np.uint32(jj & 7)) & one
+        hit = low & (mask[k] >> ev) & np.uint32(j >= 0)
+        mask[k] |= hit << ev_low
+        n_all += np.int32(hit)
+        n_minority += np.int32(hit) & np.int32(grp[k])
+    return n_all, n_minority
+
+
+@njit(cache=True)
+def _data_errors(
+    errors: np.ndarray, pair_hash: np.ndarray, rated: np.ndarray, grp: np.ndarray, rate: float
+) -> tuple[int, int]:
+    """Mark rated citizens who get an erroneous record today; returns them and the minority's."""
+    bound = rate * 9007199254740992.0
+    n_all = np.int32(0)
+    n_minority = np.int32(0)
+    for k in range(errors.shape[0]):
+        # The same 53-bit uniform as rng.uniform, compared in integers.
+        if rated[k] > 0.0 and np.int64(pair_hash[k] >> np.uint64(11)) < bound:
+            errors[k] = 1
+            n_all += 1
+            n_minority += np.int32(grp[k])
+    return n_all, n_minority
+
+
+@njit(cache=True)
+def _score(
+    score_c: np.ndarray,
+    clean_c: np.ndarray,
+    err_c: np.ndarray,
+    net_c: np.ndarray,
+    total: np.ndarray,
+    errors: np.ndarray,
+    rated: np.ndarray,
+    grp: np.ndarray,
+    base: int,
+    lo: int,
+    hi: int,
+    error_decay: float,
+    error_weight: float,
+    hist: np.ndarray,
+    group_hist: np.ndarray,
+) -> None:
+    """Each citizen's score from its accumulators' total, erroneous records and network term.
+
+    Also the score without the erroneous records, and the chunk's histogram
+    and per-group count and sum.
+    """
+    for k in range(score_c.shape[0]):
+        g = grp[k]
+        e_acc = err_c[k] * error_decay
+        if errors[k]:
+            e_acc += 1.0
+        err_c[k] = e_acc
+        raw = base + total[k] + e_acc * error_weight + net_c[k] * rated[k]
+        s = clip_round(raw, lo, hi)
+        score_c[k] = s
+        clean_c[k] = clip_round(raw - e_acc * error_weight, lo, hi) if e_acc != 0.0 else s
+        hist[s - lo] += 1
+        group_hist[g, 0] += 1
+        group_hist[g, 1] += s
 
 
 @njit(cache=True, parallel=True)
@@ -117,8 +306,6 @@ def step_citizens(
     static_key = rng.day_key(seed, rng.STATIC_DAY)
     today_key = rng.day_key(seed, day)
     scale31 = 2147483648.0
-    low31 = np.uint64(0x7FFFFFFF)
-    low8 = np.uint64(0xFF)
     for c in prange(n_chunks):
         hist[c, :] = 0
         group_hist[c, :, :] = 0
@@ -131,6 +318,8 @@ def step_citizens(
         grp = group[start : start + m]
         stress_c = stress[start : start + m]
         mask = np.zeros(m, dtype=np.uint32)
+        # Rounded up to whole 64-bit words, the tail never marked.
+        candidate = np.zeros((m + 7) & ~7, dtype=np.uint8)
         pair_hash = np.empty(m, dtype=np.uint64)
         static_hash = np.empty(m, dtype=np.uint64)
         errors = np.zeros(m, dtype=np.uint8)
@@ -145,19 +334,16 @@ def step_citizens(
         gaming_mult = np.ones((gaming_values.shape[0], m), dtype=np.float64)
         gaming_max = np.ones(gaming_values.shape[0], dtype=np.float64)
         if chill_values.shape[0] > 0 or gaming_values.shape[0] > 0:
-            a = aware_offset[c]
-            for k in range(m):
-                if aware[start + k] == 0:
-                    continue
-                x = chill[a]
-                y = gaming[a]
-                a += 1
-                if x > 0.0:
-                    for q in range(chill_values.shape[0]):
-                        chill_mult[q, k] = math.exp(-chill_values[q] * x)
-                if y > 0.0:
-                    for q in range(gaming_values.shape[0]):
-                        gaming_mult[q, k] = math.exp(gaming_values[q] * y)
+            _feedback_multipliers(
+                chill_mult,
+                gaming_mult,
+                aware[start : start + m],
+                chill,
+                gaming,
+                aware_offset[c],
+                chill_values,
+                gaming_values,
+            )
             for q in range(gaming_values.shape[0]):
                 gaming_max[q] = gaming_mult[q].max()
         stress_max = 0.0
@@ -169,22 +355,17 @@ def step_citizens(
             e = s_event[a]
             if e >> 1 != pair:
                 pair = e >> 1
-                for k in range(m):
-                    pair_hash[k] = rng.entity_hash(today_key, start + k, rng.KEY_EVENT + pair)
+                passes.fill_hashes(pair_hash, today_key, start, rng.KEY_EVENT + pair)
             spread = s_spread[a]
             if spread > 0.0 and e >> 3 != block:
                 block = e >> 3
-                for k in range(m):
-                    static_hash[k] = rng.entity_hash(
-                        static_key, start + k, rng.KEY_HETEROGENEITY + block
-                    )
+                passes.fill_hashes(static_hash, static_key, start, rng.KEY_HETEROGENEITY + block)
             shift = np.uint64(32 * (e & 1) + 1)
             byte_shift = np.uint64(8 * (e & 7))
             thr0 = s_rate[a] * s_group_mult[a, 0] * scale31
             thr1 = s_rate[a] * s_group_mult[a, 1] * scale31
             t = s_trait[a]
             ss = s_stress[a]
-            bit = np.uint32(1) << np.uint32(e)
             lo_mult = 1.0 - spread + spread / 256.0
             step = spread * (2.0 / 256.0)
             ci = s_chill_index[a]
@@ -203,126 +384,92 @@ def step_citizens(
             if bound < SPARSE_BELOW * scale31:
                 # Thinning: only citizens whose draw falls under the bound need their exact
                 # threshold, computed in the same order as below, so decisions are identical.
-                n_all = np.int32(0)
-                n_minority = np.int32(0)
-                for k in range(m):
-                    u = np.int32((pair_hash[k] >> shift) & low31)
-                    if u < bound:
-                        i = start + k
-                        x = thr1 if group[i] != 0 else thr0
-                        if spread > 0.0:
-                            level = np.int32((static_hash[k] >> byte_shift) & low8)
-                            x = x * (lo_mult + step * level)
-                        if t >= 0:
-                            x *= s_trait_table[a, traits[t, i]]
-                        if ss > 0.0:
-                            x *= 1.0 + ss * stress[i]
-                        if ci >= 0:
-                            x *= chill_mult[ci, k]
-                        if gi >= 0:
-                            x *= gaming_mult[gi, k]
-                        if u < x:
-                            mask[k] |= bit
-                            n_all += 1
-                            n_minority += np.int32(group[i])
+                n_all, n_minority = _draw_thinned(
+                    candidate,
+                    mask,
+                    pair_hash,
+                    shift,
+                    bound,
+                    grp,
+                    thr0,
+                    thr1,
+                    static_hash,
+                    byte_shift,
+                    spread,
+                    lo_mult,
+                    step,
+                    traits[max(t, 0), start : start + m],
+                    s_trait_table[a],
+                    t >= 0,
+                    stress_c,
+                    ss,
+                    chill_mult[ci] if ci >= 0 else thr,
+                    ci >= 0,
+                    gaming_mult[gi] if gi >= 0 else thr,
+                    gi >= 0,
+                    e,
+                )
                 event_counts[c, e, 0] += n_all - n_minority
                 event_counts[c, e, 1] += n_minority
             else:
                 # One simple pass per factor, so that each loop compiles to SIMD code.
                 if spread > 0.0:
-                    for k in range(m):
-                        level = np.int32((static_hash[k] >> byte_shift) & low8)
-                        thr[k] = (thr1 if grp[k] != 0 else thr0) * (
-                            lo_mult + step * level
-                        )
+                    passes.spread_thresholds(
+                        thr, grp, static_hash, byte_shift, thr0, thr1, lo_mult, step
+                    )
                 else:
-                    for k in range(m):
-                        thr[k] = thr1 if grp[k] != 0 else thr0
+                    passes.group_thresholds(thr, grp, thr0, thr1)
                 if t >= 0:
-                    trait_c = traits[t, start : start + m]
-                    table = s_trait_table[a]
-                    for k in range(m):
-                        thr[k] *= table[trait_c[k]]
+                    passes.scale_by_table(thr, traits[t, start : start + m], s_trait_table[a])
                 if ss > 0.0:
-                    for k in range(m):
-                        thr[k] *= 1.0 + ss * stress_c[k]
+                    passes.scale_by_stress(thr, stress_c, ss)
                 if ci >= 0:
-                    for k in range(m):
-                        thr[k] *= chill_mult[ci, k]
+                    passes.scale(thr, chill_mult[ci])
                 if gi >= 0:
-                    for k in range(m):
-                        thr[k] *= gaming_mult[gi, k]
-                n_all = np.int32(0)
-                n_minority = np.int32(0)
-                for k in range(m):
-                    u = np.int32((pair_hash[k] >> shift) & low31)
-                    hit = np.int32(1) if u < thr[k] else np.int32(0)
-                    mask[k] |= np.uint32(hit) << np.uint32(e)
-                    n_all += hit
-                    n_minority += hit & np.int32(grp[k])
+                    passes.scale(thr, gaming_mult[gi])
+                n_all, n_minority = passes.draw(mask, pair_hash, thr, grp, shift, e)
                 event_counts[c, e, 0] += n_all - n_minority
                 event_counts[c, e, 1] += n_minority
             if e == EV_INTERACTION and n_friends > 0:
-                low_bit = np.uint32(1) << np.uint32(EV_INTERACTION_LOW)
-                for k in range(m):
-                    if mask[k] & bit:
-                        i = start + k
-                        slot = rng.uniform_below(
-                            seed, day, i, rng.KEY_INTERACTION_FRIEND, n_friends
-                        )
-                        j = friends[i, slot]
-                        if j >= 0 and (low_ranked[j >> 3] >> (j & 7)) & 1:
-                            mask[k] |= low_bit
-                            event_counts[c, EV_INTERACTION_LOW, group[i]] += 1
+                n_all, n_minority = _interactions_with_low_ranked(
+                    today_key, start, mask, grp, friends[start : start + m], low_ranked
+                )
+                event_counts[c, EV_INTERACTION_LOW, 0] += n_all - n_minority
+                event_counts[c, EV_INTERACTION_LOW, 1] += n_minority
         if error_rate > 0.0:
-            for k in range(m):
-                pair_hash[k] = rng.entity_hash(today_key, start + k, rng.KEY_DATA_ERROR)
-            error_bound = error_rate * 9007199254740992.0
-            for k in range(m):
-                # The same 53-bit uniform as rng.uniform, compared in integers.
-                if rated[k] > 0.0 and np.int64(pair_hash[k] >> np.uint64(11)) < error_bound:
-                    errors[k] = 1
-                    error_counts[c, group[start + k]] += 1
+            passes.fill_hashes(pair_hash, today_key, start, rng.KEY_DATA_ERROR)
+            n_all, n_minority = _data_errors(errors, pair_hash, rated, grp, error_rate)
+            error_counts[c, 0] += n_all - n_minority
+            error_counts[c, 1] += n_minority
         for q in range(q_decay.shape[0]):
             thr[:] = 0.0
             for r in range(n_rules):
                 if r_slot[r] != q or r_points[r] == 0.0:
                     continue
-                ev = np.uint32(r_event[r])
-                w = r_points[r]
-                for k in range(m):
-                    thr[k] += rated[k] * w * np.float64((mask[k] >> ev) & np.uint32(1))
+                passes.add_points(thr, mask, rated, r_event[r], r_points[r])
             d = q_decay[q]
             cap = q_cap[q]
             wq = q_weight[q]
             row = acc[q, start : start + m]
             # Accumulators of unrated citizens only decay, so the cap never binds for them.
             if q_clear[q] >= 0:
-                cb = np.uint32(q_clear[q])
-                for k in range(m):
-                    keep = 1.0 - np.float64((mask[k] >> cb) & np.uint32(1))
-                    value = min(max(row[k] * d + thr[k], -cap), cap) * keep
-                    row[k] = value
-                    total[k] += value * wq
+                passes.decay_or_clear(row, thr, total, d, cap, wq, mask, q_clear[q])
             else:
-                for k in range(m):
-                    value = min(max(row[k] * d + thr[k], -cap), cap)
-                    row[k] = value
-                    total[k] += value * wq
-        err_c = err_acc[start : start + m]
-        net_c = net[start : start + m]
-        score_c = score[start : start + m]
-        clean_c = score_clean[start : start + m]
-        for k in range(m):
-            g = grp[k]
-            e_acc = err_c[k] * error_decay
-            if errors[k]:
-                e_acc += 1.0
-            err_c[k] = e_acc
-            raw = base + total[k] + e_acc * error_weight + net_c[k] * rated[k]
-            s = clip_round(raw, lo, hi)
-            score_c[k] = s
-            clean_c[k] = clip_round(raw - e_acc * error_weight, lo, hi) if e_acc != 0.0 else s
-            hist[c, s - lo] += 1
-            group_hist[c, g, 0] += 1
-            group_hist[c, g, 1] += s
+                passes.decay(row, thr, total, d, cap, wq)
+        _score(
+            score[start : start + m],
+            score_clean[start : start + m],
+            err_acc[start : start + m],
+            net[start : start + m],
+            total,
+            errors,
+            rated,
+            grp,
+            base,
+            lo,
+            hi,
+            error_decay,
+            error_weight,
+            hist[c],
+            group_hist[c],
+        )

@@ -1,0 +1,138 @@
+"""Simple passes over one chunk of citizens, each compiled on its own.
+
+The behaviour kernel is a sequence of these passes. Each is a separate,
+small function over one-dimensional arrays without branches on the citizen,
+so that the compiler turns its loop into SIMD code; written inline in one
+large kernel, most of the same loops compiled to scalar code. Every pass
+does exactly the arithmetic the kernel did inline, in the same order, so
+results are unchanged to the last bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from socialscore import rng
+
+_LOW31 = np.uint64(0x7FFFFFFF)
+_LOW8 = np.uint64(0xFF)
+_ONE = np.uint32(1)
+
+
+@njit(cache=True)
+def fill_hashes(out: np.ndarray, key: np.uint64, start: int, stream: int) -> None:
+    """``out[k]`` = the 64-bit hash of (key, citizen ``start + k``, stream)."""
+    for k in range(out.shape[0]):
+        out[k] = rng.entity_hash(key, start + k, stream)
+
+
+@njit(cache=True)
+def group_thresholds(thr: np.ndarray, grp: np.ndarray, thr0: float, thr1: float) -> None:
+    """Each citizen's threshold by group: ``thr1`` for the minority, else ``thr0``."""
+    for k in range(thr.shape[0]):
+        thr[k] = thr1 if grp[k] != 0 else thr0
+
+
+@njit(cache=True)
+def spread_thresholds(
+    thr: np.ndarray,
+    grp: np.ndarray,
+    static_hash: np.ndarray,
+    byte_shift: np.uint64,
+    thr0: float,
+    thr1: float,
+    lo_mult: float,
+    step: float,
+) -> None:
+    """Group thresholds times the fixed heterogeneity byte at ``byte_shift``."""
+    for k in range(thr.shape[0]):
+        level = np.int32((static_hash[k] >> byte_shift) & _LOW8)
+        thr[k] = (thr1 if grp[k] != 0 else thr0) * (lo_mult + step * level)
+
+
+@njit(cache=True)
+def scale_by_table(thr: np.ndarray, values: np.ndarray, table: np.ndarray) -> None:
+    """``thr[k] *= table[values[k]]`` (a trait's rate multiplier)."""
+    for k in range(thr.shape[0]):
+        thr[k] *= table[values[k]]
+
+
+@njit(cache=True)
+def scale_by_stress(thr: np.ndarray, stress: np.ndarray, sensitivity: float) -> None:
+    """``thr[k] *= 1 + sensitivity · stress[k]``."""
+    for k in range(thr.shape[0]):
+        thr[k] *= 1.0 + sensitivity * stress[k]
+
+
+@njit(cache=True)
+def scale(thr: np.ndarray, factor: np.ndarray) -> None:
+    """``thr[k] *= factor[k]``."""
+    for k in range(thr.shape[0]):
+        thr[k] *= factor[k]
+
+
+@njit(cache=True)
+def draw(
+    mask: np.ndarray,
+    pair_hash: np.ndarray,
+    thr: np.ndarray,
+    grp: np.ndarray,
+    shift: np.uint64,
+    event: int,
+) -> tuple[int, int]:
+    """Set ``event``'s bit where the 31-bit draw falls under the threshold.
+
+    Returns the number of events and the number among the minority.
+    """
+    n_all = np.int32(0)
+    n_minority = np.int32(0)
+    bit = np.uint32(event)
+    for k in range(mask.shape[0]):
+        u = np.int32((pair_hash[k] >> shift) & _LOW31)
+        hit = np.int32(1) if u < thr[k] else np.int32(0)
+        mask[k] |= np.uint32(hit) << bit
+        n_all += hit
+        n_minority += hit & np.int32(grp[k])
+    return n_all, n_minority
+
+
+@njit(cache=True)
+def add_points(
+    points: np.ndarray, mask: np.ndarray, rated: np.ndarray, event: int, weight: float
+) -> None:
+    """``points[k] += weight`` for rated citizens whose ``event`` happened today."""
+    ev = np.uint32(event)
+    for k in range(points.shape[0]):
+        points[k] += rated[k] * weight * np.float64((mask[k] >> ev) & _ONE)
+
+
+@njit(cache=True)
+def decay(
+    row: np.ndarray, points: np.ndarray, total: np.ndarray, d: float, cap: float, weight: float
+) -> None:
+    """Decay an accumulator, add today's points, cap it, and add it to the score total."""
+    for k in range(row.shape[0]):
+        value = min(max(row[k] * d + points[k], -cap), cap)
+        row[k] = value
+        total[k] += value * weight
+
+
+@njit(cache=True)
+def decay_or_clear(
+    row: np.ndarray,
+    points: np.ndarray,
+    total: np.ndarray,
+    d: float,
+    cap: float,
+    weight: float,
+    mask: np.ndarray,
+    clear_event: int,
+) -> None:
+    """As :func:`decay`, but empty the accumulator on a day ``clear_event`` happens."""
+    cb = np.uint32(clear_event)
+    for k in range(row.shape[0]):
+        keep = 1.0 - np.float64((mask[k] >> cb) & _ONE)
+        value = min(max(row[k] * d + points[k], -cap), cap) * keep
+        row[k] = value
+        total[k] += value * weight
