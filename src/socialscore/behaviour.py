@@ -48,6 +48,8 @@ def heterogeneity(static_hash: np.uint64, event: int, spread: float) -> float:
 @njit(cache=True)
 def _draw_thinned(
     candidate: np.ndarray,
+    listed: np.ndarray,
+    exact: np.ndarray,
     mask: np.ndarray,
     pair_hash: np.ndarray,
     shift: np.uint64,
@@ -79,37 +81,43 @@ def _draw_thinned(
     """
     low31 = np.uint64(0x7FFFFFFF)
     low8 = np.uint64(0xFF)
-    bit = np.uint32(1) << np.uint32(event)
-    n_all = np.int32(0)
-    n_minority = np.int32(0)
     m = mask.shape[0]
-    # A vector pass marks the candidates; a scan of eight bytes at a time finds them.
+    # A vector pass marks the candidates, a scan of eight bytes at a time lists
+    # them, and the exact thresholds are computed for the list only.
     for k in range(m):
         candidate[k] = np.uint8(np.int32((pair_hash[k] >> shift) & low31) < bound)
     words = candidate.view(np.uint64)
-    for w in range((m + 7) >> 3):
-        if words[w] == 0:
-            continue
-        for k in range(w << 3, min((w + 1) << 3, m)):
-            if candidate[k] == 0:
-                continue
-            u = np.int32((pair_hash[k] >> shift) & low31)
-            x = thr1 if grp[k] != 0 else thr0
-            if spread > 0.0:
-                level = np.int32((static_hash[k] >> byte_shift) & low8)
-                x = x * (lo_mult + step * level)
-            if use_trait:
-                x *= table[trait_c[k]]
-            if ss > 0.0:
-                x *= 1.0 + ss * stress_c[k]
-            if use_chill:
-                x *= chill_c[k]
-            if use_gaming:
-                x *= gaming_c[k]
-            if u < x:
-                mask[k] |= bit
-                n_all += 1
-                n_minority += np.int32(grp[k])
+    n = 0
+    for w in range(words.shape[0]):
+        if words[w] != 0:
+            for k in range(w << 3, (w + 1) << 3):
+                listed[n] = k
+                n += np.int64(candidate[k])
+    for j in range(n):
+        k = listed[j]
+        x = thr1 if grp[k] != 0 else thr0
+        if spread > 0.0:
+            level = np.int32((static_hash[k] >> byte_shift) & low8)
+            x = x * (lo_mult + step * level)
+        if use_trait:
+            x *= table[trait_c[k]]
+        if ss > 0.0:
+            x *= 1.0 + ss * stress_c[k]
+        if use_chill:
+            x *= chill_c[k]
+        if use_gaming:
+            x *= gaming_c[k]
+        exact[j] = x
+    bit = np.uint32(event)
+    n_all = np.int32(0)
+    n_minority = np.int32(0)
+    for j in range(n):
+        k = listed[j]
+        u = np.int32((pair_hash[k] >> shift) & low31)
+        hit = np.int32(1) if u < exact[j] else np.int32(0)
+        mask[k] |= np.uint32(hit) << bit
+        n_all += hit
+        n_minority += hit & np.int32(grp[k])
     return n_all, n_minority
 
 
@@ -320,6 +328,7 @@ def step_citizens(
         mask = np.zeros(m, dtype=np.uint32)
         # Rounded up to whole 64-bit words, the tail never marked.
         candidate = np.zeros((m + 7) & ~7, dtype=np.uint8)
+        listed = np.empty(m + 8, dtype=np.int64)
         pair_hash = np.empty(m, dtype=np.uint64)
         static_hash = np.empty(m, dtype=np.uint64)
         errors = np.zeros(m, dtype=np.uint8)
@@ -386,6 +395,8 @@ def step_citizens(
                 # threshold, computed in the same order as below, so decisions are identical.
                 n_all, n_minority = _draw_thinned(
                     candidate,
+                    listed,
+                    thr,
                     mask,
                     pair_hash,
                     shift,
