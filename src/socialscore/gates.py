@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from socialscore import rng
+from socialscore import passes, rng
 from socialscore.behaviour import CHUNK
 from socialscore.feedback import chill_increment, gaming_update
 from socialscore.rulebook import clip_round
@@ -259,6 +259,132 @@ def _gate(
     return d == 1
 
 
+@njit(cache=True)
+def _due(
+    hashes: np.ndarray, children_c: np.ndarray, gp: np.ndarray, school_day: bool
+) -> np.ndarray:
+    """1 for each citizen of a chunk whose draws make some decision possible today.
+
+    A superset of the citizens who apply, leave a job or are reviewed: each
+    draw is compared with the largest rate it serves, whatever the citizen's
+    state.
+    """
+    r_mortgage = gp[G_MORTGAGE, P_RATE] if gp[G_MORTGAGE, P_ENABLED] > 0 else 0.0
+    r_travel = gp[G_TRAVEL, P_RATE] if gp[G_TRAVEL, P_ENABLED] > 0 else 0.0
+    r_hiring = gp[G_HIRING, P_RATE] if gp[G_HIRING, P_ENABLED] > 0 else 0.0
+    r_leave = gp[G_RETENTION, P_EXTRA1] if gp[G_RETENTION, P_ENABLED] > 0 else 0.0
+    r_review = gp[G_RETENTION, P_RATE] if gp[G_RETENTION, P_ENABLED] > 0 else 0.0
+    r_dating = gp[G_DATING, P_RATE] if gp[G_DATING, P_ENABLED] > 0 else 0.0
+    r_documents = gp[G_DOCUMENTS, P_RATE] if gp[G_DOCUMENTS, P_ENABLED] > 0 else 0.0
+    r_job = max(r_hiring, r_leave)
+    m = hashes.shape[1]
+    h1 = hashes[0]
+    h2 = hashes[1]
+    h3 = hashes[2]
+    due = np.empty(m, dtype=np.uint8)
+    for k in range(m):
+        due[k] = np.uint8(
+            (rng.half_uniform(h1[k], 0) < r_mortgage)
+            | (rng.half_uniform(h1[k], 1) < r_travel)
+            | (rng.half_uniform(h2[k], 0) < r_job)
+            | (rng.half_uniform(h2[k], 1) < r_review)
+            | (rng.half_uniform(h3[k], 0) < r_dating)
+            | (rng.half_uniform(h3[k], 1) < r_documents)
+            | (school_day & (children_c[k] > 0))
+        )
+    return due
+
+
+@njit(cache=True)
+def _aware_feedback(
+    counts: np.ndarray,
+    aware_c: np.ndarray,
+    score_c: np.ndarray,
+    group_c: np.ndarray,
+    risk_c: np.ndarray,
+    gaming_trait_c: np.ndarray,
+    chill: np.ndarray,
+    gaming: np.ndarray,
+    offset: int,
+    chill_below: int,
+    chill_weight: float,
+    gaming_increment: float,
+    gaming_cap: float,
+) -> None:
+    """Chilling and gaming exposures of a chunk's aware citizens, and their tallies.
+
+    Exposures are stored for aware citizens only, in citizen order, the
+    chunk's first at ``offset``.
+    """
+    a = offset
+    for k in range(aware_c.shape[0]):
+        if aware_c[k] == 0:
+            continue
+        g = group_c[k]
+        ch = chill[a] + chill_increment(True, int(score_c[k]), chill_below, risk_c[k], chill_weight)
+        chill[a] = ch
+        gaming[a] = gaming_update(gaming[a], True, gaming_trait_c[k], gaming_increment, gaming_cap)
+        a += 1
+        counts[g, S_CHILLED] += 1.0 if ch > 0.0 else 0.0
+        counts[g, S_CHILL] += ch
+
+
+@njit(cache=True)
+def _state_counts(
+    counts: np.ndarray,
+    group_c: np.ndarray,
+    employer_c: np.ndarray,
+    mortgage_c: np.ndarray,
+    score_c: np.ndarray,
+    stress_c: np.ndarray,
+    blacklist_below: int,
+) -> None:
+    """Per group: employed, with a mortgage, blacklisted, and the sum of stress.
+
+    Stress is summed in citizen order, as one running sum per group, so the
+    totals do not depend on how the loop is compiled.
+    """
+    employed = np.zeros(2, dtype=np.int64)
+    mortgaged = np.zeros(2, dtype=np.int64)
+    listed = np.zeros(2, dtype=np.int64)
+    n1 = np.int64(0)
+    e1 = np.int64(0)
+    h1 = np.int64(0)
+    b1 = np.int64(0)
+    e = np.int64(0)
+    h = np.int64(0)
+    b = np.int64(0)
+    s0 = 0.0
+    s1 = 0.0
+    for k in range(group_c.shape[0]):
+        g = np.int64(group_c[k])
+        ek = np.int64(employer_c[k] >= 0)
+        hk = np.int64(mortgage_c[k])
+        bk = np.int64(score_c[k] < blacklist_below)
+        e += ek
+        h += hk
+        b += bk
+        e1 += ek & g
+        h1 += hk & g
+        b1 += bk & g
+        n1 += g
+        x = stress_c[k]
+        s1 += x * g
+        s0 += x * (1 - g)
+    employed[1] = e1
+    employed[0] = e - e1
+    mortgaged[1] = h1
+    mortgaged[0] = h - h1
+    listed[1] = b1
+    listed[0] = b - b1
+    for g in range(2):
+        counts[g, S_EMPLOYED] += employed[g]
+        counts[g, S_MORTGAGE] += mortgaged[g]
+        counts[g, S_BLACKLISTED] += listed[g]
+    counts[0, S_STRESS] += s0
+    counts[1, S_STRESS] += s1
+
+
 @njit(cache=True, parallel=True)
 def step_gates(
     seed: int,
@@ -324,9 +450,17 @@ def step_gates(
         # separation, review), (dating, documents); drawn in SIMD passes first.
         hashes = np.empty((3, m), dtype=np.uint64)
         for q in range(3):
-            for k in range(m):
-                hashes[q, k] = rng.entity_hash(today_key, start + k, rng.KEY_GATE + q)
+            passes.fill_hashes(hashes[q], today_key, start, rng.KEY_GATE + q)
+        # A vector pass finds the few citizens with a decision due today; the
+        # branches below run for them only.
+        due = _due(hashes, children[start : start + m], gp, school_day)
+        st_c = np.empty(m, dtype=np.float64)
+        stress_c = stress[start : start + m]
         for k in range(m):
+            st_c[k] = stress_c[k] * stress_decay
+        for k in range(m):
+            if due[k] == 0:
+                continue
             i = start + k
             h1 = hashes[0, k]
             h2 = hashes[1, k]
@@ -335,7 +469,7 @@ def step_gates(
             s = int(score[i])
             clean = int(score_clean[i])
             rated = 1.0 if all_rated or participant[i] != 0 else 0.0
-            st = stress[i] * stress_decay
+            st = st_c[k]
             if gp[G_MORTGAGE, P_ENABLED] > 0 and (
                 has_mortgage[i] == 0 or gp[G_MORTGAGE, P_EXTRA1] > 0
             ):
@@ -398,19 +532,30 @@ def step_gates(
                         G_TRAVEL, counts, reasons, c, g, i, s, clean,
                         gp, seed, day, rated, views, base, lo, hi,
                     )  # fmt: skip
-            stress[i] = st
-            ch = 0.0
-            if aware[i] != 0:
-                risk = traits[_RISK, i]
-                ch = chill[a] + chill_increment(True, s, chill_below, risk, chill_weight)
-                chill[a] = ch
-                gaming[a] = gaming_update(
-                    gaming[a], True, traits[_GAMING, i], gaming_increment, gaming_cap
-                )
-                a += 1
-            state_counts[c, g, S_EMPLOYED] += 1.0 if employer[i] >= 0 else 0.0
-            state_counts[c, g, S_MORTGAGE] += has_mortgage[i]
-            state_counts[c, g, S_BLACKLISTED] += 1.0 if s < blacklist_below else 0.0
-            state_counts[c, g, S_CHILLED] += 1.0 if ch > 0.0 else 0.0
-            state_counts[c, g, S_STRESS] += st
-            state_counts[c, g, S_CHILL] += ch
+            st_c[k] = st
+        for k in range(m):
+            stress_c[k] = st_c[k]
+        _aware_feedback(
+            state_counts[c],
+            aware[start : start + m],
+            score[start : start + m],
+            group[start : start + m],
+            traits[_RISK, start : start + m],
+            traits[_GAMING, start : start + m],
+            chill,
+            gaming,
+            a,
+            chill_below,
+            chill_weight,
+            gaming_increment,
+            gaming_cap,
+        )
+        _state_counts(
+            state_counts[c],
+            group[start : start + m],
+            employer[start : start + m],
+            has_mortgage[start : start + m],
+            score[start : start + m],
+            st_c,
+            blacklist_below,
+        )
