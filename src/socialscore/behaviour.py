@@ -226,19 +226,30 @@ def _score(
     Also the score without the erroneous records, and the chunk's histogram
     and per-group count and sum.
     """
-    for k in range(score_c.shape[0]):
-        g = grp[k]
-        e_acc = err_c[k] * error_decay
-        if errors[k]:
-            e_acc += 1.0
+    m = score_c.shape[0]
+    for k in range(m):
+        e_acc = err_c[k] * error_decay + np.float64(errors[k])
         err_c[k] = e_acc
         raw = base + total[k] + e_acc * error_weight + net_c[k] * rated[k]
         s = clip_round(raw, lo, hi)
         score_c[k] = s
-        clean_c[k] = clip_round(raw - e_acc * error_weight, lo, hi) if e_acc != 0.0 else s
+        clean = clip_round(raw - e_acc * error_weight, lo, hi)
+        clean_c[k] = clean if e_acc != 0.0 else s
+    # Group counts and sums in registers; the histogram is the only scatter.
+    n1 = np.int64(0)
+    sum_all = np.int64(0)
+    sum1 = np.int64(0)
+    for k in range(m):
+        s = np.int64(score_c[k])
+        g = np.int64(grp[k])
         hist[s - lo] += 1
-        group_hist[g, 0] += 1
-        group_hist[g, 1] += s
+        n1 += g
+        sum_all += s
+        sum1 += s * g
+    group_hist[0, 0] += m - n1
+    group_hist[0, 1] += sum_all - sum1
+    group_hist[1, 0] += n1
+    group_hist[1, 1] += sum1
 
 
 @njit(cache=True, parallel=True)
