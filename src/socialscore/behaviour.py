@@ -47,7 +47,7 @@ def heterogeneity(static_hash: np.uint64, event: int, spread: float) -> float:
 
 @njit(cache=True)
 def _draw_thinned(
-    candidate: np.ndarray,
+    bits: np.ndarray,
     listed: np.ndarray,
     exact: np.ndarray,
     mask: np.ndarray,
@@ -81,18 +81,7 @@ def _draw_thinned(
     """
     low31 = np.uint64(0x7FFFFFFF)
     low8 = np.uint64(0xFF)
-    m = mask.shape[0]
-    # A vector pass marks the candidates, a scan of eight bytes at a time lists
-    # them, and the exact thresholds are computed for the list only.
-    for k in range(m):
-        candidate[k] = np.uint8(np.int32((pair_hash[k] >> shift) & low31) < bound)
-    words = candidate.view(np.uint64)
-    n = 0
-    for w in range(words.shape[0]):
-        if words[w] != 0:
-            for k in range(w << 3, (w + 1) << 3):
-                listed[n] = k
-                n += np.int64(candidate[k])
+    n = passes.list_draws_under(listed, bits, pair_hash, shift, bound)
     for j in range(n):
         k = listed[j]
         x = thr1 if grp[k] != 0 else thr0
@@ -337,9 +326,8 @@ def step_citizens(
         grp = group[start : start + m]
         stress_c = stress[start : start + m]
         mask = np.zeros(m, dtype=np.uint32)
-        # Rounded up to whole 64-bit words, the tail never marked.
-        candidate = np.zeros((m + 7) & ~7, dtype=np.uint8)
-        listed = np.empty(m + 8, dtype=np.int64)
+        bits = np.empty((m + 63) >> 6, dtype=np.uint64)
+        listed = np.empty(m, dtype=np.uint64)
         pair_hash = np.empty(m, dtype=np.uint64)
         static_hash = np.empty(m, dtype=np.uint64)
         errors = np.zeros(m, dtype=np.uint8)
@@ -405,7 +393,7 @@ def step_citizens(
                 # Thinning: only citizens whose draw falls under the bound need their exact
                 # threshold, computed in the same order as below, so decisions are identical.
                 n_all, n_minority = _draw_thinned(
-                    candidate,
+                    bits,
                     listed,
                     thr,
                     mask,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from socialscore import rng
 
@@ -25,6 +26,46 @@ def fill_hashes(out: np.ndarray, key: np.uint64, start: int, stream: int) -> Non
     """``out[k]`` = the 64-bit hash of (key, citizen ``start + k``, stream)."""
     for k in range(out.shape[0]):
         out[k] = rng.entity_hash(key, start + k, stream)
+
+
+@njit(cache=True)
+def list_draws_under(
+    listed: np.ndarray, bits: np.ndarray, pair_hash: np.ndarray, shift: np.uint64, bound: float
+) -> int:
+    """List the citizens whose 31-bit draw falls under ``bound``; returns how many.
+
+    ``listed`` (uint64, at least as long as the chunk) receives their
+    positions in order; ``bits`` (uint64, one word per 64 citizens) is
+    scratch. A vector pass packs the comparisons into 64-bit words, and the
+    set bits are read off with a trailing-zero count: no branch per citizen.
+    """
+    m = pair_hash.shape[0]
+    full = m >> 6
+    for w in range(full):
+        base = w << 6
+        b = np.uint64(0)
+        for j in range(64):
+            u = np.int32((pair_hash[base + j] >> shift) & _LOW31)
+            b |= np.uint64(u < bound) << np.uint64(j)
+        bits[w] = b
+    words = full
+    if m > full << 6:
+        base = full << 6
+        b = np.uint64(0)
+        for j in range(m - base):
+            u = np.int32((pair_hash[base + j] >> shift) & _LOW31)
+            b |= np.uint64(u < bound) << np.uint64(j)
+        bits[full] = b
+        words += 1
+    n = np.uint64(0)
+    for w in range(words):
+        b = bits[w]
+        base = np.uint64(w << 6)
+        while b != 0:
+            listed[n] = base + np.uint64(trailing_zeros(b))
+            n += np.uint64(1)
+            b &= b - np.uint64(1)
+    return int(n)
 
 
 @njit(cache=True)
