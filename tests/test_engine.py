@@ -194,7 +194,7 @@ def test_exposures_are_kept_for_aware_citizens_only_and_expand_in_any_slices():
     sc = sc.model_copy(update={"feedback": sc.feedback.model_copy(update={"awareness": 0.5})})
     engine, _ = simulate(sc)
     st = engine.state
-    aware = st.aware != 0
+    aware = st.aware_mask(0, sc.run.population) != 0
     assert st.chill.shape[0] == aware.sum() == st.aware_offset[-1]
     whole = st.exposure(st.chill, 0, sc.run.population)
     assert (whole[~aware] == 0).all() and (whole[aware] > 0).any()

@@ -50,7 +50,7 @@ def decide(
         _below(s, np.linspace(0, 0.75, n) if percentile is None else percentile),
         state["employer"],
         state["has_mortgage"],
-        np.zeros(n, np.uint8),
+        np.zeros(0, np.int32),  # the aware citizens: none
         np.zeros(len(range(0, n, g.CHUNK)) + 1, np.int64),
         state["stress"],
         state["chill"],

@@ -114,25 +114,23 @@ def _draw_thinned(
 def _feedback_multipliers(
     chill_mult: np.ndarray,
     gaming_mult: np.ndarray,
+    start: int,
     aware_c: np.ndarray,
-    chill: np.ndarray,
-    gaming: np.ndarray,
-    offset: int,
+    chill_c: np.ndarray,
+    gaming_c: np.ndarray,
     chill_values: np.ndarray,
     gaming_values: np.ndarray,
 ) -> None:
     """Rate multipliers of a chunk's aware citizens, one exp per distinct coefficient.
 
-    Only aware citizens have exposures; they are stored in citizen order,
-    compactly, the chunk's first at ``offset``.
+    Only aware citizens have exposures: ``aware_c`` lists the chunk's aware
+    citizens (the chunk starts at citizen ``start``), ``chill_c`` and
+    ``gaming_c`` their exposures.
     """
-    a = offset
-    for k in range(aware_c.shape[0]):
-        if aware_c[k] == 0:
-            continue
-        x = chill[a]
-        y = gaming[a]
-        a += 1
+    for a in range(aware_c.shape[0]):
+        k = aware_c[a] - start
+        x = chill_c[a]
+        y = gaming_c[a]
         if x > 0.0:
             for q in range(chill_values.shape[0]):
                 chill_mult[q, k] = math.exp(-chill_values[q] * x)
@@ -345,10 +343,10 @@ def step_citizens(
             _feedback_multipliers(
                 chill_mult,
                 gaming_mult,
-                aware[start : start + m],
-                chill,
-                gaming,
-                aware_offset[c],
+                start,
+                aware[aware_offset[c] : aware_offset[c + 1]],
+                chill[aware_offset[c] : aware_offset[c + 1]],
+                gaming[aware_offset[c] : aware_offset[c + 1]],
                 chill_values,
                 gaming_values,
             )

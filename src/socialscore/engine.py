@@ -63,7 +63,7 @@ class State:
     employer: np.ndarray  # int32 [N], -1 = unemployed
     has_mortgage: np.ndarray  # uint8 [N]
     participant: np.ndarray  # uint8 [N], opted in before the mandatory day
-    aware: np.ndarray  # uint8 [N], knows what the rulebook rewards and penalises
+    aware: np.ndarray  # int32 [aware citizens], who knows what the rulebook rewards and penalises
     aware_offset: np.ndarray  # int64 [chunks + 1], aware citizens before each chunk
     friends: np.ndarray  # int32 [N, K], -1 = dropped
     dispute_filed_on: np.ndarray  # int32 [N] (empty without disputes), -1 = none open
@@ -78,14 +78,16 @@ class State:
     def exposure(self, values: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """Citizens ``lo .. hi - 1``'s chilling or gaming exposure (0 for the unaware)."""
         out = np.zeros(hi - lo, dtype=np.float32)
-        mask = self.aware[lo:hi] != 0
-        block = lo // CHUNK
-        first = int(self.aware_offset[block]) + int(
-            np.count_nonzero(self.aware[block * CHUNK : lo])
-        )
-        out[mask] = values[first : first + int(mask.sum())]
+        first, last = np.searchsorted(self.aware, [lo, hi])
+        out[self.aware[first:last] - lo] = values[first:last]
         return out
 
+    def aware_mask(self, lo: int, hi: int) -> np.ndarray:
+        """uint8 [hi − lo]: 1 for citizens ``lo .. hi - 1`` who are aware."""
+        out = np.zeros(hi - lo, dtype=np.uint8)
+        first, last = np.searchsorted(self.aware, [lo, hi])
+        out[self.aware[first:last] - lo] = 1
+        return out
 
 
 @dataclass(frozen=True)
@@ -120,9 +122,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         company_streams=compile_company_streams(scenario),
         company_rules=compile_rules(scenario.company_rules, COMPANY_EVENTS),
         gates=gate_table(scenario),
-        error_decay=decay_factor(scenario.rules[err_rules[0]].half_life_days)
-        if err_rules
-        else 1.0,
+        error_decay=decay_factor(scenario.rules[err_rules[0]].half_life_days) if err_rules else 1.0,
     )
 
 
@@ -134,13 +134,10 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
     p = scenario.participation
     opt_in = p.opt_in_share * trait_multiplier_table(p.adverse_selection)[nation.traits[_DILIGENCE]]
     participant = (rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_OPT_IN) < opt_in).astype(np.uint8)
-    aware = (
+    aware = np.flatnonzero(
         rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_AWARE) < scenario.feedback.awareness
-    ).astype(np.uint8)
-    starts = np.arange(0, n, CHUNK, dtype=np.int64)
-    aware_offset = np.zeros(starts.shape[0] + 1, dtype=np.int64)
-    if n:
-        np.cumsum(np.add.reduceat(aware, starts, dtype=np.int64), out=aware_offset[1:])
+    ).astype(np.int32)
+    aware_offset = np.searchsorted(aware, np.arange(0, n + CHUNK, CHUNK)[: chunk_count(n) + 1])
     base = scenario.score.base
     score = np.full(n, base, dtype=np.int16)
     daily = scenario.score.publish_every_days == 1

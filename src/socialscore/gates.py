@@ -299,13 +299,12 @@ def _due(
 def _aware_feedback(
     counts: np.ndarray,
     aware_c: np.ndarray,
-    score_c: np.ndarray,
-    group_c: np.ndarray,
-    risk_c: np.ndarray,
-    gaming_trait_c: np.ndarray,
-    chill: np.ndarray,
-    gaming: np.ndarray,
-    offset: int,
+    score: np.ndarray,
+    group: np.ndarray,
+    risk: np.ndarray,
+    gaming_trait: np.ndarray,
+    chill_c: np.ndarray,
+    gaming_c: np.ndarray,
     chill_below: int,
     chill_weight: float,
     gaming_increment: float,
@@ -313,20 +312,27 @@ def _aware_feedback(
 ) -> None:
     """Chilling and gaming exposures of a chunk's aware citizens, and their tallies.
 
-    Exposures are stored for aware citizens only, in citizen order, the
-    chunk's first at ``offset``.
+    ``aware_c`` lists the chunk's aware citizens, ``chill_c`` and ``gaming_c``
+    their exposures (only aware citizens have any).
     """
-    a = offset
-    for k in range(aware_c.shape[0]):
-        if aware_c[k] == 0:
-            continue
-        g = group_c[k]
-        ch = chill[a] + chill_increment(True, int(score_c[k]), chill_below, risk_c[k], chill_weight)
-        chill[a] = ch
-        gaming[a] = gaming_update(gaming[a], True, gaming_trait_c[k], gaming_increment, gaming_cap)
-        a += 1
-        counts[g, S_CHILLED] += 1.0 if ch > 0.0 else 0.0
-        counts[g, S_CHILL] += ch
+    chilled = np.zeros(2, dtype=np.int64)
+    total0 = 0.0
+    total1 = 0.0
+    for a in range(aware_c.shape[0]):
+        i = aware_c[a]
+        g = np.int64(group[i])
+        ch = chill_c[a] + chill_increment(True, int(score[i]), chill_below, risk[i], chill_weight)
+        chill_c[a] = ch
+        gaming_c[a] = gaming_update(
+            gaming_c[a], True, gaming_trait[i], gaming_increment, gaming_cap
+        )
+        chilled[g] += np.int64(ch > 0.0)
+        total1 += ch * g
+        total0 += ch * (1 - g)
+    for g in range(2):
+        counts[g, S_CHILLED] += chilled[g]
+    counts[0, S_CHILL] += total0
+    counts[1, S_CHILL] += total1
 
 
 @njit(cache=True)
@@ -445,7 +451,6 @@ def step_gates(
         state_counts[c, :, :] = 0.0
         start = c * CHUNK
         m = min(start + CHUNK, n) - start
-        a = aware_offset[c]  # exposures are stored for aware citizens only, in order
         # Three hashes give the six daily draws: (mortgage, travel), (hiring or
         # separation, review), (dating, documents); drawn in SIMD passes first.
         hashes = np.empty((3, m), dtype=np.uint64)
@@ -537,14 +542,13 @@ def step_gates(
             stress_c[k] = st_c[k]
         _aware_feedback(
             state_counts[c],
-            aware[start : start + m],
-            score[start : start + m],
-            group[start : start + m],
-            traits[_RISK, start : start + m],
-            traits[_GAMING, start : start + m],
-            chill,
-            gaming,
-            a,
+            aware[aware_offset[c] : aware_offset[c + 1]],
+            score,
+            group,
+            traits[_RISK],
+            traits[_GAMING],
+            chill[aware_offset[c] : aware_offset[c + 1]],
+            gaming[aware_offset[c] : aware_offset[c + 1]],
             chill_below,
             chill_weight,
             gaming_increment,

@@ -341,7 +341,7 @@ class Recorder:
                     "income_decile": nat.income_decile[part],
                     "children": nat.children[part],
                     "participant": state.participant[part],
-                    "aware": state.aware[part],
+                    "aware": state.aware_mask(lo, hi),
                     "score_start": cut.column("score_start").combine_chunks(),
                     "score": score,
                     "score_without_errors": state.score_clean[part],
