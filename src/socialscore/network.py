@@ -14,6 +14,9 @@ from numba import njit, prange
 from socialscore import rng
 from socialscore.behaviour import CHUNK
 
+_S11 = np.uint64(11)
+_INV53 = 1.0 / 9007199254740992.0
+
 
 @njit(cache=True, parallel=True)
 def step_network(
@@ -31,22 +34,65 @@ def step_network(
 ) -> None:
     """Recompute every network term and apply unfriending; tally drops per chunk and group."""
     n = friends.shape[0]
-    k_total = friends.shape[1]
+    key = rng.day_key(seed, day)
     for c in prange(dropped.shape[0]):
-        dropped[c, :] = 0
-        for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
-            total = 0.0
-            count = 0
-            for k in range(k_total):
-                j = friends[i, k]
-                if j < 0:
+        start = c * CHUNK
+        stop = min(start + CHUNK, n)
+        dropped[c, 0], dropped[c, 1] = _network_chunk(
+            key,
+            start,
+            friends[start:stop],
+            group[start:stop],
+            score,
+            net[start:stop],
+            weight,
+            center,
+            unfriend_below,
+            unfriend_probability,
+        )
+
+
+@njit(cache=True)
+def _network_chunk(
+    key: np.uint64,
+    start: int,
+    friends_c: np.ndarray,
+    group_c: np.ndarray,
+    score: np.ndarray,
+    net_c: np.ndarray,
+    weight: float,
+    center: float,
+    unfriend_below: int,
+    unfriend_probability: float,
+) -> tuple[int, int]:
+    """One chunk of :func:`step_network`; returns the friendships dropped by each group.
+
+    Without a branch on a friend's score (only on the rare drop itself), so
+    that the random reads of friends' scores overlap.
+    """
+    k_total = friends_c.shape[1]
+    unfriend = unfriend_probability > 0.0
+    dropped0 = np.int64(0)
+    dropped1 = np.int64(0)
+    for r in range(friends_c.shape[0]):
+        total = np.int64(0)
+        count = np.int64(0)
+        drops = np.int64(0)
+        for k in range(k_total):
+            j = friends_c[r, k]
+            if j < 0:
+                continue
+            sj = np.int64(score[j])
+            if unfriend and sj < unfriend_below:
+                u = float(rng.entity_hash(key, start + r, rng.KEY_UNFRIEND + k) >> _S11) * _INV53
+                if u < unfriend_probability:
+                    friends_c[r, k] = -1
+                    drops += 1
                     continue
-                sj = score[j]
-                if unfriend_probability > 0.0 and sj < unfriend_below:
-                    if rng.uniform(seed, day, i, rng.KEY_UNFRIEND + k) < unfriend_probability:
-                        friends[i, k] = -1
-                        dropped[c, group[i]] += 1
-                        continue
-                total += sj
-                count += 1
-            net[i] = weight * (total / count - center) if count > 0 else 0.0
+            total += sj
+            count += 1
+        net_c[r] = weight * (float(total) / count - center) if count > 0 else 0.0
+        g = np.int64(group_c[r])
+        dropped1 += drops * g
+        dropped0 += drops * (1 - g)
+    return dropped0, dropped1
