@@ -120,8 +120,11 @@ def _feedback_multipliers(
     gaming_c: np.ndarray,
     chill_values: np.ndarray,
     gaming_values: np.ndarray,
+    gaming_max: np.ndarray,
 ) -> None:
     """Rate multipliers of a chunk's aware citizens, one exp per distinct coefficient.
+
+    Also raises ``gaming_max[q]`` to the largest gaming multiplier ``q`` in the chunk.
 
     Only aware citizens have exposures: ``aware_c`` lists the chunk's aware
     citizens (the chunk starts at citizen ``start``), ``chill_c`` and
@@ -136,7 +139,9 @@ def _feedback_multipliers(
                 chill_mult[q, k] = math.exp(-chill_values[q] * x)
         if y > 0.0:
             for q in range(gaming_values.shape[0]):
-                gaming_mult[q, k] = math.exp(gaming_values[q] * y)
+                value = math.exp(gaming_values[q] * y)
+                gaming_mult[q, k] = value
+                gaming_max[q] = max(gaming_max[q], value)
 
 
 @njit(cache=True)
@@ -349,12 +354,9 @@ def step_citizens(
                 gaming[aware_offset[c] : aware_offset[c + 1]],
                 chill_values,
                 gaming_values,
+                gaming_max,
             )
-            for q in range(gaming_values.shape[0]):
-                gaming_max[q] = gaming_mult[q].max()
-        stress_max = 0.0
-        for k in range(m):
-            stress_max = max(stress_max, stress_c[k])
+        stress_max = passes.largest(stress_c, 0.0)
         pair = -1
         block = -1
         for a in range(n_streams):

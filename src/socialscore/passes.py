@@ -68,6 +68,15 @@ def list_draws_under(
     return int(n)
 
 
+@njit(cache=True, fastmath=True)
+def largest(values: np.ndarray, floor: float) -> float:
+    """The largest of ``values`` and ``floor`` (exact in any order, so a vector loop)."""
+    top = floor
+    for k in range(values.shape[0]):
+        top = max(top, values[k])
+    return top
+
+
 @njit(cache=True)
 def group_thresholds(thr: np.ndarray, grp: np.ndarray, thr0: float, thr1: float) -> None:
     """Each citizen's threshold by group: ``thr1`` for the minority, else ``thr0``."""
