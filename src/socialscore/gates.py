@@ -347,8 +347,9 @@ def _state_counts(
 ) -> None:
     """Per group: employed, with a mortgage, blacklisted, and the sum of stress.
 
-    Stress is summed in citizen order, as one running sum per group, so the
-    totals do not depend on how the loop is compiled.
+    Stress is summed in eight interleaved running sums per group (citizen k
+    into sum k mod 8), added up in a fixed order: the totals are the same on
+    any machine, and the loop is not held up by one long chain of additions.
     """
     employed = np.zeros(2, dtype=np.int64)
     mortgaged = np.zeros(2, dtype=np.int64)
@@ -360,9 +361,8 @@ def _state_counts(
     e = np.int64(0)
     h = np.int64(0)
     b = np.int64(0)
-    s0 = 0.0
-    s1 = 0.0
-    for k in range(group_c.shape[0]):
+    m = group_c.shape[0]
+    for k in range(m):
         g = np.int64(group_c[k])
         ek = np.int64(employer_c[k] >= 0)
         hk = np.int64(mortgage_c[k])
@@ -374,9 +374,6 @@ def _state_counts(
         h1 += hk & g
         b1 += bk & g
         n1 += g
-        x = stress_c[k]
-        s1 += x * g
-        s0 += x * (1 - g)
     employed[1] = e1
     employed[0] = e - e1
     mortgaged[1] = h1
@@ -387,8 +384,23 @@ def _state_counts(
         counts[g, S_EMPLOYED] += employed[g]
         counts[g, S_MORTGAGE] += mortgaged[g]
         counts[g, S_BLACKLISTED] += listed[g]
-    counts[0, S_STRESS] += s0
-    counts[1, S_STRESS] += s1
+    lanes = np.zeros((2, 8), dtype=np.float64)
+    for base in range(0, m - 7, 8):
+        for j in range(8):
+            x = stress_c[base + j]
+            g = np.float64(group_c[base + j])
+            lanes[1, j] += x * g
+            lanes[0, j] += x * (1.0 - g)
+    for k in range(m - m % 8, m):
+        x = stress_c[k]
+        g = np.float64(group_c[k])
+        lanes[1, k % 8] += x * g
+        lanes[0, k % 8] += x * (1.0 - g)
+    for g in range(2):
+        total = 0.0
+        for j in range(8):
+            total += lanes[g, j]
+        counts[g, S_STRESS] += total
 
 
 @njit(cache=True, parallel=True)
