@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from socialscore import harms, nation
 from socialscore.engine import Engine
+from socialscore.network import friends_at_start
 from socialscore.recorder import Recorder
 from socialscore.scenario import Gates, NetworkSettings, Scenario
 from socialscore.scoring import layout
@@ -442,7 +443,6 @@ def perturbed_run(
     Also returns the friend lists as generated (before any unfriending).
     """
     nat = nation.generate(scenario)
-    friends_start = nat.friends.copy()
     engine = Engine(scenario, nat)
     recorder = Recorder(scenario, nat)
     lay = engine.compiled.layout
@@ -452,7 +452,7 @@ def perturbed_run(
     engine.state.acc[slowest, chosen] -= points
     for day in range(1, scenario.run.days):
         engine.step(day, recorder)
-    return engine.state.score.copy(), friends_start
+    return engine.state.score.copy(), friends_at_start(engine.state.friends)
 
 
 def association_check(

@@ -65,7 +65,7 @@ class State:
     participant: np.ndarray  # uint8 [N], opted in before the mandatory day
     aware: np.ndarray  # int32 [aware citizens], who knows what the rulebook rewards and penalises
     aware_offset: np.ndarray  # int64 [chunks + 1], aware citizens before each chunk
-    friends: np.ndarray  # int32 [N, K], -1 = dropped
+    friends: np.ndarray  # int32 [N, K], -1 = no friend, <= -2 dropped (network.DROPPED)
     dispute_filed_on: np.ndarray  # int32 [N] (empty without disputes), -1 = none open
     company_acc: np.ndarray  # float32 [M, Rc]
     company_score: np.ndarray  # int16 [M]

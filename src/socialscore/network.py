@@ -3,7 +3,8 @@
 Every ``every_days`` days, using the scores at the start of that day, each
 citizen's network term becomes ``weight · (mean score of its friends −
 center)`` and is kept until the next update. On the same days citizens drop
-friends whose score is below a cut, each with a probability.
+friends whose score is below a cut, each with a probability (a dropped
+friendship stays in the list as a negative entry that still names the friend).
 """
 
 from __future__ import annotations
@@ -14,8 +15,27 @@ from numba import njit, prange
 from socialscore import rng
 from socialscore.behaviour import CHUNK
 
+#: A dropped friendship keeps its friend's id as ``DROPPED - id`` (−2 or below),
+#: so the lists as generated can be read back at the end of a run; −1 is a slot
+#: that never held a friend.
+DROPPED = -2
+
 _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0
+
+
+@njit(cache=True, inline="always")
+def friend_at_start(entry: int) -> int:
+    """The friend a list entry held at the start of the run (−1: none)."""
+    if entry >= 0:
+        return entry
+    return DROPPED - entry if entry <= DROPPED else -1
+
+
+def friends_at_start(friends: np.ndarray) -> np.ndarray:
+    """The friend lists as generated, from lists in which friendships were dropped."""
+    f = np.asarray(friends)
+    return np.where(f >= 0, f, np.where(f <= DROPPED, DROPPED - f, -1)).astype(f.dtype)
 
 
 @njit(cache=True, parallel=True)
@@ -86,7 +106,7 @@ def _network_chunk(
             if unfriend and sj < unfriend_below:
                 u = float(rng.entity_hash(key, start + r, rng.KEY_UNFRIEND + k) >> _S11) * _INV53
                 if u < unfriend_probability:
-                    friends_c[r, k] = -1
+                    friends_c[r, k] = DROPPED - j
                     drops += 1
                     continue
             total += sj

@@ -31,6 +31,7 @@ from socialscore.gates import (
     TALLIES,
 )
 from socialscore.nation import Nation
+from socialscore.network import friend_at_start
 from socialscore.scenario import Scenario
 from socialscore.scoring import NETWORK_REASON, layout
 from socialscore.vocabulary import (
@@ -81,25 +82,28 @@ def _narrow(counts: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, parallel=True)
-def out_degree(friends: np.ndarray) -> np.ndarray:
-    """How many friends each citizen still counts (dropped slots are -1)."""
+def out_degree(friends: np.ndarray, at_start: bool = False) -> np.ndarray:
+    """How many friends each citizen counts now, or counted at the start of the run."""
     out = np.empty(friends.shape[0], dtype=np.int16)
     for i in prange(friends.shape[0]):
         k = 0
         for j in range(friends.shape[1]):
-            if friends[i, j] >= 0:
+            entry = friends[i, j]
+            if (friend_at_start(entry) if at_start else entry) >= 0:
                 k += 1
         out[i] = k
     return out
 
 
 @njit(cache=True)
-def in_degree(friends: np.ndarray, n: int) -> np.ndarray:
-    """How many citizens count each citizen as a friend (no copy of the graph)."""
+def in_degree(friends: np.ndarray, n: int, at_start: bool = False) -> np.ndarray:
+    """How many citizens count each citizen as a friend, now or at the start of the run."""
     out = np.zeros(n, dtype=np.int32)
     for i in range(friends.shape[0]):
         for k in range(friends.shape[1]):
             j = friends[i, k]
+            if at_start:
+                j = friend_at_start(j)
             if j >= 0:
                 out[j] += 1
     return out
@@ -135,9 +139,6 @@ class Recorder:
         self.company_gates = np.zeros((d, g, 2), dtype=np.int64)
         self.mobility_day = mobility_start_day(scenario, d)
         self.score_start: np.ndarray | None = None
-        # Kept narrow (they are small counts) and widened slice by slice when written.
-        self.in_degree_start = _narrow(in_degree(nation.friends, nation.population))
-        self.out_degree_start = _narrow(out_degree(nation.friends))
         self.days_done = 0
 
     def record_day(self, day: int, **tallies: np.ndarray) -> None:
@@ -316,7 +317,10 @@ class Recorder:
                 "score": state.score,
                 "grade_start": grade_index(start, self.grade_starts),
                 "grade": grade_index(state.score, self.grade_starts),
-                "followers_start": self.in_degree_start,
+                # Dropped friendships keep their friend's id: the start is read back.
+                "followers_start": _narrow(
+                    in_degree(state.friends, self.nation.population, at_start=True)
+                ),
                 "followers": in_degree(state.friends, self.nation.population),
             }
         )
@@ -356,7 +360,7 @@ class Recorder:
                     "stress": state.stress[part],
                     "chill": state.exposure(state.chill, lo, hi),
                     "gaming": state.exposure(state.gaming, lo, hi),
-                    "friends_start": self.out_degree_start[part].astype(np.int16),
+                    "friends_start": out_degree(state.friends[part], at_start=True),
                     "friends": out_degree(state.friends[part]),
                     "followers_start": cut.column("followers_start")
                     .combine_chunks()
