@@ -162,9 +162,7 @@ def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray
     # The fixed-width friend lists are read in place; dropped friends (-1) are inactive.
     rows.add("score_assortativity", metrics.score_assortativity_lists(friends, score))
     rows.add("friends_dropped", float(tables["daily"].column("friends_dropped").to_numpy().sum()))
-    lost = np.subtract(
-        _col(citizens, "followers_start"), _col(citizens, "followers"), dtype=np.int32
-    )
+    lost = _col(citizens, "followers_lost")
     for decile, value in enumerate(metrics.mean_by_decile(score, lost)):
         rows.add("followers_lost_by_decile", value, subject=str(decile))
     rows.add("privacy_auc", metrics.auc_group_from_score(score, group, positive=1))

@@ -31,7 +31,7 @@ from socialscore.gates import (
     TALLIES,
 )
 from socialscore.nation import Nation
-from socialscore.network import friend_at_start
+from socialscore.network import DROPPED, friend_at_start
 from socialscore.scenario import Scenario
 from socialscore.scoring import NETWORK_REASON, layout
 from socialscore.vocabulary import (
@@ -72,15 +72,6 @@ def _lookup(score: np.ndarray, lo: int, table: np.ndarray, out: np.ndarray) -> N
         out[i] = table[score[i] - lo]
 
 
-def _narrow(counts: np.ndarray) -> np.ndarray:
-    """The smallest unsigned type that holds every count exactly (uint8 or uint16)."""
-    top = int(counts.max()) if counts.size else 0
-    for dtype in (np.uint8, np.uint16):
-        if top <= np.iinfo(dtype).max and int(counts.min() if counts.size else 0) >= 0:
-            return counts.astype(dtype)
-    return counts
-
-
 @njit(cache=True, parallel=True)
 def out_degree(friends: np.ndarray, at_start: bool = False) -> np.ndarray:
     """How many friends each citizen counts now, or counted at the start of the run."""
@@ -107,6 +98,39 @@ def in_degree(friends: np.ndarray, n: int, at_start: bool = False) -> np.ndarray
             if j >= 0:
                 out[j] += 1
     return out
+
+
+@njit(cache=True)
+def _count_followers(friends: np.ndarray, now: np.ndarray, lost: np.ndarray) -> bool:
+    """Count each citizen's followers and lost followers in place; False on overflow."""
+    top = np.iinfo(now.dtype).max
+    for i in range(friends.shape[0]):
+        for k in range(friends.shape[1]):
+            entry = friends[i, k]
+            if entry >= 0:
+                if now[entry] == top:
+                    return False
+                now[entry] += 1
+            elif entry <= DROPPED:
+                j = DROPPED - entry
+                if lost[j] == top:
+                    return False
+                lost[j] += 1
+    return True
+
+
+def followers(friends: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """How many citizens count each citizen as a friend now, and how many dropped it.
+
+    Both in uint16 (int32 in the unlikely case that a count does not fit),
+    in one pass over the lists and without a copy of the graph.
+    """
+    now = np.zeros(n, dtype=np.uint16)
+    lost = np.zeros(n, dtype=np.uint16)
+    if _count_followers(friends, now, lost):
+        return now, lost
+    now = in_degree(friends, n)
+    return now, in_degree(friends, n, at_start=True) - now
 
 
 class Recorder:
@@ -310,6 +334,8 @@ class Recorder:
     def citizens_core(self, state: State) -> pa.Table:
         """The per-citizen columns the metrics and the report need (no copies of the state)."""
         start = self.score_start if self.score_start is not None else state.score
+        # Dropped friendships keep their friend's id, so the start is read back.
+        now, lost = followers(state.friends, self.nation.population)
         return pa.table(
             {
                 "group": self.nation.group,
@@ -317,11 +343,8 @@ class Recorder:
                 "score": state.score,
                 "grade_start": grade_index(start, self.grade_starts),
                 "grade": grade_index(state.score, self.grade_starts),
-                # Dropped friendships keep their friend's id: the start is read back.
-                "followers_start": _narrow(
-                    in_degree(state.friends, self.nation.population, at_start=True)
-                ),
-                "followers": in_degree(state.friends, self.nation.population),
+                "followers": now,
+                "followers_lost": lost,
             }
         )
 
@@ -362,10 +385,12 @@ class Recorder:
                     "gaming": state.exposure(state.gaming, lo, hi),
                     "friends_start": out_degree(state.friends[part], at_start=True),
                     "friends": out_degree(state.friends[part]),
-                    "followers_start": cut.column("followers_start")
-                    .combine_chunks()
-                    .cast(pa.int32()),
-                    "followers": cut.column("followers").combine_chunks(),
+                    "followers_start": np.add(
+                        cut.column("followers").to_numpy(),
+                        cut.column("followers_lost").to_numpy(),
+                        dtype=np.int32,
+                    ),
+                    "followers": cut.column("followers").combine_chunks().cast(pa.int32()),
                     "erroneous_points": (state.err_acc[part] * self.error_weight).astype(
                         np.float32
                     ),
