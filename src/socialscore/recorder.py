@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 
 #: Rows per slice of the per-citizen snapshot (and per Parquet row group).
-SNAPSHOT_ROWS = 1 << 20
+SNAPSHOT_ROWS = 1 << 18
 
 
 def mobility_start_day(scenario: Scenario, days: int) -> int:
