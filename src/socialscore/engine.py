@@ -63,7 +63,7 @@ class State:
     gaming: np.ndarray  # float32 [aware citizens], gaming exposure, in citizen order
     employer: np.ndarray  # int32 [N], -1 = unemployed
     has_mortgage: np.ndarray  # uint8 [N]
-    participant: np.ndarray  # uint8 [N], opted in before the mandatory day
+    participant: np.ndarray  # uint8 [N], opted in before the mandatory day ([0]: all rated)
     aware: np.ndarray  # int32 [aware citizens], who knows what the rulebook rewards and penalises
     aware_offset: np.ndarray  # int64 [chunks + 1], aware citizens before each chunk
     friends: np.ndarray  # int32 [N, K], -1 = no friend, <= -2 dropped (network.DROPPED)
@@ -86,6 +86,12 @@ class State:
         first, last = np.searchsorted(self.aware, [lo, hi])
         out[self.aware[first:last] - lo] = values[first:last]
         return out
+
+    def participant_mask(self, lo: int, hi: int) -> np.ndarray:
+        """uint8 [hi − lo]: 1 for citizens ``lo .. hi - 1`` who opted in (all when mandatory)."""
+        if self.participant.shape[0] == 0:
+            return np.ones(hi - lo, dtype=np.uint8)
+        return self.participant[lo:hi]
 
     def aware_mask(self, lo: int, hi: int) -> np.ndarray:
         """uint8 [hi − lo]: 1 for citizens ``lo .. hi - 1`` who are aware."""
@@ -137,8 +143,13 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
     m = nation.companies
     seed = scenario.run.seed
     p = scenario.participation
-    opt_in = p.opt_in_share * trait_multiplier_table(p.adverse_selection)[nation.traits[_DILIGENCE]]
-    participant = (rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_OPT_IN) < opt_in).astype(np.uint8)
+    if p.mandatory_from_day <= 0:
+        participant = np.zeros(0, dtype=np.uint8)  # everyone is rated from day 0
+    else:
+        diligence = nation.traits[_DILIGENCE]
+        opt_in = p.opt_in_share * trait_multiplier_table(p.adverse_selection)[diligence]
+        draw = rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_OPT_IN)
+        participant = (draw < opt_in).astype(np.uint8)
     aware = np.flatnonzero(
         rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_AWARE) < scenario.feedback.awareness
     ).astype(np.int32)

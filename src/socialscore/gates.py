@@ -120,7 +120,11 @@ def view_scores(
     lo: int,
     hi: int,
 ) -> tuple[int, int]:
-    """A citizen's score and error-free score as view ``v`` sees them (view 0: the public score)."""
+    """A citizen's score and error-free score as view ``v`` sees them (view 0: the public score).
+
+    ``acc`` holds 16-bit units; ``view_weight[v, q]`` is the points one unit of
+    accumulator ``q`` counts in view ``v`` (0: not counted).
+    """
     if v == 0:
         return s, clean
     raw = base + net[i] * rated * view_net[v]

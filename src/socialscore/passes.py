@@ -3,9 +3,9 @@
 The behaviour kernel is a sequence of these passes. Each is a separate,
 small function over one-dimensional arrays without branches on the citizen,
 so that the compiler turns its loop into SIMD code; written inline in one
-large kernel, most of the same loops compiled to scalar code. Every pass
-does exactly the arithmetic the kernel did inline, in the same order, so
-results are unchanged to the last bit.
+large kernel, most of the same loops compiled to scalar code. Candidates
+of rare events are listed from 64-bit words of comparisons, so the work per
+listed citizen has no unpredictable branch either.
 """
 
 from __future__ import annotations

@@ -367,7 +367,7 @@ class Recorder:
                     "age_band": nat.age_band[part],
                     "income_decile": nat.income_decile[part],
                     "children": nat.children[part],
-                    "participant": state.participant[part],
+                    "participant": state.participant_mask(lo, hi),
                     "aware": state.aware_mask(lo, hi),
                     "score_start": cut.column("score_start").combine_chunks(),
                     "score": score,
