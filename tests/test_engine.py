@@ -15,6 +15,8 @@ import pytest
 import socialscore
 from conftest import minimal, simulate, small
 from socialscore import nation
+from socialscore.network import DROPPED, friends_at_start
+from socialscore.recorder import followers, in_degree, out_degree
 
 
 def _parquet_hashes(run_path: Path) -> dict[str, str]:
@@ -137,6 +139,30 @@ def test_unfriending_drops_only_low_scoring_friends():
     remaining = engine.state.friends[engine.state.friends >= 0]
     # Anyone still counted as a friend was at or above the cut at the last update.
     assert engine.state.score[remaining].min() >= 450 - 40
+
+
+def test_dropped_friendships_still_name_the_friend_so_the_start_can_be_read_back():
+    sc = minimal(
+        run={"population": 5_000, "days": 30, "seed": 9},
+        score={"base": 600, "lo": 350, "hi": 950, "grades": [{"name": "all", "from": 350}]},
+        streams={"bill_default": {"rate": 0.05}},
+        rules=[{"event": "bill_default", "points": -40}],
+        network={
+            "enabled": True,
+            "every_days": 1,
+            "unfriend_below": 450,
+            "unfriend_probability": 0.5,
+        },
+    )
+    initial = nation.generate(sc).friends
+    engine, _ = simulate(sc)
+    friends = engine.state.friends
+    assert (friends <= DROPPED).sum() > 0
+    np.testing.assert_array_equal(friends_at_start(friends), initial)
+    now, lost = followers(friends, 5_000)
+    np.testing.assert_array_equal(now, in_degree(friends, 5_000))
+    np.testing.assert_array_equal(now + lost, in_degree(initial, 5_000))
+    np.testing.assert_array_equal(out_degree(friends, at_start=True), out_degree(initial))
 
 
 def test_network_term_pulls_toward_friends_mean():
