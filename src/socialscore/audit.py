@@ -447,16 +447,9 @@ def perturbed_run(
     recorder = Recorder(scenario, nat)
     lay = engine.compiled.layout
     public = np.nonzero(lay.view_weight[0] > 0)[0]
-    # The slowest-decaying public accumulator that can hold the change (else the roomiest).
-    roomy = public[lay.scale[public] * np.iinfo(np.int16).max >= points]
-    if roomy.size:
-        target = int(roomy[np.argmax(lay.decay[roomy])])
-    else:
-        target = int(public[np.argmax(lay.scale[public])])
+    slowest = int(public[np.argmax(lay.decay[public])])
     engine.step(0, recorder)
-    st = engine.state
-    lowered = st.acc[target, chosen].astype(np.int64) - round(points / lay.scale[target])
-    st.acc[target, chosen] = np.clip(lowered, -np.iinfo(np.int16).max, np.iinfo(np.int16).max)
+    engine.state.acc[slowest, chosen] -= points
     for day in range(1, scenario.run.days):
         engine.step(day, recorder)
     return engine.state.score.copy(), friends_at_start(engine.state.friends)

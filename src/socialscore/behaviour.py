@@ -283,7 +283,6 @@ def step_citizens(
     r_slot: np.ndarray,
     q_decay: np.ndarray,
     q_cap: np.ndarray,
-    q_scale: np.ndarray,
     q_weight: np.ndarray,
     q_clear: np.ndarray,
     # score scale and other scalars
@@ -462,17 +461,11 @@ def step_citizens(
             cap = q_cap[q]
             wq = q_weight[q]
             row = acc[q, start : start + m]
-            if q % 4 == 0:
-                # 16 bits for each accumulator's stochastic rounding, four to a hash.
-                passes.fill_hashes(pair_hash, today_key, start, rng.KEY_ROUNDING + q // 4)
-            shift = np.uint64(16 * (q % 4))
             # Accumulators of unrated citizens only decay, so the cap never binds for them.
             if q_clear[q] >= 0:
-                passes.decay_or_clear(
-                    row, thr, total, d, cap, wq, q_scale[q], pair_hash, shift, mask, q_clear[q]
-                )
+                passes.decay_or_clear(row, thr, total, d, cap, wq, mask, q_clear[q])
             else:
-                passes.decay(row, thr, total, d, cap, wq, q_scale[q], pair_hash, shift)
+                passes.decay(row, thr, total, d, cap, wq)
         _score(
             score[start : start + m],
             score_clean[start : start + m],

@@ -55,8 +55,7 @@ class State:
     published: np.ndarray  # int16 [N], score at the last publication (is `score` when daily)
     published_below: np.ndarray  # float32 [score range], published share strictly below
     net: np.ndarray  # float32 [N], network term
-    acc: np.ndarray  # int16 [Q, N], shared rule accumulators in units of acc_scale
-    acc_scale: np.ndarray  # float64 [Q], points per unit of each accumulator
+    acc: np.ndarray  # float32 [Q, N], shared rule accumulators (accumulator-major)
     err_acc: np.ndarray  # float32 [N], erroneous records held (decayed count; points per view)
     stress: np.ndarray  # float32 [N], economic stress
     chill: np.ndarray  # float32 [aware citizens], chilling exposure, in citizen order
@@ -75,10 +74,6 @@ class State:
         """Bytes held by the state's arrays (an array shared by two fields counts once)."""
         arrays = {id(v): v for v in vars(self).values() if isinstance(v, np.ndarray)}
         return sum(int(v.nbytes) for v in arrays.values())
-
-    def points(self) -> np.ndarray:
-        """float64 [Q, N]: each accumulator in points (a new array)."""
-        return self.acc * self.acc_scale[:, None]
 
     def exposure(self, values: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """Citizens ``lo .. hi - 1``'s chilling or gaming exposure (0 for the unaware)."""
@@ -166,8 +161,7 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         published=score if daily else np.full(n, base, dtype=np.int16),
         published_below=np.zeros(s.hi - s.lo + 1, dtype=np.float32),
         net=np.zeros(n, dtype=np.float32),
-        acc=np.zeros((compiled.layout.accumulators, n), dtype=np.int16),
-        acc_scale=compiled.layout.scale,
+        acc=np.zeros((compiled.layout.accumulators, n), dtype=np.float32),
         err_acc=np.zeros(n, dtype=np.float32),
         stress=np.zeros(n, dtype=np.float32),
         # Only aware citizens ever have exposures: store theirs alone.
@@ -225,8 +219,6 @@ class Engine:
         self._c_gates = np.zeros((company_chunks, groups, 2), dtype=np.int64)
         # One bit per citizen: low-ranked in the last published ranking (none before day 0).
         self._low_bits = np.zeros((n + 7) // 8, dtype=np.uint8)
-        # Gates read accumulators in stored units: view weights in points per unit.
-        self._unit_weight = self.compiled.layout.view_weight * self.compiled.layout.scale
 
     def run(self, recorder: Recorder, progress: Callable[[int], None] | None = None) -> None:
         """Run every day of the scenario; ``progress(day)`` is called after each day."""
@@ -292,7 +284,6 @@ class Engine:
             lay.slots_on(day),
             lay.decay,
             lay.cap,
-            lay.scale,
             lay.view_weight[0],
             lay.clear,
             s.base,
@@ -353,7 +344,7 @@ class Engine:
             st.err_acc,
             st.participant,
             day >= sc.participation.mandatory_from_day,
-            self._unit_weight,
+            lay.view_weight,
             lay.view_net,
             lay.view_err,
             lay.gate_view,

@@ -10,8 +10,6 @@ listed citizen has no unpredictable branch either.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
@@ -21,8 +19,6 @@ from socialscore import rng
 _LOW31 = np.uint64(0x7FFFFFFF)
 _LOW8 = np.uint64(0xFF)
 _ONE = np.uint32(1)
-_LOW16 = np.uint64(0xFFFF)
-_TOP = 32767.0
 
 
 @njit(cache=True)
@@ -161,39 +157,15 @@ def add_points(
         points[k] += rated[k] * weight * np.float64((mask[k] >> ev) & _ONE)
 
 
-@njit(cache=True, inline="always")
-def _store(
-    row: np.ndarray, k: int, value: float, inv: float, rounding: np.ndarray, shift: np.uint64
-) -> float:
-    """Store ``value`` points as 16-bit units, rounded stochastically; return the units."""
-    u = float((rounding[k] >> shift) & _LOW16) * (1.0 / 65536.0)
-    unit = min(max(math.floor(value * inv + u), -_TOP), _TOP)
-    row[k] = np.int16(unit)
-    return unit
-
-
 @njit(cache=True)
 def decay(
-    row: np.ndarray,
-    points: np.ndarray,
-    total: np.ndarray,
-    d: float,
-    cap: float,
-    weight: float,
-    scale: float,
-    rounding: np.ndarray,
-    shift: np.uint64,
+    row: np.ndarray, points: np.ndarray, total: np.ndarray, d: float, cap: float, weight: float
 ) -> None:
-    """Decay an accumulator, add today's points, cap it, and add it to the score total.
-
-    ``row`` holds units of ``scale`` points; the new value is rounded to a
-    unit up or down, up with probability equal to the fraction, from 16 bits
-    of ``rounding`` at ``shift``.
-    """
-    inv = 1.0 / scale
+    """Decay an accumulator, add today's points, cap it, and add it to the score total."""
     for k in range(row.shape[0]):
-        value = min(max(row[k] * scale * d + points[k], -cap), cap)
-        total[k] += _store(row, k, value, inv, rounding, shift) * scale * weight
+        value = min(max(row[k] * d + points[k], -cap), cap)
+        row[k] = value
+        total[k] += value * weight
 
 
 @njit(cache=True)
@@ -204,16 +176,13 @@ def decay_or_clear(
     d: float,
     cap: float,
     weight: float,
-    scale: float,
-    rounding: np.ndarray,
-    shift: np.uint64,
     mask: np.ndarray,
     clear_event: int,
 ) -> None:
     """As :func:`decay`, but empty the accumulator on a day ``clear_event`` happens."""
     cb = np.uint32(clear_event)
-    inv = 1.0 / scale
     for k in range(row.shape[0]):
         keep = 1.0 - np.float64((mask[k] >> cb) & _ONE)
-        value = min(max(row[k] * scale * d + points[k], -cap), cap) * keep
-        total[k] += _store(row, k, value, inv, rounding, shift) * scale * weight
+        value = min(max(row[k] * d + points[k], -cap), cap) * keep
+        row[k] = value
+        total[k] += value * weight

@@ -138,4 +138,3 @@ KEY_UNFRIEND = 400  # + slot
 KEY_COMPANY_EVENT = 500  # + company event index
 KEY_COMPANY_HETEROGENEITY = 520  # + company event index
 KEY_COMPANY_GATE = 540
-KEY_ROUNDING = 600  # + accumulator // 4: stochastic rounding of 16-bit accumulators

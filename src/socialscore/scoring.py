@@ -10,13 +10,6 @@ more than B); a bucket is emptied when its oldest points reach the age
 ``(E // width) · width <= E``, so points never count longer than E days, and
 always for more than ``E − 2 · width`` days.
 
-Accumulators are stored as 16-bit integers: accumulator q holds points in
-units of ``scale[q]``, chosen so that the largest value it can reach (its cap,
-or its rules' points every day over its horizon: the decay's mean life, an
-expiry bucket, or the run) fits in ``UNITS`` units. Each day's new value is
-rounded stochastically (up with probability equal to the fraction), so
-rounding adds no bias however slowly an accumulator decays.
-
 A *view* is a score made from a subset of the accumulators: the public score
 (view 0, the public operator's rules and the network term), another
 operator's score, or a purpose-limited score that only reads data from some
@@ -33,9 +26,6 @@ import numpy as np
 from socialscore.rulebook import decay_factor
 from socialscore.scenario import Scenario
 from socialscore.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, NETWORK_DOMAIN
-
-#: The units an accumulator's largest reachable value is mapped to (of int16's 32,767).
-UNITS = 32_000
 
 #: The reason label of the network term (not the person's own record).
 NETWORK_REASON = "friends' scores (network term)"
@@ -54,7 +44,6 @@ class Layout:
     bucket_days: np.ndarray  # int64 [R], width of each bucket in days (0 = no expiry)
     decay: np.ndarray  # float64 [Q]
     cap: np.ndarray  # float64 [Q], +inf = none
-    scale: np.ndarray  # float64 [Q], points per stored unit of the accumulator
     clear: np.ndarray  # int64 [Q], event that empties the accumulator, -1 = none
     reason: np.ndarray  # int64 [Q], the reason each accumulator gives (buckets share one)
     labels: tuple[str, ...]  # per reason: the rules it holds in words, then the network term
@@ -169,18 +158,6 @@ def layout(scenario: Scenario, *, separate: bool | None = None) -> Layout:
         groups[reason[int(slot[k])]].append(k)
 
     q = len(decays)
-    scale = np.ones(q, dtype=np.float64)
-    for a, held in enumerate(holders):
-        daily = sum(abs(float(points[k])) for k in held)
-        horizon = float(scenario.run.days)
-        if decays[a] < 1.0:
-            horizon = min(horizon, 1.0 / (1.0 - decays[a]))
-        widths = [int(bucket_days[k]) for k in held if bucket_days[k] > 0]
-        if widths:
-            horizon = min(horizon, float(max(widths)))
-        reach = min(caps[a], daily * max(horizon, 1.0))
-        if reach > 0.0:
-            scale[a] = reach / UNITS
     labels = (
         *("; ".join(dict.fromkeys(rules[k].label or rules[k].event for k in g)) for g in groups),
         NETWORK_REASON,
@@ -224,7 +201,6 @@ def layout(scenario: Scenario, *, separate: bool | None = None) -> Layout:
         bucket_days=bucket_days,
         decay=np.array(decays, dtype=np.float64),
         cap=np.array(caps, dtype=np.float64),
-        scale=scale,
         clear=np.array(clears, dtype=np.int64),
         reason=np.array(reason, dtype=np.int64),
         labels=labels,
