@@ -1,4 +1,4 @@
-"""The chunk passes: listing rare events, the largest value, stochastic rounding."""
+"""The chunk passes: listing rare events, the largest value."""
 
 from __future__ import annotations
 
@@ -39,45 +39,3 @@ def test_largest_is_the_maximum_of_the_values_and_the_floor(
     array = np.array(values, dtype=np.float32)
     expected = max([floor, *array.astype(np.float64).tolist()])
     assert passes.largest(array, floor) == expected
-
-
-def test_stochastic_rounding_keeps_the_mean_of_a_fraction_of_a_unit() -> None:
-    """Storing 0.3 units rounds up 30% of the time: no bias, even below one unit."""
-    n = 200_000
-    rng = np.random.default_rng(5)
-    rounding = rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64)
-    row = np.zeros(n, dtype=np.int16)
-    total = np.zeros(n, dtype=np.float64)
-    scale = 0.04
-    points = np.full(n, 0.3 * scale)
-    passes.decay(row, points, total, 1.0, np.inf, 1.0, scale, rounding, np.uint64(16))
-    assert set(np.unique(row)) <= {0, 1}
-    sd = np.sqrt(0.3 * 0.7 / n)
-    assert abs(row.mean() - 0.3) < 5 * sd
-    np.testing.assert_allclose(total, row * scale)
-
-
-def test_a_slowly_decaying_accumulator_still_decays_on_average() -> None:
-    """One unit decaying by 1% a day is not stuck at one unit by rounding."""
-    n = 100_000
-    rng = np.random.default_rng(6)
-    row = np.ones(n, dtype=np.int16)
-    total = np.zeros(n, dtype=np.float64)
-    for _ in range(50):
-        rounding = rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64)
-        total[:] = 0.0
-        passes.decay(row, np.zeros(n), total, 0.99, np.inf, 1.0, 1.0, rounding, np.uint64(0))
-    expected = 0.99**50
-    assert abs(row.mean() - expected) < 5 * np.sqrt(expected * (1 - expected) / n)
-
-
-def test_an_emptied_accumulator_stores_zero() -> None:
-    n = 1_000
-    row = np.full(n, 500, dtype=np.int16)
-    total = np.zeros(n, dtype=np.float64)
-    mask = np.full(n, 1 << 3, dtype=np.uint32)
-    rounding = np.full(n, np.uint64(2**64 - 1), dtype=np.uint64)
-    passes.decay_or_clear(
-        row, np.zeros(n), total, 0.9, np.inf, 1.0, 0.1, rounding, np.uint64(0), mask, 3
-    )
-    assert np.all(row == 0) and np.all(total == 0.0)

@@ -187,8 +187,8 @@ class Engine:
     The engine takes over the nation's friend lists and employers
     (``nation.friends`` is ``state.friends``, ``nation.employer`` is
     ``state.employer``): the run edits them in place, so they are not held
-    twice. Create the :class:`Recorder` before running, so it can note
-    the starting degrees.
+    twice; a dropped friendship stays in its list as a negative entry that
+    still names the friend, so the lists as generated can be read back.
     """
 
     def __init__(self, scenario: Scenario, nation: Nation) -> None:

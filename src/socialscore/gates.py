@@ -6,7 +6,7 @@ citizen's current score (dating reads both partners' public percentiles) and
 compares it with the gate's threshold. A denial that would have been an
 approval without the citizen's erroneous records is counted as caused by
 data errors. Feedback from the day's decisions (stress, chilling, gaming) is
-applied in the same pass.
+applied in the same kernel, in passes of its own after the decisions.
 """
 
 from __future__ import annotations

@@ -159,7 +159,8 @@ def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray
             if not np.isnan(matrix[a, b]):
                 rows.add("grade_transition", matrix[a, b], subject=f"{from_name} -> {to_name}")
 
-    # The fixed-width friend lists are read in place; dropped friends (-1) are inactive.
+    # The fixed-width friend lists are read in place; negative entries (empty or dropped)
+    # are inactive.
     rows.add("score_assortativity", metrics.score_assortativity_lists(friends, score))
     rows.add("friends_dropped", float(tables["daily"].column("friends_dropped").to_numpy().sum()))
     lost = _col(citizens, "followers_lost")
