@@ -103,7 +103,7 @@ def gate_table(scenario: Scenario) -> np.ndarray:
     return t
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def view_scores(
     v: int,
     i: int,
@@ -134,7 +134,7 @@ def view_scores(
     return clip_round(raw + e, lo, hi), clip_round(raw, lo, hi)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def give_reasons(
     reasons: np.ndarray,
     counts: np.ndarray,
@@ -183,7 +183,7 @@ def give_reasons(
         counts[c, gate, g, T_UNEXPLAINED] += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _decide(
     counts: np.ndarray,
     c: int,
@@ -225,7 +225,7 @@ def dating_match(p_self: float, p_partner: float, min_percentile: float, max_gap
     )
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _gate(
     gate: int,
     counts: np.ndarray,
@@ -245,6 +245,9 @@ def _gate(
     hi: int,
 ) -> bool:
     """Decide one application on the score the gate reads; give reasons when due.
+
+    A function of its own, not inlined: called for the few citizens with a
+    decision due, and compiled once instead of once per gate.
 
     ``views`` is ``(acc, net, err_acc, view_weight, view_net, view_err,
     gate_view, q_reason)``, as passed to :func:`step_gates`.
