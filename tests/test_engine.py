@@ -117,8 +117,9 @@ def test_chilling_curbs_penalised_legal_behaviour_of_aware_low_scorers():
     assert rec_chilled.events[0, ev].sum() == rec_free.events[0, ev].sum()
 
 
-def test_unfriending_drops_only_low_scoring_friends():
-    sc = minimal(
+def _unfriending(probability: float):  # type: ignore[no-untyped-def]
+    """5,000 citizens whose defaults push some below an unfriending cut of 450."""
+    return minimal(
         run={"population": 5_000, "days": 30, "seed": 9},
         score={"base": 600, "lo": 350, "hi": 950, "grades": [{"name": "all", "from": 350}]},
         streams={"bill_default": {"rate": 0.05}},
@@ -128,9 +129,13 @@ def test_unfriending_drops_only_low_scoring_friends():
             "weight": 0.0,
             "every_days": 1,
             "unfriend_below": 450,
-            "unfriend_probability": 1.0,
+            "unfriend_probability": probability,
         },
     )
+
+
+def test_unfriending_drops_only_low_scoring_friends():
+    sc = _unfriending(1.0)
     initial = nation.generate(sc).friends
     engine, rec = simulate(sc)
     dropped = initial[engine.state.friends < 0]
@@ -142,18 +147,7 @@ def test_unfriending_drops_only_low_scoring_friends():
 
 
 def test_dropped_friendships_still_name_the_friend_so_the_start_can_be_read_back():
-    sc = minimal(
-        run={"population": 5_000, "days": 30, "seed": 9},
-        score={"base": 600, "lo": 350, "hi": 950, "grades": [{"name": "all", "from": 350}]},
-        streams={"bill_default": {"rate": 0.05}},
-        rules=[{"event": "bill_default", "points": -40}],
-        network={
-            "enabled": True,
-            "every_days": 1,
-            "unfriend_below": 450,
-            "unfriend_probability": 0.5,
-        },
-    )
+    sc = _unfriending(0.5)
     initial = nation.generate(sc).friends
     engine, _ = simulate(sc)
     friends = engine.state.friends
