@@ -25,7 +25,6 @@ from socialscore.rulebook import EV_INTERACTION, EV_INTERACTION_LOW, clip_round
 
 #: Citizens per chunk: the unit of parallel work and of per-chunk tallies.
 CHUNK = 16_384
-_INV53 = 1.0 / 9007199254740992.0
 #: Streams whose threshold bound is below this probability are drawn by thinning.
 SPARSE_BELOW = 0.1
 
@@ -167,7 +166,7 @@ def _interactions_with_low_ranked(
     n_minority = np.int32(0)
     for k in range(mask.shape[0]):
         h = rng.entity_hash(today_key, start + k, rng.KEY_INTERACTION_FRIEND)
-        slot = int(float(h >> np.uint64(11)) * _INV53 * n_friends)
+        slot = int(rng.hash_uniform(h) * n_friends)
         j = friends_c[k, slot]
         jj = max(j, 0)
         low = (np.uint32(low_ranked[jj >> 3]) >> np.uint32(jj & 7)) & one
@@ -324,6 +323,8 @@ def step_citizens(
         error_counts[c, :] = 0
         start = c * CHUNK
         m = min(start + CHUNK, n) - start
+        # Exposures are stored for aware citizens only, in citizen order.
+        first_aware, last_aware = aware_offset[c], aware_offset[c + 1]
         # Chunk views indexed from 0: the compiler can prove the indices are
         # non-negative and turn the loops below into vector code.
         grp = group[start : start + m]
@@ -349,9 +350,9 @@ def step_citizens(
                 chill_mult,
                 gaming_mult,
                 start,
-                aware[aware_offset[c] : aware_offset[c + 1]],
-                chill[aware_offset[c] : aware_offset[c + 1]],
-                gaming[aware_offset[c] : aware_offset[c + 1]],
+                aware[first_aware:last_aware],
+                chill[first_aware:last_aware],
+                gaming[first_aware:last_aware],
                 chill_values,
                 gaming_values,
                 gaming_max,

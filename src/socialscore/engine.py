@@ -78,9 +78,14 @@ class State:
     def exposure(self, values: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """Citizens ``lo .. hi - 1``'s chilling or gaming exposure (0 for the unaware)."""
         out = np.zeros(hi - lo, dtype=np.float32)
-        first, last = np.searchsorted(self.aware, [lo, hi])
+        first, last = self._aware_between(lo, hi)
         out[self.aware[first:last] - lo] = values[first:last]
         return out
+
+    def _aware_between(self, lo: int, hi: int) -> tuple[int, int]:
+        """Positions in ``aware`` (and the exposures) of the aware citizens ``lo .. hi - 1``."""
+        first, last = np.searchsorted(self.aware, [lo, hi])
+        return int(first), int(last)
 
     def participant_mask(self, lo: int, hi: int) -> np.ndarray:
         """uint8 [hi − lo]: 1 for citizens ``lo .. hi - 1`` who opted in (all when mandatory)."""
@@ -91,7 +96,7 @@ class State:
     def aware_mask(self, lo: int, hi: int) -> np.ndarray:
         """uint8 [hi − lo]: 1 for citizens ``lo .. hi - 1`` who are aware."""
         out = np.zeros(hi - lo, dtype=np.uint8)
-        first, last = np.searchsorted(self.aware, [lo, hi])
+        first, last = self._aware_between(lo, hi)
         out[self.aware[first:last] - lo] = 1
         return out
 

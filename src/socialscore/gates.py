@@ -470,6 +470,8 @@ def step_gates(
         state_counts[c, :, :] = 0.0
         start = c * CHUNK
         m = min(start + CHUNK, n) - start
+        # Exposures are stored for aware citizens only, in citizen order.
+        first_aware, last_aware = aware_offset[c], aware_offset[c + 1]
         # Three hashes give the six daily draws: (mortgage, travel), (hiring or
         # separation, review), (dating, documents); drawn in SIMD passes first.
         hashes = np.empty((3, m), dtype=np.uint64)
@@ -561,13 +563,13 @@ def step_gates(
             stress_c[k] = st_c[k]
         _aware_feedback(
             state_counts[c],
-            aware[aware_offset[c] : aware_offset[c + 1]],
+            aware[first_aware:last_aware],
             score,
             group,
             traits[_RISK],
             traits[_GAMING],
-            chill[aware_offset[c] : aware_offset[c + 1]],
-            gaming[aware_offset[c] : aware_offset[c + 1]],
+            chill[first_aware:last_aware],
+            gaming[first_aware:last_aware],
             chill_below,
             chill_weight,
             gaming_increment,

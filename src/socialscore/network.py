@@ -20,9 +20,6 @@ from socialscore.behaviour import CHUNK
 #: that never held a friend.
 DROPPED = -2
 
-_S11 = np.uint64(11)
-_INV53 = 1.0 / 9007199254740992.0
-
 
 @njit(cache=True, inline="always")
 def friend_at_start(entry: int) -> int:
@@ -32,10 +29,14 @@ def friend_at_start(entry: int) -> int:
     return DROPPED - entry if entry <= DROPPED else -1
 
 
+@njit(cache=True, parallel=True)
 def friends_at_start(friends: np.ndarray) -> np.ndarray:
     """The friend lists as generated, from lists in which friendships were dropped."""
-    f = np.asarray(friends)
-    return np.where(f >= 0, f, np.where(f <= DROPPED, DROPPED - f, -1)).astype(f.dtype)
+    out = np.empty_like(friends)
+    for i in prange(friends.shape[0]):
+        for k in range(friends.shape[1]):
+            out[i, k] = friend_at_start(friends[i, k])
+    return out
 
 
 @njit(cache=True, parallel=True)
@@ -85,11 +86,7 @@ def _network_chunk(
     unfriend_below: int,
     unfriend_probability: float,
 ) -> tuple[int, int]:
-    """One chunk of :func:`step_network`; returns the friendships dropped by each group.
-
-    Without a branch on a friend's score (only on the rare drop itself), so
-    that the random reads of friends' scores overlap.
-    """
+    """One chunk of :func:`step_network`; returns the friendships dropped by each group."""
     k_total = friends_c.shape[1]
     unfriend = unfriend_probability > 0.0
     dropped0 = np.int64(0)
@@ -104,7 +101,7 @@ def _network_chunk(
                 continue
             sj = np.int64(score[j])
             if unfriend and sj < unfriend_below:
-                u = float(rng.entity_hash(key, start + r, rng.KEY_UNFRIEND + k) >> _S11) * _INV53
+                u = rng.hash_uniform(rng.entity_hash(key, start + r, rng.KEY_UNFRIEND + k))
                 if u < unfriend_probability:
                     friends_c[r, k] = DROPPED - j
                     drops += 1

@@ -31,7 +31,7 @@ from socialscore.gates import (
     TALLIES,
 )
 from socialscore.nation import Nation
-from socialscore.network import DROPPED, friend_at_start
+from socialscore.network import friend_at_start
 from socialscore.scenario import Scenario
 from socialscore.scoring import NETWORK_REASON, layout
 from socialscore.vocabulary import (
@@ -111,8 +111,9 @@ def _count_followers(friends: np.ndarray, now: np.ndarray, lost: np.ndarray) -> 
                 if now[entry] == top:
                     return False
                 now[entry] += 1
-            elif entry <= DROPPED:
-                j = DROPPED - entry
+                continue
+            j = friend_at_start(entry)  # a dropped friendship still names its friend
+            if j >= 0:
                 if lost[j] == top:
                     return False
                 lost[j] += 1

@@ -76,9 +76,15 @@ def byte_uniform(h: np.uint64, k: int) -> float:
 
 
 @njit(cache=True, inline="always")
+def hash_uniform(h: np.uint64) -> float:
+    """The uniform float64 in [0, 1) that a 64-bit hash gives (its top 53 bits)."""
+    return float(h >> _S11) * _INV53
+
+
+@njit(cache=True, inline="always")
 def uniform(seed: int, day: int, entity: int, stream: int) -> float:
     """Return a uniform float64 in [0, 1) for the key."""
-    return float(key_hash(seed, day, entity, stream) >> _S11) * _INV53
+    return hash_uniform(key_hash(seed, day, entity, stream))
 
 
 @njit(cache=True, inline="always")
