@@ -464,10 +464,14 @@ def step_gates(
     school_day = gp[G_SCHOOL, P_ENABLED] > 0 and (day % 365) == int(gp[G_SCHOOL, P_EXTRA1])
     today_key = rng.day_key(seed, day)
     views = (acc, net, err_acc, view_weight, view_net, view_err, gate_view, q_reason)
+    # Gate and chunk numbers passed as plain int64 (not literal constants, nor
+    # the loop's unsigned index): one compiled `_gate` serves every call.
+    gate_ids = np.arange(gp.shape[0])
     for c in prange(n_chunks):
         counts[c, :, :, :] = 0
         reasons[c, :, :] = 0
         state_counts[c, :, :] = 0.0
+        c64 = np.int64(c)
         start = c * CHUNK
         m = min(start + CHUNK, n) - start
         # Exposures are stored for aware citizens only, in citizen order.
@@ -501,7 +505,7 @@ def step_gates(
             ):
                 if rng.half_uniform(h1, 0) < gp[G_MORTGAGE, P_RATE]:
                     if _gate(
-                        G_MORTGAGE, counts, reasons, c, g, i, s, clean,
+                        gate_ids[G_MORTGAGE], counts, reasons, c64, g, i, s, clean,
                         gp, seed, day, rated, views, base, lo, hi,
                     ):  # fmt: skip
                         has_mortgage[i] = 1
@@ -510,7 +514,7 @@ def step_gates(
             if gp[G_HIRING, P_ENABLED] > 0 and employer[i] < 0:
                 if rng.half_uniform(h2, 0) < gp[G_HIRING, P_RATE]:
                     if _gate(
-                        G_HIRING, counts, reasons, c, g, i, s, clean,
+                        gate_ids[G_HIRING], counts, reasons, c64, g, i, s, clean,
                         gp, seed, day, rated, views, base, lo, hi,
                     ):  # fmt: skip
                         employer[i] = rng.uniform_below(
@@ -523,14 +527,14 @@ def step_gates(
                     employer[i] = -1
                 elif rng.half_uniform(h2, 1) < gp[G_RETENTION, P_RATE]:
                     if not _gate(
-                        G_RETENTION, counts, reasons, c, g, i, s, clean,
+                        gate_ids[G_RETENTION], counts, reasons, c64, g, i, s, clean,
                         gp, seed, day, rated, views, base, lo, hi,
                     ):  # fmt: skip
                         employer[i] = -1
                         st += gp[G_RETENTION, P_STRESS]
             if school_day and children[i] > 0:
                 _gate(
-                    G_SCHOOL, counts, reasons, c, g, i, s, clean,
+                    gate_ids[G_SCHOOL], counts, reasons, c64, g, i, s, clean,
                     gp, seed, day, rated, views, base, lo, hi,
                 )  # fmt: skip
             if gp[G_DATING, P_ENABLED] > 0:
@@ -549,13 +553,13 @@ def step_gates(
             if gp[G_DOCUMENTS, P_ENABLED] > 0:
                 if rng.half_uniform(h3, 1) < gp[G_DOCUMENTS, P_RATE]:
                     _gate(
-                        G_DOCUMENTS, counts, reasons, c, g, i, s, clean,
+                        gate_ids[G_DOCUMENTS], counts, reasons, c64, g, i, s, clean,
                         gp, seed, day, rated, views, base, lo, hi,
                     )  # fmt: skip
             if gp[G_TRAVEL, P_ENABLED] > 0:
                 if rng.half_uniform(h1, 1) < gp[G_TRAVEL, P_RATE]:
                     _gate(
-                        G_TRAVEL, counts, reasons, c, g, i, s, clean,
+                        gate_ids[G_TRAVEL], counts, reasons, c64, g, i, s, clean,
                         gp, seed, day, rated, views, base, lo, hi,
                     )  # fmt: skip
             st_c[k] = st
