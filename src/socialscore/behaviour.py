@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from socialscore import passes, rng
+from socialscore.chunks import over_chunks
 from socialscore.rulebook import EV_INTERACTION, EV_INTERACTION_LOW, clip_round
 
 #: Citizens per chunk: the unit of parallel work and of per-chunk tallies.
@@ -243,9 +244,10 @@ def _score(
     group_hist[1, 1] += sum1
 
 
-@njit(cache=True)
-def _citizens_chunk(
-    c: int,
+@njit(cache=True, nogil=True)
+def _citizens_chunks(
+    first: int,
+    last: int,
     seed: int,
     day: int,
     n_events: int,
@@ -300,11 +302,7 @@ def _citizens_chunk(
     event_counts: np.ndarray,
     error_counts: np.ndarray,
 ) -> None:
-    """Chunk ``c`` of :func:`step_citizens`.
-
-    A plain function, so that the parallel loop around it stays small: numba
-    compiles a large parallel loop body several times more slowly.
-    """
+    """Chunks ``first`` to ``last - 1`` of :func:`step_citizens`, in this thread."""
     n = group.shape[0]
     n_streams = s_event.shape[0]
     n_rules = r_event.shape[0]
@@ -312,176 +310,176 @@ def _citizens_chunk(
     static_key = rng.day_key(seed, rng.STATIC_DAY)
     today_key = rng.day_key(seed, day)
     scale31 = 2147483648.0
-    hist[c, :] = 0
-    group_hist[c, :, :] = 0
-    event_counts[c, :, :] = 0
-    error_counts[c, :] = 0
-    start = c * CHUNK
-    m = min(start + CHUNK, n) - start
-    # Exposures are stored for aware citizens only, in citizen order.
-    first_aware, last_aware = aware_offset[c], aware_offset[c + 1]
-    # Chunk views indexed from 0: the compiler can prove the indices are
-    # non-negative and turn the loops below into vector code.
-    grp = group[start : start + m]
-    stress_c = stress[start : start + m]
-    mask = np.zeros(m, dtype=np.uint32)
-    bits = np.empty((m + 63) >> 6, dtype=np.uint64)
-    listed = np.empty(m, dtype=np.uint64)
-    pair_hash = np.empty(m, dtype=np.uint64)
-    static_hash = np.empty(m, dtype=np.uint64)
-    errors = np.zeros(m, dtype=np.uint8)
-    total = np.zeros(m, dtype=np.float64)
-    thr = np.empty(m, dtype=np.float64)
-    rated = np.empty(m, dtype=np.float64)
-    for k in range(m):
-        rated[k] = 1.0 if all_rated or participant[start + k] != 0 else 0.0
-    # Feedback multipliers, one exp per distinct coefficient and citizen. Only
-    # aware citizens have exposures; they are stored in citizen order, compactly.
-    chill_mult = np.ones((chill_values.shape[0], m), dtype=np.float64)
-    gaming_mult = np.ones((gaming_values.shape[0], m), dtype=np.float64)
-    gaming_max = np.ones(gaming_values.shape[0], dtype=np.float64)
-    if chill_values.shape[0] > 0 or gaming_values.shape[0] > 0:
-        _feedback_multipliers(
-            chill_mult,
-            gaming_mult,
-            start,
-            aware[first_aware:last_aware],
-            chill[first_aware:last_aware],
-            gaming[first_aware:last_aware],
-            chill_values,
-            gaming_values,
-            gaming_max,
-        )
-    stress_max = passes.largest(stress_c, 0.0)
-    pair = -1
-    block = -1
-    for a in range(n_streams):
-        e = s_event[a]
-        if e >> 1 != pair:
-            pair = e >> 1
-            passes.fill_hashes(pair_hash, today_key, start, rng.KEY_EVENT + pair)
-        spread = s_spread[a]
-        if spread > 0.0 and e >> 3 != block:
-            block = e >> 3
-            passes.fill_hashes(static_hash, static_key, start, rng.KEY_HETEROGENEITY + block)
-        shift = np.uint64(32 * (e & 1) + 1)
-        byte_shift = np.uint64(8 * (e & 7))
-        thr0 = s_rate[a] * s_group_mult[a, 0] * scale31
-        thr1 = s_rate[a] * s_group_mult[a, 1] * scale31
-        t = s_trait[a]
-        ss = s_stress[a]
-        lo_mult = 1.0 - spread + spread / 256.0
-        step = spread * (2.0 / 256.0)
-        ci = s_chill_index[a]
-        gi = s_gaming_index[a]
-        # An upper bound of every threshold in the chunk (chilling only lowers them).
-        bound = max(thr0, thr1)
-        if spread > 0.0:
-            bound *= lo_mult + step * 255.0
-        if t >= 0:
-            bound *= s_trait_table[a].max()
-        if ss > 0.0:
-            bound *= 1.0 + ss * stress_max
-        if gi >= 0:
-            bound *= gaming_max[gi]
-        bound *= 1.0 + 1e-9
-        if bound < SPARSE_BELOW * scale31:
-            # Thinning: only citizens whose draw falls under the bound need their exact
-            # threshold, computed in the same order as below, so decisions are identical.
-            n_all, n_minority = _draw_thinned(
-                bits,
-                listed,
-                thr,
-                mask,
-                pair_hash,
-                shift,
-                bound,
-                grp,
-                thr0,
-                thr1,
-                static_hash,
-                byte_shift,
-                spread,
-                lo_mult,
-                step,
-                traits[max(t, 0), start : start + m],
-                s_trait_table[a],
-                t >= 0,
-                stress_c,
-                ss,
-                chill_mult[ci] if ci >= 0 else thr,
-                ci >= 0,
-                gaming_mult[gi] if gi >= 0 else thr,
-                gi >= 0,
-                e,
+    for c in range(first, last):
+        hist[c, :] = 0
+        group_hist[c, :, :] = 0
+        event_counts[c, :, :] = 0
+        error_counts[c, :] = 0
+        start = c * CHUNK
+        m = min(start + CHUNK, n) - start
+        # Exposures are stored for aware citizens only, in citizen order.
+        first_aware, last_aware = aware_offset[c], aware_offset[c + 1]
+        # Chunk views indexed from 0: the compiler can prove the indices are
+        # non-negative and turn the loops below into vector code.
+        grp = group[start : start + m]
+        stress_c = stress[start : start + m]
+        mask = np.zeros(m, dtype=np.uint32)
+        bits = np.empty((m + 63) >> 6, dtype=np.uint64)
+        listed = np.empty(m, dtype=np.uint64)
+        pair_hash = np.empty(m, dtype=np.uint64)
+        static_hash = np.empty(m, dtype=np.uint64)
+        errors = np.zeros(m, dtype=np.uint8)
+        total = np.zeros(m, dtype=np.float64)
+        thr = np.empty(m, dtype=np.float64)
+        rated = np.empty(m, dtype=np.float64)
+        for k in range(m):
+            rated[k] = 1.0 if all_rated or participant[start + k] != 0 else 0.0
+        # Feedback multipliers, one exp per distinct coefficient and citizen. Only
+        # aware citizens have exposures; they are stored in citizen order, compactly.
+        chill_mult = np.ones((chill_values.shape[0], m), dtype=np.float64)
+        gaming_mult = np.ones((gaming_values.shape[0], m), dtype=np.float64)
+        gaming_max = np.ones(gaming_values.shape[0], dtype=np.float64)
+        if chill_values.shape[0] > 0 or gaming_values.shape[0] > 0:
+            _feedback_multipliers(
+                chill_mult,
+                gaming_mult,
+                start,
+                aware[first_aware:last_aware],
+                chill[first_aware:last_aware],
+                gaming[first_aware:last_aware],
+                chill_values,
+                gaming_values,
+                gaming_max,
             )
-            event_counts[c, e, 0] += n_all - n_minority
-            event_counts[c, e, 1] += n_minority
-        else:
-            # One simple pass per factor, so that each loop compiles to SIMD code.
+        stress_max = passes.largest(stress_c, 0.0)
+        pair = -1
+        block = -1
+        for a in range(n_streams):
+            e = s_event[a]
+            if e >> 1 != pair:
+                pair = e >> 1
+                passes.fill_hashes(pair_hash, today_key, start, rng.KEY_EVENT + pair)
+            spread = s_spread[a]
+            if spread > 0.0 and e >> 3 != block:
+                block = e >> 3
+                passes.fill_hashes(static_hash, static_key, start, rng.KEY_HETEROGENEITY + block)
+            shift = np.uint64(32 * (e & 1) + 1)
+            byte_shift = np.uint64(8 * (e & 7))
+            thr0 = s_rate[a] * s_group_mult[a, 0] * scale31
+            thr1 = s_rate[a] * s_group_mult[a, 1] * scale31
+            t = s_trait[a]
+            ss = s_stress[a]
+            lo_mult = 1.0 - spread + spread / 256.0
+            step = spread * (2.0 / 256.0)
+            ci = s_chill_index[a]
+            gi = s_gaming_index[a]
+            # An upper bound of every threshold in the chunk (chilling only lowers them).
+            bound = max(thr0, thr1)
             if spread > 0.0:
-                passes.spread_thresholds(
-                    thr, grp, static_hash, byte_shift, thr0, thr1, lo_mult, step
-                )
-            else:
-                passes.group_thresholds(thr, grp, thr0, thr1)
+                bound *= lo_mult + step * 255.0
             if t >= 0:
-                passes.scale_by_table(thr, traits[t, start : start + m], s_trait_table[a])
+                bound *= s_trait_table[a].max()
             if ss > 0.0:
-                passes.scale_by_stress(thr, stress_c, ss)
-            if ci >= 0:
-                passes.scale(thr, chill_mult[ci])
+                bound *= 1.0 + ss * stress_max
             if gi >= 0:
-                passes.scale(thr, gaming_mult[gi])
-            n_all, n_minority = passes.draw(mask, pair_hash, thr, grp, shift, e)
-            event_counts[c, e, 0] += n_all - n_minority
-            event_counts[c, e, 1] += n_minority
-        if e == EV_INTERACTION and n_friends > 0:
-            n_all, n_minority = _interactions_with_low_ranked(
-                today_key, start, mask, grp, friends[start : start + m], low_ranked
-            )
-            event_counts[c, EV_INTERACTION_LOW, 0] += n_all - n_minority
-            event_counts[c, EV_INTERACTION_LOW, 1] += n_minority
-    if error_rate > 0.0:
-        passes.fill_hashes(pair_hash, today_key, start, rng.KEY_DATA_ERROR)
-        n_all, n_minority = _data_errors(errors, pair_hash, rated, grp, error_rate)
-        error_counts[c, 0] += n_all - n_minority
-        error_counts[c, 1] += n_minority
-    for q in range(q_decay.shape[0]):
-        thr[:] = 0.0
-        for r in range(n_rules):
-            if r_slot[r] != q or r_points[r] == 0.0:
-                continue
-            passes.add_points(thr, mask, rated, r_event[r], r_points[r])
-        d = q_decay[q]
-        cap = q_cap[q]
-        wq = q_weight[q]
-        row = acc[q, start : start + m]
-        # Accumulators of unrated citizens only decay, so the cap never binds for them.
-        if q_clear[q] >= 0:
-            passes.decay_or_clear(row, thr, total, d, cap, wq, mask, q_clear[q])
-        else:
-            passes.decay(row, thr, total, d, cap, wq)
-    _score(
-        score[start : start + m],
-        score_clean[start : start + m],
-        err_acc[start : start + m],
-        net[start : start + m],
-        total,
-        errors,
-        rated,
-        grp,
-        base,
-        lo,
-        hi,
-        error_decay,
-        error_weight,
-        hist[c],
-        group_hist[c],
-    )
+                bound *= gaming_max[gi]
+            bound *= 1.0 + 1e-9
+            if bound < SPARSE_BELOW * scale31:
+                # Thinning: only citizens whose draw falls under the bound need their exact
+                # threshold, computed in the same order as below, so decisions are identical.
+                n_all, n_minority = _draw_thinned(
+                    bits,
+                    listed,
+                    thr,
+                    mask,
+                    pair_hash,
+                    shift,
+                    bound,
+                    grp,
+                    thr0,
+                    thr1,
+                    static_hash,
+                    byte_shift,
+                    spread,
+                    lo_mult,
+                    step,
+                    traits[max(t, 0), start : start + m],
+                    s_trait_table[a],
+                    t >= 0,
+                    stress_c,
+                    ss,
+                    chill_mult[ci] if ci >= 0 else thr,
+                    ci >= 0,
+                    gaming_mult[gi] if gi >= 0 else thr,
+                    gi >= 0,
+                    e,
+                )
+                event_counts[c, e, 0] += n_all - n_minority
+                event_counts[c, e, 1] += n_minority
+            else:
+                # One simple pass per factor, so that each loop compiles to SIMD code.
+                if spread > 0.0:
+                    passes.spread_thresholds(
+                        thr, grp, static_hash, byte_shift, thr0, thr1, lo_mult, step
+                    )
+                else:
+                    passes.group_thresholds(thr, grp, thr0, thr1)
+                if t >= 0:
+                    passes.scale_by_table(thr, traits[t, start : start + m], s_trait_table[a])
+                if ss > 0.0:
+                    passes.scale_by_stress(thr, stress_c, ss)
+                if ci >= 0:
+                    passes.scale(thr, chill_mult[ci])
+                if gi >= 0:
+                    passes.scale(thr, gaming_mult[gi])
+                n_all, n_minority = passes.draw(mask, pair_hash, thr, grp, shift, e)
+                event_counts[c, e, 0] += n_all - n_minority
+                event_counts[c, e, 1] += n_minority
+            if e == EV_INTERACTION and n_friends > 0:
+                n_all, n_minority = _interactions_with_low_ranked(
+                    today_key, start, mask, grp, friends[start : start + m], low_ranked
+                )
+                event_counts[c, EV_INTERACTION_LOW, 0] += n_all - n_minority
+                event_counts[c, EV_INTERACTION_LOW, 1] += n_minority
+        if error_rate > 0.0:
+            passes.fill_hashes(pair_hash, today_key, start, rng.KEY_DATA_ERROR)
+            n_all, n_minority = _data_errors(errors, pair_hash, rated, grp, error_rate)
+            error_counts[c, 0] += n_all - n_minority
+            error_counts[c, 1] += n_minority
+        for q in range(q_decay.shape[0]):
+            thr[:] = 0.0
+            for r in range(n_rules):
+                if r_slot[r] != q or r_points[r] == 0.0:
+                    continue
+                passes.add_points(thr, mask, rated, r_event[r], r_points[r])
+            d = q_decay[q]
+            cap = q_cap[q]
+            wq = q_weight[q]
+            row = acc[q, start : start + m]
+            # Accumulators of unrated citizens only decay, so the cap never binds for them.
+            if q_clear[q] >= 0:
+                passes.decay_or_clear(row, thr, total, d, cap, wq, mask, q_clear[q])
+            else:
+                passes.decay(row, thr, total, d, cap, wq)
+        _score(
+            score[start : start + m],
+            score_clean[start : start + m],
+            err_acc[start : start + m],
+            net[start : start + m],
+            total,
+            errors,
+            rated,
+            grp,
+            base,
+            lo,
+            hi,
+            error_decay,
+            error_weight,
+            hist[c],
+            group_hist[c],
+        )
 
 
-@njit(cache=True, parallel=True)
 def step_citizens(
     seed: int,
     day: int,
@@ -546,54 +544,54 @@ def step_citizens(
     records are kept apart: ``err_acc`` holds their decayed number, and each
     counts ``error_weight`` points in the public score.
     """
-    for c in prange(hist.shape[0]):
-        _citizens_chunk(
-            np.int64(c),
-            seed,
-            day,
-            n_events,
-            group,
-            traits,
-            friends,
-            acc,
-            score,
-            score_clean,
-            err_acc,
-            net,
-            participant,
-            stress,
-            aware,
-            aware_offset,
-            chill,
-            gaming,
-            s_event,
-            s_rate,
-            s_spread,
-            s_trait,
-            s_trait_table,
-            s_group_mult,
-            s_stress,
-            s_chill_index,
-            chill_values,
-            s_gaming_index,
-            gaming_values,
-            r_event,
-            r_points,
-            r_slot,
-            q_decay,
-            q_cap,
-            q_weight,
-            q_clear,
-            base,
-            lo,
-            hi,
-            all_rated,
-            low_ranked,
-            error_rate,
-            error_decay,
-            error_weight,
-            hist,
-            group_hist,
-            event_counts,
-            error_counts,
-        )
+    over_chunks(
+        _citizens_chunks,
+        hist.shape[0],
+        seed,
+        day,
+        n_events,
+        group,
+        traits,
+        friends,
+        acc,
+        score,
+        score_clean,
+        err_acc,
+        net,
+        participant,
+        stress,
+        aware,
+        aware_offset,
+        chill,
+        gaming,
+        s_event,
+        s_rate,
+        s_spread,
+        s_trait,
+        s_trait_table,
+        s_group_mult,
+        s_stress,
+        s_chill_index,
+        chill_values,
+        s_gaming_index,
+        gaming_values,
+        r_event,
+        r_points,
+        r_slot,
+        q_decay,
+        q_cap,
+        q_weight,
+        q_clear,
+        base,
+        lo,
+        hi,
+        all_rated,
+        low_ranked,
+        error_rate,
+        error_decay,
+        error_weight,
+        hist,
+        group_hist,
+        event_counts,
+        error_counts,
+    )

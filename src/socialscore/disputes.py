@@ -10,16 +10,16 @@ the model), so the process never removes a true record.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from socialscore import rng
 from socialscore.behaviour import CHUNK
+from socialscore.chunks import over_chunks
 
 #: Columns of the per-group dispute tallies.
 D_FILED, D_UPHELD, D_REJECTED = range(3)
 
 
-@njit(cache=True, parallel=True)
 def step_disputes(
     seed: int,
     day: int,
@@ -32,8 +32,38 @@ def step_disputes(
     counts: np.ndarray,
 ) -> None:
     """File and settle the day's disputes; ``filed_on[i]`` is −1 when none is open."""
+    over_chunks(
+        _disputes_chunks,
+        counts.shape[0],
+        seed,
+        day,
+        group,
+        err_acc,
+        filed_on,
+        file_rate,
+        delay,
+        success,
+        counts,
+    )
+
+
+@njit(cache=True, nogil=True)
+def _disputes_chunks(
+    first: int,
+    last: int,
+    seed: int,
+    day: int,
+    group: np.ndarray,
+    err_acc: np.ndarray,
+    filed_on: np.ndarray,
+    file_rate: float,
+    delay: int,
+    success: float,
+    counts: np.ndarray,
+) -> None:
+    """Chunks ``first`` to ``last - 1`` of :func:`step_disputes`, in this thread."""
     n = group.shape[0]
-    for c in prange(counts.shape[0]):
+    for c in range(first, last):
         counts[c, :, :] = 0
         for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
             f = filed_on[i]

@@ -12,10 +12,11 @@ applied in the same kernel, in passes of its own after the decisions.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from socialscore import passes, rng
 from socialscore.behaviour import CHUNK
+from socialscore.chunks import over_chunks
 from socialscore.feedback import chill_increment, gaming_update
 from socialscore.rulebook import clip_round
 from socialscore.scenario import Scenario
@@ -239,7 +240,14 @@ def _gate(
     seed: int,
     day: int,
     rated: float,
-    views: tuple[np.ndarray, ...],
+    acc: np.ndarray,
+    net: np.ndarray,
+    err_acc: np.ndarray,
+    view_weight: np.ndarray,
+    view_net: np.ndarray,
+    view_err: np.ndarray,
+    gate_view: np.ndarray,
+    q_reason: np.ndarray,
     base: int,
     lo: int,
     hi: int,
@@ -248,15 +256,13 @@ def _gate(
 
     A function of its own, not inlined: called for the few citizens with a
     decision due, and compiled once instead of once per gate.
-
-    ``views`` is ``(acc, net, err_acc, view_weight, view_net, view_err,
-    gate_view, q_reason)``, as passed to :func:`step_gates`.
     """
-    acc, net, err_acc, view_weight, view_net, view_err, gate_view, q_reason = views
     v = gate_view[gate]
-    sv, cv = view_scores(
-        v, i, s, clean, rated, acc, net, err_acc, view_weight, view_net, view_err, base, lo, hi
-    )
+    sv, cv = s, clean
+    if v != 0:  # most gates read the public score: no call, no array references taken
+        sv, cv = view_scores(
+            v, i, s, clean, rated, acc, net, err_acc, view_weight, view_net, view_err, base, lo, hi
+        )
     d = _decide(counts, c, gate, g, sv, cv, gp[gate, P_THRESHOLD], gp, seed, day, i)
     if d == 2:
         give_reasons(
@@ -410,9 +416,10 @@ def _state_counts(
         counts[g, S_STRESS] += total
 
 
-@njit(cache=True)
-def _gates_chunk(
-    c: int,
+@njit(cache=True, nogil=True)
+def _gates_chunks(
+    first: int,
+    last: int,
     seed: int,
     day: int,
     n_companies: int,
@@ -454,142 +461,142 @@ def _gates_chunk(
     reasons: np.ndarray,
     state_counts: np.ndarray,
 ) -> None:
-    """Chunk ``c`` of :func:`step_gates`.
-
-    A plain function, so that the parallel loop around it stays small: numba
-    compiles a large parallel loop body several times more slowly.
-    """
+    """Chunks ``first`` to ``last - 1`` of :func:`step_gates`, in this thread."""
     n = group.shape[0]
     school_day = gp[G_SCHOOL, P_ENABLED] > 0 and (day % 365) == int(gp[G_SCHOOL, P_EXTRA1])
     today_key = rng.day_key(seed, day)
-    views = (acc, net, err_acc, view_weight, view_net, view_err, gate_view, q_reason)
     # Gate numbers passed as plain int64, not literal constants: one compiled
     # `_gate` serves every call.
     gate_ids = np.arange(gp.shape[0])
-    counts[c, :, :, :] = 0
-    reasons[c, :, :] = 0
-    state_counts[c, :, :] = 0.0
-    start = c * CHUNK
-    m = min(start + CHUNK, n) - start
-    # Exposures are stored for aware citizens only, in citizen order.
-    first_aware, last_aware = aware_offset[c], aware_offset[c + 1]
-    # Three hashes give the six daily draws: (mortgage, travel), (hiring or
-    # separation, review), (dating, documents); drawn in SIMD passes first.
-    hashes = np.empty((3, m), dtype=np.uint64)
-    for q in range(3):
-        passes.fill_hashes(hashes[q], today_key, start, rng.KEY_GATE + q)
-    # A vector pass finds the few citizens with a decision due today; the
-    # branches below run for them only.
-    due = _due(hashes, children[start : start + m], gp, school_day)
-    st_c = np.empty(m, dtype=np.float64)
-    stress_c = stress[start : start + m]
-    for k in range(m):
-        st_c[k] = stress_c[k] * stress_decay
-    for k in range(m):
-        if due[k] == 0:
-            continue
-        i = start + k
-        h1 = hashes[0, k]
-        h2 = hashes[1, k]
-        h3 = hashes[2, k]
-        g = group[i]
-        s = int(score[i])
-        clean = int(score_clean[i])
-        rated = 1.0 if all_rated or participant[i] != 0 else 0.0
-        st = st_c[k]
-        if gp[G_MORTGAGE, P_ENABLED] > 0 and (
-            has_mortgage[i] == 0 or gp[G_MORTGAGE, P_EXTRA1] > 0
-        ):
-            if rng.half_uniform(h1, 0) < gp[G_MORTGAGE, P_RATE]:
-                if _gate(
-                    gate_ids[G_MORTGAGE], counts, reasons, c, g, i, s, clean,
-                    gp, seed, day, rated, views, base, lo, hi,
-                ):  # fmt: skip
-                    has_mortgage[i] = 1
-                else:
-                    st += gp[G_MORTGAGE, P_STRESS]
-        if gp[G_HIRING, P_ENABLED] > 0 and employer[i] < 0:
-            if rng.half_uniform(h2, 0) < gp[G_HIRING, P_RATE]:
-                if _gate(
-                    gate_ids[G_HIRING], counts, reasons, c, g, i, s, clean,
-                    gp, seed, day, rated, views, base, lo, hi,
-                ):  # fmt: skip
-                    employer[i] = rng.uniform_below(
-                        seed, day, i, rng.KEY_GATE + 4 * G_HIRING + 1, n_companies
-                    )
-                else:
-                    st += gp[G_HIRING, P_STRESS]
-        elif gp[G_RETENTION, P_ENABLED] > 0 and employer[i] >= 0:
-            if rng.half_uniform(h2, 0) < gp[G_RETENTION, P_EXTRA1]:
-                employer[i] = -1
-            elif rng.half_uniform(h2, 1) < gp[G_RETENTION, P_RATE]:
-                if not _gate(
-                    gate_ids[G_RETENTION], counts, reasons, c, g, i, s, clean,
-                    gp, seed, day, rated, views, base, lo, hi,
-                ):  # fmt: skip
+    for c in range(first, last):
+        counts[c, :, :, :] = 0
+        reasons[c, :, :] = 0
+        state_counts[c, :, :] = 0.0
+        start = c * CHUNK
+        m = min(start + CHUNK, n) - start
+        # Exposures are stored for aware citizens only, in citizen order.
+        first_aware, last_aware = aware_offset[c], aware_offset[c + 1]
+        # Three hashes give the six daily draws: (mortgage, travel), (hiring or
+        # separation, review), (dating, documents); drawn in SIMD passes first.
+        hashes = np.empty((3, m), dtype=np.uint64)
+        for q in range(3):
+            passes.fill_hashes(hashes[q], today_key, start, rng.KEY_GATE + q)
+        # A vector pass finds the few citizens with a decision due today; the
+        # branches below run for them only.
+        due = _due(hashes, children[start : start + m], gp, school_day)
+        st_c = np.empty(m, dtype=np.float64)
+        stress_c = stress[start : start + m]
+        for k in range(m):
+            st_c[k] = stress_c[k] * stress_decay
+        for k in range(m):
+            if due[k] == 0:
+                continue
+            i = start + k
+            h1 = hashes[0, k]
+            h2 = hashes[1, k]
+            h3 = hashes[2, k]
+            g = group[i]
+            s = int(score[i])
+            clean = int(score_clean[i])
+            rated = 1.0 if all_rated or participant[i] != 0 else 0.0
+            st = st_c[k]
+            if gp[G_MORTGAGE, P_ENABLED] > 0 and (
+                has_mortgage[i] == 0 or gp[G_MORTGAGE, P_EXTRA1] > 0
+            ):
+                if rng.half_uniform(h1, 0) < gp[G_MORTGAGE, P_RATE]:
+                    if _gate(
+                        gate_ids[G_MORTGAGE], counts, reasons, c, g, i, s, clean,
+                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
+                        view_err, gate_view, q_reason, base, lo, hi,
+                    ):  # fmt: skip
+                        has_mortgage[i] = 1
+                    else:
+                        st += gp[G_MORTGAGE, P_STRESS]
+            if gp[G_HIRING, P_ENABLED] > 0 and employer[i] < 0:
+                if rng.half_uniform(h2, 0) < gp[G_HIRING, P_RATE]:
+                    if _gate(
+                        gate_ids[G_HIRING], counts, reasons, c, g, i, s, clean,
+                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
+                        view_err, gate_view, q_reason, base, lo, hi,
+                    ):  # fmt: skip
+                        employer[i] = rng.uniform_below(
+                            seed, day, i, rng.KEY_GATE + 4 * G_HIRING + 1, n_companies
+                        )
+                    else:
+                        st += gp[G_HIRING, P_STRESS]
+            elif gp[G_RETENTION, P_ENABLED] > 0 and employer[i] >= 0:
+                if rng.half_uniform(h2, 0) < gp[G_RETENTION, P_EXTRA1]:
                     employer[i] = -1
-                    st += gp[G_RETENTION, P_STRESS]
-        if school_day and children[i] > 0:
-            _gate(
-                gate_ids[G_SCHOOL], counts, reasons, c, g, i, s, clean,
-                gp, seed, day, rated, views, base, lo, hi,
-            )  # fmt: skip
-        if gp[G_DATING, P_ENABLED] > 0:
-            if rng.half_uniform(h3, 0) < gp[G_DATING, P_RATE]:
-                j = rng.uniform_below(seed, day, i, rng.KEY_GATE + 4 * G_DATING + 1, n - 1)
-                if j >= i:
-                    j += 1
-                counts[c, G_DATING, g, T_APPLIED] += 1
-                if dating_match(
-                    published_below[published[i] - lo],
-                    published_below[published[j] - lo],
-                    gp[G_DATING, P_EXTRA1],
-                    gp[G_DATING, P_EXTRA2],
-                ):
-                    counts[c, G_DATING, g, T_SELECTED] += 1
-        if gp[G_DOCUMENTS, P_ENABLED] > 0:
-            if rng.half_uniform(h3, 1) < gp[G_DOCUMENTS, P_RATE]:
+                elif rng.half_uniform(h2, 1) < gp[G_RETENTION, P_RATE]:
+                    if not _gate(
+                        gate_ids[G_RETENTION], counts, reasons, c, g, i, s, clean,
+                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
+                        view_err, gate_view, q_reason, base, lo, hi,
+                    ):  # fmt: skip
+                        employer[i] = -1
+                        st += gp[G_RETENTION, P_STRESS]
+            if school_day and children[i] > 0:
                 _gate(
-                    gate_ids[G_DOCUMENTS], counts, reasons, c, g, i, s, clean,
-                    gp, seed, day, rated, views, base, lo, hi,
+                    gate_ids[G_SCHOOL], counts, reasons, c, g, i, s, clean,
+                    gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
+                        view_err, gate_view, q_reason, base, lo, hi,
                 )  # fmt: skip
-        if gp[G_TRAVEL, P_ENABLED] > 0:
-            if rng.half_uniform(h1, 1) < gp[G_TRAVEL, P_RATE]:
-                _gate(
-                    gate_ids[G_TRAVEL], counts, reasons, c, g, i, s, clean,
-                    gp, seed, day, rated, views, base, lo, hi,
-                )  # fmt: skip
-        st_c[k] = st
-    for k in range(m):
-        stress_c[k] = st_c[k]
-    _aware_feedback(
-        state_counts[c],
-        aware[first_aware:last_aware],
-        score,
-        group,
-        traits[_RISK],
-        traits[_GAMING],
-        chill[first_aware:last_aware],
-        gaming[first_aware:last_aware],
-        chill_below,
-        chill_weight,
-        gaming_increment,
-        gaming_cap,
-    )
-    _state_counts(
-        state_counts[c],
-        group[start : start + m],
-        employer[start : start + m],
-        has_mortgage[start : start + m],
-        score[start : start + m],
-        st_c,
-        blacklist_below,
-    )
+            if gp[G_DATING, P_ENABLED] > 0:
+                if rng.half_uniform(h3, 0) < gp[G_DATING, P_RATE]:
+                    j = rng.uniform_below(seed, day, i, rng.KEY_GATE + 4 * G_DATING + 1, n - 1)
+                    if j >= i:
+                        j += 1
+                    counts[c, G_DATING, g, T_APPLIED] += 1
+                    if dating_match(
+                        published_below[published[i] - lo],
+                        published_below[published[j] - lo],
+                        gp[G_DATING, P_EXTRA1],
+                        gp[G_DATING, P_EXTRA2],
+                    ):
+                        counts[c, G_DATING, g, T_SELECTED] += 1
+            if gp[G_DOCUMENTS, P_ENABLED] > 0:
+                if rng.half_uniform(h3, 1) < gp[G_DOCUMENTS, P_RATE]:
+                    _gate(
+                        gate_ids[G_DOCUMENTS], counts, reasons, c, g, i, s, clean,
+                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
+                        view_err, gate_view, q_reason, base, lo, hi,
+                    )  # fmt: skip
+            if gp[G_TRAVEL, P_ENABLED] > 0:
+                if rng.half_uniform(h1, 1) < gp[G_TRAVEL, P_RATE]:
+                    _gate(
+                        gate_ids[G_TRAVEL], counts, reasons, c, g, i, s, clean,
+                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
+                        view_err, gate_view, q_reason, base, lo, hi,
+                    )  # fmt: skip
+            st_c[k] = st
+        for k in range(m):
+            stress_c[k] = st_c[k]
+        _aware_feedback(
+            state_counts[c],
+            aware[first_aware:last_aware],
+            score,
+            group,
+            traits[_RISK],
+            traits[_GAMING],
+            chill[first_aware:last_aware],
+            gaming[first_aware:last_aware],
+            chill_below,
+            chill_weight,
+            gaming_increment,
+            gaming_cap,
+        )
+        _state_counts(
+            state_counts[c],
+            group[start : start + m],
+            employer[start : start + m],
+            has_mortgage[start : start + m],
+            score[start : start + m],
+            st_c,
+            blacklist_below,
+        )
 
 
-@njit(cache=True, parallel=True)
 def step_gates(
-
     seed: int,
     day: int,
     n_companies: int,
@@ -637,47 +644,47 @@ def step_gates(
     denial may be overturned by human review, and carries reasons when the
     gate gives them (tallied in ``reasons[chunk, gate, reason]``).
     """
-    for c in prange(counts.shape[0]):
-        _gates_chunk(
-            np.int64(c),
-            seed,
-            day,
-            n_companies,
-            group,
-            traits,
-            children,
-            score,
-            score_clean,
-            published,
-            published_below,
-            employer,
-            has_mortgage,
-            aware,
-            aware_offset,
-            stress,
-            chill,
-            gaming,
-            acc,
-            net,
-            err_acc,
-            participant,
-            all_rated,
-            view_weight,
-            view_net,
-            view_err,
-            gate_view,
-            q_reason,
-            base,
-            lo,
-            hi,
-            gp,
-            blacklist_below,
-            stress_decay,
-            chill_below,
-            chill_weight,
-            gaming_increment,
-            gaming_cap,
-            counts,
-            reasons,
-            state_counts,
-        )
+    over_chunks(
+        _gates_chunks,
+        counts.shape[0],
+        seed,
+        day,
+        n_companies,
+        group,
+        traits,
+        children,
+        score,
+        score_clean,
+        published,
+        published_below,
+        employer,
+        has_mortgage,
+        aware,
+        aware_offset,
+        stress,
+        chill,
+        gaming,
+        acc,
+        net,
+        err_acc,
+        participant,
+        all_rated,
+        view_weight,
+        view_net,
+        view_err,
+        gate_view,
+        q_reason,
+        base,
+        lo,
+        hi,
+        gp,
+        blacklist_below,
+        stress_decay,
+        chill_below,
+        chill_weight,
+        gaming_increment,
+        gaming_cap,
+        counts,
+        reasons,
+        state_counts,
+    )

@@ -14,6 +14,7 @@ from numba import njit, prange
 
 from socialscore import rng
 from socialscore.behaviour import CHUNK
+from socialscore.chunks import over_chunks
 
 #: A dropped friendship keeps its friend's id as ``DROPPED - id`` (−2 or below),
 #: so the lists as generated can be read back at the end of a run; −1 is a slot
@@ -39,7 +40,6 @@ def friends_at_start(friends: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, parallel=True)
 def step_network(
     seed: int,
     day: int,
@@ -54,9 +54,43 @@ def step_network(
     dropped: np.ndarray,
 ) -> None:
     """Recompute every network term and apply unfriending; tally drops per chunk and group."""
+    over_chunks(
+        _network_chunks,
+        dropped.shape[0],
+        seed,
+        day,
+        friends,
+        group,
+        score,
+        net,
+        weight,
+        center,
+        unfriend_below,
+        unfriend_probability,
+        dropped,
+    )
+
+
+@njit(cache=True, nogil=True)
+def _network_chunks(
+    first: int,
+    last: int,
+    seed: int,
+    day: int,
+    friends: np.ndarray,
+    group: np.ndarray,
+    score: np.ndarray,
+    net: np.ndarray,
+    weight: float,
+    center: float,
+    unfriend_below: int,
+    unfriend_probability: float,
+    dropped: np.ndarray,
+) -> None:
+    """Chunks ``first`` to ``last - 1`` of :func:`step_network`, in this thread."""
     n = friends.shape[0]
     key = rng.day_key(seed, day)
-    for c in prange(dropped.shape[0]):
+    for c in range(first, last):
         start = c * CHUNK
         stop = min(start + CHUNK, n)
         dropped[c, 0], dropped[c, 1] = _network_chunk(

@@ -9,6 +9,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from socialscore.behaviour import CHUNK
+from socialscore.chunks import over_chunks
+
 
 def share_below(hist: np.ndarray) -> np.ndarray:
     """For each score bin, the share of the population strictly below it (float32)."""
@@ -25,7 +28,6 @@ def publish(score: np.ndarray, below: np.ndarray, lo: int, percentile: np.ndarra
         percentile[i] = below[score[i] - lo]
 
 
-@njit(cache=True, parallel=True)
 def mark_low_ranked(
     published: np.ndarray, below: np.ndarray, lo: int, low_share: float, bits: np.ndarray
 ) -> None:
@@ -36,9 +38,18 @@ def mark_low_ranked(
     ``i`` is ``below[published[i] - lo]``. One bit per citizen keeps the
     random reads of friends' ranks in cache.
     """
+    bytes_per_chunk = CHUNK // 8
+    n_chunks = (bits.shape[0] + bytes_per_chunk - 1) // bytes_per_chunk
+    over_chunks(_mark_chunks, n_chunks, published, below < low_share, lo, bits)
+
+
+@njit(cache=True, nogil=True)
+def _mark_chunks(
+    first: int, last: int, published: np.ndarray, low: np.ndarray, lo: int, bits: np.ndarray
+) -> None:
+    """Chunks ``first`` to ``last - 1`` of :func:`mark_low_ranked` (``CHUNK`` citizens each)."""
     n = published.shape[0]
-    low = below < low_share
-    for b in prange(bits.shape[0]):
+    for b in range(first * (CHUNK // 8), min(last * (CHUNK // 8), bits.shape[0])):
         byte = 0
         for k in range(8):
             i = b * 8 + k
