@@ -72,7 +72,7 @@ def bytes_per_citizen_day(engine: Engine) -> dict[str, float]:
         + 2 * per["has_mortgage"]
         + 2 * (per["employer"] + per["stress"] + per["chill"] + per["gaming"]),
         # network (every few days): the friend lists, one score per friend, the term.
-        "network": (per["friends"] + 10 * 2 + per["net"]) / every,
+        "network": (per["friend_codes"] + 10 * 2 + per["net"]) / every,
     }
 
 

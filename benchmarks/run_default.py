@@ -58,7 +58,9 @@ def main() -> None:
     t3 = time.perf_counter()
     tables = recorder.tables(engine.state)
     core = recorder.citizens_core(engine.state)
-    harms.compute(sc, {**tables, "citizens": core}, engine.state.friends)
+    harms.compute(
+        sc, {**tables, "citizens": core}, engine.nation.friend_blocks(engine.state.friend_codes)
+    )
     phases["tables and metrics"] = peak_now()
     for _ in recorder.citizen_batches(engine.state, core):
         pass  # the snapshot is built slice by slice, as a run writes it

@@ -14,9 +14,8 @@ import pytest
 
 import socialscore
 from conftest import minimal, simulate, small
-from socialscore import nation
-from socialscore.network import DROPPED, friends_at_start
-from socialscore.recorder import followers, in_degree, out_degree
+from socialscore import friends, nation
+from socialscore.friends import DROPPED_BIT, EMPTY
 
 
 def _parquet_hashes(run_path: Path) -> dict[str, str]:
@@ -136,27 +135,32 @@ def _unfriending(probability: float):  # type: ignore[no-untyped-def]
 
 def test_unfriending_drops_only_low_scoring_friends():
     sc = _unfriending(1.0)
-    initial = nation.generate(sc).friends
     engine, rec = simulate(sc)
-    dropped = initial[engine.state.friends < 0]
+    initial = engine.nation.friends  # as generated, read back from the draws
+    now = engine.nation.friend_ids(engine.state.friend_codes)
+    dropped = initial[(now < 0) & (initial >= 0)]
     assert dropped.size > 0
     assert rec.dropped.sum() == dropped.size
-    remaining = engine.state.friends[engine.state.friends >= 0]
+    remaining = now[now >= 0]
     # Anyone still counted as a friend was at or above the cut at the last update.
     assert engine.state.score[remaining].min() >= 450 - 40
 
 
-def test_dropped_friendships_still_name_the_friend_so_the_start_can_be_read_back():
+def test_dropped_friendships_keep_their_draw_so_the_start_can_be_read_back():
     sc = _unfriending(0.5)
-    initial = nation.generate(sc).friends
+    generated = nation.generate(sc).friends
     engine, _ = simulate(sc)
-    friends = engine.state.friends
-    assert (friends <= DROPPED).sum() > 0
-    np.testing.assert_array_equal(friends_at_start(friends), initial)
-    now, lost = followers(friends, 5_000)
-    np.testing.assert_array_equal(now, in_degree(friends, 5_000))
-    np.testing.assert_array_equal(now + lost, in_degree(initial, 5_000))
-    np.testing.assert_array_equal(out_degree(friends, at_start=True), out_degree(initial))
+    nat, codes = engine.nation, engine.state.friend_codes
+    assert ((codes >= DROPPED_BIT) & (codes != EMPTY)).sum() > 0
+    np.testing.assert_array_equal(nat.friends, generated)
+    now_ids = nat.friend_ids(codes)
+    now, lost = friends.followers(codes, nat.seed, nat.region_start, nat.friends_local)
+    np.testing.assert_array_equal(now, np.bincount(now_ids[now_ids >= 0], minlength=5_000))
+    np.testing.assert_array_equal(
+        now + lost, np.bincount(generated[generated >= 0], minlength=5_000)
+    )
+    np.testing.assert_array_equal(friends.out_degree(codes, True), (generated >= 0).sum(axis=1))
+    np.testing.assert_array_equal(friends.out_degree(codes), (now_ids >= 0).sum(axis=1))
 
 
 def test_network_term_pulls_toward_friends_mean():

@@ -35,6 +35,7 @@ from socialscore.metrics import (
     rank_rank_slope,
     roc_curve_from_score,
     score_assortativity,
+    score_assortativity_blocks,
     score_assortativity_lists,
     score_histogram,
     transition_matrix,
@@ -629,6 +630,23 @@ class TestNetwork:
         )
         got = score_assortativity_lists(friends, score)
         assert (math.isnan(expected) and math.isnan(got)) or got == expected
+
+    @PROPERTY
+    @given(st.integers(1, 40), st.integers(1, 5), st.integers(1, 41), st.integers(0, 2**32 - 1))
+    def test_lists_given_block_by_block_equal_the_whole_lists(
+        self, n: int, k: int, rows: int, seed: int
+    ) -> None:
+        rng = np.random.default_rng(seed)
+        friends = rng.integers(-1, n, size=(n, k)).astype(np.int32)
+        score = rng.integers(350, 951, n).astype(np.int16)
+        whole = score_assortativity_lists(friends, score)
+        blocks = [(first, friends[first : first + rows]) for first in range(0, n, rows)]
+        got = score_assortativity_blocks(blocks, score)
+        if math.isnan(whole):
+            assert math.isnan(got)
+        else:
+            assert got == pytest.approx(whole, abs=1e-12)
+        assert score_assortativity_blocks([(0, friends)], score) == whole or math.isnan(whole)
 
     @PROPERTY
     @given(graphs())

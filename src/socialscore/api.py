@@ -120,7 +120,7 @@ def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Sim
     tables = recorder.tables(engine.state)
     core = recorder.citizens_core(engine.state)
     analysis = {**tables, "citizens": core}
-    metric_table = harms.compute(sc, analysis, engine.state.friends)
+    metric_table = harms.compute(sc, analysis, nat.friend_blocks(engine.state.friend_codes))
     return _Simulation(
         engine=engine,
         recorder=recorder,

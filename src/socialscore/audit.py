@@ -21,7 +21,6 @@ import pyarrow as pa
 
 from socialscore import harms, nation
 from socialscore.engine import Engine
-from socialscore.network import friends_at_start
 from socialscore.recorder import Recorder
 from socialscore.scenario import Gates, NetworkSettings, Scenario
 from socialscore.scoring import layout
@@ -452,7 +451,7 @@ def perturbed_run(
     engine.state.acc[slowest, chosen] -= points
     for day in range(1, scenario.run.days):
         engine.step(day, recorder)
-    return engine.state.score.copy(), friends_at_start(engine.state.friends)
+    return engine.state.score.copy(), nat.friends
 
 
 def association_check(

@@ -22,6 +22,7 @@ from numba import njit
 
 from socialscore import passes, rng
 from socialscore.chunks import over_chunks
+from socialscore.friends import ATTEMPTS, DROPPED_BIT, pick, region_of
 from socialscore.rulebook import EV_INTERACTION, EV_INTERACTION_LOW, clip_round
 
 #: Citizens per chunk: the unit of parallel work and of per-chunk tallies.
@@ -147,34 +148,63 @@ def _feedback_multipliers(
 @njit(cache=True)
 def _interactions_with_low_ranked(
     today_key: np.uint64,
+    static_key: np.uint64,
     start: int,
     mask: np.ndarray,
     grp: np.ndarray,
-    friends_c: np.ndarray,
+    codes_c: np.ndarray,
+    region_start: np.ndarray,
+    local: int,
     low_ranked: np.ndarray,
 ) -> tuple[int, int]:
     """Mark interactions with a friend low in the ranking; returns them and the minority's.
 
     Each citizen who interacted today did so with one of its friend slots
-    drawn at random (an empty slot is no one). The slot is drawn for every
-    citizen, without a branch, so that the loop compiles to vector code.
+    drawn at random (an empty slot, or a dropped friendship, is no one). The
+    slot and its friend are computed for every citizen, without a branch, so
+    that the loop over each region's part of the chunk compiles to vector code.
     """
-    n_friends = friends_c.shape[1]
+    n_friends = codes_c.shape[1]
+    n = region_start[region_start.shape[0] - 1]
     ev = np.uint32(EV_INTERACTION)
     ev_low = np.uint32(EV_INTERACTION_LOW)
     one = np.uint32(1)
+    three = np.uint64(3)
+    seven = np.uint64(7)
     n_all = np.int32(0)
     n_minority = np.int32(0)
-    for k in range(mask.shape[0]):
-        h = rng.entity_hash(today_key, start + k, rng.KEY_INTERACTION_FRIEND)
-        slot = int(rng.hash_uniform(h) * n_friends)
-        j = friends_c[k, slot]
-        jj = max(j, 0)
-        low = (np.uint32(low_ranked[jj >> 3]) >> np.uint32(jj & 7)) & one
-        hit = low & (mask[k] >> ev) & np.uint32(j >= 0)
-        mask[k] |= hit << ev_low
-        n_all += np.int32(hit)
-        n_minority += np.int32(hit) & np.int32(grp[k])
+    m = mask.shape[0]
+    reg = region_of(region_start, start)
+    k0 = 0
+    while k0 < m:
+        lo = region_start[reg]
+        width = region_start[reg + 1] - lo
+        k1 = min(m, region_start[reg + 1] - start)
+        wide = width > local
+        # Views indexed from 0, so that the compiler sees non-negative indices
+        # and vectorises the loop.
+        seg_mask = mask[k0:k1]
+        seg_codes = codes_c[k0:k1]
+        seg_grp = grp[k0:k1]
+        first = start + k0
+        for q in range(seg_mask.shape[0]):
+            i = first + q
+            h = rng.entity_hash(today_key, i, rng.KEY_INTERACTION_FRIEND)
+            slot = np.uint64(rng.hash_uniform(h) * n_friends)  # unsigned: no wraparound
+            code = np.int64(seg_codes[q, slot])
+            present = code < DROPPED_BIT
+            local_slot = (np.int64(slot) < local) & wide
+            base = lo if local_slot else 0
+            span = width if local_slot else n
+            j = pick(static_key, i, np.int64(slot), code & (ATTEMPTS - 1), base, span)
+            jj = np.uint64(j if present else 0)
+            low = (np.uint32(low_ranked[jj >> three]) >> np.uint32(jj & seven)) & one
+            hit = low & (seg_mask[q] >> ev) & np.uint32(present)
+            seg_mask[q] |= hit << ev_low
+            n_all += np.int32(hit)
+            n_minority += np.int32(hit) & np.int32(seg_grp[q])
+        k0 = k1
+        reg += 1
     return n_all, n_minority
 
 
@@ -255,6 +285,8 @@ def _citizens_chunks(
     group: np.ndarray,
     traits: np.ndarray,
     friends: np.ndarray,
+    region_start: np.ndarray,
+    friends_local: int,
     # state (updated)
     acc: np.ndarray,
     score: np.ndarray,
@@ -437,7 +469,15 @@ def _citizens_chunks(
                 event_counts[c, e, 1] += n_minority
             if e == EV_INTERACTION and n_friends > 0:
                 n_all, n_minority = _interactions_with_low_ranked(
-                    today_key, start, mask, grp, friends[start : start + m], low_ranked
+                    today_key,
+                    static_key,
+                    start,
+                    mask,
+                    grp,
+                    friends[start : start + m],
+                    region_start,
+                    friends_local,
+                    low_ranked,
                 )
                 event_counts[c, EV_INTERACTION_LOW, 0] += n_all - n_minority
                 event_counts[c, EV_INTERACTION_LOW, 1] += n_minority
@@ -488,6 +528,8 @@ def step_citizens(
     group: np.ndarray,
     traits: np.ndarray,
     friends: np.ndarray,
+    region_start: np.ndarray,
+    friends_local: int,
     # state (updated)
     acc: np.ndarray,
     score: np.ndarray,
@@ -553,6 +595,8 @@ def step_citizens(
         group,
         traits,
         friends,
+        region_start,
+        friends_local,
         acc,
         score,
         score_clean,

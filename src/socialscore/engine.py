@@ -65,7 +65,7 @@ class State:
     participant: np.ndarray  # uint8 [N], opted in before the mandatory day ([0]: all rated)
     aware: np.ndarray  # int32 [aware citizens], who knows what the rulebook rewards and penalises
     aware_offset: np.ndarray  # int64 [chunks + 1], aware citizens before each chunk
-    friends: np.ndarray  # int32 [N, K], -1 = no friend, <= -2 dropped (network.DROPPED)
+    friend_codes: np.ndarray  # uint8 [N, K], the friend lists' draws (socialscore.friends)
     dispute_filed_on: np.ndarray  # int32 [N] (empty without disputes), -1 = none open
     company_acc: np.ndarray  # float32 [M, Rc]
     company_score: np.ndarray  # int16 [M]
@@ -177,7 +177,8 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         participant=participant,
         aware=aware,
         aware_offset=aware_offset,
-        friends=nation.friends,  # owned by the run from here on: unfriending edits it in place
+        # Owned by the run from here on: unfriending marks dropped friendships in place.
+        friend_codes=nation.friend_codes,
         dispute_filed_on=np.full(
             n if scenario.data_errors.dispute_rate > 0 else 0, -1, dtype=np.int32
         ),
@@ -190,10 +191,10 @@ class Engine:
     """Runs a scenario on a nation, day by day, feeding a recorder.
 
     The engine takes over the nation's friend lists and employers
-    (``nation.friends`` is ``state.friends``, ``nation.employer`` is
+    (``nation.friend_codes`` is ``state.friend_codes``, ``nation.employer`` is
     ``state.employer``): the run edits them in place, so they are not held
-    twice; a dropped friendship stays in its list as a negative entry that
-    still names the friend, so the lists as generated can be read back.
+    twice; a dropped friendship keeps its draw, marked dropped, so the lists
+    as generated can be read back.
     """
 
     def __init__(self, scenario: Scenario, nation: Nation) -> None:
@@ -244,7 +245,9 @@ class Engine:
             step_network(
                 seed,
                 day,
-                st.friends,
+                st.friend_codes,
+                nat.region_start,
+                nat.friends_local,
                 nat.group,
                 st.score,
                 st.net,
@@ -263,7 +266,9 @@ class Engine:
             len(CITIZEN_EVENTS),
             nat.group,
             nat.traits,
-            st.friends,
+            st.friend_codes,
+            nat.region_start,
+            nat.friends_local,
             st.acc,
             st.score,
             st.score_clean,

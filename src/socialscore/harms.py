@@ -8,6 +8,7 @@ gives every metric's meaning in words, for the CLI and the report.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 import numpy as np
@@ -99,8 +100,16 @@ def _col(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(table.column(name).to_numpy())
 
 
-def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray) -> pa.Table:
-    """Compute every one-run metric from the recorded tables and the final friendships."""
+def compute(
+    scenario: Scenario,
+    tables: dict[str, pa.Table],
+    friends: Iterable[tuple[int, np.ndarray]],
+) -> pa.Table:
+    """Compute every one-run metric from the recorded tables and the final friendships.
+
+    ``friends`` gives the friend lists at the end of the run block by block,
+    as ``(first citizen, friend ids)`` (:meth:`socialscore.nation.Nation.friend_blocks`).
+    """
     rows = _Rows()
     citizens = tables["citizens"]
     score = _col(citizens, "score")
@@ -161,7 +170,7 @@ def compute(scenario: Scenario, tables: dict[str, pa.Table], friends: np.ndarray
 
     # The fixed-width friend lists are read in place; negative entries (empty or dropped)
     # are inactive.
-    rows.add("score_assortativity", metrics.score_assortativity_lists(friends, score))
+    rows.add("score_assortativity", metrics.score_assortativity_blocks(friends, score))
     rows.add("friends_dropped", float(tables["daily"].column("friends_dropped").to_numpy().sum()))
     lost = _col(citizens, "followers_lost")
     for decile, value in enumerate(metrics.mean_by_decile(score, lost)):

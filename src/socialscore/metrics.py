@@ -29,7 +29,7 @@ Conventions shared by all measures:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeVar, cast
 
@@ -56,6 +56,7 @@ __all__ = [
     "rank_rank_slope",
     "roc_curve_from_score",
     "score_assortativity",
+    "score_assortativity_blocks",
     "score_assortativity_lists",
     "score_histogram",
     "transition_matrix",
@@ -249,6 +250,7 @@ def _edge_moments_kernel(
     n_chunks: int,
     skip_negative: bool,
     width: int,
+    first: int,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """Moments of (source score, target score) over active CSR slots.
 
@@ -256,16 +258,17 @@ def _edge_moments_kernel(
     scores, per-chunk rows ``[min x, max x, min y, max y]`` (to detect a
     constant end exactly, which rounding in the moments cannot) and per-chunk
     counts of neighbour ids out of range. With ``width > 0`` the slots are
-    fixed-width lists (node ``u`` owns slots ``u·width`` to ``(u+1)·width − 1``)
-    and ``offsets`` is not read.
+    fixed-width lists of the nodes from ``first`` on (node ``first + r`` owns
+    slots ``r·width`` to ``(r+1)·width − 1``) and ``offsets`` is not read.
     """
     n = offsets.shape[0] - 1 if width == 0 else score.shape[0]
+    rows = n if width == 0 else neighbours.shape[0] // width
     out = np.zeros((n_chunks, 6), np.float64)
     ext = np.empty((n_chunks, 4), np.float64)
     bad = np.zeros(n_chunks, np.int64)
     for c in numba.prange(n_chunks):
-        start = c * n // n_chunks
-        stop = (c + 1) * n // n_chunks
+        start = c * rows // n_chunks
+        stop = (c + 1) * rows // n_chunks
         cnt = 0.0
         sx = 0.0
         sy = 0.0
@@ -277,9 +280,10 @@ def _edge_moments_kernel(
         min_y = np.inf
         max_y = -np.inf
         n_bad = 0
-        for u in range(start, stop):
+        for row in range(start, stop):
+            u = row + first
             x = score[u] - shift
-            begin = offsets[u] if width == 0 else u * width
+            begin = offsets[u] if width == 0 else row * width
             end = offsets[u + 1] if width == 0 else begin + width
             for k in range(begin, end):
                 if use_active and active[k] == 0:
@@ -1196,7 +1200,7 @@ def score_assortativity(
     shift = float(s.mean()) if s.size else 0.0
     n_chunks = max(1, min(_N_CHUNKS, s.shape[0]))
     moments, ext, bad = _edge_moments_kernel(
-        off, nb, s, shift, act, use_active, n_chunks, negative_is_inactive, 0
+        off, nb, s, shift, act, use_active, n_chunks, negative_is_inactive, 0, 0
     )
     return _assortativity(moments, ext, bad, s.shape[0])
 
@@ -1216,18 +1220,52 @@ def score_assortativity_lists(friends: npt.ArrayLike, score: npt.ArrayLike) -> f
         r in ``[-1, 1]``; nan with no friendships or a constant end.
     """
     f = np.asarray(friends)
-    s = _kernel_view(_as_1d(score, "score"))
+    s = _as_1d(score, "score")
     if f.ndim != 2 or f.shape[0] != s.shape[0]:
         raise ValueError(ERR_CSR_NODES.format(expected=s.shape[0], got=f.shape[0]))
-    nb = _require_integer(f.reshape(-1), "friends")
-    if f.shape[1] == 0 or s.size == 0:
-        return float("nan")  # no friendship at all
+    return score_assortativity_blocks([(0, f)], s)
+
+
+def score_assortativity_blocks(
+    blocks: Iterable[tuple[int, npt.ArrayLike]], score: npt.ArrayLike
+) -> float:
+    """Score assortativity of fixed-width friend lists handed over block by block.
+
+    Each block is ``(first, friends)``: the lists ``friends[r, k]`` of nodes
+    ``first + r`` (negative entries are empty slots). The blocks together must
+    give each node's list once; a graph too large to hold as ids at once can
+    be computed block by block. One block holding every list gives exactly
+    :func:`score_assortativity_lists`.
+
+    Args:
+        blocks: ``(first node, int array [rows, K])`` pairs.
+        score: Score per node, length N.
+
+    Returns:
+        r in ``[-1, 1]``; nan with no friendships or a constant end.
+    """
+    s = _kernel_view(_as_1d(score, "score"))
+    if s.size == 0:
+        return float("nan")
     shift = float(s.mean())
-    n_chunks = max(1, min(_N_CHUNKS, s.shape[0]))
-    moments, ext, bad = _edge_moments_kernel(
-        np.zeros(1, np.int64), nb, s, shift, np.zeros(0, np.uint8), False, n_chunks, True,
-        f.shape[1],
-    )  # fmt: skip
+    parts: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]]
+    parts = []
+    for first, block in blocks:
+        f = np.asarray(block)
+        if f.ndim != 2 or first < 0 or first + f.shape[0] > s.shape[0]:
+            raise ValueError(ERR_CSR_NODES.format(expected=s.shape[0], got=first + f.shape[0]))
+        if f.shape[0] == 0 or f.shape[1] == 0:
+            continue
+        nb = _require_integer(f.reshape(-1), "friends")
+        n_chunks = max(1, min(_N_CHUNKS, f.shape[0]))
+        part = _edge_moments_kernel(
+            np.zeros(1, np.int64), nb, s, shift, np.zeros(0, np.uint8), False, n_chunks,
+            True, f.shape[1], first,
+        )  # fmt: skip
+        parts.append(part)
+    if not parts:
+        return float("nan")  # no friendship at all
+    moments, ext, bad = (np.concatenate(p) for p in zip(*parts, strict=True))
     return _assortativity(moments, ext, bad, s.shape[0])
 
 

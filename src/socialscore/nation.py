@@ -2,23 +2,27 @@
 
 Every value is generated from the counter-based RNG keyed by the entity, so
 the nation is the same for any thread count. Citizens are numbered by
-region, so most friendships point to nearby memory.
+region, so most friendships point to nearby memory; friend lists are kept as
+the draws that made them (:mod:`socialscore.friends`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit, prange
 
-from socialscore import rng
+from socialscore import friends, rng
 from socialscore.scenario import NationSettings, Scenario
 from socialscore.vocabulary import TRAITS
 
 #: Age bands: 18–29, 30–39, 40–49, 50–59, 60–69, 70+ (shares illustrative).
 AGE_BAND_SHARES = np.array([0.20, 0.19, 0.19, 0.18, 0.14, 0.10])
+#: Citizens per block when the whole graph is read as ids (4 bytes per friendship).
+FRIEND_BLOCK_ROWS = 1 << 22
 #: Number of company sectors (illustrative).
 SECTORS = 10
 
@@ -37,7 +41,7 @@ class Nation:
     children: np.ndarray  # uint8 [N], school-age children
     traits: np.ndarray  # uint8 [len(TRAITS), N], trait-major
     employer: np.ndarray  # int32 [N], -1 = unemployed (initial)
-    friends: np.ndarray  # int32 [N, K], -1 = empty slot
+    friend_codes: np.ndarray  # uint8 [N, K]: the draws of the friend lists (socialscore.friends)
     region_start: np.ndarray  # int64 [R + 1]
     company_region: np.ndarray  # uint16 [M]
     company_owner: np.ndarray  # int32 [M]
@@ -45,6 +49,8 @@ class Nation:
     company_sector: np.ndarray  # uint8 [M]
     company_size: np.ndarray  # int32 [M], employees (nominal)
     company_compliance: np.ndarray  # uint8 [M]
+    seed: int  # the seed the nation was drawn from (friend ids are computed from it)
+    friends_local: int  # friend slots drawn within the region
 
     @property
     def region(self) -> np.ndarray:
@@ -58,6 +64,36 @@ class Nation:
             np.uint16
         )
         return out
+
+    @property
+    def friends(self) -> np.ndarray:
+        """Every citizen's friends as generated (int32 [N, K], −1 = empty slot).
+
+        Computed from the codes on each call: 4 bytes per friendship.
+        """
+        return self.friend_ids(self.friend_codes, at_start=True)
+
+    def friend_ids(
+        self, codes: np.ndarray, *, first: int = 0, at_start: bool = False
+    ) -> np.ndarray:
+        """The friend ids (int32) that ``codes`` (rows from citizen ``first``) name.
+
+        −1 marks an empty slot and, unless ``at_start``, a dropped friendship.
+        """
+        return friends.ids(
+            codes, self.seed, self.region_start, self.friends_local, first=first, at_start=at_start
+        )
+
+    def friend_blocks(
+        self, codes: np.ndarray, *, rows: int = FRIEND_BLOCK_ROWS, at_start: bool = False
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """The friend ids that ``codes`` name, ``rows`` citizens at a time: ``(first, ids)``.
+
+        For passes over the whole graph without holding every id at once.
+        """
+        for first in range(0, self.population, rows):
+            block = codes[first : first + rows]
+            yield first, self.friend_ids(block, first=first, at_start=at_start)
 
     @property
     def population(self) -> int:
@@ -124,9 +160,8 @@ def generate(scenario: Scenario) -> Nation:
         seed, company_region, region_start
     )
     employer = _employers(seed, region, company_start, settings.employment_rate if m else 0.0)
-    friends = _friends(
+    friend_codes = friends.draw(
         seed,
-        region,
         region_start,
         group,
         settings.friends_local,
@@ -141,7 +176,9 @@ def generate(scenario: Scenario) -> Nation:
         children=children,
         traits=traits,
         employer=employer,
-        friends=friends,
+        friend_codes=friend_codes,
+        seed=seed,
+        friends_local=settings.friends_local,
         region_start=region_start,
         company_region=company_region,
         company_owner=company_owner,
@@ -288,46 +325,4 @@ def _employers(
             lo = 0
             width = m
         out[i] = lo + rng.uniform_below(seed, rng.STATIC_DAY, i, rng.KEY_EMPLOYER, width)
-    return out
-
-
-@njit(cache=True, parallel=True)
-def _friends(
-    seed: int,
-    region: np.ndarray,
-    region_start: np.ndarray,
-    group: np.ndarray,
-    local: int,
-    distant: int,
-    homophily: float,
-) -> np.ndarray:
-    n = region.shape[0]
-    k_total = local + distant
-    out = np.full((n, k_total), -1, dtype=np.int32)
-    for i in prange(n):
-        r = region[i]
-        lo = region_start[r]
-        width = region_start[r + 1] - lo
-        for k in range(k_total):
-            use_local = k < local and width > local
-            for attempt in range(64):
-                key = rng.KEY_FRIEND + k * 64 + attempt
-                if use_local:
-                    j = lo + rng.uniform_below(seed, rng.STATIC_DAY, i, key, width)
-                else:
-                    j = rng.uniform_below(seed, rng.STATIC_DAY, i, key, n)
-                if j == i:
-                    continue
-                duplicate = False
-                for q in range(k):
-                    if out[i, q] == j:
-                        duplicate = True
-                        break
-                if duplicate:
-                    continue
-                if homophily > 0.0 and group[j] != group[i] and attempt < 16:
-                    if rng.uniform(seed, rng.STATIC_DAY, i, key + 100_000) < homophily:
-                        continue
-                out[i, k] = j
-                break
     return out

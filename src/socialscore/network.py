@@ -4,46 +4,26 @@ Every ``every_days`` days, using the scores at the start of that day, each
 citizen's network term becomes ``weight · (mean score of its friends −
 center)`` and is kept until the next update. On the same days citizens drop
 friends whose score is below a cut, each with a probability (a dropped
-friendship stays in the list as a negative entry that still names the friend).
+friendship keeps its draw, marked dropped: :mod:`socialscore.friends`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from socialscore import rng
 from socialscore.behaviour import CHUNK
 from socialscore.chunks import over_chunks
-
-#: A dropped friendship keeps its friend's id as ``DROPPED - id`` (−2 or below),
-#: so the lists as generated can be read back at the end of a run; −1 is a slot
-#: that never held a friend.
-DROPPED = -2
-
-
-@njit(cache=True, inline="always")
-def friend_at_start(entry: int) -> int:
-    """The friend a list entry held at the start of the run (−1: none)."""
-    if entry >= 0:
-        return entry
-    return DROPPED - entry if entry <= DROPPED else -1
-
-
-@njit(cache=True, parallel=True)
-def friends_at_start(friends: np.ndarray) -> np.ndarray:
-    """The friend lists as generated, from lists in which friendships were dropped."""
-    out = np.empty_like(friends)
-    for i in prange(friends.shape[0]):
-        for k in range(friends.shape[1]):
-            out[i, k] = friend_at_start(friends[i, k])
-    return out
+from socialscore.friends import DROPPED_BIT, decode_slot
 
 
 def step_network(
     seed: int,
     day: int,
-    friends: np.ndarray,
+    codes: np.ndarray,
+    region_start: np.ndarray,
+    local: int,
     group: np.ndarray,
     score: np.ndarray,
     net: np.ndarray,
@@ -59,7 +39,9 @@ def step_network(
         dropped.shape[0],
         seed,
         day,
-        friends,
+        codes,
+        region_start,
+        local,
         group,
         score,
         net,
@@ -77,7 +59,9 @@ def _network_chunks(
     last: int,
     seed: int,
     day: int,
-    friends: np.ndarray,
+    codes: np.ndarray,
+    region_start: np.ndarray,
+    local: int,
     group: np.ndarray,
     score: np.ndarray,
     net: np.ndarray,
@@ -88,15 +72,19 @@ def _network_chunks(
     dropped: np.ndarray,
 ) -> None:
     """Chunks ``first`` to ``last - 1`` of :func:`step_network`, in this thread."""
-    n = friends.shape[0]
+    n = codes.shape[0]
     key = rng.day_key(seed, day)
+    static_key = rng.day_key(seed, rng.STATIC_DAY)
     for c in range(first, last):
         start = c * CHUNK
         stop = min(start + CHUNK, n)
         dropped[c, 0], dropped[c, 1] = _network_chunk(
             key,
+            static_key,
             start,
-            friends[start:stop],
+            codes[start:stop],
+            region_start,
+            local,
             group[start:stop],
             score,
             net[start:stop],
@@ -110,8 +98,11 @@ def _network_chunks(
 @njit(cache=True)
 def _network_chunk(
     key: np.uint64,
+    static_key: np.uint64,
     start: int,
-    friends_c: np.ndarray,
+    codes_c: np.ndarray,
+    region_start: np.ndarray,
+    local: int,
     group_c: np.ndarray,
     score: np.ndarray,
     net_c: np.ndarray,
@@ -121,29 +112,34 @@ def _network_chunk(
     unfriend_probability: float,
 ) -> tuple[int, int]:
     """One chunk of :func:`step_network`; returns the friendships dropped by each group."""
-    k_total = friends_c.shape[1]
+    m, k_total = codes_c.shape
     unfriend = unfriend_probability > 0.0
-    dropped0 = np.int64(0)
-    dropped1 = np.int64(0)
-    for r in range(friends_c.shape[0]):
-        total = np.int64(0)
-        count = np.int64(0)
-        drops = np.int64(0)
-        for k in range(k_total):
-            j = friends_c[r, k]
-            if j < 0:
-                continue
-            sj = np.int64(score[j])
-            if unfriend and sj < unfriend_below:
+    total = np.zeros(m, dtype=np.int64)
+    count = np.zeros(m, dtype=np.int64)
+    drops = np.zeros(m, dtype=np.int64)
+    friend = np.empty(m, dtype=np.int64)
+    # Slot by slot: the friends' ids in a vector pass, then their scores. Sums of
+    # integers, so the order of the slots does not change any result.
+    for k in range(k_total):
+        decode_slot(friend, codes_c, k, static_key, start, region_start, local)
+        for r in range(m):
+            j = friend[r]
+            present = j >= 0
+            sj = np.int64(score[max(j, 0)])
+            if present and unfriend and sj < unfriend_below:
                 u = rng.hash_uniform(rng.entity_hash(key, start + r, rng.KEY_UNFRIEND + k))
                 if u < unfriend_probability:
-                    friends_c[r, k] = DROPPED - j
-                    drops += 1
+                    codes_c[r, k] += DROPPED_BIT
+                    drops[r] += 1
                     continue
-            total += sj
-            count += 1
-        net_c[r] = weight * (float(total) / count - center) if count > 0 else 0.0
+            total[r] += sj * present
+            count[r] += present
+    dropped0 = np.int64(0)
+    dropped1 = np.int64(0)
+    for r in range(m):
+        c = count[r]
+        net_c[r] = weight * (float(total[r]) / c - center) if c > 0 else 0.0
         g = np.int64(group_c[r])
-        dropped1 += drops * g
-        dropped0 += drops * (1 - g)
+        dropped1 += drops[r] * g
+        dropped0 += drops[r] * (1 - g)
     return dropped0, dropped1

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 from numba import njit, prange
 
-from socialscore import metrics
+from socialscore import friends, metrics
 from socialscore.disputes import D_FILED, D_REJECTED, D_UPHELD
 from socialscore.gates import (
     S_BLACKLISTED,
@@ -31,7 +31,6 @@ from socialscore.gates import (
     TALLIES,
 )
 from socialscore.nation import Nation
-from socialscore.network import friend_at_start
 from socialscore.scenario import Scenario
 from socialscore.scoring import NETWORK_REASON, layout
 from socialscore.vocabulary import (
@@ -70,68 +69,6 @@ def grade_index(score: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def _lookup(score: np.ndarray, lo: int, table: np.ndarray, out: np.ndarray) -> None:
     for i in prange(score.shape[0]):
         out[i] = table[score[i] - lo]
-
-
-@njit(cache=True, parallel=True)
-def out_degree(friends: np.ndarray, at_start: bool = False) -> np.ndarray:
-    """How many friends each citizen counts now, or counted at the start of the run."""
-    out = np.empty(friends.shape[0], dtype=np.int16)
-    for i in prange(friends.shape[0]):
-        k = 0
-        for j in range(friends.shape[1]):
-            entry = friends[i, j]
-            if (friend_at_start(entry) if at_start else entry) >= 0:
-                k += 1
-        out[i] = k
-    return out
-
-
-@njit(cache=True)
-def in_degree(friends: np.ndarray, n: int, at_start: bool = False) -> np.ndarray:
-    """How many citizens count each citizen as a friend, now or at the start of the run."""
-    out = np.zeros(n, dtype=np.int32)
-    for i in range(friends.shape[0]):
-        for k in range(friends.shape[1]):
-            j = friends[i, k]
-            if at_start:
-                j = friend_at_start(j)
-            if j >= 0:
-                out[j] += 1
-    return out
-
-
-@njit(cache=True)
-def _count_followers(friends: np.ndarray, now: np.ndarray, lost: np.ndarray) -> bool:
-    """Count each citizen's followers and lost followers in place; False on overflow."""
-    top = np.iinfo(now.dtype).max
-    for i in range(friends.shape[0]):
-        for k in range(friends.shape[1]):
-            entry = friends[i, k]
-            if entry >= 0:
-                if now[entry] == top:
-                    return False
-                now[entry] += 1
-                continue
-            j = friend_at_start(entry)  # a dropped friendship still names its friend
-            if j >= 0:
-                if lost[j] == top:
-                    return False
-                lost[j] += 1
-    return True
-
-
-def followers(friends: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """How many citizens count each citizen as a friend now, and how many dropped it.
-
-    Both in uint16 (int32 in the unlikely case that a count does not fit),
-    in one pass over the lists and without a copy of the graph.
-    """
-    now = np.zeros(n, dtype=np.uint16)
-    lost = np.zeros(n, dtype=np.uint16)
-    if _count_followers(friends, now, lost):
-        return now, lost
-    now = in_degree(friends, n)
-    return now, in_degree(friends, n, at_start=True) - now
 
 
 class Recorder:
@@ -335,8 +272,11 @@ class Recorder:
     def citizens_core(self, state: State) -> pa.Table:
         """The per-citizen columns the metrics and the report need (no copies of the state)."""
         start = self.score_start if self.score_start is not None else state.score
-        # Dropped friendships keep their friend's id, so the start is read back.
-        now, lost = followers(state.friends, self.nation.population)
+        nat = self.nation
+        # Dropped friendships keep their draw, so the start is read back.
+        now, lost = friends.followers(
+            state.friend_codes, nat.seed, nat.region_start, nat.friends_local
+        )
         return pa.table(
             {
                 "group": self.nation.group,
@@ -384,8 +324,8 @@ class Recorder:
                     "stress": state.stress[part],
                     "chill": state.exposure(state.chill, lo, hi),
                     "gaming": state.exposure(state.gaming, lo, hi),
-                    "friends_start": out_degree(state.friends[part], at_start=True),
-                    "friends": out_degree(state.friends[part]),
+                    "friends_start": friends.out_degree(state.friend_codes[part], True),
+                    "friends": friends.out_degree(state.friend_codes[part]),
                     "followers_start": np.add(
                         cut.column("followers").to_numpy(),
                         cut.column("followers_lost").to_numpy(),

@@ -1,0 +1,278 @@
+"""Friend lists kept as the draws that made them: one byte per friendship.
+
+The generator draws a citizen's friend in slot ``k`` from the counter-based
+RNG: attempt ``a`` of the slot gives a candidate (in the citizen's region for
+the first ``local`` slots when the region holds more than ``local`` citizens,
+anywhere otherwise), and the first candidate that is neither the citizen nor
+an earlier friend, and that homophily does not turn down, is kept. The
+friend's id is therefore a function of (seed, citizen, slot, attempt, region),
+so a list keeps only the attempt: one byte per friendship instead of a 4-byte
+id, computed again (one hash) whenever it is read.
+
+A code is the attempt (0 to 63) of a friendship; :data:`DROPPED_BIT` is added
+when the friendship was dropped (the attempt is kept, so the friend at the
+start can still be read back); :data:`EMPTY` is a slot no attempt filled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from socialscore import rng
+
+#: Attempts per slot before it is left empty.
+ATTEMPTS = 64
+#: Added to a code when the friendship was dropped.
+DROPPED_BIT = 64
+#: The code of an empty slot.
+EMPTY = 255
+#: Attempts at which homophily may still turn a candidate down.
+HOMOPHILY_ATTEMPTS = 16
+#: Citizens per block of the parallel passes (any size gives the same result).
+_BLOCK = 4096
+
+
+@njit(cache=True, inline="always")
+def candidate(
+    static_key: np.uint64,
+    i: int,
+    k: int,
+    attempt: int,
+    local_slot: bool,
+    lo: int,
+    width: int,
+    n: int,
+) -> int:
+    """The candidate that attempt ``attempt`` of citizen ``i``'s slot ``k`` draws."""
+    u = rng.hash_uniform(rng.entity_hash(static_key, i, rng.KEY_FRIEND + k * ATTEMPTS + attempt))
+    if local_slot:
+        return lo + int(u * width)
+    return int(u * n)
+
+
+@njit(cache=True, inline="always")
+def is_local(k: int, local: int, width: int) -> bool:
+    """Slot ``k`` draws within the region (the region has room for ``local`` friends)."""
+    return k < local and width > local
+
+
+@njit(cache=True, inline="always")
+def friend_of(
+    static_key: np.uint64, i: int, k: int, code: int, lo: int, width: int, n: int, local: int
+) -> int:
+    """The friend that citizen ``i``'s slot ``k`` names by ``code``, dropped or not (−1: empty).
+
+    ``lo`` and ``width`` are the first citizen and the size of ``i``'s region.
+    """
+    if code == EMPTY:
+        return -1
+    return candidate(
+        static_key, i, k, code & (ATTEMPTS - 1), is_local(k, local, width), lo, width, n
+    )
+
+
+@njit(cache=True, inline="always")
+def pick(static_key: np.uint64, i: int, k: int, attempt: int, base: int, span: int) -> int:
+    """:func:`candidate` without a branch (``base``, ``span``: the region's or the nation's)."""
+    u = rng.hash_uniform(rng.entity_hash(static_key, i, rng.KEY_FRIEND + k * ATTEMPTS + attempt))
+    return base + int(u * span)
+
+
+@njit(cache=True)
+def decode_slot(
+    out: np.ndarray,
+    codes_c: np.ndarray,
+    k: int,
+    static_key: np.uint64,
+    start: int,
+    region_start: np.ndarray,
+    local: int,
+) -> None:
+    """Write the friends in slot ``k`` of citizens ``start, start + 1, ...`` to ``out``.
+
+    −1 where the slot holds no friend now. A vector pass: the citizens of each
+    region are done in one branch-free loop.
+    """
+    m = codes_c.shape[0]
+    n = region_start[region_start.shape[0] - 1]
+    reg = region_of(region_start, start)
+    r0 = 0
+    while r0 < m:
+        lo = region_start[reg]
+        width = region_start[reg + 1] - lo
+        r1 = min(m, region_start[reg + 1] - start)
+        local_slot = is_local(k, local, width)
+        base = lo if local_slot else 0
+        span = width if local_slot else n
+        # Views indexed from 0, so that the compiler sees non-negative indices
+        # and vectorises the loop.
+        seg_out = out[r0:r1]
+        seg_codes = codes_c[r0:r1, k]
+        first = start + r0
+        for q in range(seg_out.shape[0]):
+            code = np.int64(seg_codes[q])
+            j = pick(static_key, first + q, k, code & (ATTEMPTS - 1), base, span)
+            seg_out[q] = j if code < DROPPED_BIT else -1
+        r0 = r1
+        reg += 1
+
+
+@njit(cache=True, inline="always")
+def region_of(region_start: np.ndarray, i: int) -> int:
+    """The region of citizen ``i`` (citizens are numbered region by region)."""
+    return int(np.searchsorted(region_start, i, side="right")) - 1
+
+
+@njit(cache=True, parallel=True)
+def draw(
+    seed: int,
+    region_start: np.ndarray,
+    group: np.ndarray,
+    local: int,
+    distant: int,
+    homophily: float,
+) -> np.ndarray:
+    """Draw every citizen's friends: ``local`` in its region, ``distant`` anywhere; the codes."""
+    n = group.shape[0]
+    k_total = local + distant
+    static_key = rng.day_key(seed, rng.STATIC_DAY)
+    codes = np.full((n, k_total), EMPTY, dtype=np.uint8)
+    for b in prange((n + _BLOCK - 1) // _BLOCK):
+        ids = np.empty(max(k_total, 1), dtype=np.int64)
+        first = b * _BLOCK
+        r = region_of(region_start, first)
+        for i in range(first, min(first + _BLOCK, n)):
+            while i >= region_start[r + 1]:
+                r += 1
+            lo = region_start[r]
+            width = region_start[r + 1] - lo
+            for k in range(k_total):
+                ids[k] = -1
+                local_slot = is_local(k, local, width)
+                for attempt in range(ATTEMPTS):
+                    j = candidate(static_key, i, k, attempt, local_slot, lo, width, n)
+                    if j == i:
+                        continue
+                    duplicate = False
+                    for q in range(k):
+                        if ids[q] == j:
+                            duplicate = True
+                            break
+                    if duplicate:
+                        continue
+                    if homophily > 0.0 and group[j] != group[i] and attempt < HOMOPHILY_ATTEMPTS:
+                        key = rng.KEY_FRIEND + k * ATTEMPTS + attempt + 100_000
+                        if rng.hash_uniform(rng.entity_hash(static_key, i, key)) < homophily:
+                            continue
+                    ids[k] = j
+                    codes[i, k] = attempt
+                    break
+    return codes
+
+
+@njit(cache=True, parallel=True)
+def _ids(
+    codes: np.ndarray,
+    first: int,
+    seed: int,
+    region_start: np.ndarray,
+    local: int,
+    at_start: bool,
+) -> np.ndarray:
+    static_key = rng.day_key(seed, rng.STATIC_DAY)
+    m, k_total = codes.shape
+    n = region_start[region_start.shape[0] - 1]
+    out = np.empty((m, k_total), dtype=np.int32)
+    for b in prange((m + _BLOCK - 1) // _BLOCK):
+        r = region_of(region_start, first + b * _BLOCK)
+        for row in range(b * _BLOCK, min((b + 1) * _BLOCK, m)):
+            i = first + row
+            while i >= region_start[r + 1]:
+                r += 1
+            lo = region_start[r]
+            width = region_start[r + 1] - lo
+            for k in range(k_total):
+                code = codes[row, k]
+                if code == EMPTY or (code >= DROPPED_BIT and not at_start):
+                    out[row, k] = -1
+                else:
+                    out[row, k] = friend_of(static_key, i, k, code, lo, width, n, local)
+    return out
+
+
+def ids(
+    codes: np.ndarray,
+    seed: int,
+    region_start: np.ndarray,
+    local: int,
+    *,
+    first: int = 0,
+    at_start: bool = False,
+) -> np.ndarray:
+    """The friends' ids (int32) of the citizens whose codes are ``codes``, from citizen ``first``.
+
+    −1 marks an empty slot and, unless ``at_start``, a dropped friendship;
+    with ``at_start`` the lists are read as they were generated.
+    """
+    return _ids(codes, first, seed, region_start, local, at_start)
+
+
+@njit(cache=True)
+def _count_followers(
+    codes: np.ndarray,
+    seed: int,
+    region_start: np.ndarray,
+    local: int,
+    now: np.ndarray,
+    lost: np.ndarray,
+) -> bool:
+    static_key = rng.day_key(seed, rng.STATIC_DAY)
+    top = np.iinfo(now.dtype).max
+    n = region_start[region_start.shape[0] - 1]
+    r = 0
+    for i in range(codes.shape[0]):
+        while i >= region_start[r + 1]:
+            r += 1
+        lo = region_start[r]
+        width = region_start[r + 1] - lo
+        for k in range(codes.shape[1]):
+            code = codes[i, k]
+            if code == EMPTY:
+                continue
+            j = friend_of(static_key, i, k, code, lo, width, n, local)
+            tally = now if code < DROPPED_BIT else lost
+            if tally[j] == top:
+                return False
+            tally[j] += 1
+    return True
+
+
+def followers(
+    codes: np.ndarray, seed: int, region_start: np.ndarray, local: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """How many citizens count each citizen as a friend now, and how many dropped it.
+
+    In uint16, or int32 in the unlikely case that a count does not fit; one
+    pass over the lists.
+    """
+    n = int(region_start[-1])
+    for dtype in (np.uint16, np.int32):
+        now = np.zeros(n, dtype=dtype)
+        lost = np.zeros(n, dtype=dtype)
+        if _count_followers(codes, seed, region_start, local, now, lost):
+            break
+    return now, lost
+
+
+@njit(cache=True, parallel=True)
+def out_degree(codes: np.ndarray, at_start: bool = False) -> np.ndarray:
+    """How many friends each citizen counts now, or counted at the start of the run."""
+    limit = EMPTY if at_start else DROPPED_BIT
+    out = np.empty(codes.shape[0], dtype=np.int16)
+    for i in prange(codes.shape[0]):
+        k = 0
+        for q in range(codes.shape[1]):
+            k += codes[i, q] < limit
+        out[i] = k
+    return out
