@@ -171,9 +171,12 @@ def _interactions_with_low_ranked(
     one = np.uint32(1)
     three = np.uint64(3)
     seven = np.uint64(7)
+    none = np.uint64(1) << np.uint64(63)
     n_all = np.int32(0)
     n_minority = np.int32(0)
     m = mask.shape[0]
+    slot_buf = np.empty(m, dtype=np.uint64)
+    code_buf = np.empty(m, dtype=np.uint8)
     reg = region_of(region_start, start)
     k0 = 0
     while k0 < m:
@@ -181,25 +184,35 @@ def _interactions_with_low_ranked(
         width = region_start[reg + 1] - lo
         k1 = min(m, region_start[reg + 1] - start)
         wide = width > local
-        # Views indexed from 0, so that the compiler sees non-negative indices
-        # and vectorises the loop.
+        # Views indexed from 0 (the compiler then sees non-negative indices), and
+        # the hashing in loops of their own, which compile to vector code; the
+        # lookups of a code and of a rank bit stay scalar.
         seg_mask = mask[k0:k1]
         seg_codes = codes_c[k0:k1]
         seg_grp = grp[k0:k1]
+        seg_slot = slot_buf[k0:k1]
+        seg_code = code_buf[k0:k1]
         first = start + k0
         for q in range(seg_mask.shape[0]):
-            i = first + q
-            h = rng.entity_hash(today_key, i, rng.KEY_INTERACTION_FRIEND)
-            slot = np.uint64(rng.hash_uniform(h) * n_friends)  # unsigned: no wraparound
-            code = np.int64(seg_codes[q, slot])
-            present = code < DROPPED_BIT
-            local_slot = (np.int64(slot) < local) & wide
+            h = rng.entity_hash(today_key, first + q, rng.KEY_INTERACTION_FRIEND)
+            seg_slot[q] = np.uint64(rng.hash_uniform(h) * n_friends)
+        for q in range(seg_mask.shape[0]):
+            seg_code[q] = seg_codes[q, seg_slot[q]]
+        for q in range(seg_mask.shape[0]):
+            slot = np.int64(seg_slot[q])
+            code = np.int64(seg_code[q])
+            local_slot = (slot < local) & wide
             base = lo if local_slot else 0
             span = width if local_slot else n
-            j = pick(static_key, i, np.int64(slot), code & (ATTEMPTS - 1), base, span)
-            jj = np.uint64(j if present else 0)
+            j = pick(static_key, first + q, slot, code & (ATTEMPTS - 1), base, span)
+            # The friend, or 2**63 for no one (no rank bit is read for it).
+            seg_slot[q] = np.uint64(j) if code < DROPPED_BIT else none
+        for q in range(seg_mask.shape[0]):
+            jj = seg_slot[q]
+            present = np.uint32(jj != none)
+            jj = jj & ~none
             low = (np.uint32(low_ranked[jj >> three]) >> np.uint32(jj & seven)) & one
-            hit = low & (seg_mask[q] >> ev) & np.uint32(present)
+            hit = low & (seg_mask[q] >> ev) & present
             seg_mask[q] |= hit << ev_low
             n_all += np.int32(hit)
             n_minority += np.int32(hit) & np.int32(seg_grp[q])

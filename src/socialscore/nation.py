@@ -22,7 +22,7 @@ from socialscore.vocabulary import TRAITS
 #: Age bands: 18–29, 30–39, 40–49, 50–59, 60–69, 70+ (shares illustrative).
 AGE_BAND_SHARES = np.array([0.20, 0.19, 0.19, 0.18, 0.14, 0.10])
 #: Citizens per block when the whole graph is read as ids (4 bytes per friendship).
-FRIEND_BLOCK_ROWS = 1 << 22
+FRIEND_BLOCK_ROWS = 1 << 18
 #: Number of company sectors (illustrative).
 SECTORS = 10
 
