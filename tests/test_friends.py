@@ -43,7 +43,7 @@ def test_codes_are_a_byte_per_friendship_and_name_the_generators_friends():
     sc = minimal(run={"population": 5_000, "seed": 8})  # no homophily: the plain rule
     nat = nation.generate(sc)
     assert nat.friend_codes.dtype == np.uint8
-    assert nat.friend_codes.shape == (5_000, 10)
+    assert nat.friend_codes.shape == (10, 5_000)  # slot-major
     expected = _reference_friends(nat, sc.nation.friends_local, sc.nation.friends_distant)
     sample = np.arange(0, 5_000, 97)
     np.testing.assert_array_equal(nat.friends[sample], expected[sample])
@@ -56,7 +56,8 @@ def test_blocks_and_slices_read_the_same_ids_as_the_whole():
     assert [first for first, _ in parts] == [0, 700, 1400, 2100, 2800]
     np.testing.assert_array_equal(np.concatenate([ids for _, ids in parts]), whole)
     np.testing.assert_array_equal(
-        nat.friend_ids(nat.friend_codes[1234:2345], first=1234, at_start=True), whole[1234:2345]
+        nat.friend_ids(nat.friend_codes[:, 1234:2345], first=1234, at_start=True),
+        whole[1234:2345],
     )
 
 
@@ -64,8 +65,8 @@ def test_a_dropped_friendship_is_gone_now_and_still_there_at_the_start():
     nat = nation.generate(minimal(run={"population": 2_000, "seed": 5}))
     codes = nat.friend_codes.copy()
     before = nat.friend_ids(codes)
-    codes[17, 3] += DROPPED_BIT
-    codes[18, 0] = EMPTY
+    codes[3, 17] += DROPPED_BIT
+    codes[0, 18] = EMPTY
     now = nat.friend_ids(codes)
     start = nat.friend_ids(codes, at_start=True)
     assert now[17, 3] == -1 and start[17, 3] == before[17, 3] >= 0

@@ -164,7 +164,7 @@ def _interactions_with_low_ranked(
     slot and its friend are computed for every citizen, without a branch, so
     that the loop over each region's part of the chunk compiles to vector code.
     """
-    n_friends = codes_c.shape[1]
+    n_friends = codes_c.shape[0]
     n = region_start[region_start.shape[0] - 1]
     ev = np.uint32(EV_INTERACTION)
     ev_low = np.uint32(EV_INTERACTION_LOW)
@@ -188,7 +188,6 @@ def _interactions_with_low_ranked(
         # the hashing in loops of their own, which compile to vector code; the
         # lookups of a code and of a rank bit stay scalar.
         seg_mask = mask[k0:k1]
-        seg_codes = codes_c[k0:k1]
         seg_grp = grp[k0:k1]
         seg_slot = slot_buf[k0:k1]
         seg_code = code_buf[k0:k1]
@@ -197,7 +196,7 @@ def _interactions_with_low_ranked(
             h = rng.entity_hash(today_key, first + q, rng.KEY_INTERACTION_FRIEND)
             seg_slot[q] = np.uint64(rng.hash_uniform(h) * n_friends)
         for q in range(seg_mask.shape[0]):
-            seg_code[q] = seg_codes[q, seg_slot[q]]
+            seg_code[q] = codes_c[seg_slot[q], k0 + q]
         for q in range(seg_mask.shape[0]):
             slot = np.int64(seg_slot[q])
             code = np.int64(seg_code[q])
@@ -351,7 +350,7 @@ def _citizens_chunks(
     n = group.shape[0]
     n_streams = s_event.shape[0]
     n_rules = r_event.shape[0]
-    n_friends = friends.shape[1]
+    n_friends = friends.shape[0]
     static_key = rng.day_key(seed, rng.STATIC_DAY)
     today_key = rng.day_key(seed, day)
     scale31 = 2147483648.0
@@ -487,7 +486,7 @@ def _citizens_chunks(
                     start,
                     mask,
                     grp,
-                    friends[start : start + m],
+                    friends[:, start : start + m],
                     region_start,
                     friends_local,
                     low_ranked,

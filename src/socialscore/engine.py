@@ -65,7 +65,7 @@ class State:
     participant: np.ndarray  # uint8 [N], opted in before the mandatory day ([0]: all rated)
     aware: np.ndarray  # int32 [aware citizens], who knows what the rulebook rewards and penalises
     aware_offset: np.ndarray  # int64 [chunks + 1], aware citizens before each chunk
-    friend_codes: np.ndarray  # uint8 [N, K], the friend lists' draws (socialscore.friends)
+    friend_codes: np.ndarray  # uint8 [K, N], the friend lists' draws (socialscore.friends)
     dispute_filed_on: np.ndarray  # int32 [N] (empty without disputes), -1 = none open
     company_acc: np.ndarray  # float32 [M, Rc]
     company_score: np.ndarray  # int16 [M]

@@ -9,7 +9,9 @@ friend's id is therefore a function of (seed, citizen, slot, attempt, region),
 so a list keeps only the attempt: one byte per friendship instead of a 4-byte
 id, computed again (one hash) whenever it is read.
 
-A code is the attempt (0 to 63) of a friendship; :data:`DROPPED_BIT` is added
+Codes are slot-major, ``codes[k, i]`` for citizen ``i``'s slot ``k``, so that a
+pass over one slot reads contiguous bytes. A code is the attempt (0 to 63) of
+a friendship; :data:`DROPPED_BIT` is added
 when the friendship was dropped (the attempt is kept, so the friend at the
 start can still be read back); :data:`EMPTY` is a slot no attempt filled.
 """
@@ -94,7 +96,7 @@ def decode_slot(
     −1 where the slot holds no friend now. A vector pass: the citizens of each
     region are done in one branch-free loop.
     """
-    m = codes_c.shape[0]
+    m = codes_c.shape[1]
     n = region_start[region_start.shape[0] - 1]
     reg = region_of(region_start, start)
     r0 = 0
@@ -108,7 +110,7 @@ def decode_slot(
         # Views indexed from 0, so that the compiler sees non-negative indices
         # and vectorises the loop.
         seg_out = out[r0:r1]
-        seg_codes = codes_c[r0:r1, k]
+        seg_codes = codes_c[k, r0:r1]
         first = start + r0
         for q in range(seg_out.shape[0]):
             code = np.int64(seg_codes[q])
@@ -137,7 +139,7 @@ def draw(
     n = group.shape[0]
     k_total = local + distant
     static_key = rng.day_key(seed, rng.STATIC_DAY)
-    codes = np.full((n, k_total), EMPTY, dtype=np.uint8)
+    codes = np.full((k_total, n), EMPTY, dtype=np.uint8)
     for b in prange((n + _BLOCK - 1) // _BLOCK):
         ids = np.empty(max(k_total, 1), dtype=np.int64)
         first = b * _BLOCK
@@ -166,7 +168,7 @@ def draw(
                         if rng.hash_uniform(rng.entity_hash(static_key, i, key)) < homophily:
                             continue
                     ids[k] = j
-                    codes[i, k] = attempt
+                    codes[k, i] = attempt
                     break
     return codes
 
@@ -181,7 +183,7 @@ def _ids(
     at_start: bool,
 ) -> np.ndarray:
     static_key = rng.day_key(seed, rng.STATIC_DAY)
-    m, k_total = codes.shape
+    k_total, m = codes.shape
     n = region_start[region_start.shape[0] - 1]
     out = np.empty((m, k_total), dtype=np.int32)
     for b in prange((m + _BLOCK - 1) // _BLOCK):
@@ -193,7 +195,7 @@ def _ids(
             lo = region_start[r]
             width = region_start[r + 1] - lo
             for k in range(k_total):
-                code = codes[row, k]
+                code = codes[k, row]
                 if code == EMPTY or (code >= DROPPED_BIT and not at_start):
                     out[row, k] = -1
                 else:
@@ -210,7 +212,9 @@ def ids(
     first: int = 0,
     at_start: bool = False,
 ) -> np.ndarray:
-    """The friends' ids (int32) of the citizens whose codes are ``codes``, from citizen ``first``.
+    """The friends' ids (int32 ``[citizens, slots]``) that ``codes[:, r]`` name.
+
+    Column ``r`` of ``codes`` holds the slots of citizen ``first + r``.
 
     −1 marks an empty slot and, unless ``at_start``, a dropped friendship;
     with ``at_start`` the lists are read as they were generated.
@@ -231,13 +235,13 @@ def _count_followers(
     top = np.iinfo(now.dtype).max
     n = region_start[region_start.shape[0] - 1]
     r = 0
-    for i in range(codes.shape[0]):
+    for i in range(codes.shape[1]):
         while i >= region_start[r + 1]:
             r += 1
         lo = region_start[r]
         width = region_start[r + 1] - lo
-        for k in range(codes.shape[1]):
-            code = codes[i, k]
+        for k in range(codes.shape[0]):
+            code = codes[k, i]
             if code == EMPTY:
                 continue
             j = friend_of(static_key, i, k, code, lo, width, n, local)
@@ -269,10 +273,10 @@ def followers(
 def out_degree(codes: np.ndarray, at_start: bool = False) -> np.ndarray:
     """How many friends each citizen counts now, or counted at the start of the run."""
     limit = EMPTY if at_start else DROPPED_BIT
-    out = np.empty(codes.shape[0], dtype=np.int16)
-    for i in prange(codes.shape[0]):
+    out = np.empty(codes.shape[1], dtype=np.int16)
+    for i in prange(codes.shape[1]):
         k = 0
-        for q in range(codes.shape[1]):
-            k += codes[i, q] < limit
+        for q in range(codes.shape[0]):
+            k += codes[q, i] < limit
         out[i] = k
     return out

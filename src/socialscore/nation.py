@@ -41,7 +41,7 @@ class Nation:
     children: np.ndarray  # uint8 [N], school-age children
     traits: np.ndarray  # uint8 [len(TRAITS), N], trait-major
     employer: np.ndarray  # int32 [N], -1 = unemployed (initial)
-    friend_codes: np.ndarray  # uint8 [N, K]: the draws of the friend lists (socialscore.friends)
+    friend_codes: np.ndarray  # uint8 [K, N]: the draws of the friend lists (socialscore.friends)
     region_start: np.ndarray  # int64 [R + 1]
     company_region: np.ndarray  # uint16 [M]
     company_owner: np.ndarray  # int32 [M]
@@ -76,7 +76,9 @@ class Nation:
     def friend_ids(
         self, codes: np.ndarray, *, first: int = 0, at_start: bool = False
     ) -> np.ndarray:
-        """The friend ids (int32) that ``codes`` (rows from citizen ``first``) name.
+        """The friend ids (int32 ``[citizens, K]``) that ``codes[:, r]`` name.
+
+        Column ``r`` of ``codes`` holds the slots of citizen ``first + r``.
 
         −1 marks an empty slot and, unless ``at_start``, a dropped friendship.
         """
@@ -92,7 +94,7 @@ class Nation:
         For passes over the whole graph without holding every id at once.
         """
         for first in range(0, self.population, rows):
-            block = codes[first : first + rows]
+            block = codes[:, first : first + rows]
             yield first, self.friend_ids(block, first=first, at_start=at_start)
 
     @property

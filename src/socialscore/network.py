@@ -72,7 +72,7 @@ def _network_chunks(
     dropped: np.ndarray,
 ) -> None:
     """Chunks ``first`` to ``last - 1`` of :func:`step_network`, in this thread."""
-    n = codes.shape[0]
+    n = codes.shape[1]
     key = rng.day_key(seed, day)
     static_key = rng.day_key(seed, rng.STATIC_DAY)
     for c in range(first, last):
@@ -82,7 +82,7 @@ def _network_chunks(
             key,
             static_key,
             start,
-            codes[start:stop],
+            codes[:, start:stop],
             region_start,
             local,
             group[start:stop],
@@ -112,7 +112,7 @@ def _network_chunk(
     unfriend_probability: float,
 ) -> tuple[int, int]:
     """One chunk of :func:`step_network`; returns the friendships dropped by each group."""
-    m, k_total = codes_c.shape
+    k_total, m = codes_c.shape
     unfriend = unfriend_probability > 0.0
     total = np.zeros(m, dtype=np.int64)
     count = np.zeros(m, dtype=np.int64)
@@ -129,7 +129,7 @@ def _network_chunk(
             if present and unfriend and sj < unfriend_below:
                 u = rng.hash_uniform(rng.entity_hash(key, start + r, rng.KEY_UNFRIEND + k))
                 if u < unfriend_probability:
-                    codes_c[r, k] += DROPPED_BIT
+                    codes_c[k, r] += DROPPED_BIT
                     drops[r] += 1
                     continue
             total[r] += sj * present

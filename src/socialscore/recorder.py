@@ -324,8 +324,8 @@ class Recorder:
                     "stress": state.stress[part],
                     "chill": state.exposure(state.chill, lo, hi),
                     "gaming": state.exposure(state.gaming, lo, hi),
-                    "friends_start": friends.out_degree(state.friend_codes[part], True),
-                    "friends": friends.out_degree(state.friend_codes[part]),
+                    "friends_start": friends.out_degree(state.friend_codes[:, part], True),
+                    "friends": friends.out_degree(state.friend_codes[:, part]),
                     "followers_start": np.add(
                         cut.column("followers").to_numpy(),
                         cut.column("followers_lost").to_numpy(),
