@@ -233,22 +233,31 @@ def _count_followers(
 ) -> bool:
     static_key = rng.day_key(seed, rng.STATIC_DAY)
     top = np.iinfo(now.dtype).max
-    n = region_start[region_start.shape[0] - 1]
-    r = 0
-    for i in range(codes.shape[1]):
-        while i >= region_start[r + 1]:
-            r += 1
-        lo = region_start[r]
-        width = region_start[r + 1] - lo
-        for k in range(codes.shape[0]):
-            code = codes[k, i]
-            if code == EMPTY:
-                continue
-            j = friend_of(static_key, i, k, code, lo, width, n, local)
-            tally = now if code < DROPPED_BIT else lost
-            if tally[j] == top:
-                return False
-            tally[j] += 1
+    k_total, n = codes.shape
+    friend = np.empty(_BLOCK, dtype=np.int64)
+    for first in range(0, n, _BLOCK):
+        block = codes[:, first : first + _BLOCK]
+        m = block.shape[1]
+        for k in range(k_total):
+            # The friends now, in a vector pass; then the (few) dropped ones.
+            decode_slot(friend[:m], block, k, static_key, first, region_start, local)
+            for q in range(m):
+                j = friend[q]
+                if j >= 0:
+                    if now[j] == top:
+                        return False
+                    now[j] += 1
+            for q in range(m):
+                code = block[k, q]
+                if DROPPED_BIT <= code < EMPTY:
+                    i = first + q
+                    r = region_of(region_start, i)
+                    lo = region_start[r]
+                    width = region_start[r + 1] - lo
+                    j = friend_of(static_key, i, k, code, lo, width, n, local)
+                    if lost[j] == top:
+                        return False
+                    lost[j] += 1
     return True
 
 
