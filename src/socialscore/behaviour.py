@@ -21,7 +21,6 @@ import numpy as np
 from numba import njit
 
 from socialscore import passes, rng
-from socialscore.chunks import over_chunks
 from socialscore.friends import ATTEMPTS, DROPPED_BIT, pick, region_of
 from socialscore.rulebook import EV_INTERACTION, EV_INTERACTION_LOW, clip_round
 
@@ -287,7 +286,7 @@ def _score(
 
 
 @njit(cache=True, nogil=True)
-def _citizens_chunks(
+def step_citizens(
     first: int,
     last: int,
     seed: int,
@@ -346,7 +345,18 @@ def _citizens_chunks(
     event_counts: np.ndarray,
     error_counts: np.ndarray,
 ) -> None:
-    """Chunks ``first`` to ``last - 1`` of :func:`step_citizens`, in this thread."""
+    """Advance every citizen by one day: events, rules, score.
+
+    ``acc`` is accumulator-major, ``[accumulator, citizen]``; rule ``r`` adds
+    to accumulator ``r_slot[r]`` today; accumulator ``q`` counts in the public
+    score with weight ``q_weight[q]`` and is emptied on a day its citizen's
+    event ``q_clear[q]`` happens (see :mod:`socialscore.scoring`). Erroneous
+    records are kept apart: ``err_acc`` holds their decayed number, and each
+    counts ``error_weight`` points in the public score.
+
+    Runs chunks ``first`` to ``last - 1``; :func:`socialscore.chunks.over_chunks`
+    shares the chunks out over threads.
+    """
     n = group.shape[0]
     n_streams = s_event.shape[0]
     n_rules = r_event.shape[0]
@@ -531,123 +541,3 @@ def _citizens_chunks(
             group_hist[c],
         )
 
-
-def step_citizens(
-    seed: int,
-    day: int,
-    n_events: int,
-    # fixed nation
-    group: np.ndarray,
-    traits: np.ndarray,
-    friends: np.ndarray,
-    region_start: np.ndarray,
-    friends_local: int,
-    # state (updated)
-    acc: np.ndarray,
-    score: np.ndarray,
-    score_clean: np.ndarray,
-    err_acc: np.ndarray,
-    net: np.ndarray,
-    participant: np.ndarray,
-    stress: np.ndarray,
-    aware: np.ndarray,
-    aware_offset: np.ndarray,
-    chill: np.ndarray,
-    gaming: np.ndarray,
-    # streams
-    s_event: np.ndarray,
-    s_rate: np.ndarray,
-    s_spread: np.ndarray,
-    s_trait: np.ndarray,
-    s_trait_table: np.ndarray,
-    s_group_mult: np.ndarray,
-    s_stress: np.ndarray,
-    s_chill_index: np.ndarray,
-    chill_values: np.ndarray,
-    s_gaming_index: np.ndarray,
-    gaming_values: np.ndarray,
-    # rules
-    r_event: np.ndarray,
-    r_points: np.ndarray,
-    r_slot: np.ndarray,
-    q_decay: np.ndarray,
-    q_cap: np.ndarray,
-    q_weight: np.ndarray,
-    q_clear: np.ndarray,
-    # score scale and other scalars
-    base: int,
-    lo: int,
-    hi: int,
-    all_rated: bool,
-    low_ranked: np.ndarray,
-    error_rate: float,
-    error_decay: float,
-    error_weight: float,
-    # per-chunk tallies (outputs, zeroed here)
-    hist: np.ndarray,
-    group_hist: np.ndarray,
-    event_counts: np.ndarray,
-    error_counts: np.ndarray,
-) -> None:
-    """Advance every citizen by one day: events, rules, score.
-
-    ``acc`` is accumulator-major, ``[accumulator, citizen]``; rule ``r`` adds
-    to accumulator ``r_slot[r]`` today; accumulator ``q`` counts in the public
-    score with weight ``q_weight[q]`` and is emptied on a day its citizen's
-    event ``q_clear[q]`` happens (see :mod:`socialscore.scoring`). Erroneous
-    records are kept apart: ``err_acc`` holds their decayed number, and each
-    counts ``error_weight`` points in the public score.
-    """
-    over_chunks(
-        _citizens_chunks,
-        hist.shape[0],
-        seed,
-        day,
-        n_events,
-        group,
-        traits,
-        friends,
-        region_start,
-        friends_local,
-        acc,
-        score,
-        score_clean,
-        err_acc,
-        net,
-        participant,
-        stress,
-        aware,
-        aware_offset,
-        chill,
-        gaming,
-        s_event,
-        s_rate,
-        s_spread,
-        s_trait,
-        s_trait_table,
-        s_group_mult,
-        s_stress,
-        s_chill_index,
-        chill_values,
-        s_gaming_index,
-        gaming_values,
-        r_event,
-        r_points,
-        r_slot,
-        q_decay,
-        q_cap,
-        q_weight,
-        q_clear,
-        base,
-        lo,
-        hi,
-        all_rated,
-        low_ranked,
-        error_rate,
-        error_decay,
-        error_weight,
-        hist,
-        group_hist,
-        event_counts,
-        error_counts,
-    )

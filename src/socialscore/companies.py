@@ -13,69 +13,11 @@ from numba import njit
 
 from socialscore import rng
 from socialscore.behaviour import CHUNK, heterogeneity
-from socialscore.chunks import over_chunks
 from socialscore.rulebook import apply_rules, clip_round
 
 
-def step_companies(
-    seed: int,
-    day: int,
-    n_events: int,
-    compliance: np.ndarray,
-    owner_group: np.ndarray,
-    acc: np.ndarray,
-    score: np.ndarray,
-    s_event: np.ndarray,
-    s_rate: np.ndarray,
-    s_spread: np.ndarray,
-    s_trait_table: np.ndarray,
-    r_event: np.ndarray,
-    r_points: np.ndarray,
-    r_decay: np.ndarray,
-    r_cap: np.ndarray,
-    base: int,
-    lo: int,
-    hi: int,
-    gate_enabled: bool,
-    gate_rate: float,
-    gate_threshold: int,
-    hist: np.ndarray,
-    event_counts: np.ndarray,
-    gate_counts: np.ndarray,
-) -> None:
-    """Advance every company by one day."""
-    over_chunks(
-        _companies_chunks,
-        hist.shape[0],
-        seed,
-        day,
-        n_events,
-        compliance,
-        owner_group,
-        acc,
-        score,
-        s_event,
-        s_rate,
-        s_spread,
-        s_trait_table,
-        r_event,
-        r_points,
-        r_decay,
-        r_cap,
-        base,
-        lo,
-        hi,
-        gate_enabled,
-        gate_rate,
-        gate_threshold,
-        hist,
-        event_counts,
-        gate_counts,
-    )
-
-
 @njit(cache=True, nogil=True)
-def _companies_chunks(
+def step_companies(
     first: int,
     last: int,
     seed: int,
@@ -103,7 +45,11 @@ def _companies_chunks(
     event_counts: np.ndarray,
     gate_counts: np.ndarray,
 ) -> None:
-    """Chunks ``first`` to ``last - 1`` of :func:`step_companies`, in this thread."""
+    """Advance every company by one day.
+
+    Runs chunks ``first`` to ``last - 1``; :func:`socialscore.chunks.over_chunks`
+    shares the chunks out over threads.
+    """
     m = compliance.shape[0]
     static_key = rng.day_key(seed, rng.STATIC_DAY)
     for c in range(first, last):

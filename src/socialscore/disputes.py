@@ -14,41 +14,13 @@ from numba import njit
 
 from socialscore import rng
 from socialscore.behaviour import CHUNK
-from socialscore.chunks import over_chunks
 
 #: Columns of the per-group dispute tallies.
 D_FILED, D_UPHELD, D_REJECTED = range(3)
 
 
-def step_disputes(
-    seed: int,
-    day: int,
-    group: np.ndarray,
-    err_acc: np.ndarray,
-    filed_on: np.ndarray,
-    file_rate: float,
-    delay: int,
-    success: float,
-    counts: np.ndarray,
-) -> None:
-    """File and settle the day's disputes; ``filed_on[i]`` is −1 when none is open."""
-    over_chunks(
-        _disputes_chunks,
-        counts.shape[0],
-        seed,
-        day,
-        group,
-        err_acc,
-        filed_on,
-        file_rate,
-        delay,
-        success,
-        counts,
-    )
-
-
 @njit(cache=True, nogil=True)
-def _disputes_chunks(
+def step_disputes(
     first: int,
     last: int,
     seed: int,
@@ -61,7 +33,11 @@ def _disputes_chunks(
     success: float,
     counts: np.ndarray,
 ) -> None:
-    """Chunks ``first`` to ``last - 1`` of :func:`step_disputes`, in this thread."""
+    """File and settle the day's disputes; ``filed_on[i]`` is −1 when none is open.
+
+    Runs chunks ``first`` to ``last - 1``; :func:`socialscore.chunks.over_chunks`
+    shares the chunks out over threads.
+    """
     n = group.shape[0]
     for c in range(first, last):
         counts[c, :, :] = 0

@@ -23,6 +23,7 @@ import numpy as np
 
 from socialscore import rng
 from socialscore.behaviour import CHUNK, chunk_count, step_citizens
+from socialscore.chunks import over_chunks
 from socialscore.companies import step_companies
 from socialscore.disputes import step_disputes
 from socialscore.gates import TALLIES, gate_table, step_gates
@@ -242,7 +243,9 @@ class Engine:
         net = sc.network
         self._dropped[:] = 0
         if net.enabled and day % net.every_days == 0:
-            step_network(
+            over_chunks(
+                step_network,
+                self._dropped.shape[0],
                 seed,
                 day,
                 st.friend_codes,
@@ -260,7 +263,9 @@ class Engine:
         streams, lay = cp.streams, cp.layout
         for q in lay.rows_to_empty(day):
             st.acc[q].fill(0.0)
-        step_citizens(
+        over_chunks(
+            step_citizens,
+            self._hist.shape[0],
             seed,
             day,
             len(CITIZEN_EVENTS),
@@ -311,7 +316,9 @@ class Engine:
         )
         de = sc.data_errors
         if de.dispute_rate > 0:
-            step_disputes(
+            over_chunks(
+                step_disputes,
+                self._disputes.shape[0],
                 seed,
                 day,
                 nat.group,
@@ -331,7 +338,9 @@ class Engine:
             low_share = low_rank_share(hist, below, sc.network.low_scorer_percentile)
             mark_low_ranked(st.published, below, s.lo, low_share, self._low_bits)
         fb = sc.feedback
-        step_gates(
+        over_chunks(
+            step_gates,
+            self._gates.shape[0],
             seed,
             day,
             nat.companies,
@@ -375,7 +384,9 @@ class Engine:
         )
         cs, pc = sc.company_score, sc.gates.public_contracts
         c_streams, c_rules = cp.company_streams, cp.company_rules
-        step_companies(
+        over_chunks(
+            step_companies,
+            self._c_hist.shape[0],
             seed,
             day,
             len(COMPANY_EVENTS),

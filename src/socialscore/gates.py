@@ -16,7 +16,6 @@ from numba import njit
 
 from socialscore import passes, rng
 from socialscore.behaviour import CHUNK
-from socialscore.chunks import over_chunks
 from socialscore.feedback import chill_increment, gaming_update
 from socialscore.rulebook import clip_round
 from socialscore.scenario import Scenario
@@ -417,7 +416,7 @@ def _state_counts(
 
 
 @njit(cache=True, nogil=True)
-def _gates_chunks(
+def step_gates(
     first: int,
     last: int,
     seed: int,
@@ -461,7 +460,15 @@ def _gates_chunks(
     reasons: np.ndarray,
     state_counts: np.ndarray,
 ) -> None:
-    """Chunks ``first`` to ``last - 1`` of :func:`step_gates`, in this thread."""
+    """Take every gate decision due today and apply the day's feedback.
+
+    Each gate reads the score of its view (:mod:`socialscore.scoring`); a
+    denial may be overturned by human review, and carries reasons when the
+    gate gives them (tallied in ``reasons[chunk, gate, reason]``).
+
+    Runs chunks ``first`` to ``last - 1``; :func:`socialscore.chunks.over_chunks`
+    shares the chunks out over threads.
+    """
     n = group.shape[0]
     school_day = gp[G_SCHOOL, P_ENABLED] > 0 and (day % 365) == int(gp[G_SCHOOL, P_EXTRA1])
     today_key = rng.day_key(seed, day)
@@ -595,96 +602,3 @@ def _gates_chunks(
             blacklist_below,
         )
 
-
-def step_gates(
-    seed: int,
-    day: int,
-    n_companies: int,
-    group: np.ndarray,
-    traits: np.ndarray,
-    children: np.ndarray,
-    score: np.ndarray,
-    score_clean: np.ndarray,
-    published: np.ndarray,
-    published_below: np.ndarray,
-    employer: np.ndarray,
-    has_mortgage: np.ndarray,
-    aware: np.ndarray,
-    aware_offset: np.ndarray,
-    stress: np.ndarray,
-    chill: np.ndarray,
-    gaming: np.ndarray,
-    acc: np.ndarray,
-    net: np.ndarray,
-    err_acc: np.ndarray,
-    participant: np.ndarray,
-    all_rated: bool,
-    view_weight: np.ndarray,
-    view_net: np.ndarray,
-    view_err: np.ndarray,
-    gate_view: np.ndarray,
-    q_reason: np.ndarray,
-    base: int,
-    lo: int,
-    hi: int,
-    gp: np.ndarray,
-    blacklist_below: int,
-    stress_decay: float,
-    chill_below: int,
-    chill_weight: float,
-    gaming_increment: float,
-    gaming_cap: float,
-    counts: np.ndarray,
-    reasons: np.ndarray,
-    state_counts: np.ndarray,
-) -> None:
-    """Take every gate decision due today and apply the day's feedback.
-
-    Each gate reads the score of its view (:mod:`socialscore.scoring`); a
-    denial may be overturned by human review, and carries reasons when the
-    gate gives them (tallied in ``reasons[chunk, gate, reason]``).
-    """
-    over_chunks(
-        _gates_chunks,
-        counts.shape[0],
-        seed,
-        day,
-        n_companies,
-        group,
-        traits,
-        children,
-        score,
-        score_clean,
-        published,
-        published_below,
-        employer,
-        has_mortgage,
-        aware,
-        aware_offset,
-        stress,
-        chill,
-        gaming,
-        acc,
-        net,
-        err_acc,
-        participant,
-        all_rated,
-        view_weight,
-        view_net,
-        view_err,
-        gate_view,
-        q_reason,
-        base,
-        lo,
-        hi,
-        gp,
-        blacklist_below,
-        stress_decay,
-        chill_below,
-        chill_weight,
-        gaming_increment,
-        gaming_cap,
-        counts,
-        reasons,
-        state_counts,
-    )

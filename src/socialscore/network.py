@@ -14,47 +14,11 @@ from numba import njit
 
 from socialscore import rng
 from socialscore.behaviour import CHUNK
-from socialscore.chunks import over_chunks
 from socialscore.friends import DROPPED_BIT, decode_slot
 
 
-def step_network(
-    seed: int,
-    day: int,
-    codes: np.ndarray,
-    region_start: np.ndarray,
-    local: int,
-    group: np.ndarray,
-    score: np.ndarray,
-    net: np.ndarray,
-    weight: float,
-    center: float,
-    unfriend_below: int,
-    unfriend_probability: float,
-    dropped: np.ndarray,
-) -> None:
-    """Recompute every network term and apply unfriending; tally drops per chunk and group."""
-    over_chunks(
-        _network_chunks,
-        dropped.shape[0],
-        seed,
-        day,
-        codes,
-        region_start,
-        local,
-        group,
-        score,
-        net,
-        weight,
-        center,
-        unfriend_below,
-        unfriend_probability,
-        dropped,
-    )
-
-
 @njit(cache=True, nogil=True)
-def _network_chunks(
+def step_network(
     first: int,
     last: int,
     seed: int,
@@ -71,7 +35,11 @@ def _network_chunks(
     unfriend_probability: float,
     dropped: np.ndarray,
 ) -> None:
-    """Chunks ``first`` to ``last - 1`` of :func:`step_network`, in this thread."""
+    """Recompute every network term and apply unfriending; tally drops per chunk and group.
+
+    Runs chunks ``first`` to ``last - 1``; :func:`socialscore.chunks.over_chunks`
+    shares the chunks out over threads.
+    """
     n = codes.shape[1]
     key = rng.day_key(seed, day)
     static_key = rng.day_key(seed, rng.STATIC_DAY)
