@@ -1,12 +1,16 @@
 """A kernel's chunks spread over threads.
 
-The day's two largest kernels (behaviour, gates) are compiled functions over a
-range of chunks that release the GIL; :func:`over_chunks` gives each thread one
-contiguous range, as numba's parallel loops do. They are not numba parallel
-loops themselves because numba compiles a parallel loop by optimising again
-everything it calls, which cost seconds per kernel on a cold start. Chunks are
-independent, so the results do not depend on the number of threads; the number
-is numba's (``NUMBA_NUM_THREADS``, :func:`numba.set_num_threads`).
+The day's kernels (behaviour, gates, network, ranking bits, disputes,
+companies) are compiled functions over a range of chunks, ``kernel(first,
+last, ...)``, that release the GIL. :func:`over_chunks` cuts the chunks into a
+few contiguous ranges per thread and lets the threads (the caller's among
+them) take ranges until none is left. They are not numba parallel loops
+because numba compiles a parallel loop by optimising again everything the
+loop calls, which cost seconds per kernel on a cold start, and because the
+OpenMP threads of a parallel loop keep spinning after it and would take a
+core from the next kernel. Chunks are independent, so the results do not
+depend on the number of threads; the number is numba's
+(``NUMBA_NUM_THREADS``, :func:`numba.set_num_threads`).
 """
 
 from __future__ import annotations

@@ -36,6 +36,17 @@ _BLOCK = 4096
 
 
 @njit(cache=True, inline="always")
+def pick(static_key: np.uint64, i: int, k: int, attempt: int, base: int, span: int) -> int:
+    """Attempt ``attempt`` of citizen ``i``'s slot ``k``: a citizen in ``[base, base + span)``.
+
+    ``base`` and ``span`` are the first citizen and the size of the region for a
+    local slot, 0 and the population otherwise: no branch, for vector loops.
+    """
+    u = rng.hash_uniform(rng.entity_hash(static_key, i, rng.KEY_FRIEND + k * ATTEMPTS + attempt))
+    return base + int(u * span)
+
+
+@njit(cache=True, inline="always")
 def candidate(
     static_key: np.uint64,
     i: int,
@@ -46,11 +57,14 @@ def candidate(
     width: int,
     n: int,
 ) -> int:
-    """The candidate that attempt ``attempt`` of citizen ``i``'s slot ``k`` draws."""
-    u = rng.hash_uniform(rng.entity_hash(static_key, i, rng.KEY_FRIEND + k * ATTEMPTS + attempt))
+    """The candidate that attempt ``attempt`` of citizen ``i``'s slot ``k`` draws.
+
+    Within the region (first citizen ``lo``, ``width`` citizens) for a local
+    slot, among all ``n`` citizens otherwise.
+    """
     if local_slot:
-        return lo + int(u * width)
-    return int(u * n)
+        return pick(static_key, i, k, attempt, lo, width)
+    return pick(static_key, i, k, attempt, 0, n)
 
 
 @njit(cache=True, inline="always")
@@ -72,13 +86,6 @@ def friend_of(
     return candidate(
         static_key, i, k, code & (ATTEMPTS - 1), is_local(k, local, width), lo, width, n
     )
-
-
-@njit(cache=True, inline="always")
-def pick(static_key: np.uint64, i: int, k: int, attempt: int, base: int, span: int) -> int:
-    """:func:`candidate` without a branch (``base``, ``span``: the region's or the nation's)."""
-    u = rng.hash_uniform(rng.entity_hash(static_key, i, rng.KEY_FRIEND + k * ATTEMPTS + attempt))
-    return base + int(u * span)
 
 
 @njit(cache=True)
