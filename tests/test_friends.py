@@ -91,3 +91,11 @@ def test_a_region_too_small_for_local_friends_draws_them_anywhere(regions: int) 
     ordered = np.sort(f, axis=1)
     assert not np.any(ordered[:, 1:] == ordered[:, :-1])
     assert (nat.region[f[:, :8]] != nat.region[:, None]).mean() > 0.5
+
+
+def test_region_runs_cut_a_range_where_regions_change_and_skip_empty_regions():
+    region_start = np.array([0, 5, 5, 9, 20], dtype=np.int64)  # region 1 is empty
+    runs = friends.region_runs(region_start, 3, 10)  # citizens 3 to 12
+    np.testing.assert_array_equal(runs, [[0, 2, 0, 5], [2, 6, 5, 4], [6, 10, 9, 11]])
+    assert friends.region_runs(region_start, 19, 1).tolist() == [[0, 1, 9, 11]]
+    assert friends.region_runs(region_start, 4, 0).shape == (0, 4)

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from socialscore import passes, rng
-from socialscore.friends import ATTEMPTS, DROPPED_BIT, pick, region_of
+from socialscore.friends import ATTEMPTS, DROPPED_BIT, pick, region_runs
 from socialscore.rulebook import EV_INTERACTION, EV_INTERACTION_LOW, clip_round
 
 #: Citizens per chunk: the unit of parallel work and of per-chunk tallies.
@@ -176,12 +176,9 @@ def _interactions_with_low_ranked(
     m = mask.shape[0]
     slot_buf = np.empty(m, dtype=np.uint64)
     code_buf = np.empty(m, dtype=np.uint8)
-    reg = region_of(region_start, start)
-    k0 = 0
-    while k0 < m:
-        lo = region_start[reg]
-        width = region_start[reg + 1] - lo
-        k1 = min(m, region_start[reg + 1] - start)
+    runs = region_runs(region_start, start, m)
+    for t in range(runs.shape[0]):
+        k0, k1, lo, width = runs[t, 0], runs[t, 1], runs[t, 2], runs[t, 3]
         wide = width > local
         # Views indexed from 0 (the compiler then sees non-negative indices), and
         # the hashing in loops of their own, which compile to vector code; the
@@ -214,8 +211,6 @@ def _interactions_with_low_ranked(
             seg_mask[q] |= hit << ev_low
             n_all += np.int32(hit)
             n_minority += np.int32(hit) & np.int32(seg_grp[q])
-        k0 = k1
-        reg += 1
     return n_all, n_minority
 
 

@@ -103,14 +103,10 @@ def decode_slot(
     −1 where the slot holds no friend now. A vector pass: the citizens of each
     region are done in one branch-free loop.
     """
-    m = codes_c.shape[1]
     n = region_start[region_start.shape[0] - 1]
-    reg = region_of(region_start, start)
-    r0 = 0
-    while r0 < m:
-        lo = region_start[reg]
-        width = region_start[reg + 1] - lo
-        r1 = min(m, region_start[reg + 1] - start)
+    runs = region_runs(region_start, start, codes_c.shape[1])
+    for t in range(runs.shape[0]):
+        r0, r1, lo, width = runs[t, 0], runs[t, 1], runs[t, 2], runs[t, 3]
         local_slot = is_local(k, local, width)
         base = lo if local_slot else 0
         span = width if local_slot else n
@@ -123,14 +119,38 @@ def decode_slot(
             code = np.int64(seg_codes[q])
             j = pick(static_key, first + q, k, code & (ATTEMPTS - 1), base, span)
             seg_out[q] = j if code < DROPPED_BIT else -1
-        r0 = r1
-        reg += 1
 
 
 @njit(cache=True, inline="always")
 def region_of(region_start: np.ndarray, i: int) -> int:
     """The region of citizen ``i`` (citizens are numbered region by region)."""
     return int(np.searchsorted(region_start, i, side="right")) - 1
+
+
+@njit(cache=True)
+def region_runs(region_start: np.ndarray, start: int, m: int) -> np.ndarray:
+    """Citizens ``start`` to ``start + m - 1`` cut where regions change.
+
+    One row per run: ``[first, stop, region's first citizen, region's size]``,
+    ``first`` and ``stop`` counted from ``start``.
+    """
+    reg = region_of(region_start, start)
+    last = region_of(region_start, start + max(m, 1) - 1)
+    runs = np.empty((last - reg + 1, 4), dtype=np.int64)
+    r0 = 0
+    count = 0
+    while r0 < m:
+        lo = region_start[reg]
+        r1 = min(m, region_start[reg + 1] - start)
+        if r1 > r0:
+            runs[count, 0] = r0
+            runs[count, 1] = r1
+            runs[count, 2] = lo
+            runs[count, 3] = region_start[reg + 1] - lo
+            count += 1
+        r0 = max(r0, r1)
+        reg += 1
+    return runs[:count]
 
 
 @njit(cache=True, parallel=True)
