@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from socialscore import rng
+from socialscore.chunks import over_chunks
 
 #: Attempts per slot before it is left empty.
 ATTEMPTS = 64
@@ -153,7 +154,6 @@ def region_runs(region_start: np.ndarray, start: int, m: int) -> np.ndarray:
     return runs[:count]
 
 
-@njit(cache=True, parallel=True)
 def draw(
     seed: int,
     region_start: np.ndarray,
@@ -164,11 +164,28 @@ def draw(
 ) -> np.ndarray:
     """Draw every citizen's friends: ``local`` in its region, ``distant`` anywhere; the codes."""
     n = group.shape[0]
-    k_total = local + distant
+    codes = np.full((local + distant, n), EMPTY, dtype=np.uint8)
+    over_chunks(
+        _draw_blocks, (n + _BLOCK - 1) // _BLOCK, seed, region_start, group, local, homophily, codes
+    )
+    return codes
+
+
+@njit(cache=True, nogil=True)
+def _draw_blocks(
+    first_block: int,
+    last_block: int,
+    seed: int,
+    region_start: np.ndarray,
+    group: np.ndarray,
+    local: int,
+    homophily: float,
+    codes: np.ndarray,
+) -> None:
+    k_total, n = codes.shape
     static_key = rng.day_key(seed, rng.STATIC_DAY)
-    codes = np.full((k_total, n), EMPTY, dtype=np.uint8)
-    for b in prange((n + _BLOCK - 1) // _BLOCK):
-        ids = np.empty(max(k_total, 1), dtype=np.int64)
+    ids = np.empty(max(k_total, 1), dtype=np.int64)
+    for b in range(first_block, last_block):
         first = b * _BLOCK
         r = region_of(region_start, first)
         for i in range(first, min(first + _BLOCK, n)):
@@ -197,7 +214,6 @@ def draw(
                     ids[k] = j
                     codes[k, i] = attempt
                     break
-    return codes
 
 
 @njit(cache=True, parallel=True)

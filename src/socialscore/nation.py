@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from socialscore import friends, rng
+from socialscore.chunks import over_chunks
 from socialscore.scenario import NationSettings, Scenario
 from socialscore.vocabulary import TRAITS
 
@@ -23,6 +24,8 @@ from socialscore.vocabulary import TRAITS
 AGE_BAND_SHARES = np.array([0.20, 0.19, 0.19, 0.18, 0.14, 0.10])
 #: Citizens per block when the whole graph is read as ids (4 bytes per friendship).
 FRIEND_BLOCK_ROWS = 1 << 18
+#: Entities per block of the generation passes (any size gives the same nation).
+BLOCK = 1 << 14
 #: Number of company sectors (illustrative).
 SECTORS = 10
 
@@ -209,26 +212,46 @@ def _groups(
     return _bernoulli_by_region(seed, region, share)
 
 
-@njit(cache=True, parallel=True)
+def _blocks(n: int) -> int:
+    """Number of blocks of :data:`BLOCK` entities that cover ``n``."""
+    return (n + BLOCK - 1) // BLOCK
+
+
 def _bernoulli_by_region(seed: int, region: np.ndarray, share: np.ndarray) -> np.ndarray:
-    n = region.shape[0]
-    out = np.empty(n, dtype=np.uint8)
-    for i in prange(n):
-        out[i] = 1 if rng.uniform(seed, rng.STATIC_DAY, i, rng.KEY_GROUP) < share[region[i]] else 0
+    out = np.empty(region.shape[0], dtype=np.uint8)
+    over_chunks(_bernoulli_blocks, _blocks(out.shape[0]), seed, region, share, out)
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _bernoulli_blocks(
+    first: int, last: int, seed: int, region: np.ndarray, share: np.ndarray, out: np.ndarray
+) -> None:
+    for i in range(first * BLOCK, min(last * BLOCK, out.shape[0])):
+        out[i] = 1 if rng.uniform(seed, rng.STATIC_DAY, i, rng.KEY_GROUP) < share[region[i]] else 0
+
+
 def _income_latent(seed: int, group: np.ndarray, region: np.ndarray, shift: float) -> np.ndarray:
-    n = group.shape[0]
-    out = np.empty(n, dtype=np.float32)
-    for i in prange(n):
+    out = np.empty(group.shape[0], dtype=np.float32)
+    over_chunks(_income_blocks, _blocks(out.shape[0]), seed, group, region, shift, out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _income_blocks(
+    first: int,
+    last: int,
+    seed: int,
+    group: np.ndarray,
+    region: np.ndarray,
+    shift: float,
+    out: np.ndarray,
+) -> None:
+    for i in range(first * BLOCK, min(last * BLOCK, out.shape[0])):
         regional = 0.3 * rng.normal(seed, rng.STATIC_DAY, int(region[i]), rng.KEY_REGION)
         out[i] = rng.normal(seed, rng.STATIC_DAY, i, rng.KEY_INCOME) + shift * group[i] + regional
-    return out
 
 
-@njit(cache=True, parallel=True)
 def _traits(
     seed: int,
     income_std: np.ndarray,
@@ -236,40 +259,66 @@ def _traits(
     shifts: np.ndarray,
     loadings: np.ndarray,
 ) -> np.ndarray:
-    n = group.shape[0]
-    t_count = shifts.shape[0]
-    out = np.empty((t_count, n), dtype=np.uint8)
-    for i in prange(n):
-        for t in range(t_count):
+    out = np.empty((shifts.shape[0], group.shape[0]), dtype=np.uint8)
+    over_chunks(
+        _trait_blocks, _blocks(group.shape[0]), seed, income_std, group, shifts, loadings, out
+    )
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _trait_blocks(
+    first: int,
+    last: int,
+    seed: int,
+    income_std: np.ndarray,
+    group: np.ndarray,
+    shifts: np.ndarray,
+    loadings: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    for i in range(first * BLOCK, min(last * BLOCK, group.shape[0])):
+        for t in range(shifts.shape[0]):
             eps = rng.normal(seed, rng.STATIC_DAY, i, rng.KEY_TRAIT + t)
             a = loadings[t]
             x = a * income_std[i] + math.sqrt(1.0 - a * a) * eps + shifts[t] * group[i]
             phi = 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
             v = int(phi * 256.0)
             out[t, i] = min(max(v, 0), 255)
-    return out
 
 
-@njit(cache=True, parallel=True)
 def _categorical(seed: int, n: int, key: int, cumulative: np.ndarray) -> np.ndarray:
     out = np.empty(n, dtype=np.uint8)
-    last = cumulative.shape[0] - 1
-    for i in prange(n):
-        u = rng.uniform(seed, rng.STATIC_DAY, i, key) * cumulative[last]
-        k = 0
-        while k < last and u >= cumulative[k]:
-            k += 1
-        out[i] = k
+    over_chunks(_categorical_blocks, _blocks(n), seed, key, cumulative, out)
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
+def _categorical_blocks(
+    first: int, last: int, seed: int, key: int, cumulative: np.ndarray, out: np.ndarray
+) -> None:
+    top = cumulative.shape[0] - 1
+    for i in range(first * BLOCK, min(last * BLOCK, out.shape[0])):
+        u = rng.uniform(seed, rng.STATIC_DAY, i, key) * cumulative[top]
+        k = 0
+        while k < top and u >= cumulative[k]:
+            k += 1
+        out[i] = k
+
+
 def _children(seed: int, age_band: np.ndarray, mean: float) -> np.ndarray:
     # School-age children belong to parents aged 30-49; Poisson by inversion.
-    n = age_band.shape[0]
-    out = np.zeros(n, dtype=np.uint8)
+    out = np.zeros(age_band.shape[0], dtype=np.uint8)
     lam = mean / (AGE_BAND_SHARES[1] + AGE_BAND_SHARES[2]) if mean > 0 else 0.0
-    for i in prange(n):
+    over_chunks(_children_blocks, _blocks(out.shape[0]), seed, age_band, float(lam), out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _children_blocks(
+    first: int, last: int, seed: int, age_band: np.ndarray, lam: float, out: np.ndarray
+) -> None:
+    for i in range(first * BLOCK, min(last * BLOCK, out.shape[0])):
         if age_band[i] == 1 or age_band[i] == 2:
             u = rng.uniform(seed, rng.STATIC_DAY, i, rng.KEY_CHILDREN)
             p = math.exp(-lam)
@@ -280,10 +329,8 @@ def _children(seed: int, age_band: np.ndarray, mean: float) -> np.ndarray:
                 p *= lam / k
                 c += p
             out[i] = k
-    return out
 
 
-@njit(cache=True, parallel=True)
 def _companies(
     seed: int, company_region: np.ndarray, region_start: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -292,7 +339,33 @@ def _companies(
     sector = np.empty(m, dtype=np.uint8)
     size = np.empty(m, dtype=np.int32)
     compliance = np.empty(m, dtype=np.uint8)
-    for c in prange(m):
+    over_chunks(
+        _company_blocks,
+        _blocks(m),
+        seed,
+        company_region,
+        region_start,
+        owner,
+        sector,
+        size,
+        compliance,
+    )
+    return owner, sector, size, compliance
+
+
+@njit(cache=True, nogil=True)
+def _company_blocks(
+    first: int,
+    last: int,
+    seed: int,
+    company_region: np.ndarray,
+    region_start: np.ndarray,
+    owner: np.ndarray,
+    sector: np.ndarray,
+    size: np.ndarray,
+    compliance: np.ndarray,
+) -> None:
+    for c in range(first * BLOCK, min(last * BLOCK, company_region.shape[0])):
         r = company_region[c]
         lo = region_start[r]
         width = region_start[r + 1] - lo
@@ -306,17 +379,30 @@ def _companies(
         size[c] = min(int((1.0 - u) ** (-1.0 / 1.2)), 100_000)
         x = rng.normal(seed, rng.STATIC_DAY, c, rng.KEY_COMPANY + 3)
         compliance[c] = min(max(int(0.5 * (1.0 + math.erf(x / math.sqrt(2.0))) * 256.0), 0), 255)
-    return owner, sector, size, compliance
 
 
-@njit(cache=True, parallel=True)
 def _employers(
     seed: int, region: np.ndarray, company_start: np.ndarray, employment_rate: float
 ) -> np.ndarray:
-    n = region.shape[0]
+    out = np.empty(region.shape[0], dtype=np.int32)
+    over_chunks(
+        _employer_blocks, _blocks(out.shape[0]), seed, region, company_start, employment_rate, out
+    )
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _employer_blocks(
+    first: int,
+    last: int,
+    seed: int,
+    region: np.ndarray,
+    company_start: np.ndarray,
+    employment_rate: float,
+    out: np.ndarray,
+) -> None:
     m = company_start[company_start.shape[0] - 1]
-    out = np.empty(n, dtype=np.int32)
-    for i in prange(n):
+    for i in range(first * BLOCK, min(last * BLOCK, out.shape[0])):
         if rng.uniform(seed, rng.STATIC_DAY, i, rng.KEY_EMPLOYED) >= employment_rate:
             out[i] = -1
             continue
@@ -327,4 +413,3 @@ def _employers(
             lo = 0
             width = m
         out[i] = lo + rng.uniform_below(seed, rng.STATIC_DAY, i, rng.KEY_EMPLOYER, width)
-    return out
