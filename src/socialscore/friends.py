@@ -74,21 +74,6 @@ def is_local(k: int, local: int, width: int) -> bool:
     return k < local and width > local
 
 
-@njit(cache=True, inline="always")
-def friend_of(
-    static_key: np.uint64, i: int, k: int, code: int, lo: int, width: int, n: int, local: int
-) -> int:
-    """The friend that citizen ``i``'s slot ``k`` names by ``code``, dropped or not (−1: empty).
-
-    ``lo`` and ``width`` are the first citizen and the size of ``i``'s region.
-    """
-    if code == EMPTY:
-        return -1
-    return candidate(
-        static_key, i, k, code & (ATTEMPTS - 1), is_local(k, local, width), lo, width, n
-    )
-
-
 @njit(cache=True)
 def decode_slot(
     out: np.ndarray,
@@ -98,13 +83,16 @@ def decode_slot(
     start: int,
     region_start: np.ndarray,
     local: int,
+    at_start: bool,
 ) -> None:
     """Write the friends in slot ``k`` of citizens ``start, start + 1, ...`` to ``out``.
 
-    −1 where the slot holds no friend now. A vector pass: the citizens of each
-    region are done in one branch-free loop.
+    −1 where the slot holds no friend: an empty slot and, unless ``at_start``,
+    a dropped friendship. A vector pass: the citizens of each region are done
+    in one branch-free loop.
     """
     n = region_start[region_start.shape[0] - 1]
+    limit = EMPTY if at_start else DROPPED_BIT
     runs = region_runs(region_start, start, codes_c.shape[1])
     for t in range(runs.shape[0]):
         r0, r1, lo, width = runs[t, 0], runs[t, 1], runs[t, 2], runs[t, 3]
@@ -119,7 +107,7 @@ def decode_slot(
         for q in range(seg_out.shape[0]):
             code = np.int64(seg_codes[q])
             j = pick(static_key, first + q, k, code & (ATTEMPTS - 1), base, span)
-            seg_out[q] = j if code < DROPPED_BIT else -1
+            seg_out[q] = j if code < limit else -1
 
 
 @njit(cache=True, inline="always")
@@ -227,22 +215,16 @@ def _ids(
 ) -> np.ndarray:
     static_key = rng.day_key(seed, rng.STATIC_DAY)
     k_total, m = codes.shape
-    n = region_start[region_start.shape[0] - 1]
     out = np.empty((m, k_total), dtype=np.int32)
     for b in prange((m + _BLOCK - 1) // _BLOCK):
-        r = region_of(region_start, first + b * _BLOCK)
-        for row in range(b * _BLOCK, min((b + 1) * _BLOCK, m)):
-            i = first + row
-            while i >= region_start[r + 1]:
-                r += 1
-            lo = region_start[r]
-            width = region_start[r + 1] - lo
-            for k in range(k_total):
-                code = codes[k, row]
-                if code == EMPTY or (code >= DROPPED_BIT and not at_start):
-                    out[row, k] = -1
-                else:
-                    out[row, k] = friend_of(static_key, i, k, code, lo, width, n, local)
+        lo = b * _BLOCK
+        hi = min(lo + _BLOCK, m)
+        friend = np.empty(hi - lo, dtype=np.int64)
+        for k in range(k_total):
+            decode_slot(
+                friend, codes[:, lo:hi], k, static_key, first + lo, region_start, local, at_start
+            )
+            out[lo:hi, k] = friend
     return out
 
 
@@ -282,25 +264,16 @@ def _count_followers(
         block = codes[:, first : first + _BLOCK]
         m = block.shape[1]
         for k in range(k_total):
-            # The friends now, in a vector pass; then the (few) dropped ones.
-            decode_slot(friend[:m], block, k, static_key, first, region_start, local)
+            # Every friend as generated, in a vector pass; counted now or lost.
+            decode_slot(friend[:m], block, k, static_key, first, region_start, local, True)
             for q in range(m):
                 j = friend[q]
-                if j >= 0:
-                    if now[j] == top:
-                        return False
-                    now[j] += 1
-            for q in range(m):
-                code = block[k, q]
-                if DROPPED_BIT <= code < EMPTY:
-                    i = first + q
-                    r = region_of(region_start, i)
-                    lo = region_start[r]
-                    width = region_start[r + 1] - lo
-                    j = friend_of(static_key, i, k, code, lo, width, n, local)
-                    if lost[j] == top:
-                        return False
-                    lost[j] += 1
+                if j < 0:
+                    continue
+                tally = now if block[k, q] < DROPPED_BIT else lost
+                if tally[j] == top:
+                    return False
+                tally[j] += 1
     return True
 
 

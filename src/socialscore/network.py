@@ -89,7 +89,7 @@ def _network_chunk(
     # Slot by slot: the friends' ids in a vector pass, then their scores. Sums of
     # integers, so the order of the slots does not change any result.
     for k in range(k_total):
-        decode_slot(friend, codes_c, k, static_key, start, region_start, local)
+        decode_slot(friend, codes_c, k, static_key, start, region_start, local, False)
         for r in range(m):
             j = friend[r]
             present = j >= 0
