@@ -20,6 +20,7 @@ from socialscore import metrics
 from socialscore.scenario import Scenario
 from socialscore.scoring import layout
 from socialscore.vocabulary import CITIZEN_EVENTS, GROUP_LABELS
+from socialscore.window import measurement_window
 
 DESCRIPTIONS: Final[dict[str, str]] = {
     "mean_score": "Average score on the last day.",
@@ -73,17 +74,39 @@ def metric_value(metrics: pd.DataFrame, metric: str, subject: str = "", grp: str
 
 
 class _Rows:
-    def __init__(self) -> None:
+    """The metrics table being built: each row a value, its 95% interval and its days."""
+
+    def __init__(self, default_days: tuple[int, int]) -> None:
+        self.default_days = default_days
         self.metric: list[str] = []
         self.subject: list[str] = []
         self.grp: list[str] = []
         self.value: list[float] = []
+        self.ci_low: list[float | None] = []
+        self.ci_high: list[float | None] = []
+        self.day_from: list[int] = []
+        self.day_to: list[int] = []
 
-    def add(self, metric: str, value: float, *, subject: str = "", grp: str = "all") -> None:
+    def add(
+        self,
+        metric: str,
+        value: float,
+        *,
+        subject: str = "",
+        grp: str = "all",
+        ci: tuple[float, float] | None = None,
+        days: tuple[int, int] | None = None,
+    ) -> None:
+        """One row; ``days`` (first, last) defaults to the table's, ``ci`` to none."""
+        first, last = self.default_days if days is None else days
         self.metric.append(metric)
         self.subject.append(subject)
         self.grp.append(grp)
         self.value.append(float(value))
+        self.ci_low.append(None if ci is None else float(ci[0]))
+        self.ci_high.append(None if ci is None else float(ci[1]))
+        self.day_from.append(int(first))
+        self.day_to.append(int(last))
 
     def table(self) -> pa.Table:
         return pa.table(
@@ -92,6 +115,10 @@ class _Rows:
                 "subject": pa.array(self.subject, pa.string()),
                 "grp": pa.array(self.grp, pa.string()),
                 "value": pa.array(self.value, pa.float64()),
+                "ci_low": pa.array(self.ci_low, pa.float64()),
+                "ci_high": pa.array(self.ci_high, pa.float64()),
+                "day_from": pa.array(self.day_from, pa.int32()),
+                "day_to": pa.array(self.day_to, pa.int32()),
             }
         )
 
@@ -110,7 +137,11 @@ def compute(
     ``friends`` gives the friend lists at the end of the run block by block,
     as ``(first citizen, friend ids)`` (:meth:`socialscore.nation.Nation.friend_blocks`).
     """
-    rows = _Rows()
+    window = measurement_window(scenario, tables["daily"].num_rows)
+    last_day = window.end
+    rows = _Rows((last_day, last_day))  # snapshot measures: the last day
+    whole = (0, last_day)
+    mobility = (window.start, last_day)
     citizens = tables["citizens"]
     score = _col(citizens, "score")
     start = _col(citizens, "score_start")
@@ -152,26 +183,39 @@ def compute(
             continue
         rates = metrics.group_rates(applied, selected)
         for g, label in enumerate(GROUP_LABELS):
-            rows.add("applications", applied[g], subject=gate, grp=label)
-            rows.add("selection_rate", rates.by_group[g], subject=gate, grp=label)
-        rows.add("adverse_impact_ratio", rates.ratio(), subject=gate)
-        rows.add("four_fifths_pass", 1.0 if rates.passes_four_fifths() else 0.0, subject=gate)
-        rows.add("demographic_parity_difference", rates.difference(), subject=gate)
-        rows.add("erroneous_denials", erroneous, subject=gate)
+            rows.add("applications", applied[g], subject=gate, grp=label, days=whole)
+            rows.add("selection_rate", rates.by_group[g], subject=gate, grp=label, days=whole)
+        rows.add("adverse_impact_ratio", rates.ratio(), subject=gate, days=whole)
+        rows.add(
+            "four_fifths_pass", 1.0 if rates.passes_four_fifths() else 0.0, subject=gate, days=whole
+        )
+        rows.add("demographic_parity_difference", rates.difference(), subject=gate, days=whole)
+        rows.add("erroneous_denials", erroneous, subject=gate, days=whole)
 
-    rows.add("rank_rank_correlation", metrics.rank_rank_correlation(start, score))
-    rows.add("rank_rank_slope", metrics.rank_rank_slope(start, score))
-    rows.add("bottom_decile_persistence", metrics.bottom_decile_persistence(start, score))
+    rows.add("rank_rank_correlation", metrics.rank_rank_correlation(start, score), days=mobility)
+    rows.add("rank_rank_slope", metrics.rank_rank_slope(start, score), days=mobility)
+    rows.add(
+        "bottom_decile_persistence", metrics.bottom_decile_persistence(start, score), days=mobility
+    )
     matrix = metrics.transition_matrix(grade_start, grades, len(names))
     for a, from_name in enumerate(names):
         for b, to_name in enumerate(names):
             if not np.isnan(matrix[a, b]):
-                rows.add("grade_transition", matrix[a, b], subject=f"{from_name} -> {to_name}")
+                rows.add(
+                    "grade_transition",
+                    matrix[a, b],
+                    subject=f"{from_name} -> {to_name}",
+                    days=mobility,
+                )
 
     # The fixed-width friend lists are read in place; negative entries (empty or dropped)
     # are inactive.
     rows.add("score_assortativity", metrics.score_assortativity_blocks(friends, score))
-    rows.add("friends_dropped", float(tables["daily"].column("friends_dropped").to_numpy().sum()))
+    rows.add(
+        "friends_dropped",
+        float(tables["daily"].column("friends_dropped").to_numpy().sum()),
+        days=whole,
+    )
     lost = _col(citizens, "followers_lost")
     for decile, value in enumerate(metrics.mean_by_decile(score, lost)):
         rows.add("followers_lost_by_decile", value, subject=str(decile))
@@ -193,7 +237,7 @@ def compute(
         first = count[day < window].sum()
         last = count[day >= days - window].sum()
         if first > 0:
-            rows.add("penalised_behaviour_change", last / first, subject=event)
+            rows.add("penalised_behaviour_change", last / first, subject=event, days=whole)
 
     company_score = _col(tables["companies"], "score")
     if company_score.size:

@@ -40,6 +40,7 @@ from socialscore.vocabulary import (
     COMPANY_GATES,
     GROUP_LABELS,
 )
+from socialscore.window import measurement_window
 
 if TYPE_CHECKING:
     from socialscore.engine import State
@@ -47,11 +48,6 @@ if TYPE_CHECKING:
 
 #: Rows per slice of the per-citizen snapshot (and per Parquet row group).
 SNAPSHOT_ROWS = 1 << 18
-
-
-def mobility_start_day(scenario: Scenario, days: int) -> int:
-    """The day mobility is measured from: the scenario's, at most half-way through the run."""
-    return min(scenario.recording.mobility_from_day, days // 2)
 
 
 def grade_index(score: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -99,7 +95,7 @@ class Recorder:
         self.company_hist = np.zeros((d, cs.hi - cs.lo + 1), dtype=np.int64)
         self.company_events = np.zeros((d, len(COMPANY_EVENTS), g), dtype=np.int64)
         self.company_gates = np.zeros((d, g, 2), dtype=np.int64)
-        self.mobility_day = mobility_start_day(scenario, d)
+        self.window = measurement_window(scenario, d)
         self.score_start: np.ndarray | None = None
         self.days_done = 0
 
@@ -110,8 +106,8 @@ class Recorder:
         self.days_done = day + 1
 
     def observe_state(self, day: int, state: State) -> None:
-        """Keep the per-citizen values needed later (the mobility start scores)."""
-        if day == self.mobility_day:
+        """Keep the per-citizen values needed later (the scores at the window's start)."""
+        if day == self.window.start:
             self.score_start = state.score.copy()
 
     # -- tables -------------------------------------------------------------

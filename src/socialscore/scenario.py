@@ -433,9 +433,10 @@ class Sharing(_Model):
 
 
 class Recording(_Model):
-    """What the recorder keeps."""
+    """The measurement window (:mod:`socialscore.window`)."""
 
-    mobility_from_day: int = Field(30, ge=0)
+    measure_from_day: int | None = Field(None, ge=0)
+    burn_in_days: int = Field(90, ge=0)
 
 
 class Scenario(_Model):

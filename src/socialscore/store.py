@@ -99,12 +99,20 @@ METRICS_SCHEMA = pa.schema(
         pa.field("subject", pa.string()),
         pa.field("grp", pa.string()),
         pa.field("value", pa.float64()),
+        pa.field("ci_low", pa.float64()),
+        pa.field("ci_high", pa.float64()),
+        pa.field("day_from", pa.int32()),
+        pa.field("day_to", pa.int32()),
     ]
 )
+#: Columns a metrics table may lack (written by older versions): read as null.
+OPTIONAL_METRIC_COLUMNS = ("ci_low", "ci_high", "day_from", "day_to")
 #: Files rebuilt from a run's tables (the HTML report): listed in the manifest
 #: but not required for the run to count as complete, and replaceable later.
 DERIVED_FILES = frozenset({"report.html"})
 RESERVED_FILES = frozenset({MANIFEST_FILE, META_FILE, f"{METRICS_TABLE}.parquet", WRITER_FILE})
+
+_METRIC_COLUMNS = ", ".join(METRICS_SCHEMA.names)
 
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 _FILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -132,9 +140,17 @@ _SCHEMA_SQL = (
         metric VARCHAR,
         subject VARCHAR,
         grp VARCHAR,
-        value DOUBLE
+        value DOUBLE,
+        ci_low DOUBLE,
+        ci_high DOUBLE,
+        day_from INTEGER,
+        day_to INTEGER
     )
     """,
+    "ALTER TABLE metrics ADD COLUMN IF NOT EXISTS ci_low DOUBLE",
+    "ALTER TABLE metrics ADD COLUMN IF NOT EXISTS ci_high DOUBLE",
+    "ALTER TABLE metrics ADD COLUMN IF NOT EXISTS day_from INTEGER",
+    "ALTER TABLE metrics ADD COLUMN IF NOT EXISTS day_to INTEGER",
     "CREATE TABLE IF NOT EXISTS sweep_runs (sweep_id VARCHAR, run_key VARCHAR, point INTEGER, "
     "seed BIGINT, params VARCHAR, status VARCHAR, run_id VARCHAR, error VARCHAR, "
     "seconds DOUBLE, recorded_at TIMESTAMP)",
@@ -174,7 +190,8 @@ MSG_ALREADY_FINISHED = "Run {run_id!r} is already finished; nothing more can be 
 MSG_META_RUN_ID = "RunMeta.run_id is {meta_id!r} but this writer writes run {run_id!r}."
 MSG_METRICS_COLUMNS = (
     "The metrics table must have columns metric (string), subject (string), grp (string) "
-    "and value (float64); got {schema}."
+    "and value (float64), and may have ci_low, ci_high (float64), day_from and day_to "
+    "(int32); got {schema}."
 )
 MSG_TAGS_NOT_JSON = "RunMeta.tags of run {run_id!r} must be JSON-serialisable: {error}"
 MSG_TABLE_NOT_FOUND = (
@@ -440,6 +457,10 @@ def _check_file_name(name: str) -> None:
 
 def _normalise_metrics(metrics: pa.Table) -> pa.Table:
     """Select and cast the metrics columns to :data:`METRICS_SCHEMA`."""
+    for name in OPTIONAL_METRIC_COLUMNS:
+        if name not in metrics.column_names:
+            field = METRICS_SCHEMA.field(name)
+            metrics = metrics.append_column(field, pa.nulls(metrics.num_rows, field.type))
     try:
         return metrics.select(METRICS_SCHEMA.names).cast(METRICS_SCHEMA)
     except (KeyError, ValueError, TypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
@@ -726,7 +747,9 @@ class RunStore:
             run_id: A run id, or None for all runs.
 
         Returns:
-            Columns run_id, metric, subject, grp, value.
+            Columns run_id, metric, subject, grp, value, ci_low, ci_high
+            (the 95% interval, null where none), day_from, day_to (the
+            days the value covers).
 
         Raises:
             RunNotFoundError: If ``run_id`` is given and not listed.
@@ -741,13 +764,13 @@ class RunStore:
         def work(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
             if run_id is None:
                 rows = con.execute(
-                    "SELECT run_id, metric, subject, grp, value FROM metrics "
+                    f"SELECT run_id, {_METRIC_COLUMNS} FROM metrics "
                     "ORDER BY run_id, metric, subject, grp"
                 ).df()
                 runs = con.execute("SELECT run_id, path FROM runs").df()
             else:
                 rows = con.execute(
-                    "SELECT run_id, metric, subject, grp, value FROM metrics WHERE run_id = ? "
+                    f"SELECT run_id, {_METRIC_COLUMNS} FROM metrics WHERE run_id = ? "
                     "ORDER BY metric, subject, grp",
                     [run_id],
                 ).df()
@@ -1052,9 +1075,7 @@ class RunStore:
             )
             if sweep_id is None:
                 return con.execute(query + " ORDER BY sweep_id, point, seed").df()
-            return con.execute(
-                query + " AND s.sweep_id = ? ORDER BY point, seed", [sweep_id]
-            ).df()
+            return con.execute(query + " AND s.sweep_id = ? ORDER BY point, seed", [sweep_id]).df()
 
         return self._with_catalogue(work)
 
@@ -1165,8 +1186,8 @@ def _insert_run(con: duckdb.DuckDBPyConnection, meta: RunMeta, metrics: pa.Table
         con.register("_new_metrics", rows)
         try:
             con.execute(
-                "INSERT INTO metrics (run_id, metric, subject, grp, value) "
-                "SELECT run_id, metric, subject, grp, value FROM _new_metrics"
+                f"INSERT INTO metrics (run_id, {_METRIC_COLUMNS}) "
+                f"SELECT run_id, {_METRIC_COLUMNS} FROM _new_metrics"
             )
         finally:
             con.unregister("_new_metrics")
@@ -1178,7 +1199,7 @@ def _empty_frame(table: str) -> pd.DataFrame:
     try:
         for statement in _SCHEMA_SQL:
             con.execute(statement)
-        columns = _RUN_COLUMNS if table == "runs" else "run_id, metric, subject, grp, value"
+        columns = _RUN_COLUMNS if table == "runs" else f"run_id, {_METRIC_COLUMNS}"
         return con.execute(f"SELECT {columns} FROM {table}").df()
     finally:
         con.close()

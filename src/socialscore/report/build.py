@@ -14,11 +14,11 @@ from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
 from socialscore.harms import DESCRIPTIONS, metric_value, penalised_legal_events
-from socialscore.recorder import mobility_start_day
 from socialscore.report import charts
 from socialscore.report import format as fmt
 from socialscore.report.headlines import headlines
 from socialscore.scenario import Scenario
+from socialscore.window import measurement_window
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -86,7 +86,7 @@ def build(
     daily = tables["daily"].to_pandas()
     citizens = tables["citizens"].select(["score_start", "score", "group"]).to_pandas()
     grade_names = [g.name for g in scenario.score.grades]
-    mobility_day = mobility_start_day(scenario, facts.days)
+    mobility_day = measurement_window(scenario, facts.days).start
     chart_list = [
         charts.score_over_time(daily),
         charts.grade_shares(tables["daily_grades"].to_pandas()),
