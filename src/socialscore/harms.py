@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from socialscore import metrics
+from socialscore import citizen_bootstrap, metrics
 from socialscore.scenario import Scenario
 from socialscore.scoring import layout
 from socialscore.vocabulary import CITIZEN_EVENTS, GROUP_LABELS
@@ -25,7 +25,12 @@ from socialscore.window import measurement_window
 DESCRIPTIONS: Final[dict[str, str]] = {
     "mean_score": "Average score on the last day.",
     "sd_score": "Spread of scores on the last day (standard deviation).",
-    "gini": "Inequality of scores on the last day: 0 when all are equal, 1 when one holds all.",
+    "gini": (
+        "Inequality of scores on the last day, measured on each score's height above the "
+        "bottom of its scale (score minus the lowest possible score), so it reads the same "
+        "on any scale: 0 when all are equal, near 1 when one citizen holds all the height "
+        "and everyone else sits at the bottom."
+    ),
     "grade_share": "Share of citizens in each grade on the last day.",
     "blacklisted_share": "Share of citizens below the blacklist line on the last day.",
     "selection_rate": "Share of decisions at a gate that went the citizen's way, per group.",
@@ -38,12 +43,20 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     "demographic_parity_difference": "Highest group's selection rate minus the lowest's.",
     "erroneous_denials": "Denials that would have been approvals without erroneous records.",
     "rank_rank_correlation": (
-        "Correlation of citizens' ranks at the mobility start day and at the end: 1 means "
-        "everyone kept their place."
+        "Correlation of citizens' ranks at the start of the measurement window and at the "
+        "end (Spearman; tied citizens share the middle of their ranks): 1 means everyone "
+        "kept their place, 0 that the start says nothing about the end. Undefined when "
+        "every citizen has the same score at the start or at the end."
     ),
-    "rank_rank_slope": "Slope of end rank on start rank (US parent-child income: about 0.34).",
+    "rank_rank_slope": (
+        "Slope of end rank on start rank over the measurement window (US parent-child "
+        "income: about 0.34). Undefined when every citizen has the same score at the start."
+    ),
     "bottom_decile_persistence": (
-        "Share of the bottom tenth at the mobility start day still in the bottom tenth at the end."
+        "Share of the bottom tenth of the ranking at the start of the measurement window "
+        "still in the bottom tenth at the end. Citizens tied at the edge of the bottom tenth "
+        "count in it in part, so it always holds a tenth of the citizens. 0.10 is chance: "
+        "what it is when the start says nothing about the end, or nobody has a distinct score."
     ),
     "grade_transition": "Share of citizens in a start grade who ended in each grade.",
     "score_assortativity": (
@@ -52,7 +65,8 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     "friends_dropped": "Friendships dropped because of a friend's low score, over the run.",
     "followers_lost_by_decile": (
         "Average number of citizens who dropped a citizen as a friend, by the citizen's "
-        "final score decile (0 = lowest tenth)."
+        "final score decile (0 = lowest tenth; citizens tied across a decile's edge count "
+        "in each decile in part)."
     ),
     "privacy_auc": (
         "How well a low score alone singles out minority citizens (ROC AUC): 0.5 reveals "
@@ -123,6 +137,11 @@ class _Rows:
         )
 
 
+def _finite(ci: tuple[float, float]) -> tuple[float, float] | None:
+    """An interval, or None (no interval) when it is undefined."""
+    return None if np.isnan(ci[0]) or np.isnan(ci[1]) else ci
+
+
 def _col(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(table.column(name).to_numpy())
 
@@ -147,6 +166,7 @@ def compute(
     start = _col(citizens, "score_start")
     group = _col(citizens, "group")
     s = scenario.score
+    seed = scenario.run.seed
 
     hist = metrics.score_histogram(score, s.lo, s.hi)
     values = np.arange(s.lo, s.hi + 1)
@@ -155,7 +175,13 @@ def compute(
     mean = float((values * hist).sum()) / n
     rows.add("mean_score", mean)
     rows.add("sd_score", float(np.sqrt((hist * (values - mean) ** 2).sum() / n)))
-    rows.add("gini", metrics.gini_from_histogram(values, hist))
+    # Gini of the height above the scale's floor: the same under any shift-and-stretch
+    # relabelling of the scale, so scales 0-600, 350-950 and 0-1,200 compare.
+    rows.add(
+        "gini",
+        metrics.gini_from_histogram(values - s.lo, hist),
+        ci=_finite(citizen_bootstrap.gini_interval(values - s.lo, hist, seed=seed)),
+    )
     rows.add("blacklisted_share", float(hist[: s.blacklist_below - s.lo].sum()) / n)
     by_group = metrics.mean_by_group(score, group, len(GROUP_LABELS))
     for g, label in enumerate(GROUP_LABELS):
@@ -192,11 +218,13 @@ def compute(
         rows.add("demographic_parity_difference", rates.difference(), subject=gate, days=whole)
         rows.add("erroneous_denials", erroneous, subject=gate, days=whole)
 
-    rows.add("rank_rank_correlation", metrics.rank_rank_correlation(start, score), days=mobility)
-    rows.add("rank_rank_slope", metrics.rank_rank_slope(start, score), days=mobility)
-    rows.add(
-        "bottom_decile_persistence", metrics.bottom_decile_persistence(start, score), days=mobility
-    )
+    mobility_ci = citizen_bootstrap.mobility_intervals(start, score, seed=seed)
+    for name, measure in (
+        ("rank_rank_correlation", metrics.rank_rank_correlation),
+        ("rank_rank_slope", metrics.rank_rank_slope),
+        ("bottom_decile_persistence", metrics.bottom_decile_persistence),
+    ):
+        rows.add(name, measure(start, score), ci=_finite(mobility_ci[name]), days=mobility)
     matrix = metrics.transition_matrix(grade_start, grades, len(names))
     for a, from_name in enumerate(names):
         for b, to_name in enumerate(names):
@@ -219,7 +247,11 @@ def compute(
     lost = _col(citizens, "followers_lost")
     for decile, value in enumerate(metrics.mean_by_decile(score, lost)):
         rows.add("followers_lost_by_decile", value, subject=str(decile))
-    rows.add("privacy_auc", metrics.auc_group_from_score(score, group, positive=1))
+    rows.add(
+        "privacy_auc",
+        metrics.auc_group_from_score(score, group, positive=1),
+        ci=_finite(citizen_bootstrap.auc_interval(score, group, s.lo, s.hi, seed=seed)),
+    )
 
     events = tables["daily_events"]
     penalised = penalised_legal_events(scenario)

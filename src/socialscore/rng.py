@@ -139,6 +139,7 @@ KEY_INTERACTION_FRIEND = 250
 KEY_DATA_ERROR = 260
 KEY_DISPUTE = 270
 KEY_REVIEW = 280  # + gate index
+KEY_LOW_RANK = 290  # the tied block straddling the low-ranked cut, split at random
 KEY_GATE = 300  # + gate index * 4 + sub-draw
 KEY_UNFRIEND = 400  # + slot
 KEY_COMPANY_EVENT = 500  # + company event index
