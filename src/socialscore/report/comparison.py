@@ -28,6 +28,16 @@ DIFFERENCE_MEASURES = {
     "rank_rank_correlation": "rank-rank correlation",
 }
 
+#: Why a measure can be undefined (nan) for a regime, in words.
+UNDEFINED_WHY = {
+    "rank_rank_correlation": "undefined: every citizen has the same score",
+    "rank_rank_slope": "undefined: every citizen has the same score",
+}
+
+
+def _undefined(metric: str) -> str:
+    return UNDEFINED_WHY.get(metric, "undefined")
+
 
 @dataclass(frozen=True)
 class ComparisonFacts:
@@ -53,12 +63,17 @@ def _rows(table: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
                 cells.append("")
                 continue
             r = hit.iloc[0]
+            if math.isnan(float(r["mean"])):
+                cells.append(_undefined(str(metric)))
+                continue
             text = (
                 fmt.ratio(float(r["mean"]))
                 if abs(float(r["mean"])) < 10
                 else fmt.score(float(r["mean"]))
             )
-            if name != names[0]:
+            if name != names[0] and math.isnan(float(r.difference)):
+                text += f" (no difference: under {names[0]} it is {_undefined(str(metric))})"
+            elif name != names[0]:
                 text += f" ({float(r.difference):+.3g}"
                 if not math.isnan(float(r.ci_low)):
                     text += f" [{float(r.ci_low):+.3g}, {float(r.ci_high):+.3g}]"
@@ -142,6 +157,17 @@ def _difference_chart(table: pd.DataFrame, names: list[str]) -> Chart:
             row=k // 3 + 1,
             col=k % 3 + 1,
         )
+        means = table[(table.metric == metric) & (table.subject == "")]
+        missing = [n for n in names if means[means.scenario == n]["mean"].isna().all()]
+        if missing:
+            fig.add_annotation(
+                text=f"{_undefined(metric)}<br>under {', '.join(missing)}",
+                xref=f"x{k + 1 if k else ''} domain",
+                yref=f"y{k + 1 if k else ''} domain",
+                x=0.5,
+                y=0.5,
+                showarrow=False,
+            )
     figure = layout(fig, x="", y="")
     figure["layout"]["height"] = 520
     return Chart(
