@@ -32,6 +32,7 @@ from socialscore.metrics import (
     bottom_decile_persistence,
     degree,
     gini,
+    gini_above_floor,
     gini_from_histogram,
     group_rates,
     group_rates_from_decisions,
@@ -403,6 +404,31 @@ class TestGini:
     @given(int16_scores(min_size=1, lo=1, hi=500), st.integers(2, 7))
     def test_scale_invariant(self, x: np.ndarray, k: int) -> None:
         assert gini(x * k) == pytest.approx(gini(x), abs=1e-12)
+
+
+class TestGiniAboveFloor:
+    @PROPERTY
+    @given(
+        hnp.arrays(np.int64, 601, elements=st.integers(0, 50)),
+        st.integers(-1000, 1000),
+        st.integers(1, 3),
+    )
+    def test_the_same_ranks_on_any_scale_give_the_same_gini(
+        self, counts: np.ndarray, shift: int, stretch: int
+    ) -> None:
+        values = np.arange(350, 951)
+        expected = gini_above_floor(values, counts, 350)
+        relabelled = gini_above_floor(shift + stretch * values, counts, shift + stretch * 350)
+        if math.isnan(expected):
+            assert math.isnan(relabelled)
+        else:
+            assert relabelled == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+    def test_it_is_the_gini_of_the_height_above_the_floor(self) -> None:
+        score = np.array([350, 350, 350, 950])
+        counts = np.bincount(score - 350, minlength=601)
+        assert gini_above_floor(np.arange(350, 951), counts, 350) == pytest.approx(0.75)
+        assert gini(score) < 0.3  # raw scores: a different number
 
 
 class TestHistogramAndPercentile:

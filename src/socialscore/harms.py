@@ -179,7 +179,7 @@ def compute(
     # relabelling of the scale, so scales 0-600, 350-950 and 0-1,200 compare.
     rows.add(
         "gini",
-        metrics.gini_from_histogram(values - s.lo, hist),
+        metrics.gini_above_floor(values, hist, s.lo),
         ci=_finite(citizen_bootstrap.gini_interval(values - s.lo, hist, seed=seed)),
     )
     rows.add("blacklisted_share", float(hist[: s.blacklist_below - s.lo].sum()) / n)

@@ -49,6 +49,7 @@ __all__ = [
     "bottom_decile_persistence",
     "degree",
     "gini",
+    "gini_above_floor",
     "gini_from_histogram",
     "group_rates",
     "group_rates_from_decisions",
@@ -674,6 +675,29 @@ def gini_from_histogram(values: npt.ArrayLike, counts: npt.ArrayLike) -> float:
         order = np.argsort(v, kind="stable")
         v, c = v[order], c[order]
     return _gini_sorted(v, c)
+
+
+def gini_above_floor(values: npt.ArrayLike, counts: npt.ArrayLike, floor: float) -> float:
+    """Gini of the height above the bottom of the scale, ``value - floor``.
+
+    The Gini of raw scores depends on where the scale starts (a 350-950 score
+    has a small Gini however unequal the ranks). Measured from the scale's
+    floor it is unchanged under any shift-and-stretch relabelling of the
+    scale (``a + b * score`` with floor ``a + b * lo``), so regimes on
+    different scales compare.
+
+    Args:
+        values: Score of each histogram bin (>= ``floor``).
+        counts: Citizens at each score.
+        floor: The lowest possible score of the scale.
+
+    Returns:
+        Gini in ``[0, 1)``; nan for an empty population or everyone at the floor.
+
+    Raises:
+        ValueError: See :func:`gini_from_histogram` (a value below the floor is negative).
+    """
+    return gini_from_histogram(np.asarray(values, dtype=np.float64) - float(floor), counts)
 
 
 def _gini_sorted(v: npt.NDArray[np.float64], c: npt.NDArray[np.float64]) -> float:
