@@ -937,3 +937,20 @@ class TestCitizenBootstrap:
             assert low <= auc_group_from_score(score, group) <= high
             hits += low <= truth <= high
         assert 0.88 < hits / reps < 0.995
+
+    def test_auc_interval_width_matches_the_delong_standard_error(self) -> None:
+        # DeLong's variance by plain loops over (minority, majority) pairs: an independent
+        # large-sample standard error; the bootstrap's 95% width should be 2 × 1.96 of it.
+        rng = np.random.default_rng(12)
+        n = 1_200
+        group = (rng.random(n) < 0.5).astype(np.int8)
+        score = np.clip(np.round(50 + 10 * rng.normal(size=n) - 4 * group), 0, 100)
+        score = score.astype(np.int16)
+        pos = score[group == 1].astype(float)
+        oth = score[group == 0].astype(float)
+        psi = (pos[:, None] < oth[None, :]) + 0.5 * (pos[:, None] == oth[None, :])
+        se = np.sqrt(
+            psi.mean(axis=1).var(ddof=1) / pos.size + psi.mean(axis=0).var(ddof=1) / oth.size
+        )
+        low, high = auc_interval(score, group, 0, 100, seed=1)
+        assert (high - low) / (2 * 1.959964 * se) == pytest.approx(1.0, abs=0.12)
