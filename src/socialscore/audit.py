@@ -561,7 +561,7 @@ def _persistence_check(frame: pd.DataFrame, bound: float) -> Check | None:
     if np.isnan(low) or np.isnan(high):
         low = high = value
     chance = metrics.PERSISTENCE_CHANCE
-    measured = f"{value:.0%} of the bottom tenth stayed there (95% interval {low:.0%}–{high:.0%})"
+    measured = f"{value:.1%} of the bottom tenth stayed there (95% interval {low:.1%}–{high:.1%})"
     if low <= chance <= high:
         return Check(
             HARM_PERSISTENCE,
