@@ -19,6 +19,7 @@ if importlib.util.find_spec("socialscore") is None:  # not installed: use the sr
 
 from socialscore.citizen_bootstrap import (
     MOBILITY_MEASURES,
+    FriendMoments,
     auc_interval,
     mobility_from_cells,
     mobility_intervals,
@@ -954,3 +955,31 @@ class TestCitizenBootstrap:
         )
         low, high = auc_interval(score, group, 0, 100, seed=1)
         assert (high - low) / (2 * 1.959964 * se) == pytest.approx(1.0, abs=0.12)
+
+    def test_assortativity_interval_covers_the_population_value(self) -> None:
+        rng = np.random.default_rng(0)
+
+        def graph(n: int, k: int = 6) -> tuple[np.ndarray, np.ndarray]:
+            # Friends near in a latent trait half the time, anyone otherwise; 10% empty slots.
+            latent = rng.normal(size=n)
+            score = np.clip(np.round(50 + 10 * latent + 5 * rng.normal(size=n)), 0, 100)
+            order = np.argsort(latent)
+            place = np.empty(n, np.int64)
+            place[order] = np.arange(n)
+            near = order[np.clip(place[:, None] + rng.integers(-20, 21, (n, k)), 0, n - 1)]
+            friends = np.where(rng.random((n, k)) < 0.5, near, rng.integers(0, n, (n, k)))
+            friends[rng.random((n, k)) < 0.1] = -1
+            return score.astype(np.int16), friends.astype(np.int32)
+
+        truth = score_assortativity_lists(*graph(1_000_000)[::-1])
+        reps = 100
+        hits = 0
+        for k in range(reps):
+            score, friends = graph(3_000)
+            moments = FriendMoments(score, seed=k, n_resamples=100)
+            blocks = moments.observe([(0, friends[:1_000]), (1_000, friends[1_000:])])
+            estimate = score_assortativity_blocks(blocks, score)
+            assert estimate == pytest.approx(score_assortativity_lists(friends, score))
+            low, high = moments.interval(estimate)
+            hits += low <= truth <= high
+        assert 0.86 < hits / reps < 0.995

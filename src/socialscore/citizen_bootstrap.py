@@ -22,6 +22,7 @@ reproducible and does not depend on the thread count.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Final
 
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = [
     "MOBILITY_RESAMPLES",
     "MOBILITY_SUBSAMPLE",
     "N_RESAMPLES",
+    "FriendMoments",
     "Interval",
     "auc_interval",
     "gini_interval",
@@ -286,3 +288,89 @@ def gini_interval(
         [metrics.gini_from_histogram(v, rng.poisson(hist)) for _ in range(n_resamples)]
     )
     return _percentile_interval(stats)
+
+
+class FriendMoments:
+    """Score assortativity's 95% interval, gathered while the friend lists stream past.
+
+    The friend lists of a large run are decoded block by block and read once,
+    so :meth:`observe` passes the blocks through unchanged (to
+    :func:`socialscore.metrics.score_assortativity_blocks`) and keeps, for a
+    fixed random sample of at most ``max_citizens`` citizens, the sums over
+    each one's friendships of (1, x, y, x², y², xy), x the citizen's score and
+    y the friend's. A resample gives each sampled citizen a Poisson(1)
+    weight on all of its friendships at once (friendships of one citizen are
+    not independent); the standard error is scaled to the whole population
+    by ``sqrt(sample / N)``, and the interval is the estimate ± 1.96 standard
+    errors. The friends' scores are taken as given.
+    """
+
+    def __init__(
+        self,
+        score: npt.NDArray[np.integer],
+        *,
+        seed: int,
+        max_citizens: int = MOBILITY_SUBSAMPLE,
+        n_resamples: int = MOBILITY_RESAMPLES,
+    ) -> None:
+        """Choose the sample of citizens.
+
+        Args:
+            score: Score per citizen (the graph's nodes).
+            seed: Scenario seed.
+            max_citizens: Largest sample of citizens whose friendships are kept.
+            n_resamples: Number of Poisson-bootstrap resamples.
+        """
+        self._score = np.asarray(score, dtype=np.float64)
+        n = self._score.shape[0]
+        self._shift = float(self._score.mean()) if n else 0.0
+        self._rng = _generator(seed, 3)
+        self._n = n
+        self._n_resamples = n_resamples
+        if n > max_citizens:
+            self._sample = np.sort(self._rng.choice(n, size=max_citizens, replace=False))
+        else:
+            self._sample = np.arange(n)
+        self._rows: list[npt.NDArray[np.float64]] = []
+
+    def observe(
+        self, blocks: Iterable[tuple[int, npt.NDArray[np.integer]]]
+    ) -> Iterator[tuple[int, npt.NDArray[np.integer]]]:
+        """Yield the friend-list blocks unchanged, keeping the sampled citizens' sums."""
+        for first, block in blocks:
+            f = np.asarray(block)
+            lo = int(np.searchsorted(self._sample, first))
+            hi = int(np.searchsorted(self._sample, first + f.shape[0]))
+            if hi > lo and f.ndim == 2 and f.shape[1]:
+                rows = self._sample[lo:hi]
+                friends = f[rows - first]
+                valid = friends >= 0
+                y = np.where(valid, self._score[np.where(valid, friends, 0)] - self._shift, 0.0)
+                x = self._score[rows] - self._shift
+                cnt = valid.sum(axis=1).astype(np.float64)
+                sy = y.sum(axis=1)
+                syy = (y * y).sum(axis=1)
+                self._rows.append(np.stack([cnt, x * cnt, sy, x * x * cnt, syy, x * sy], axis=1))
+            yield first, block
+
+    def interval(self, estimate: float) -> Interval:
+        """95% interval around the full graph's ``estimate`` (nan when it is undefined)."""
+        if np.isnan(estimate) or not self._rows:
+            return float("nan"), float("nan")
+        moments = np.concatenate(self._rows)
+        stats = []
+        batch = 16
+        for start in range(0, self._n_resamples, batch):
+            size = min(batch, self._n_resamples - start)
+            weights = self._rng.poisson(1.0, (size, moments.shape[0])).astype(np.float64)
+            for cnt, sx, sy, sxx, syy, sxy in weights @ moments:
+                if cnt <= 0.0:
+                    return float("nan"), float("nan")
+                vx = sxx / cnt - (sx / cnt) ** 2
+                vy = syy / cnt - (sy / cnt) ** 2
+                if vx <= 0.0 or vy <= 0.0:
+                    return float("nan"), float("nan")
+                stats.append((sxy / cnt - sx * sy / cnt**2) / np.sqrt(vx * vy))
+        scale = float(np.sqrt(self._sample.shape[0] / max(self._n, 1)))
+        half = _Z95 * scale * float(np.std(stats, ddof=1))
+        return float(max(estimate - half, -1.0)), float(min(estimate + half, 1.0))

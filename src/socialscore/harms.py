@@ -238,7 +238,13 @@ def compute(
 
     # The fixed-width friend lists are read in place; negative entries (empty or dropped)
     # are inactive.
-    rows.add("score_assortativity", metrics.score_assortativity_blocks(friends, score))
+    friend_moments = citizen_bootstrap.FriendMoments(score, seed=seed)
+    assortativity = metrics.score_assortativity_blocks(friend_moments.observe(friends), score)
+    rows.add(
+        "score_assortativity",
+        assortativity,
+        ci=_finite(friend_moments.interval(assortativity)),
+    )
     rows.add(
         "friends_dropped",
         float(tables["daily"].column("friends_dropped").to_numpy().sum()),
