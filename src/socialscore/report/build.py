@@ -27,8 +27,9 @@ TERMS = {
     "score": "The one number the regime gives each citizen and company.",
     "grade": "A named band of scores, such as 'good' or 'poor'.",
     "percentile": (
-        "The share of the whole population with a lower score; the public ranking "
-        "publishes it for every citizen."
+        "The share of the whole population with a lower score, plus half the share with "
+        "the same score (tied citizens share the middle of their ranks); the public "
+        "ranking publishes it for every citizen."
     ),
     "blacklist": "Citizens below the blacklist line are 'untrustworthy' and cannot travel.",
     "gate": (
