@@ -149,3 +149,26 @@ def test_comparison_says_in_words_when_a_regime_leaves_rank_correlation_undefine
     chart = comparison._difference_chart(table, names)
     notes = [a["text"] for a in chart.figure["layout"]["annotations"]]
     assert any("every citizen has the same score" in n and "no-scoring" in n for n in notes)
+
+
+def test_run_report_numbers_carry_their_interval_and_say_undefined_in_words() -> None:
+    import math
+
+    import pandas as pd
+
+    from socialscore.report.build import UNDEFINED_RANKS, _numbers
+
+    frame = pd.DataFrame(
+        {
+            "metric": ["rank_rank_correlation", "rank_rank_slope", "bottom_decile_persistence"],
+            "subject": ["", "", ""],
+            "grp": ["all", "all", "all"],
+            "value": [math.nan, math.nan, 0.49],
+            "ci_low": [math.nan, math.nan, 0.48],
+            "ci_high": [math.nan, math.nan, 0.5],
+        }
+    )
+    numbers = _numbers(frame)
+    assert numbers["rank_rank"] == UNDEFINED_RANKS
+    assert "every citizen has the same score" in UNDEFINED_RANKS
+    assert numbers["persistence"] == "49% (95% interval 48%–50%)"
