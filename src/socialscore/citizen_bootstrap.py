@@ -4,18 +4,25 @@ A run is one draw of a population; the interval says how much a measure
 would move had the same regime been run on other citizens like them. Each
 resample gives every citizen an independent Poisson(1) weight, the Poisson
 bootstrap (Hanley & MacGibbon 2006), which for large populations is
-equivalent to drawing the citizens with replacement. The interval is the
-2.5 % and 97.5 % quantiles of the measure over the resamples (percentile
-bootstrap).
+equivalent to drawing the citizens with replacement.
 
-Every measure here depends only on how many citizens fall in each cell (a
-(start score, end score) pair for mobility, a (score, group) pair for the
-privacy AUC, a score for the Gini), and a sum of independent Poisson(1)
-weights over ``c`` citizens is Poisson(``c``). So a resample draws one
-Poisson number per occupied cell, not per citizen: the cost is
-``resamples × cells``, independent of the population (at most a few
-hundred thousand cells for 0–1,200 scales, whether the run has 10⁵ or 10⁷
-citizens), and the draws are exactly those of the per-citizen bootstrap.
+Every measure here except assortativity depends only on how many citizens
+fall in each cell (a (start score, end score) pair for mobility, a (score,
+group) pair for the privacy AUC, a score for the Gini), and a sum of
+independent Poisson(1) weights over ``c`` citizens is Poisson(``c``). So a
+resample draws one Poisson number per occupied cell, not per citizen, and
+the draws are exactly those of the per-citizen bootstrap.
+
+* Privacy AUC and Gini (a few thousand cells at most): the interval is the
+  2.5 % and 97.5 % quantiles over :data:`N_RESAMPLES` resamples (percentile
+  bootstrap), a fraction of a second at any population.
+* Mobility (up to a few hundred thousand cells) and score assortativity
+  (one row of friendship sums per citizen): the standard error over
+  :data:`MOBILITY_RESAMPLES` resamples, on a fixed random subsample of at
+  most :data:`MOBILITY_SUBSAMPLE` citizens with the error scaled by
+  ``sqrt(subsample / N)``; the interval is the estimate ± 1.96 standard
+  errors. About two seconds at 10⁶–10⁷ citizens.
+
 The resampling seed is derived from the scenario seed, so the interval is
 reproducible and does not depend on the thread count.
 """
