@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import minimal, small
-
 from socialscore.window import measurement_window
 
 
