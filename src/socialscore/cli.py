@@ -57,12 +57,21 @@ def run(
     population: Annotated[int | None, typer.Option(help="Number of citizens.")] = None,
     days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    measure_from: Annotated[
+        int | None,
+        typer.Option(
+            help="First day of the measurement window (default: the day the regime rates "
+            "everyone plus the scenario's burn-in, at most the middle of the run)."
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
 ) -> None:
     """Run a scoring regime on a synthetic nation and store the run."""
     loaded = _load_or_exit(scenario_file)
     try:
-        effective = loaded.scenario.with_overrides(population=population, days=days, seed=seed)
+        effective = loaded.scenario.with_overrides(
+            population=population, days=days, seed=seed, measure_from=measure_from
+        )
     except ValidationError as exc:
         for err in exc.errors():
             option = "--" + str(err["loc"][-1]).replace("_", "-")
@@ -79,6 +88,7 @@ def run(
             population=population,
             days=days,
             seed=seed,
+            measure_from=measure_from,
             out=out,
             progress=lambda done, total: bar.update(task, completed=done),
         )
