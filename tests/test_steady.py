@@ -127,6 +127,9 @@ def test_a_long_run_settles_where_the_regime_does() -> None:
     regime = _drifts("citizen-score", 1460, population=10_000)
     assert regime["blacklisted_share"].settled
     assert regime["mean_score"].settled
+    # Scores are judged against the score scale (350-950), shares against their own level.
+    assert regime["sd_score"].scale == 600.0
+    assert 0.03 < regime["blacklisted_share"].scale < 0.033
     baseline = _drifts("no-scoring", 1460, population=10_000)
     assert not baseline["mortgage_share"].settled
     assert baseline["mortgage_share"].low > 0
