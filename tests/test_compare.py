@@ -245,3 +245,19 @@ def test_a_drop_in_a_behaviour_is_claimed_only_when_its_interval_is_below_zero()
     (text,) = _headlines(_table(rows))
     assert "no measurable difference in how often 'protest' happened" in text
     assert "less often" not in text
+
+
+def test_the_ratio_chart_marks_a_straddling_gate_as_undecided():
+    from socialscore.report.charts import FAIL_SYMBOL, PASS_SYMBOL
+    from socialscore.report.comparison import STRADDLE_SYMBOL, air_symbol
+
+    assert air_symbol(MeanInterval(0.78, 0.74, 0.83, 5)) == STRADDLE_SYMBOL
+    assert air_symbol(MeanInterval(0.70, 0.66, 0.74, 5)) == FAIL_SYMBOL
+    assert air_symbol(MeanInterval(0.90, 0.85, 0.95, 5)) == PASS_SYMBOL
+    assert air_symbol(MeanInterval(0.78, NAN, NAN, 1)) == FAIL_SYMBOL  # one seed: the value
+    rows = [
+        ("base", "adverse_impact_ratio", "mortgage", 0.95, 0.93, 0.97, 0.0, 0.0, 0.0),
+        ("regime", "adverse_impact_ratio", "mortgage", 0.78, 0.74, 0.83, -0.17, -0.2, -0.14),
+    ]
+    page = build_comparison(_table(rows), ["base", "regime"], [1, 2], ComparisonFacts("c", 1, 1))
+    assert '"symbol":["diamond-open"]' in page.replace(" ", "")

@@ -248,14 +248,30 @@ def _difference_chart(table: pd.DataFrame, names: list[str]) -> Chart:
     )
 
 
+#: Marker of a gate whose ratio's interval straddles the four-fifths line.
+STRADDLE_SYMBOL = "diamond-open"
+
+
+def air_symbol(level: MeanInterval) -> str:
+    """Marker of a gate's ratio: pass, fail, or straddling the four-fifths line."""
+    if math.isnan(level.mean):
+        return FAIL_SYMBOL
+    side = level.side(FOUR_FIFTHS)
+    if side == "straddles":
+        return STRADDLE_SYMBOL
+    if side == "none":
+        return PASS_SYMBOL if level.mean >= FOUR_FIFTHS else FAIL_SYMBOL
+    return PASS_SYMBOL if side == "above" else FAIL_SYMBOL
+
+
 def _air_chart(table: pd.DataFrame, names: list[str]) -> Chart:
     fig = go.Figure()
     air = table[table.metric == "adverse_impact_ratio"]
     for name in names:
         part = air[air.scenario == name]
-        symbols = [
-            PASS_SYMBOL if (v == v and v >= FOUR_FIFTHS) else FAIL_SYMBOL for v in part["mean"]
-        ]
+        symbols = [air_symbol(_level(r)) for _, r in part.iterrows()]
+        high = part.get("mean_high", part["mean"]) - part["mean"]
+        low = part["mean"] - part.get("mean_low", part["mean"])
         fig.add_trace(
             go.Scatter(
                 x=part.subject,
@@ -263,6 +279,12 @@ def _air_chart(table: pd.DataFrame, names: list[str]) -> Chart:
                 mode="markers",
                 name=name,
                 marker={"symbol": symbols, "size": 12, "line": {"width": 2}},
+                error_y={
+                    "type": "data",
+                    "array": high.fillna(0).tolist(),
+                    "arrayminus": low.fillna(0).tolist(),
+                    "visible": True,
+                },
             )
         )
     gates = list(dict.fromkeys(air.subject))
@@ -279,8 +301,11 @@ def _air_chart(table: pd.DataFrame, names: list[str]) -> Chart:
     return Chart(
         "air",
         "Adverse-impact ratio at every gate, by regime",
-        "Lowest group's selection rate over the highest group's. Below the dashed line (0.8) "
-        "a gate fails the four-fifths rule: marker ✕; at or above it: marker ○.",
+        "Lowest group's selection rate over the highest group's, mean over seeds with its 95% "
+        "t interval. Below the dashed line (0.8) a gate fails the four-fifths rule: marker ✕ "
+        "when the whole interval is below it; ○ when the whole interval is at or above it; ◇ "
+        "when the interval straddles the line (these seeds cannot tell). With one seed there "
+        "is no interval and the marker follows the value.",
         layout(fig, x="gate", y="adverse-impact ratio"),
     )
 
