@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import small
-from socialscore import friends, nation, rng
+from socialscore import engine, friends, nation, rng
 from socialscore.rulebook import compile_streams
 from socialscore.scenario import NationSettings, load
 from socialscore.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, COMPANY_EVENTS, TRAITS
@@ -232,8 +232,11 @@ def day0():  # type: ignore[no-untyped-def]
     """The nation of no-scoring at 200,000 citizens and its citizens' fixed run draws."""
     sc = small("no-scoring", population=200_000, days=1)
     nat = nation.generate(sc)
-    aware = rng.uniforms(sc.run.seed, rng.STATIC_DAY, nat.population, rng.stream(rng.AWARE))
-    return sc, nat, aware < sc.feedback.awareness
+    state = engine.initial_state(sc, nat, engine.compile_scenario(sc))
+    aware = np.zeros(nat.population, dtype=bool)
+    aware[state.aware] = True
+    assert aware.sum() > 10_000  # 11% of 200,000: enough for each test
+    return sc, nat, aware
 
 
 def test_employment_does_not_depend_on_income(day0):
