@@ -149,10 +149,10 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
     else:
         diligence = nation.traits[_DILIGENCE]
         opt_in = p.opt_in_share * trait_multiplier_table(p.adverse_selection)[diligence]
-        draw = rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_OPT_IN)
+        draw = rng.uniforms(seed, rng.STATIC_DAY, n, rng.stream(rng.OPT_IN))
         participant = (draw < opt_in).astype(np.uint8)
     aware = np.flatnonzero(
-        rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_AWARE) < scenario.feedback.awareness
+        rng.uniforms(seed, rng.STATIC_DAY, n, rng.stream(rng.AWARE)) < scenario.feedback.awareness
     ).astype(np.int32)
     aware_offset = np.searchsorted(aware, np.arange(0, n + CHUNK, CHUNK)[: chunk_count(n) + 1])
     base = scenario.score.base

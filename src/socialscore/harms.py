@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from socialscore import citizen_bootstrap, metrics
+from socialscore import citizen_bootstrap, metrics, steady
 from socialscore.scenario import Scenario
 from socialscore.scoring import layout
 from socialscore.vocabulary import CITIZEN_EVENTS, GROUP_LABELS
@@ -78,6 +78,17 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     ),
     "mean_score_by_group": "Average score of each group on the last day.",
     "company_mean_score": "Average company score on the last day.",
+    "drift_per_year": (
+        "How much a daily series (the subject) was still moving at the end of the run: the "
+        "straight-line trend over the run's last quarter (days as stated), projected over a "
+        "year, with a 95% interval that allows for day-to-day autocorrelation."
+    ),
+    "settled": (
+        "0 when a daily series (the subject) was still changing at the end of the run: its "
+        "drift per year is significant (the interval excludes 0) and material (more than 5% "
+        "of the series' level a year; for scores, 5% of the score scale's width). 1 when no "
+        "such drift was found (a persistent series may hide a slow drift; a longer run tells)."
+    ),
 }
 
 
@@ -280,6 +291,10 @@ def compute(
     company_score = _col(tables["companies"], "score")
     if company_score.size:
         rows.add("company_mean_score", float(company_score.mean()))
+
+    for d in steady.drifts(scenario, tables["daily"]):
+        rows.add("drift_per_year", d.per_year, subject=d.series, ci=(d.low, d.high), days=d.days)
+        rows.add("settled", 1.0 if d.settled else 0.0, subject=d.series, days=d.days)
     return rows.table()
 
 

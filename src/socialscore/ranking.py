@@ -51,7 +51,7 @@ def mark_low_ranked(
     a block wholly inside the bottom share is low-ranked; one in the block
     straddling the cut is low-ranked with probability equal to the block's
     fraction inside it, drawn from the counter-based stream
-    ``rng.KEY_LOW_RANK`` keyed by (seed, publication day, citizen). One bit
+    ``rng.LOW_RANK`` keyed by (seed, publication day, citizen). One bit
     per citizen keeps the random reads of friends' ranks in cache.
     """
     bytes_per_chunk = CHUNK // 8
@@ -79,7 +79,7 @@ def _mark_chunks(
             if i >= n:
                 break
             w = weights[published[i] - lo]
-            if w >= 1.0 or (w > 0.0 and rng.uniform(seed, day, i, rng.KEY_LOW_RANK) < w):
+            if w >= 1.0 or (w > 0.0 and rng.uniform(seed, day, i, rng.stream(rng.LOW_RANK)) < w):
                 byte |= 1 << k
         bits[b] = byte
 
