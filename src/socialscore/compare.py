@@ -27,6 +27,7 @@ from socialscore.api import Result, run
 from socialscore.report.comparison import ComparisonFacts, build_comparison
 from socialscore.scenario import LoadedScenario, Scenario, load
 from socialscore.store import DEFAULT_ROOT, RunStore
+from socialscore.window import Window, measurement_window
 
 #: Folder of comparisons inside the run store.
 COMPARISONS_DIR = "comparisons"
@@ -51,6 +52,8 @@ HEADLINE_METRICS: Final[tuple[str, ...]] = (
     "score_assortativity",
     "friends_dropped",
     "privacy_auc",
+    "chilling_forgone_share",
+    "chilling_forgone_acts",
 )
 
 
@@ -82,14 +85,38 @@ def _nation_key(sc: Scenario) -> str:
     return sc.nation.model_dump_json() + sc.run.model_dump_json(exclude={"days", "seed"})
 
 
-def behaviour_rates(result: Result) -> pd.DataFrame:
-    """Events per citizen-day of each citizen event over the whole run."""
+def behaviour_rates(result: Result, window: Window | None = None) -> pd.DataFrame:
+    """Events per citizen-day of each citizen event over ``window`` (default: the whole run).
+
+    Compared across scenarios on the same draws, a lawful behaviour's rate
+    against the no-scoring baseline's is the regime's chilling of it.
+    """
     events = result.to_pandas("daily_events")
     events = events[events.entity == "citizen"]
-    citizen_days = float(result.to_pandas("daily_groups").citizens.sum())
+    groups = result.to_pandas("daily_groups")
+    if window is not None:
+        events = events[window.mask(events.day)]
+        groups = groups[window.mask(groups.day)]
+    citizen_days = float(groups.citizens.sum())
     per = events.groupby("event", sort=True)["events"].sum() / max(citizen_days, 1.0)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {"metric": "behaviour_rate", "subject": per.index, "grp": "all", "value": per.values}
+    )
+    if window is not None:
+        out["day_from"] = window.start
+        out["day_to"] = window.end
+    return out
+
+
+def common_window(scenarios: Sequence[Scenario]) -> Window:
+    """The days every scenario's measurement window covers: from the latest start."""
+    windows = [measurement_window(sc) for sc in scenarios]
+    latest = max(windows, key=lambda w: w.start)
+    return Window(
+        latest.start,
+        min(w.end for w in windows),
+        latest.covered_from,
+        f"the latest of the compared scenarios' windows ({latest.why})",
     )
 
 
@@ -130,6 +157,9 @@ def compare(
         sc = other.scenario.with_overrides(population=population, days=days)
         if _nation_key(sc) != _nation_key(first):
             raise ValueError(ERR_NATION_DIFFERS.format(a=names[0], b=sc.scenario.name))
+    window = common_window(
+        [item.scenario.with_overrides(population=population, days=days) for item in loaded]
+    )
     base_seed = first.run.seed if seed is None else seed
     seed_list = [base_seed + k for k in range(seeds)]
     rows: list[pd.DataFrame] = []
@@ -149,7 +179,7 @@ def compare(
             runs[(name, s)] = result.run_id
             m = result.metrics.to_pandas()
             m = m[m.metric.isin(HEADLINE_METRICS)]
-            part = pd.concat([m, behaviour_rates(result)], ignore_index=True)
+            part = pd.concat([m, behaviour_rates(result, window)], ignore_index=True)
             part.insert(0, "seed", s)
             part.insert(0, "scenario", name)
             rows.append(part)

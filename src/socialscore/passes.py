@@ -10,6 +10,8 @@ listed citizen has no unpredictable branch either.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
@@ -186,3 +188,113 @@ def decay_or_clear(
         value = min(max(row[k] * d + points[k], -cap), cap) * keep
         row[k] = value
         total[k] += value * weight
+
+
+@njit(cache=True)
+def scale_keeping(thr: np.ndarray, kept: np.ndarray, factor: np.ndarray) -> None:
+    """``kept[k] = thr[k]``, then ``thr[k] *= factor[k]``."""
+    for k in range(thr.shape[0]):
+        x = thr[k]
+        kept[k] = x
+        thr[k] = x * factor[k]
+
+
+@njit(cache=True)
+def list_flagged(listed: np.ndarray, bits: np.ndarray, flags: np.ndarray, want: int) -> int:
+    """List the positions ``k`` where ``flags[k] & want`` is not 0; returns how many.
+
+    As :func:`list_draws_under`: ``listed`` (uint16, at least as long as
+    ``flags``) receives them in order, ``bits`` is scratch.
+    """
+    m = flags.shape[0]
+    w8 = np.uint8(want)
+    zero = np.uint8(0)
+    words = (m + 63) >> 6
+    for w in range(words):
+        base = w << 6
+        b = np.uint64(0)
+        for j in range(min(64, m - base)):
+            b |= np.uint64((flags[base + j] & w8) != zero) << np.uint64(j)
+        bits[w] = b
+    n = 0
+    for w in range(words):
+        b = bits[w]
+        base = w << 6
+        while b != 0:
+            listed[n] = np.uint16(base + np.int64(trailing_zeros(b)))
+            n += 1
+            b &= b - np.uint64(1)
+    return n
+
+
+#: Quantities of :func:`probability_sums`: Σ p, Σ p without chilling, Σ p².
+SUM_P = 0
+SUM_P_UNCHILLED = 1
+SUM_P_SQUARED = 2
+#: A threshold's chances are draws in 2**31: p = chances · P_UNIT.
+P_UNIT = 2.0**-31
+#: Squared chances are kept in units of 2**-34 (rounded): p² = value · P2_UNIT.
+P2_UNIT = 2.0**-34
+_P2_SHIFT = np.int64(28)
+_P2_HALF = np.int64(1) << np.int64(27)
+_DRAWS = 2147483648.0
+
+
+@njit(cache=True, inline="always")
+def chances(threshold: float) -> np.int64:
+    """How many of the 2**31 values of a 31-bit draw fall under ``threshold`` (≥ 0).
+
+    The draw ``u`` (an integer) falls under ``x`` for ``u < ceil(x)``: the
+    event's probability is exactly ``chances(x) · 2**-31``.
+    """
+    return np.int64(math.ceil(min(threshold, _DRAWS)))
+
+
+@njit(cache=True, inline="always")
+def squared_chances(c: np.int64) -> np.int64:
+    """``c²`` in units of 2**-34 of a squared probability, rounded (at most 2**34)."""
+    return (c * c + _P2_HALF) >> _P2_SHIFT
+
+
+@njit(cache=True)
+def probability_sums(
+    thr: np.ndarray,
+    unchilled: np.ndarray,
+    grp: np.ndarray,
+    weight: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Add per group the chances of the thresholds, of the unchilled ones, and their squares.
+
+    ``out[g, q]`` (int64) gains, over citizens of group ``g`` with ``weight``
+    1 (0: left out), :func:`chances` of ``thr`` (q = :data:`SUM_P`), of
+    ``unchilled`` (:data:`SUM_P_UNCHILLED`) and :func:`squared_chances` of
+    the first (:data:`SUM_P_SQUARED`). Integer sums: exact, the same in any
+    order, on any machine and for any thread count.
+    """
+    a0 = np.int64(0)
+    a1 = np.int64(0)
+    b0 = np.int64(0)
+    b1 = np.int64(0)
+    q0 = np.int64(0)
+    q1 = np.int64(0)
+    for k in range(thr.shape[0]):
+        x = chances(thr[k])
+        f = chances(unchilled[k])
+        xx = squared_chances(x)
+        w = np.int64(weight[k])
+        g1 = np.int64(grp[k]) & w
+        m1 = -g1
+        m0 = -(w - g1)
+        a0 += x & m0
+        a1 += x & m1
+        b0 += f & m0
+        b1 += f & m1
+        q0 += xx & m0
+        q1 += xx & m1
+    out[0, SUM_P] += a0
+    out[1, SUM_P] += a1
+    out[0, SUM_P_UNCHILLED] += b0
+    out[1, SUM_P_UNCHILLED] += b1
+    out[0, SUM_P_SQUARED] += q0
+    out[1, SUM_P_SQUARED] += q1
