@@ -627,7 +627,7 @@ def chilling_checks(
         words = (
             f"legal behaviour the rulebook penalises changed by {change.change:+.1%} "
             f"[{lo:+.1%}, {hi:+.1%}] against no scoring on the same random numbers in "
-            f"{window.label()} ({'beyond' if chilled else 'within'} {line:.0%}"
+            f"{window.label()} ({'beyond' if chilled else 'within'} −{t.max_chilling:.0%}"
         )
         words += "; the interval straddles the line)" if lo < line <= hi else ")"
         own = harms.metric_value(frame, "chilling_forgone_share", event)
