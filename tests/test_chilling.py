@@ -333,3 +333,31 @@ def test_audit_chilling_check_states_the_window_interval_and_own_tally(tmp_path)
         sc, metrics.to_pandas(), early, recorder.events, audit.Thresholds()
     )
     assert all(c.value == 0.0 for c in moved)
+
+
+def test_compare_measures_chilling_against_no_scoring_on_the_same_draws(tmp_path):  # type: ignore[no-untyped-def]
+    from socialscore.api import parse_json
+    from socialscore.compare import HEADLINE_METRICS, common_window, compare
+
+    assert {"chilling_forgone_share", "chilling_forgone_acts"} <= set(HEADLINE_METRICS)
+    chilled = _chilled(days=60).with_overrides(population=5_000)
+    free = load("no-scoring").scenario.with_overrides(population=5_000, days=60)
+    loaded = [parse_json(sc.model_dump_json(by_alias=True)) for sc in (free, chilled)]
+    result = compare(loaded, seeds=2, out=tmp_path, n_resamples=200)
+    t = result.table
+    name = chilled.scenario.name
+    share = t[
+        (t.scenario == name)
+        & (t.metric == "chilling_forgone_share")
+        & (t.subject == "flagged_book")
+        & (t.grp == "all")
+    ].iloc[0]
+    # The baseline deters nothing: the difference is the regime's own share.
+    assert share["mean"] > 0.0 and share.difference == pytest.approx(share["mean"])
+    assert share.ci_low > 0.0
+    # Rates over the days both windows cover; the chilled behaviour falls on the same draws.
+    window = common_window([free, chilled])
+    assert window.start == max(measurement_window(free).start, measurement_window(chilled).start)
+    rates = result.values[result.values.metric == "behaviour_rate"]
+    assert (rates.day_from == window.start).all() and (rates.day_to == window.end).all()
+    assert result.difference(name, "behaviour_rate", "flagged_book") < 0.0

@@ -174,6 +174,36 @@ def _flag_varying(
 
 
 @njit(cache=True)
+def _list_varying(
+    varying: np.ndarray,
+    bits: np.ndarray,
+    want: int,
+    stress_c: np.ndarray,
+    start: int,
+    aware_c: np.ndarray,
+    chill_c: np.ndarray,
+    gaming_c: np.ndarray,
+) -> int:
+    """List (chunk positions, in order) the citizens with a multiplier of kind ``want``.
+
+    Exposures (chilling, gaming) are listed from the aware citizens alone, stress
+    by a vector pass; a stream with multipliers of several kinds gets their union.
+    """
+    if want in (VARIES_CHILL, VARIES_GAMING):
+        values = chill_c if want == VARIES_CHILL else gaming_c
+        n = 0
+        for a in range(aware_c.shape[0]):
+            varying[n] = np.uint16(aware_c[a] - start)
+            n += np.int64(values[a] > 0.0)
+        return n
+    if want == VARIES_STRESS:
+        return passes.list_positive(varying, bits, stress_c)
+    flags = np.empty(stress_c.shape[0], dtype=np.uint8)
+    _flag_varying(flags, stress_c, start, aware_c, chill_c, gaming_c)
+    return passes.list_flagged(varying, bits, flags, want)
+
+
+@njit(cache=True)
 def _varying_rate_sums(
     out: np.ndarray,
     listed: np.ndarray,
@@ -508,7 +538,6 @@ def step_citizens(
         total = np.zeros(m, dtype=np.float64)
         thr = np.empty(m, dtype=np.float64)
         unchilled = np.empty(m, dtype=np.float64)
-        everyone = np.ones(m, dtype=np.uint8)
         met_low = np.zeros(m, dtype=np.uint8)
         rated = np.empty(m, dtype=np.float64)
         for k in range(m):
@@ -532,15 +561,6 @@ def step_citizens(
             )
         stress_max = passes.largest(stress_c, 0.0)
         # Citizens whose multipliers differ from 1 today, listed once per kind of stream.
-        flags = np.empty(m, dtype=np.uint8)
-        _flag_varying(
-            flags,
-            stress_c,
-            start,
-            aware[first_aware:last_aware],
-            chill[first_aware:last_aware],
-            gaming[first_aware:last_aware],
-        )
         varying_count[:] = -1
         pair = -1
         block = -1
@@ -584,7 +604,7 @@ def step_citizens(
                     passes.group_thresholds(thr, grp, thr0, thr1)
                 if t >= 0:
                     passes.scale_by_table(thr, traits[t, start : start + m], s_trait_table[a])
-                passes.probability_sums(thr, thr, grp, everyone, static_sums[c, a])
+                passes.probability_sums(thr, thr, grp, False, static_sums[c, a])
             # The interaction's derived event needs every citizen's probability.
             full = e == EV_INTERACTION and n_friends > 0
             free = thr
@@ -629,7 +649,16 @@ def step_citizens(
                 )
                 if want != 0:
                     if varying_count[want] < 0:
-                        varying_count[want] = passes.list_flagged(varying[want], bits, flags, want)
+                        varying_count[want] = _list_varying(
+                            varying[want],
+                            bits,
+                            want,
+                            stress_c,
+                            start,
+                            aware[first_aware:last_aware],
+                            chill[first_aware:last_aware],
+                            gaming[first_aware:last_aware],
+                        )
                     _varying_rate_sums(
                         expected[c, e],
                         varying[want, : varying_count[want]],
@@ -670,7 +699,8 @@ def step_citizens(
                 n_all, n_minority = passes.draw(mask, pair_hash, thr, grp, shift, e)
                 event_counts[c, e, 0] += n_all - n_minority
                 event_counts[c, e, 1] += n_minority
-                passes.probability_sums(thr, free, grp, everyone, expected[c, e])
+                if not full:
+                    passes.probability_sums(thr, free, grp, ci >= 0, expected[c, e])
             if e == EV_INTERACTION and n_friends > 0:
                 n_all, n_minority = _interactions_with_low_ranked(
                     today_key,
@@ -687,7 +717,9 @@ def step_citizens(
                 event_counts[c, EV_INTERACTION_LOW, 0] += n_all - n_minority
                 event_counts[c, EV_INTERACTION_LOW, 1] += n_minority
                 # Drawn in full passes: thr and free hold every citizen's thresholds.
-                passes.probability_sums(thr, free, grp, met_low, expected[c, EV_INTERACTION_LOW])
+                passes.probability_sums_and_part(
+                    thr, free, grp, met_low, expected[c, e], expected[c, EV_INTERACTION_LOW]
+                )
         static_ready[c] = 1
         if error_rate > 0.0:
             passes.fill_hashes(pair_hash, today_key, start, rng.KEY_DATA_ERROR)

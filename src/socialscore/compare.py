@@ -38,6 +38,9 @@ ERR_NATION_DIFFERS = (
     "would not run on the same people; give them the same [nation] and [run] tables."
 )
 
+#: Chilling measures: a scenario that does not deter a behaviour forgoes none of it (0).
+CHILLING_METRICS: Final[tuple[str, ...]] = ("chilling_forgone_share", "chilling_forgone_acts")
+
 #: The measures compared, as (metric, subject filter); subject None means every subject.
 HEADLINE_METRICS: Final[tuple[str, ...]] = (
     "mean_score",
@@ -52,8 +55,7 @@ HEADLINE_METRICS: Final[tuple[str, ...]] = (
     "score_assortativity",
     "friends_dropped",
     "privacy_auc",
-    "chilling_forgone_share",
-    "chilling_forgone_acts",
+    *CHILLING_METRICS,
 )
 
 
@@ -186,7 +188,7 @@ def compare(
             done += 1
             if progress is not None:
                 progress(done, total)
-    values = pd.concat(rows, ignore_index=True)
+    values = _nothing_deterred(pd.concat(rows, ignore_index=True))
     table = _summarise(values, names, n_resamples)
     store = RunStore(out)
     compare_id = store.new_run_id("compare-" + "-".join(names))
@@ -220,6 +222,27 @@ def write_comparison(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _nothing_deterred(values: pd.DataFrame) -> pd.DataFrame:
+    """Add the chilling rows a run lacks because it deters nothing of that behaviour: 0.
+
+    A behaviour a regime does not penalise is not chilled (its forgone share
+    and acts are exactly 0), so its paired difference is defined.
+    """
+    key = ["metric", "subject", "grp"]
+    chill = values[values.metric.isin(CHILLING_METRICS)]
+    if chill.empty:
+        return values
+    runs = values[["scenario", "seed"]].drop_duplicates()
+    every = runs.merge(chill[key].drop_duplicates(), how="cross")
+    have = chill[["scenario", "seed", *key]]
+    missing = every.merge(have, how="left", indicator=True)
+    missing = missing[missing["_merge"] == "left_only"].drop(columns="_merge")
+    if missing.empty:
+        return values
+    missing["value"] = 0.0
+    return pd.concat([values, missing], ignore_index=True)
 
 
 def _summarise(values: pd.DataFrame, names: list[str], n_resamples: int) -> pd.DataFrame:

@@ -200,6 +200,37 @@ def scale_keeping(thr: np.ndarray, kept: np.ndarray, factor: np.ndarray) -> None
 
 
 @njit(cache=True)
+def list_positive(listed: np.ndarray, bits: np.ndarray, values: np.ndarray) -> int:
+    """List the positions ``k`` where ``values[k] > 0``; returns how many.
+
+    As :func:`list_draws_under`: ``listed`` (uint16, at least as long as
+    ``values``) receives them in order, ``bits`` is scratch.
+    """
+    m = values.shape[0]
+    words = (m + 63) >> 6
+    for w in range(words):
+        base = w << 6
+        b = np.uint64(0)
+        for j in range(min(64, m - base)):
+            b |= np.uint64(values[base + j] > 0.0) << np.uint64(j)
+        bits[w] = b
+    return _read_bits(listed, bits, words)
+
+
+@njit(cache=True, inline="always")
+def _read_bits(listed: np.ndarray, bits: np.ndarray, words: int) -> int:
+    n = 0
+    for w in range(words):
+        b = bits[w]
+        base = w << 6
+        while b != 0:
+            listed[n] = np.uint16(base + np.int64(trailing_zeros(b)))
+            n += 1
+            b &= b - np.uint64(1)
+    return n
+
+
+@njit(cache=True)
 def list_flagged(listed: np.ndarray, bits: np.ndarray, flags: np.ndarray, want: int) -> int:
     """List the positions ``k`` where ``flags[k] & want`` is not 0; returns how many.
 
@@ -216,15 +247,7 @@ def list_flagged(listed: np.ndarray, bits: np.ndarray, flags: np.ndarray, want: 
         for j in range(min(64, m - base)):
             b |= np.uint64((flags[base + j] & w8) != zero) << np.uint64(j)
         bits[w] = b
-    n = 0
-    for w in range(words):
-        b = bits[w]
-        base = w << 6
-        while b != 0:
-            listed[n] = np.uint16(base + np.int64(trailing_zeros(b)))
-            n += 1
-            b &= b - np.uint64(1)
-    return n
+    return _read_bits(listed, bits, words)
 
 
 #: Quantities of :func:`probability_sums`: Σ p, Σ p without chilling, Σ p².
@@ -256,45 +279,78 @@ def squared_chances(c: np.int64) -> np.int64:
     return (c * c + _P2_HALF) >> _P2_SHIFT
 
 
+@njit(cache=True, inline="always")
+def _add_sums(x: np.int64, f: np.int64, m0: np.int64, m1: np.int64, sums: tuple) -> tuple:  # type: ignore[type-arg]
+    xx = squared_chances(x)
+    return (
+        sums[0] + (x & m0),
+        sums[1] + (x & m1),
+        sums[2] + (f & m0),
+        sums[3] + (f & m1),
+        sums[4] + (xx & m0),
+        sums[5] + (xx & m1),
+    )
+
+
+@njit(cache=True, inline="always")
+def _store_sums(out: np.ndarray, sums: tuple) -> None:  # type: ignore[type-arg]
+    out[0, SUM_P] += sums[0]
+    out[1, SUM_P] += sums[1]
+    out[0, SUM_P_UNCHILLED] += sums[2]
+    out[1, SUM_P_UNCHILLED] += sums[3]
+    out[0, SUM_P_SQUARED] += sums[4]
+    out[1, SUM_P_SQUARED] += sums[5]
+
+
 @njit(cache=True)
 def probability_sums(
-    thr: np.ndarray,
-    unchilled: np.ndarray,
-    grp: np.ndarray,
-    weight: np.ndarray,
-    out: np.ndarray,
+    thr: np.ndarray, unchilled: np.ndarray, grp: np.ndarray, chilled: bool, out: np.ndarray
 ) -> None:
     """Add per group the chances of the thresholds, of the unchilled ones, and their squares.
 
-    ``out[g, q]`` (int64) gains, over citizens of group ``g`` with ``weight``
-    1 (0: left out), :func:`chances` of ``thr`` (q = :data:`SUM_P`), of
-    ``unchilled`` (:data:`SUM_P_UNCHILLED`) and :func:`squared_chances` of
-    the first (:data:`SUM_P_SQUARED`). Integer sums: exact, the same in any
-    order, on any machine and for any thread count.
+    ``out[g, q]`` (int64) gains, over citizens of group ``g``, :func:`chances`
+    of ``thr`` (q = :data:`SUM_P`), of ``unchilled`` (:data:`SUM_P_UNCHILLED`;
+    ``thr`` itself unless ``chilled``) and :func:`squared_chances` of the
+    first (:data:`SUM_P_SQUARED`). Integer sums: exact, the same in any order,
+    on any machine and for any thread count.
     """
-    a0 = np.int64(0)
-    a1 = np.int64(0)
-    b0 = np.int64(0)
-    b1 = np.int64(0)
-    q0 = np.int64(0)
-    q1 = np.int64(0)
+    zero = np.int64(0)
+    sums = (zero, zero, zero, zero, zero, zero)
+    if chilled:
+        for k in range(thr.shape[0]):
+            m1 = -np.int64(grp[k])
+            sums = _add_sums(chances(thr[k]), chances(unchilled[k]), ~m1, m1, sums)
+    else:
+        for k in range(thr.shape[0]):
+            m1 = -np.int64(grp[k])
+            x = chances(thr[k])
+            sums = _add_sums(x, x, ~m1, m1, sums)
+    _store_sums(out, sums)
+
+
+@njit(cache=True)
+def probability_sums_and_part(
+    thr: np.ndarray,
+    unchilled: np.ndarray,
+    grp: np.ndarray,
+    part: np.ndarray,
+    out: np.ndarray,
+    out_part: np.ndarray,
+) -> None:
+    """:func:`probability_sums` into ``out``, and over citizens with ``part`` 1 into ``out_part``.
+
+    One pass for both (the interaction, and its part with a low-ranked friend).
+    """
+    zero = np.int64(0)
+    sums = (zero, zero, zero, zero, zero, zero)
+    sums_part = (zero, zero, zero, zero, zero, zero)
     for k in range(thr.shape[0]):
         x = chances(thr[k])
         f = chances(unchilled[k])
-        xx = squared_chances(x)
-        w = np.int64(weight[k])
-        g1 = np.int64(grp[k]) & w
+        g1 = np.int64(grp[k])
         m1 = -g1
-        m0 = -(w - g1)
-        a0 += x & m0
-        a1 += x & m1
-        b0 += f & m0
-        b1 += f & m1
-        q0 += xx & m0
-        q1 += xx & m1
-    out[0, SUM_P] += a0
-    out[1, SUM_P] += a1
-    out[0, SUM_P_UNCHILLED] += b0
-    out[1, SUM_P_UNCHILLED] += b1
-    out[0, SUM_P_SQUARED] += q0
-    out[1, SUM_P_SQUARED] += q1
+        sums = _add_sums(x, f, ~m1, m1, sums)
+        w = np.int64(part[k])
+        sums_part = _add_sums(x, f, -(w - (g1 & w)), -(g1 & w), sums_part)
+    _store_sums(out, sums)
+    _store_sums(out_part, sums_part)
