@@ -106,6 +106,13 @@ def test_chilling_deters_penalised_lawful_behaviour_only(chilled_run):  # type: 
         np.testing.assert_array_equal(day_sums[..., 0], day_sums[..., 1])
 
 
+def _heterogeneity_stream(block: int) -> int:
+    """The stream of the fixed rate multipliers of events ``8·block`` to ``8·block + 7``."""
+    if hasattr(rng, "HETEROGENEITY"):  # the key registry (purpose and index in separate fields)
+        return int(rng.stream(rng.HETEROGENEITY, block))  # type: ignore[attr-defined]
+    return rng.KEY_HETEROGENEITY + block
+
+
 def _brute_force(sc: Scenario, engine: Engine, day: int) -> np.ndarray:
     """Σ p, Σ p unchilled, Σ p² per event and group for ``day``, from the state that morning.
 
@@ -128,7 +135,7 @@ def _brute_force(sc: Scenario, engine: Engine, day: int) -> np.ndarray:
     for a, e in enumerate(cp.event):
         spec = sc.streams[CITIZEN_EVENTS[e]]
         h = np.array(
-            [rng.entity_hash(static_key, i, rng.KEY_HETEROGENEITY + e // 8) for i in range(n)],
+            [rng.entity_hash(static_key, i, _heterogeneity_stream(e // 8)) for i in range(n)],
             dtype=np.uint64,
         )
         level = (h >> np.uint64(8 * (e & 7))) & np.uint64(0xFF)
