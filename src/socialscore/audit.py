@@ -20,12 +20,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from socialscore import harms, metrics, nation
+from socialscore import chilling, harms, metrics, nation
 from socialscore.engine import Engine
 from socialscore.recorder import Recorder
 from socialscore.scenario import Gates, NetworkSettings, Scenario
 from socialscore.scoring import layout
 from socialscore.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, NETWORK_DOMAIN
+from socialscore.window import measurement_window
 
 Verdict = Literal["pass", "fail", "not applicable"]
 
@@ -619,24 +620,63 @@ def harm_checks(
     persistence = _persistence_check(frame, t.max_persistence)
     if persistence is not None:
         out.append(persistence)
-    # Chilling builds up: compare the last month of the run (at most its second half).
-    window = min(30, max(events.shape[0] // 2, 1))
-    for event in harms.penalised_legal_events(scenario):
+    out += chilling_checks(scenario, frame, events, baseline_events, t)
+    return out
+
+
+def chilling_checks(
+    scenario: Scenario,
+    frame: pd.DataFrame,
+    events: np.ndarray,
+    baseline_events: np.ndarray,
+    t: Thresholds,
+) -> list[Check]:
+    """Each deterred behaviour's count against the no-scoring counterfactual, over the window.
+
+    ``events`` and ``baseline_events`` are the runs' daily event counts
+    ``[day, event, group]`` on the same random numbers. The check fails when
+    the behaviour fell by more than ``t.max_chilling``; the reason gives the
+    95% interval (paired by day) and the run's own tally of acts deterred.
+    """
+    window = measurement_window(scenario, events.shape[0])
+    out = []
+    for event in chilling.deterred_events(scenario):
         e = CITIZEN_EVENTS.index(event)
-        base = float(baseline_events[-window:, e, :].sum())
-        if base <= 0:
+        change = chilling.counterfactual_change(
+            events[:, e, :].sum(axis=1), baseline_events[:, e, :].sum(axis=1), window
+        )
+        if change is None:
+            out.append(
+                Check(
+                    HARM_CHILLING,
+                    f"behaviour {event}",
+                    "not applicable",
+                    f"the no-scoring counterfactual has no '{event}' in {window.label()} "
+                    "(nobody is ranked low without a score).",
+                )
+            )
             continue
-        change = float(events[-window:, e, :].sum()) / base - 1.0
-        chilled = change < -t.max_chilling
+        lo, hi = change.ci
+        line = -t.max_chilling
+        chilled = change.change < line
+        words = (
+            f"legal behaviour the rulebook penalises changed by {change.change:+.1%} "
+            f"[{lo:+.1%}, {hi:+.1%}] against no scoring on the same random numbers in "
+            f"{window.label()} ({'beyond' if chilled else 'within'} −{t.max_chilling:.0%}"
+        )
+        words += "; the interval straddles the line)" if lo < line <= hi else ")"
+        own = harms.metric_value(frame, "chilling_forgone_share", event)
+        if not np.isnan(own):
+            words += f"; the run's own tally: {own:.2%} of it deterred."
+        else:
+            words += "."
         out.append(
             Check(
                 HARM_CHILLING,
                 f"behaviour {event}",
                 "fail" if chilled else "pass",
-                f"legal behaviour the rulebook penalises changed by {change:+.1%} against no "
-                f"scoring in the last {window} days "
-                f"({'beyond' if chilled else 'within'} −{t.max_chilling:.0%}).",
-                change,
+                words,
+                change.change,
             )
         )
     return out

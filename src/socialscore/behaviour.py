@@ -144,6 +144,133 @@ def _feedback_multipliers(
                 gaming_max[q] = max(gaming_max[q], value)
 
 
+#: Flags of a citizen whose day's multipliers are not all 1 (see :func:`_flag_varying`).
+VARIES_STRESS = 1
+VARIES_CHILL = 2
+VARIES_GAMING = 4
+
+
+@njit(cache=True)
+def _flag_varying(
+    flags: np.ndarray,
+    stress_c: np.ndarray,
+    start: int,
+    aware_c: np.ndarray,
+    chill_c: np.ndarray,
+    gaming_c: np.ndarray,
+) -> None:
+    """Flag the chunk's citizens under stress, and its aware citizens with exposures.
+
+    ``aware_c`` lists the chunk's aware citizens (ids; the chunk starts at
+    ``start``), ``chill_c`` and ``gaming_c`` their exposures.
+    """
+    for k in range(flags.shape[0]):
+        flags[k] = np.uint8(stress_c[k] > 0.0) * np.uint8(VARIES_STRESS)
+    for a in range(aware_c.shape[0]):
+        k = aware_c[a] - start
+        flags[k] |= np.uint8(chill_c[a] > 0.0) * np.uint8(VARIES_CHILL) | np.uint8(
+            gaming_c[a] > 0.0
+        ) * np.uint8(VARIES_GAMING)
+
+
+@njit(cache=True)
+def _list_varying(
+    varying: np.ndarray,
+    bits: np.ndarray,
+    want: int,
+    stress_c: np.ndarray,
+    start: int,
+    aware_c: np.ndarray,
+    chill_c: np.ndarray,
+    gaming_c: np.ndarray,
+) -> int:
+    """List (chunk positions, in order) the citizens with a multiplier of kind ``want``.
+
+    Exposures (chilling, gaming) are listed from the aware citizens alone, stress
+    by a vector pass; a stream with multipliers of several kinds gets their union.
+    """
+    if want in (VARIES_CHILL, VARIES_GAMING):
+        values = chill_c if want == VARIES_CHILL else gaming_c
+        n = 0
+        for a in range(aware_c.shape[0]):
+            varying[n] = np.uint16(aware_c[a] - start)
+            n += np.int64(values[a] > 0.0)
+        return n
+    if want == VARIES_STRESS:
+        return passes.list_positive(varying, bits, stress_c)
+    flags = np.empty(stress_c.shape[0], dtype=np.uint8)
+    _flag_varying(flags, stress_c, start, aware_c, chill_c, gaming_c)
+    return passes.list_flagged(varying, bits, flags, want)
+
+
+@njit(cache=True)
+def _varying_rate_sums(
+    out: np.ndarray,
+    listed: np.ndarray,
+    grp: np.ndarray,
+    thr0: float,
+    thr1: float,
+    static_hash: np.ndarray,
+    byte_shift: np.uint64,
+    lo_mult: float,
+    step: float,
+    trait_c: np.ndarray,
+    table: np.ndarray,
+    stress_c: np.ndarray,
+    ss: float,
+    chill_c: np.ndarray,
+    gaming_c: np.ndarray,
+) -> None:
+    """Add what the day's multipliers change in a thinned stream's sums of thresholds.
+
+    A citizen's threshold is its fixed part (group, spread, trait: summed
+    once per run) times the stress, chilling and gaming multipliers, which
+    differ from 1 only for the citizens ``listed`` (chunk positions). For
+    each, this adds to ``out[g, q]`` (quantities as
+    :func:`socialscore.passes.probability_sums`) its chances minus those of
+    the fixed part, the threshold computed in the kernel's own order: the
+    integer sums are the same as over every citizen.
+    """
+    low8 = np.uint64(0xFF)
+    # Per-group sums in registers (a group's mask selects), not in memory. A factor
+    # that does not apply multiplies by exactly 1 (no spread: lo_mult 1 and step 0;
+    # no trait: a table of ones; no stress: ss 0; no chilling or gaming: ``ones``),
+    # so the loop has no branch and the thresholds are the kernel's to the bit.
+    p0 = p1 = u0 = u1 = q0 = q1 = np.int64(0)
+    for j in range(listed.shape[0]):
+        k = np.int64(listed[j])
+        g1 = np.int64(grp[k])
+        x = thr1 if g1 != 0 else thr0
+        level = np.int32((static_hash[k] >> byte_shift) & low8)
+        x = x * (lo_mult + step * level)
+        x *= table[trait_c[k]]
+        fixed = x
+        x *= 1.0 + ss * stress_c[k]
+        free = x
+        x *= chill_c[k]
+        x *= gaming_c[k]
+        free *= gaming_c[k]
+        c_fixed = passes.chances(fixed)
+        c_x = passes.chances(x)
+        dp = c_x - c_fixed
+        du = passes.chances(free) - c_fixed
+        dq = passes.squared_chances(c_x) - passes.squared_chances(c_fixed)
+        m1 = -g1
+        m0 = ~m1
+        p0 += dp & m0
+        p1 += dp & m1
+        u0 += du & m0
+        u1 += du & m1
+        q0 += dq & m0
+        q1 += dq & m1
+    out[0, passes.SUM_P] += p0
+    out[1, passes.SUM_P] += p1
+    out[0, passes.SUM_P_UNCHILLED] += u0
+    out[1, passes.SUM_P_UNCHILLED] += u1
+    out[0, passes.SUM_P_SQUARED] += q0
+    out[1, passes.SUM_P_SQUARED] += q1
+
+
 @njit(cache=True)
 def _interactions_with_low_ranked(
     today_key: np.uint64,
@@ -155,6 +282,7 @@ def _interactions_with_low_ranked(
     region_start: np.ndarray,
     local: int,
     low_ranked: np.ndarray,
+    met_low: np.ndarray,
 ) -> tuple[int, int]:
     """Mark interactions with a friend low in the ranking; returns them and the minority's.
 
@@ -162,6 +290,8 @@ def _interactions_with_low_ranked(
     drawn at random (an empty slot, or a dropped friendship, is no one). The
     slot and its friend are computed for every citizen, without a branch, so
     that the loop over each region's part of the chunk compiles to vector code.
+    ``met_low[k]`` is set to 1 where the friend drawn for citizen ``k`` is
+    low-ranked (whether or not ``k`` interacted), else 0.
     """
     n_friends = codes_c.shape[0]
     n = region_start[region_start.shape[0] - 1]
@@ -188,6 +318,7 @@ def _interactions_with_low_ranked(
         seg_grp = grp[k0:k1]
         seg_slot = slot_buf[k0:k1]
         seg_code = code_buf[k0:k1]
+        seg_low = met_low[k0:k1]
         first = start + k0
         for q in range(seg_mask.shape[0]):
             h = rng.entity_hash(today_key, first + q, slot_key)
@@ -208,6 +339,7 @@ def _interactions_with_low_ranked(
             present = np.uint32(jj != none)
             jj = jj & ~none
             low = (np.uint32(low_ranked[jj >> three]) >> np.uint32(jj & seven)) & one
+            seg_low[q] = np.uint8(low & present)
             hit = low & (seg_mask[q] >> ev) & present
             seg_mask[q] |= hit << ev_low
             n_all += np.int32(hit)
@@ -340,6 +472,10 @@ def step_citizens(
     group_hist: np.ndarray,
     event_counts: np.ndarray,
     error_counts: np.ndarray,
+    expected: np.ndarray,
+    # fixed parts of the streams' threshold sums (filled on a chunk's first day)
+    static_ready: np.ndarray,
+    static_sums: np.ndarray,
 ) -> None:
     """Advance every citizen by one day: events, rules, score.
 
@@ -349,6 +485,21 @@ def step_citizens(
     event ``q_clear[q]`` happens (see :mod:`socialscore.scoring`). Erroneous
     records are kept apart: ``err_acc`` holds their decayed number, and each
     counts ``error_weight`` points in the public score.
+
+    ``expected[c, e, g]`` (int64) receives chunk ``c``'s sums over group
+    ``g`` of the day's probabilities of event ``e``, as chances in 2**31
+    (quantities and units as :func:`socialscore.passes.probability_sums`):
+    the expected number of events, the number expected without the chilling
+    factor, and the sum of squared probabilities (the count's variance is
+    Σp − Σp²). The derived
+    event ``interaction_low_scorer`` sums the interaction's probabilities of
+    the citizens whose friend drawn today is low-ranked. Streams drawn by
+    thinning never compute every citizen's threshold: their sums are the fixed
+    part of the thresholds (``static_sums[c, a, g]``, computed on the chunk's
+    first day, when ``static_ready[c]`` is 0) plus
+    what the stress, chilling and gaming multipliers change for the citizens
+    they apply to (:func:`_varying_rate_sums`). The interaction is drawn in
+    full passes.
 
     Runs chunks ``first`` to ``last - 1``; :func:`socialscore.chunks.over_chunks`
     shares the chunks out over threads.
@@ -360,11 +511,17 @@ def step_citizens(
     static_key = rng.day_key(seed, rng.STATIC_DAY)
     today_key = rng.day_key(seed, day)
     scale31 = 2147483648.0
+    # Chunk positions of the citizens whose multipliers vary, by the flags a stream needs.
+    varying = np.empty((8, CHUNK), dtype=np.uint16)
+    varying_count = np.full(8, -1, dtype=np.int64)
+    ones = np.ones(CHUNK, dtype=np.float64)
     for c in range(first, last):
         hist[c, :] = 0
         group_hist[c, :, :] = 0
         event_counts[c, :, :] = 0
         error_counts[c, :] = 0
+        expected[c, :, :, :] = 0
+        first_day = static_ready[c] == 0
         start = c * CHUNK
         m = min(start + CHUNK, n) - start
         # Exposures are stored for aware citizens only, in citizen order.
@@ -381,6 +538,8 @@ def step_citizens(
         errors = np.zeros(m, dtype=np.uint8)
         total = np.zeros(m, dtype=np.float64)
         thr = np.empty(m, dtype=np.float64)
+        unchilled = np.empty(m, dtype=np.float64)
+        met_low = np.zeros(m, dtype=np.uint8)
         rated = np.empty(m, dtype=np.float64)
         for k in range(m):
             rated[k] = 1.0 if all_rated or participant[start + k] != 0 else 0.0
@@ -402,6 +561,8 @@ def step_citizens(
                 gaming_max,
             )
         stress_max = passes.largest(stress_c, 0.0)
+        # Citizens whose multipliers differ from 1 today, listed once per kind of stream.
+        varying_count[:] = -1
         pair = -1
         block = -1
         for a in range(n_streams):
@@ -436,7 +597,21 @@ def step_citizens(
             if gi >= 0:
                 bound *= gaming_max[gi]
             bound *= 1.0 + 1e-9
-            if bound < SPARSE_BELOW * scale31:
+            if first_day:
+                # The fixed part of every threshold, for the sums of thinned streams.
+                if spread > 0.0:
+                    passes.spread_thresholds(
+                        thr, grp, static_hash, byte_shift, thr0, thr1, lo_mult, step
+                    )
+                else:
+                    passes.group_thresholds(thr, grp, thr0, thr1)
+                if t >= 0:
+                    passes.scale_by_table(thr, traits[t, start : start + m], s_trait_table[a])
+                passes.probability_sums(thr, thr, grp, False, static_sums[c, a])
+            # The interaction's derived event needs every citizen's probability.
+            full = e == EV_INTERACTION and n_friends > 0
+            free = thr
+            if bound < SPARSE_BELOW * scale31 and not full:
                 # Thinning: only citizens whose draw falls under the bound need their exact
                 # threshold, computed in the same order as below, so decisions are identical.
                 n_all, n_minority = _draw_thinned(
@@ -468,6 +643,42 @@ def step_citizens(
                 )
                 event_counts[c, e, 0] += n_all - n_minority
                 event_counts[c, e, 1] += n_minority
+                # No threshold is above the draw's range here (bound < SPARSE_BELOW).
+                expected[c, e] += static_sums[c, a]
+                want = (
+                    (VARIES_STRESS if ss > 0.0 else 0)
+                    | (VARIES_CHILL if ci >= 0 else 0)
+                    | (VARIES_GAMING if gi >= 0 else 0)
+                )
+                if want != 0:
+                    if varying_count[want] < 0:
+                        varying_count[want] = _list_varying(
+                            varying[want],
+                            bits,
+                            want,
+                            stress_c,
+                            start,
+                            aware[first_aware:last_aware],
+                            chill[first_aware:last_aware],
+                            gaming[first_aware:last_aware],
+                        )
+                    _varying_rate_sums(
+                        expected[c, e],
+                        varying[want, : varying_count[want]],
+                        grp,
+                        thr0,
+                        thr1,
+                        static_hash,
+                        byte_shift,
+                        lo_mult,
+                        step,
+                        traits[max(t, 0), start : start + m],
+                        s_trait_table[a],
+                        stress_c,
+                        ss,
+                        chill_mult[ci] if ci >= 0 else ones[:m],
+                        gaming_mult[gi] if gi >= 0 else ones[:m],
+                    )
             else:
                 # One simple pass per factor, so that each loop compiles to SIMD code.
                 if spread > 0.0:
@@ -481,12 +692,18 @@ def step_citizens(
                 if ss > 0.0:
                     passes.scale_by_stress(thr, stress_c, ss)
                 if ci >= 0:
-                    passes.scale(thr, chill_mult[ci])
+                    # The same thresholds without the chilling factor kept, for the tallies.
+                    passes.scale_keeping(thr, unchilled, chill_mult[ci])
+                    free = unchilled
                 if gi >= 0:
                     passes.scale(thr, gaming_mult[gi])
+                    if ci >= 0:
+                        passes.scale(unchilled, gaming_mult[gi])
                 n_all, n_minority = passes.draw(mask, pair_hash, thr, grp, shift, e)
                 event_counts[c, e, 0] += n_all - n_minority
                 event_counts[c, e, 1] += n_minority
+                if not full:
+                    passes.probability_sums(thr, free, grp, ci >= 0, expected[c, e])
             if e == EV_INTERACTION and n_friends > 0:
                 n_all, n_minority = _interactions_with_low_ranked(
                     today_key,
@@ -498,9 +715,15 @@ def step_citizens(
                     region_start,
                     friends_local,
                     low_ranked,
+                    met_low,
                 )
                 event_counts[c, EV_INTERACTION_LOW, 0] += n_all - n_minority
                 event_counts[c, EV_INTERACTION_LOW, 1] += n_minority
+                # Drawn in full passes: thr and free hold every citizen's thresholds.
+                passes.probability_sums_and_part(
+                    thr, free, grp, met_low, expected[c, e], expected[c, EV_INTERACTION_LOW]
+                )
+        static_ready[c] = 1
         if error_rate > 0.0:
             passes.fill_hashes(pair_hash, today_key, start, rng.stream(rng.DATA_ERROR))
             n_all, n_minority = _data_errors(errors, pair_hash, rated, grp, error_rate)

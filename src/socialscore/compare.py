@@ -29,6 +29,7 @@ from socialscore.intervals import mean_interval
 from socialscore.report.comparison import ComparisonFacts, build_comparison
 from socialscore.scenario import LoadedScenario, Scenario, load
 from socialscore.store import DEFAULT_ROOT, RunStore
+from socialscore.window import Window, measurement_window
 
 #: Folder of comparisons inside the run store.
 COMPARISONS_DIR = "comparisons"
@@ -42,6 +43,9 @@ ERR_NATION_DIFFERS = (
 #: Seeds per scenario unless told otherwise: five give a t interval whose half-width is
 #: about 1.24 standard deviations of a per-seed value (two would give 9.0, three 2.5).
 DEFAULT_SEEDS: Final = 5
+
+#: Chilling measures: a scenario that does not deter a behaviour forgoes none of it (0).
+CHILLING_METRICS: Final[tuple[str, ...]] = ("chilling_forgone_share", "chilling_forgone_acts")
 
 #: The measures compared, as (metric, subject filter); subject None means every subject.
 HEADLINE_METRICS: Final[tuple[str, ...]] = (
@@ -57,6 +61,7 @@ HEADLINE_METRICS: Final[tuple[str, ...]] = (
     "score_assortativity",
     "friends_dropped",
     "privacy_auc",
+    *CHILLING_METRICS,
 )
 
 
@@ -94,14 +99,38 @@ def _nation_key(sc: Scenario) -> str:
     return sc.nation.model_dump_json() + sc.run.model_dump_json(exclude={"days", "seed"})
 
 
-def behaviour_rates(result: Result) -> pd.DataFrame:
-    """Events per citizen-day of each citizen event over the whole run."""
+def behaviour_rates(result: Result, window: Window | None = None) -> pd.DataFrame:
+    """Events per citizen-day of each citizen event over ``window`` (default: the whole run).
+
+    Compared across scenarios on the same draws, a lawful behaviour's rate
+    against the no-scoring baseline's is the regime's chilling of it.
+    """
     events = result.to_pandas("daily_events")
     events = events[events.entity == "citizen"]
-    citizen_days = float(result.to_pandas("daily_groups").citizens.sum())
+    groups = result.to_pandas("daily_groups")
+    if window is not None:
+        events = events[window.mask(events.day)]
+        groups = groups[window.mask(groups.day)]
+    citizen_days = float(groups.citizens.sum())
     per = events.groupby("event", sort=True)["events"].sum() / max(citizen_days, 1.0)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {"metric": "behaviour_rate", "subject": per.index, "grp": "all", "value": per.values}
+    )
+    if window is not None:
+        out["day_from"] = window.start
+        out["day_to"] = window.end
+    return out
+
+
+def common_window(scenarios: Sequence[Scenario]) -> Window:
+    """The days every scenario's measurement window covers: from the latest start."""
+    windows = [measurement_window(sc) for sc in scenarios]
+    latest = max(windows, key=lambda w: w.start)
+    return Window(
+        latest.start,
+        min(w.end for w in windows),
+        latest.covered_from,
+        f"the latest of the compared scenarios' windows ({latest.why})",
     )
 
 
@@ -140,6 +169,9 @@ def compare(
         sc = other.scenario.with_overrides(population=population, days=days)
         if _nation_key(sc) != _nation_key(first):
             raise ValueError(ERR_NATION_DIFFERS.format(a=names[0], b=sc.scenario.name))
+    window = common_window(
+        [item.scenario.with_overrides(population=population, days=days) for item in loaded]
+    )
     base_seed = first.run.seed if seed is None else seed
     seed_list = [base_seed + k for k in range(seeds)]
     rows: list[pd.DataFrame] = []
@@ -159,14 +191,14 @@ def compare(
             runs[(name, s)] = result.run_id
             m = result.metrics.to_pandas()
             m = m[m.metric.isin(HEADLINE_METRICS)]
-            part = pd.concat([m, behaviour_rates(result)], ignore_index=True)
+            part = pd.concat([m, behaviour_rates(result, window)], ignore_index=True)
             part.insert(0, "seed", s)
             part.insert(0, "scenario", name)
             rows.append(part)
             done += 1
             if progress is not None:
                 progress(done, total)
-    values = pd.concat(rows, ignore_index=True)
+    values = _nothing_deterred(pd.concat(rows, ignore_index=True))
     table = _summarise(values, names)
     store = RunStore(out)
     compare_id = store.new_run_id("compare-" + "-".join(names))
@@ -200,6 +232,27 @@ def write_comparison(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _nothing_deterred(values: pd.DataFrame) -> pd.DataFrame:
+    """Add the chilling rows a run lacks because it deters nothing of that behaviour: 0.
+
+    A behaviour a regime does not penalise is not chilled (its forgone share
+    and acts are exactly 0), so its paired difference is defined.
+    """
+    key = ["metric", "subject", "grp"]
+    chill = values[values.metric.isin(CHILLING_METRICS)]
+    if chill.empty:
+        return values
+    runs = values[["scenario", "seed"]].drop_duplicates()
+    every = runs.merge(chill[key].drop_duplicates(), how="cross")
+    have = chill[["scenario", "seed", *key]]
+    missing = every.merge(have, how="left", indicator=True)
+    missing = missing[missing["_merge"] == "left_only"].drop(columns="_merge")
+    if missing.empty:
+        return values
+    missing["value"] = 0.0
+    return pd.concat([values, missing], ignore_index=True)
 
 
 def _summarise(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:

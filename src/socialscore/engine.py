@@ -213,6 +213,13 @@ class Engine:
         self._group_hist = np.zeros((chunks, groups, 2), dtype=np.int64)
         self._events = np.zeros((chunks, len(CITIZEN_EVENTS), groups), dtype=np.int64)
         self._errors = np.zeros((chunks, groups), dtype=np.int64)
+        # Expected events (Σ p, Σ p without chilling, Σ p²) per event and group, as
+        # integer chances (socialscore.passes.probability_sums).
+        self._expected = np.zeros((chunks, len(CITIZEN_EVENTS), groups, 3), dtype=np.int64)
+        self._static_ready = np.zeros(chunks, dtype=np.uint8)
+        self._static_sums = np.zeros(
+            (chunks, len(self.compiled.streams.event), groups, 3), dtype=np.int64
+        )
         self._gates = np.zeros((chunks, len(CITIZEN_GATES), groups, TALLIES), dtype=np.int64)
         self._reasons = np.zeros(
             (chunks, len(CITIZEN_GATES), len(self.compiled.layout.labels)), dtype=np.int64
@@ -313,6 +320,9 @@ class Engine:
             self._group_hist,
             self._events,
             self._errors,
+            self._expected,
+            self._static_ready,
+            self._static_sums,
         )
         de = sc.data_errors
         if de.dispute_rate > 0:
@@ -417,6 +427,7 @@ class Engine:
             group_hist=self._group_hist.sum(axis=0),
             events=self._events.sum(axis=0),
             errors=self._errors.sum(axis=0),
+            expected=self._expected.sum(axis=0),
             gates=self._gates.sum(axis=0),
             reasons=self._reasons.sum(axis=0),
             disputes=self._disputes.sum(axis=0),

@@ -16,10 +16,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from socialscore import citizen_bootstrap, metrics, steady
+from socialscore import chilling, citizen_bootstrap, metrics, steady
 from socialscore.scenario import Scenario
-from socialscore.scoring import layout
-from socialscore.vocabulary import CITIZEN_EVENTS, GROUP_LABELS
+from socialscore.vocabulary import GROUP_LABELS
 from socialscore.window import measurement_window
 
 DESCRIPTIONS: Final[dict[str, str]] = {
@@ -72,10 +71,7 @@ DESCRIPTIONS: Final[dict[str, str]] = {
         "How well a low score alone singles out minority citizens (ROC AUC): 0.5 reveals "
         "nothing, 1 identifies them perfectly, below 0.5 they score higher."
     ),
-    "penalised_behaviour_change": (
-        "Rate of a penalised legal behaviour over the last 30 days divided by its rate over "
-        "the first 30 days (below 1: the behaviour was curbed)."
-    ),
+    **chilling.DESCRIPTIONS,
     "mean_score_by_group": "Average score of each group on the last day.",
     "company_mean_score": "Average company score on the last day.",
     "drift_per_year": (
@@ -270,23 +266,8 @@ def compute(
         ci=_finite(citizen_bootstrap.auc_interval(score, group, s.lo, s.hi, seed=seed)),
     )
 
-    events = tables["daily_events"]
-    penalised = penalised_legal_events(scenario)
-    days = scenario.run.days
-    window = min(30, max(days // 2, 1))
-    for event in penalised:
-        sub = events.filter(
-            pc.and_(
-                pc.equal(events.column("entity"), "citizen"),
-                pc.equal(events.column("event"), event),
-            )
-        )
-        day = _col(sub, "day")
-        count = _col(sub, "events").astype(np.float64)
-        first = count[day < window].sum()
-        last = count[day >= days - window].sum()
-        if first > 0:
-            rows.add("penalised_behaviour_change", last / first, subject=event, days=whole)
+    for m in chilling.measures(scenario, tables["daily_events"], window):
+        rows.add(m.metric, m.value, subject=m.subject, grp=m.grp, ci=m.ci, days=m.days)
 
     company_score = _col(tables["companies"], "score")
     if company_score.size:
@@ -299,16 +280,8 @@ def compute(
 
 
 def penalised_legal_events(scenario: Scenario) -> list[str]:
-    """Events that are legal, deterrable and penalised by the rulebook (chilling targets)."""
-    effective = layout(scenario).points  # 0 for a rule its operator has no data for
-    points: dict[str, float] = {}
-    for rule, value in zip(scenario.rules, effective, strict=True):
-        points[rule.event] = points.get(rule.event, 0.0) + float(value)
-    return [
-        e
-        for e in CITIZEN_EVENTS
-        if e in scenario.streams
-        and scenario.streams[e].legal
-        and scenario.streams[e].deterrable
-        and points.get(e, 0.0) < 0
-    ]
+    """Events that are legal, deterrable and penalised by the rulebook (chilling targets).
+
+    Interactions included (:func:`socialscore.chilling.deterred_events`).
+    """
+    return chilling.deterred_events(scenario)

@@ -10,6 +10,8 @@ listed citizen has no unpredictable branch either.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 from numba.cpython.unsafe.numbers import trailing_zeros
@@ -186,3 +188,169 @@ def decay_or_clear(
         value = min(max(row[k] * d + points[k], -cap), cap) * keep
         row[k] = value
         total[k] += value * weight
+
+
+@njit(cache=True)
+def scale_keeping(thr: np.ndarray, kept: np.ndarray, factor: np.ndarray) -> None:
+    """``kept[k] = thr[k]``, then ``thr[k] *= factor[k]``."""
+    for k in range(thr.shape[0]):
+        x = thr[k]
+        kept[k] = x
+        thr[k] = x * factor[k]
+
+
+@njit(cache=True)
+def list_positive(listed: np.ndarray, bits: np.ndarray, values: np.ndarray) -> int:
+    """List the positions ``k`` where ``values[k] > 0``; returns how many.
+
+    As :func:`list_draws_under`: ``listed`` (uint16, at least as long as
+    ``values``) receives them in order, ``bits`` is scratch.
+    """
+    m = values.shape[0]
+    words = (m + 63) >> 6
+    for w in range(words):
+        base = w << 6
+        b = np.uint64(0)
+        for j in range(min(64, m - base)):
+            b |= np.uint64(values[base + j] > 0.0) << np.uint64(j)
+        bits[w] = b
+    return _read_bits(listed, bits, words)
+
+
+@njit(cache=True, inline="always")
+def _read_bits(listed: np.ndarray, bits: np.ndarray, words: int) -> int:
+    n = 0
+    for w in range(words):
+        b = bits[w]
+        base = w << 6
+        while b != 0:
+            listed[n] = np.uint16(base + np.int64(trailing_zeros(b)))
+            n += 1
+            b &= b - np.uint64(1)
+    return n
+
+
+@njit(cache=True)
+def list_flagged(listed: np.ndarray, bits: np.ndarray, flags: np.ndarray, want: int) -> int:
+    """List the positions ``k`` where ``flags[k] & want`` is not 0; returns how many.
+
+    As :func:`list_draws_under`: ``listed`` (uint16, at least as long as
+    ``flags``) receives them in order, ``bits`` is scratch.
+    """
+    m = flags.shape[0]
+    w8 = np.uint8(want)
+    zero = np.uint8(0)
+    words = (m + 63) >> 6
+    for w in range(words):
+        base = w << 6
+        b = np.uint64(0)
+        for j in range(min(64, m - base)):
+            b |= np.uint64((flags[base + j] & w8) != zero) << np.uint64(j)
+        bits[w] = b
+    return _read_bits(listed, bits, words)
+
+
+#: Quantities of :func:`probability_sums`: Σ p, Σ p without chilling, Σ p².
+SUM_P = 0
+SUM_P_UNCHILLED = 1
+SUM_P_SQUARED = 2
+#: A threshold's chances are draws in 2**31: p = chances · P_UNIT.
+P_UNIT = 2.0**-31
+#: Squared chances are kept in units of 2**-34 (rounded): p² = value · P2_UNIT.
+P2_UNIT = 2.0**-34
+_P2_SHIFT = np.int64(28)
+_P2_HALF = np.int64(1) << np.int64(27)
+_DRAWS = 2147483648.0
+
+
+@njit(cache=True, inline="always")
+def chances(threshold: float) -> np.int64:
+    """How many of the 2**31 values of a 31-bit draw fall under ``threshold`` (≥ 0).
+
+    The draw ``u`` (an integer) falls under ``x`` for ``u < ceil(x)``: the
+    event's probability is exactly ``chances(x) · 2**-31``.
+    """
+    return np.int64(math.ceil(min(threshold, _DRAWS)))
+
+
+@njit(cache=True, inline="always")
+def squared_chances(c: np.int64) -> np.int64:
+    """``c²`` in units of 2**-34 of a squared probability, rounded (at most 2**34)."""
+    return (c * c + _P2_HALF) >> _P2_SHIFT
+
+
+@njit(cache=True, inline="always")
+def _add_sums(x: np.int64, f: np.int64, m0: np.int64, m1: np.int64, sums: tuple) -> tuple:  # type: ignore[type-arg]
+    xx = squared_chances(x)
+    return (
+        sums[0] + (x & m0),
+        sums[1] + (x & m1),
+        sums[2] + (f & m0),
+        sums[3] + (f & m1),
+        sums[4] + (xx & m0),
+        sums[5] + (xx & m1),
+    )
+
+
+@njit(cache=True, inline="always")
+def _store_sums(out: np.ndarray, sums: tuple) -> None:  # type: ignore[type-arg]
+    out[0, SUM_P] += sums[0]
+    out[1, SUM_P] += sums[1]
+    out[0, SUM_P_UNCHILLED] += sums[2]
+    out[1, SUM_P_UNCHILLED] += sums[3]
+    out[0, SUM_P_SQUARED] += sums[4]
+    out[1, SUM_P_SQUARED] += sums[5]
+
+
+@njit(cache=True)
+def probability_sums(
+    thr: np.ndarray, unchilled: np.ndarray, grp: np.ndarray, chilled: bool, out: np.ndarray
+) -> None:
+    """Add per group the chances of the thresholds, of the unchilled ones, and their squares.
+
+    ``out[g, q]`` (int64) gains, over citizens of group ``g``, :func:`chances`
+    of ``thr`` (q = :data:`SUM_P`), of ``unchilled`` (:data:`SUM_P_UNCHILLED`;
+    ``thr`` itself unless ``chilled``) and :func:`squared_chances` of the
+    first (:data:`SUM_P_SQUARED`). Integer sums: exact, the same in any order,
+    on any machine and for any thread count.
+    """
+    zero = np.int64(0)
+    sums = (zero, zero, zero, zero, zero, zero)
+    if chilled:
+        for k in range(thr.shape[0]):
+            m1 = -np.int64(grp[k])
+            sums = _add_sums(chances(thr[k]), chances(unchilled[k]), ~m1, m1, sums)
+    else:
+        for k in range(thr.shape[0]):
+            m1 = -np.int64(grp[k])
+            x = chances(thr[k])
+            sums = _add_sums(x, x, ~m1, m1, sums)
+    _store_sums(out, sums)
+
+
+@njit(cache=True)
+def probability_sums_and_part(
+    thr: np.ndarray,
+    unchilled: np.ndarray,
+    grp: np.ndarray,
+    part: np.ndarray,
+    out: np.ndarray,
+    out_part: np.ndarray,
+) -> None:
+    """:func:`probability_sums` into ``out``, and over citizens with ``part`` 1 into ``out_part``.
+
+    One pass for both (the interaction, and its part with a low-ranked friend).
+    """
+    zero = np.int64(0)
+    sums = (zero, zero, zero, zero, zero, zero)
+    sums_part = (zero, zero, zero, zero, zero, zero)
+    for k in range(thr.shape[0]):
+        x = chances(thr[k])
+        f = chances(unchilled[k])
+        g1 = np.int64(grp[k])
+        m1 = -g1
+        sums = _add_sums(x, f, ~m1, m1, sums)
+        w = np.int64(part[k])
+        sums_part = _add_sums(x, f, -(w - (g1 & w)), -(g1 & w), sums_part)
+    _store_sums(out, sums)
+    _store_sums(out_part, sums_part)

@@ -31,6 +31,7 @@ from socialscore.gates import (
     TALLIES,
 )
 from socialscore.nation import Nation
+from socialscore.passes import P2_UNIT, P_UNIT, SUM_P, SUM_P_SQUARED, SUM_P_UNCHILLED
 from socialscore.scenario import Scenario
 from socialscore.scoring import NETWORK_REASON, layout
 from socialscore.vocabulary import (
@@ -84,6 +85,9 @@ class Recorder:
         self.group_hist = np.zeros((d, g, 2), dtype=np.int64)
         self.events = np.zeros((d, len(CITIZEN_EVENTS), g), dtype=np.int64)
         self.errors = np.zeros((d, g), dtype=np.int64)
+        # Per day, event and group: Σ p, Σ p without chilling, Σ p², as integer chances
+        # (socialscore.passes.probability_sums).
+        self.expected = np.zeros((d, len(CITIZEN_EVENTS), g, 3), dtype=np.int64)
         self.gates = np.zeros((d, len(CITIZEN_GATES), g, TALLIES), dtype=np.int64)
         lay = layout(scenario)
         self.reason_labels = lay.labels
@@ -206,9 +210,16 @@ class Recorder:
         )
 
     def daily_events_table(self) -> pa.Table:
-        """One row per day, entity kind, event and group: how many happened, and the rate."""
+        """One row per day, entity kind, event and group: how many happened, and the rate.
+
+        Citizen rows also hold the day's sums of probabilities: ``expected``
+        (Σ p, the expected number of events given the day's states),
+        ``expected_unchilled`` (the same without the chilling factor) and
+        ``variance`` (Σ p(1 − p), the variance of the count); null for companies.
+        """
         d, g = self.days_done, len(GROUP_LABELS)
         citizens = self.group_hist[:d, :, 0].astype(np.float64)  # [d, g]
+        sums = self.expected[:d]  # [d, e, g, 3]
         parts = []
         for kind, names, counts, pop in (
             ("citizen", CITIZEN_EVENTS, self.events[:d], citizens),
@@ -217,18 +228,26 @@ class Recorder:
             e = len(names)
             flat = counts.reshape(d * e * g)
             denom = np.repeat(pop[:, None, :], e, axis=1).reshape(d * e * g)
-            parts.append(
-                pa.table(
-                    {
-                        "day": pa.array(np.repeat(np.arange(d), e * g), pa.int32()),
-                        "entity": np.full(d * e * g, kind),
-                        "event": np.tile(np.repeat(np.array(names), g), d),
-                        "group": np.tile(np.array(GROUP_LABELS), d * e),
-                        "events": flat,
-                        "rate": flat / np.maximum(denom, 1.0),
-                    }
+            columns = {
+                "day": pa.array(np.repeat(np.arange(d), e * g), pa.int32()),
+                "entity": np.full(d * e * g, kind),
+                "event": np.tile(np.repeat(np.array(names), g), d),
+                "group": np.tile(np.array(GROUP_LABELS), d * e),
+                "events": flat,
+                "rate": flat / np.maximum(denom, 1.0),
+            }
+            if kind == "citizen":
+                p = sums[..., SUM_P].reshape(d * e * g) * P_UNIT
+                p2 = sums[..., SUM_P_SQUARED].reshape(d * e * g) * P2_UNIT
+                columns["expected"] = pa.array(p, pa.float64())
+                columns["expected_unchilled"] = pa.array(
+                    sums[..., SUM_P_UNCHILLED].reshape(d * e * g) * P_UNIT, pa.float64()
                 )
-            )
+                columns["variance"] = pa.array(p - p2, pa.float64())
+            else:
+                for name in ("expected", "expected_unchilled", "variance"):
+                    columns[name] = pa.nulls(d * e * g, pa.float64())
+            parts.append(pa.table(columns))
         return pa.concat_tables(parts)
 
     def _company_pop(self, d: int) -> np.ndarray:
