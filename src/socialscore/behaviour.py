@@ -535,4 +535,3 @@ def step_citizens(
             hist[c],
             group_hist[c],
         )
-

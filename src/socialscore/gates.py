@@ -601,4 +601,3 @@ def step_gates(
             st_c,
             blacklist_below,
         )
-

@@ -987,9 +987,7 @@ def mean_by_group(
     g = _require_integer(_as_1d(group, "group"), "group")
     _check_same_length(v, g, "value", "group")
     if g.size and (int(g.min()) < 0 or int(g.max()) >= n_groups):
-        raise ValueError(
-            ERR_OUT_OF_RANGE.format(count=1, name="group", lo=0, hi=n_groups - 1)
-        )
+        raise ValueError(ERR_OUT_OF_RANGE.format(count=1, name="group", lo=0, hi=n_groups - 1))
     sums, counts = _class_sums_kernel(g, 0, np.arange(n_groups, dtype=np.int64), n_groups, v)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
