@@ -40,7 +40,25 @@ TERMS = {
     ),
     "four-fifths rule": (
         "A group's selection rate below 80% of the best-treated group's rate is evidence of "
-        "adverse impact (29 CFR 1607.4(D))."
+        "adverse impact (29 CFR 1607.4(D)); judged here from the ratio's 95% interval."
+    ),
+    "adverse-outcome ratio": (
+        "The minority's rate of denials or sanctions at a gate divided by the majority's, "
+        "among applicants or per member of the group; beyond 1.25 (or below 0.8) one group is "
+        "sanctioned more than 1.25 times as often as the other and the gate fails."
+    ),
+    "95% interval": (
+        "The range the figure would fall in 95 times out of 100 if the same regime ran on "
+        "another draw of the same kind of nation; shown in brackets."
+    ),
+    "verdict": (
+        "Fails when a figure's whole 95% interval lies past its line, passes when the whole "
+        "interval lies on the right side, inconclusive when the interval straddles the line, "
+        "not applicable when a group had no decision."
+    ),
+    "measurement window": (
+        "The days a harm measure covers: from the day the regime rates everyone plus a "
+        "burn-in, to the end of the run (column 'days')."
     ),
     "majority, minority": (
         "The two synthetic groups of the nation; structural inequality enters through their "
