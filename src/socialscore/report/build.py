@@ -48,8 +48,8 @@ TERMS = {
         "sanctioned more than 1.25 times as often as the other and the gate fails."
     ),
     "95% interval": (
-        "The range the figure would fall in 95 times out of 100 if the same regime ran on "
-        "another draw of the same kind of nation; shown in brackets."
+        "A range that, computed this way, holds the regime's true rate or ratio 95 times out "
+        "of 100; the fewer decisions a figure rests on, the wider it is. Shown in brackets."
     ),
     "verdict": (
         "Fails when a figure's whole 95% interval lies past its line, passes when the whole "
