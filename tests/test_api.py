@@ -76,6 +76,9 @@ def test_metric_values_follow_from_the_tables(tmp_path):  # type: ignore[no-unty
     mortgage = gates.loc["mortgage"]
     rates = mortgage.selected / mortgage.applied
     assert result.metric("selection_rate", subject="mortgage", grp="minority") == rates["minority"]
+    for group in ("majority", "minority"):
+        applied = mortgage.applied[group]
+        assert result.metric("applications", subject="mortgage", grp=group) == applied
     expected_ratio = rates.min() / rates.max()
     assert np.isclose(result.metric("adverse_impact_ratio", subject="mortgage"), expected_ratio)
     m = result.metrics.to_pandas()

@@ -35,9 +35,10 @@ def test_wilson_interval_covers_95_percent_of_binomial_draws():
     assert COVERAGE[0] <= coverage(hits) <= COVERAGE[1]
 
 
-def test_katz_interval_of_a_ratio_of_shares_covers_95_percent():
+@pytest.mark.parametrize("p1,p2", [(0.20, 0.08), (0.60, 0.45)])
+def test_katz_interval_of_a_ratio_of_shares_covers_95_percent(p1, p2):  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(2)
-    n1, p1, n2, p2 = 400, 0.20, 900, 0.08
+    n1, n2 = 400, 900
     truth = p1 / p2
     hits = []
     for x1, x2 in zip(

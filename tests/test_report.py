@@ -98,6 +98,11 @@ def test_a_gate_that_decided_nothing_is_not_applicable_and_a_doubled_sanction_fa
     assert row["adverse_verdict"] == "✕ fails"
     assert row["outcome"].startswith("2.00 (")
     assert row["days"] == "180–364"
+    # Applicants denied alike, but the minority's members nine times as often: it fails.
+    members = dp.GateDisparity([10_000, 10_000], [9_000, 9_000], [900_000, 100_000])
+    row = gate_rows(_frame(members, "mortgage"))[0]
+    assert row["outcome"].startswith("1.00 (")
+    assert row["adverse_verdict"] == "✕ fails"
 
 
 def test_scenario_text_is_escaped(tmp_path):  # type: ignore[no-untyped-def]
