@@ -147,6 +147,13 @@ def test_verdicts_use_the_interval_against_the_line():
     assert "straddles" in dp.verdict_words("inconclusive")
 
 
+def test_everyone_approved_is_certain_only_with_many_decisions():
+    few = dp.GateDisparity([5, 5], [5, 5], [100, 100]).impact_ratio()
+    assert few.value == 1.0 and few.ci_low < dp.FOUR_FIFTHS and few.verdict == "inconclusive"
+    many = dp.GateDisparity([20_000, 2_000], [20_000, 2_000], [100, 100]).impact_ratio()
+    assert many.ci_low < 1.0 < many.ci_high and many.verdict == "pass"
+
+
 def test_a_group_without_decisions_is_not_applicable_never_a_fail():
     d = dp.GateDisparity([100, 0], [90, 0], [1_000, 100])
     assert math.isnan(d.impact_ratio().value) and d.impact_ratio().verdict == "not applicable"

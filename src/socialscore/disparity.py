@@ -142,9 +142,11 @@ def katz_ratio_interval(
 ) -> tuple[float, float]:
     """Katz log interval of the ratio of shares ``(x1 / n1) / (x2 / n2)``.
 
-    With a zero count, 0.5 is added to every count and trial total (Haldane's
-    correction) for the other bound, and the zero's side stays open (0 or inf);
-    (nan, nan) when a group has no trials or both counts are zero.
+    When a cell of the 2 x 2 table is empty (a count of 0, or all ``n``), 0.5 is
+    added to every cell (Haldane-Anscombe) for the variance, so that 5 of 5
+    approved in each group is not taken as certainty. A zero count leaves its
+    side of the interval open (0, or inf for a zero denominator). (nan, nan)
+    when a group has no trials or both counts are zero.
     """
     for x, n in ((x1, n1), (x2, n2)):
         if not 0 <= x <= n:
@@ -152,9 +154,12 @@ def katz_ratio_interval(
     if n1 == 0 or n2 == 0 or (x1 == 0 and x2 == 0):
         return float("nan"), float("nan")
     a, b, c, d = float(x1), float(n1), float(x2), float(n2)
-    if x1 == 0 or x2 == 0:
-        a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
-    return _open_at_zero(_katz(a, b, c, d, 1 / a - 1 / b + 1 / c - 1 / d, z), x1, x2)
+    if 0 in (x1, n1 - x1, x2, n2 - x2):
+        a, b, c, d = a + 0.5, b + 1.0, c + 0.5, d + 1.0
+    var = 1 / a - 1 / b + 1 / c - 1 / d
+    if x1 > 0 and x2 > 0:  # centred on the ratio itself
+        a, b, c, d = float(x1), float(n1), float(x2), float(n2)
+    return _open_at_zero(_katz(a, b, c, d, var, z), x1, x2)
 
 
 def _open_at_zero(ci: tuple[float, float], x1: int, x2: int) -> tuple[float, float]:

@@ -38,8 +38,13 @@ VERDICT_SHORT = {
 #: Marker symbols and dashes that tell the gates apart without colour.
 GATE_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon")
 GATE_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "solid", "dash")
-#: Largest ratio drawn on the monthly disparity chart (an open interval is cut there).
-RATIO_CAP = 20.0
+GATE_COLOURS = (
+    "#3b6ea5", "#d9822b", "#2e8b57", "#8e44ad", "#b03a2e", "#5d6d7e", "#b7950b", "#1abc9c"
+)  # fmt: skip
+OUTCOME_TICKS = (0.1, 0.2, 0.5, 0.8, 1.25, 2.0, 5.0, 10.0)
+#: Ranges drawn on the monthly disparity chart (approvals; adverse outcomes, log scale):
+#: points and intervals beyond them are cut at the edge.
+IMPACT_RANGE, OUTCOME_RANGE = (0.0, 1.6), (0.1, 10.0)
 GROUP_COLOURS = {"majority": "#3b6ea5", "minority": "#d9822b"}
 
 
@@ -163,31 +168,42 @@ def gate_months(months: pd.DataFrame | None, window_start: int) -> Chart:
         vertical_spacing=0.08,
         subplot_titles=(
             "approvals: adverse-impact ratio (lowest ÷ highest approval rate)",
-            "denials and sanctions: adverse-outcome ratio (minority ÷ majority)",
+            "denials and sanctions: adverse-outcome ratio (minority ÷ majority), lines at 0.8 "
+            "and 1.25",
         ),
     )
     if months is None or not len(months):
         fig.add_annotation(text="not recorded for this run", showarrow=False, x=0.5, y=0.5)
         return Chart(key, title, "This run was stored without its monthly gate table.", _tall(fig))
-    for k, gate in enumerate(dict.fromkeys(months.gate)):
-        for row, measure in ((1, "adverse_impact_ratio"), (2, "adverse_outcome_ratio")):
+    gates = list(dict.fromkeys(months.gate))
+    owner: list[str] = []  # the gate of each trace, for the menu
+    for k, gate in enumerate(gates):
+        for row, measure, (low, high) in (
+            (1, "adverse_impact_ratio", IMPACT_RANGE),
+            (2, "adverse_outcome_ratio", OUTCOME_RANGE),
+        ):
             part = months[(months.gate == gate) & (months.measure == measure)]
-            part = part[part.value.notna() & np.isfinite(part.value)]
+            part = part[part.value.notna()]
             if not len(part):
                 continue
             mid = (part.day_from + part.day_to) / 2
-            lo = part.ci_low.clip(lower=1 / RATIO_CAP, upper=RATIO_CAP)
-            hi = part.ci_high.fillna(RATIO_CAP).clip(lower=1 / RATIO_CAP, upper=RATIO_CAP)
+            lo = part.ci_low.fillna(low).clip(lower=low, upper=high)
+            hi = part.ci_high.fillna(high).clip(lower=low, upper=high)
+            shown = k == 0
+            colour = GATE_COLOURS[k % len(GATE_COLOURS)]
             fig.add_trace(
                 go.Scatter(
                     x=[*mid, *mid[::-1]],
                     y=[*hi, *lo[::-1]],
                     fill="toself",
-                    opacity=0.15,
+                    mode="lines",
+                    fillcolor=colour,
+                    opacity=0.2,
                     line={"width": 0},
                     hoverinfo="skip",
                     legendgroup=gate,
                     showlegend=False,
+                    visible=shown,
                     name=f"{gate} 95% interval",
                 ),
                 row=row,
@@ -208,28 +224,48 @@ def gate_months(months: pd.DataFrame | None, window_start: int) -> Chart:
             fig.add_trace(
                 go.Scatter(
                     x=mid,
-                    y=part.value.clip(lower=1 / RATIO_CAP, upper=RATIO_CAP),
+                    y=part.value.clip(lower=low, upper=high),
                     mode="lines+markers",
                     name=gate,
                     legendgroup=gate,
                     showlegend=row == 1,
-                    marker={"symbol": GATE_SYMBOLS[k % len(GATE_SYMBOLS)], "size": 8},
-                    line={"dash": GATE_DASHES[k % len(GATE_DASHES)]},
+                    visible=shown,
+                    marker={
+                        "symbol": GATE_SYMBOLS[k % len(GATE_SYMBOLS)],
+                        "size": 8,
+                        "color": colour,
+                    },
+                    line={"dash": GATE_DASHES[k % len(GATE_DASHES)], "color": colour},
                     hovertext=words,
                     hoverinfo="text",
                 ),
                 row=row,
                 col=1,
             )
+            owner += [gate, gate]
+    buttons = [
+        {"label": gate, "method": "update", "args": [{"visible": [o == gate for o in owner]}]}
+        for gate in gates
+    ]
+    buttons.append({"label": "all gates", "method": "update", "args": [{"visible": True}]})
+    fig.update_layout(
+        updatemenus=[
+            {"buttons": buttons, "x": 0.0, "y": 1.12, "xanchor": "left", "type": "dropdown"}
+        ]
+    )
+    fig.update_yaxes(range=list(IMPACT_RANGE), row=1, col=1)
+    fig.update_yaxes(
+        range=[np.log10(OUTCOME_RANGE[0]), np.log10(OUTCOME_RANGE[1])],
+        tickvals=list(OUTCOME_TICKS),
+        ticktext=[f"{t:g}" for t in OUTCOME_TICKS],
+        row=2,
+        col=1,
+    )
     for row, lines in ((1, (FOUR_FIFTHS,)), (2, (FOUR_FIFTHS, disparity.ADVERSE_LINE))):
         for y in lines:
-            fig.add_hline(
-                y=y,
-                line={"dash": "dot", "color": "black"},
-                annotation_text=f"line {y:.2f}",
-                row=row,
-                col=1,
-            )
+            # Annotations of lines misplace on a log axis: there the ticks name the lines.
+            named = {"annotation_text": f"line {y:.2f}"} if row == 1 else {}
+            fig.add_hline(y=y, line={"dash": "dot", "color": "black"}, row=row, col=1, **named)
     fig.add_vline(
         x=window_start,
         line={"dash": "dash", "color": "grey"},
@@ -240,8 +276,10 @@ def gate_months(months: pd.DataFrame | None, window_start: int) -> Chart:
     return Chart(
         key,
         title,
-        "Each gate is one line (its own marker and dash), one point per 30-day month, with its "
-        "95% interval as a shaded band. Top: the four-fifths rule on approvals, failing below "
+        'Choose a gate in the menu (top left; "all gates" overlays them, each with its own '
+        "marker and dash). One point per 30-day month, with its 95% interval as a shaded band; "
+        "figures beyond the axes are cut at the edge. Top: the four-fifths rule on approvals, "
+        "failing below "
         "the dotted line at 0.80. Bottom (log scale): how much more often the minority is "
         "denied or sanctioned than the majority among applicants; outside the dotted lines at "
         "0.80 and 1.25 one group is sanctioned more than 1.25 times as often. A month passes "
