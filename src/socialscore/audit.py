@@ -560,6 +560,11 @@ def _measured(frame: pd.DataFrame, metric: str, gate: str) -> tuple[float, float
     return float(row.value), lo, hi, days
 
 
+def _finite(value: float) -> float | None:
+    """A check's value, or None where it is undefined or infinite (JSON has neither)."""
+    return value if np.isfinite(value) else None
+
+
 def _interval(lo: float, hi: float) -> str:
     return f"95% interval {lo:.2f}–{hi:.2f}"
 
@@ -576,7 +581,7 @@ def _verdict_clause(v: disparity.Verdict, line: str) -> str:
 def _gate_disparity_checks(frame: pd.DataFrame, gate: str, line: float) -> list[Check]:
     """The four-fifths rule on approvals and its mirror on adverse outcomes, from intervals."""
     out = []
-    band = f"{line:.2f}–{1 / line:.2f}" if line > 0 else "any ratio"
+    band = f"{line:.2f}–{1 / line:.2f}" if line > 0 else "0–∞"
     ratio, lo, hi, days = _measured(frame, "adverse_impact_ratio", gate)
     v = disparity.verdict(ratio, lo, hi, line=line)
     if v == "not applicable":
@@ -589,7 +594,7 @@ def _gate_disparity_checks(frame: pd.DataFrame, gate: str, line: float) -> list[
             f"over {days} the worse-treated group's approval rate is {ratio:.0%} of the other's "
             f"({_interval(lo, hi)}); {_verdict_clause(v, f'the band {band}')}."
         )
-    out.append(Check(HARM_IMPACT, f"gate {gate}", v, reason, None if np.isnan(ratio) else ratio))
+    out.append(Check(HARM_IMPACT, f"gate {gate}", v, reason, _finite(ratio)))
     among, a_lo, a_hi, days = _measured(frame, "adverse_outcome_ratio", gate)
     every, e_lo, e_hi, _ = _measured(frame, "adverse_outcome_ratio_population", gate)
     va = disparity.verdict(among, a_lo, a_hi, line=line)
@@ -609,9 +614,7 @@ def _gate_disparity_checks(frame: pd.DataFrame, gate: str, line: float) -> list[
                     f"({_interval(a, b)}; {_verdict_clause(vv, f'the band {band}')})"
                 )
         reason = f"over {days} " + "; ".join(parts) + "."
-    out.append(
-        Check(HARM_ADVERSE, f"gate {gate}", verdict, reason, None if np.isnan(among) else among)
-    )
+    out.append(Check(HARM_ADVERSE, f"gate {gate}", verdict, reason, _finite(among)))
     return out
 
 
