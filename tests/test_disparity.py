@@ -233,7 +233,7 @@ def test_gate_counts_sum_exactly_the_rows_of_the_window():
                 want_e += int(erroneous[i])
         a, s, e = counts[gate]
         assert a.tolist() == want_a and s.tolist() == want_s and e == want_e
-    months = dp.gate_months(table, groups, {}, days=days).to_pandas()
+    months = dp.gate_months(table, groups, days=days).to_pandas()
     assert sorted(set(months.day_from)) == [0, 30]
     assert set(months.day_to) == {29, 49}
     june = months[(months.gate == "mortgage") & (months.measure == "adverse_impact_ratio")]

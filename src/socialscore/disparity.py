@@ -88,6 +88,7 @@ MINORITY, MAJORITY = 1, 0
 
 ERR_COUNTS: Final[str] = "need 0 <= {x} <= {n} for a count of {n} trials"
 ERR_GROUPS: Final[str] = "a gate disparity needs counts for exactly two groups, got {shape}"
+ERR_NEGATIVE: Final[str] = "{name} must be non-negative counts, got {values}"
 ERR_LINE: Final[str] = "line must lie between 0 and 1, got {line}"
 ERR_CODE: Final[str] = "unknown verdict code {code}"
 
@@ -359,7 +360,7 @@ def _counts(x: npt.ArrayLike, name: str) -> npt.NDArray[np.int64]:
     if arr.shape != (2,):
         raise ValueError(ERR_GROUPS.format(shape=arr.shape))
     if (arr < 0).any():
-        raise ValueError(ERR_COUNTS.format(x=name, n="its total"))
+        raise ValueError(ERR_NEGATIVE.format(name=name, values=arr.tolist()))
     arr.setflags(write=False)
     return arr
 
@@ -572,20 +573,13 @@ def gate_counts(
     return _sum(names, len(labels), cells, values, window.mask(day))
 
 
-def gate_months(
-    daily_gates: pa.Table,
-    labels: tuple[str, ...],
-    members: dict[str, npt.NDArray[np.int64]],
-    *,
-    days: int,
-) -> pa.Table:
+def gate_months(daily_gates: pa.Table, labels: tuple[str, ...], *, days: int) -> pa.Table:
     """Each gate's adverse-impact and adverse-outcome ratios by 30-day month, with intervals.
 
     One row per gate, month and measure: ``gate``, ``month``, ``day_from``,
     ``day_to``, ``measure`` (``adverse_impact_ratio`` or ``adverse_outcome_ratio``),
     ``value``, ``ci_low``, ``ci_high``, ``verdict`` (words) and ``decisions``.
-    ``members`` gives each gate's group sizes (unused for the applicant ratios
-    but kept for a gate whose members differ, such as companies).
+    Both ratios are among applicants: a month's members are not needed.
     """
     cols: dict[str, list[object]] = {
         k: []
@@ -609,7 +603,7 @@ def gate_months(
         for gate, (applied, selected, _) in counts.items():
             if applied.sum() == 0:
                 continue
-            d = GateDisparity(applied, selected, members.get(gate, np.ones(2, np.int64)))
+            d = GateDisparity(applied, selected, np.ones(2, np.int64))  # members unused
             for measure, e in (
                 ("adverse_impact_ratio", d.impact_ratio()),
                 ("adverse_outcome_ratio", d.adverse_outcome_ratio()),

@@ -293,9 +293,8 @@ def group_members(tables: dict[str, pa.Table], groups: int) -> dict[str, np.ndar
 
 def gate_months(tables: dict[str, pa.Table]) -> pa.Table:
     """The run's gate disparities by 30-day month (:func:`socialscore.disparity.gate_months`)."""
-    members = group_members(tables, len(GROUP_LABELS))
     days = tables["daily"].num_rows
-    return disparity.gate_months(tables["daily_gates"], GROUP_LABELS, members, days=days)
+    return disparity.gate_months(tables["daily_gates"], GROUP_LABELS, days=days)
 
 
 def penalised_legal_events(scenario: Scenario) -> list[str]:
