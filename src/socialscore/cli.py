@@ -436,11 +436,15 @@ def summary_table(result: api.Result) -> Table:
         rates = [get("selection_rate", gate, g) for g in GROUP_LABELS]
         ratio = get("adverse_impact_ratio", gate)
         verdict = VERDICT_WORDS[disparity.verdict_from_code(get("four_fifths_verdict", gate))]
+        adverse = get("adverse_outcome_ratio", gate)
+        sanction = VERDICT_WORDS[disparity.verdict_from_code(get("adverse_outcome_verdict", gate))]
         t.add_row(
             f"gate: {gate}",
             f"{_fmt(ratio)}",
             f"approved {_fmt(rates[0], share=True)} of majority, {_fmt(rates[1], share=True)} of "
             f"minority; adverse-impact ratio, four-fifths rule from its 95% interval: {verdict}; "
+            f"minority applicants denied or sanctioned {_fmt(adverse)} times as often as "
+            f"majority ({sanction}); "
             f"{int(get('erroneous_denials', gate)):,} denials caused by erroneous records",
         )
     for key in (
