@@ -491,7 +491,7 @@ class GateDisparity:
         return Estimate(value, *ci, p, verdict(value, *ci))
 
     def metric_rows(
-        self, labels: tuple[str, str]
+        self, labels: tuple[str, ...]
     ) -> list[tuple[str, float, tuple[float, float] | None, str]]:
         """Every gate measure as (metric, value, 95% interval or None, group label) rows."""
         rows: list[tuple[str, float, tuple[float, float] | None, str]] = []
