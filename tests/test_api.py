@@ -42,6 +42,7 @@ def test_run_returns_tables_and_stores_a_complete_catalogued_run(tmp_path):  # t
         "score_histogram",
         "citizens",
         "companies",
+        "gate_months",
     ):
         assert (result.path / f"{name}.parquet").is_file()
     citizens = result.to_pandas("citizens")

@@ -11,6 +11,7 @@ import socialscore
 from socialscore import disparity as dp
 from socialscore import report
 from socialscore.api import rebuild_report
+from socialscore.report import charts
 from socialscore.report import format as fmt
 from socialscore.report.build import _gate_rows as gate_rows
 from socialscore.report.headlines import headlines
@@ -68,6 +69,26 @@ def test_gate_verdicts_are_in_words_and_symbols_not_colour_alone(result):  # typ
     )
     assert cell in table
     assert 'id="chart-gate_months"' in page
+
+
+def test_a_run_stored_without_its_monthly_gate_table_says_so():
+    chart = charts.gate_months(None, 90)
+    assert "without its monthly gate table" in chart.how_to_read
+    texts = [a["text"] for a in chart.figure["layout"]["annotations"]]
+    assert "not recorded for this run" in texts
+
+
+def test_the_monthly_chart_draws_each_month_with_its_interval(result):  # type: ignore[no-untyped-def]
+    months = result.table("gate_months").to_pandas()
+    assert set(months.day_from) == {0, 30} and set(months.day_to) == {29, 59}
+    chart = charts.gate_months(months, 30)
+    mortgage = [t for t in chart.figure["data"] if t.get("name") == "mortgage"]
+    assert len(mortgage) == 2
+    days = [h.split(":")[0] for h in mortgage[0]["hovertext"]]
+    assert days == ["mortgage, days 0–29", "mortgage, days 30–59"]
+    assert all("(95% interval " in h for h in mortgage[0]["hovertext"])
+    bands = [t for t in chart.figure["data"] if t.get("name") == "mortgage 95% interval"]
+    assert len(bands) == 2 and all(t["fill"] == "toself" for t in bands)
 
 
 def _frame(d: dp.GateDisparity, gate: str) -> pd.DataFrame:
