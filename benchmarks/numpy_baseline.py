@@ -31,6 +31,7 @@ class BaselineResult:
     mortgage_applied: np.ndarray  # [day, group]
     mortgage_approved: np.ndarray  # [day, group]
     travel_blocked: np.ndarray  # [day, group]
+    score_hist: np.ndarray  # [day, score - LO]: the scores the day's gates read
     seconds: float  # day loop only
 
 
@@ -79,6 +80,7 @@ def simulate(n: int, days: int, seed: int) -> BaselineResult:
     applied = np.zeros((days, 2), dtype=np.int64)
     approved = np.zeros((days, 2), dtype=np.int64)
     blocked = np.zeros((days, 2), dtype=np.int64)
+    score_hist = np.zeros((days, HI - LO + 1), dtype=np.int64)
 
     t0 = time.perf_counter()
     for day in range(days):
@@ -92,6 +94,7 @@ def simulate(n: int, days: int, seed: int) -> BaselineResult:
         raw += START + net
         score = np.clip(np.floor(raw + 0.5), LO, HI).astype(np.int64)
         hist = np.bincount(score - LO, minlength=HI - LO + 1)
+        score_hist[day] = hist
         below = np.concatenate([[0], np.cumsum(hist)[:-1]])
         percentile = below[score - LO] / n  # the public ranking, published daily
         del percentile
@@ -111,4 +114,6 @@ def simulate(n: int, days: int, seed: int) -> BaselineResult:
         group_mean[day] = np.bincount(group, weights=score, minlength=2) / group_size
         blacklisted[day] = black.mean()
     seconds = time.perf_counter() - t0
-    return BaselineResult(mean_score, group_mean, blacklisted, applied, approved, blocked, seconds)
+    return BaselineResult(
+        mean_score, group_mean, blacklisted, applied, approved, blocked, score_hist, seconds
+    )

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -288,3 +289,40 @@ def test_cli_audit_prints_verdicts_in_words(tmp_path):  # type: ignore[no-untype
                 "--out", str(tmp_path), *bounds)  # fmt: skip
     assert "passes" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def _persistence_frame(value: float, low: float, high: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "metric": ["bottom_decile_persistence"],
+            "subject": [""],
+            "grp": ["all"],
+            "value": [value],
+            "ci_low": [low],
+            "ci_high": [high],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "low", "high", "verdict", "words"),
+    [
+        (0.10, 0.10, 0.10, "pass", "at chance level"),  # nobody has a score: never "trapped"
+        (0.115, 0.095, 0.135, "pass", "at chance level"),
+        (0.30, 0.28, 0.32, "pass", "within 50% throughout"),
+        (0.62, 0.58, 0.66, "fail", "above 50% throughout"),
+        (0.53, 0.47, 0.59, "fail", "straddles 50%"),
+        (0.48, 0.42, 0.54, "pass", "straddles 50%"),
+    ],
+)
+def test_persistence_is_judged_against_chance_and_the_bound_with_its_interval(
+    value: float, low: float, high: float, verdict: str, words: str
+) -> None:
+    check = audit._persistence_check(_persistence_frame(value, low, high), 0.5)
+    assert check is not None
+    assert check.verdict == verdict
+    assert words in check.reason
+
+
+def test_undefined_persistence_is_not_judged() -> None:
+    assert audit._persistence_check(_persistence_frame(float("nan"), 0.1, 0.1), 0.5) is None

@@ -17,20 +17,29 @@ from hypothesis.extra import numpy as hnp
 if importlib.util.find_spec("socialscore") is None:  # not installed: use the src layout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from socialscore.citizen_bootstrap import (
+    MOBILITY_MEASURES,
+    FriendMoments,
+    auc_interval,
+    mobility_from_cells,
+    mobility_intervals,
+)
 from socialscore.metrics import (
     FOUR_FIFTHS,
+    PERSISTENCE_CHANCE,
     GroupRates,
     auc_group_from_score,
     bootstrap_ci,
     bottom_decile_persistence,
     degree,
     gini,
+    gini_above_floor,
     gini_from_histogram,
     group_rates,
     group_rates_from_decisions,
     mean_by_decile,
-    percentile_below,
-    quantile_class,
+    pair_cells,
+    percentile,
     rank_rank_correlation,
     rank_rank_slope,
     roc_curve_from_score,
@@ -88,22 +97,62 @@ def ref_gini(x: np.ndarray, w: np.ndarray | None = None) -> float:
     return float(pair.sum() / (2 * total_w**2 * mean))
 
 
-def ref_share_below(x: np.ndarray) -> np.ndarray:
-    """Sort-based share of the population strictly below each entry."""
-    return np.searchsorted(np.sort(x), x, side="left") / x.size
+def ref_midrank_percentile(x: np.ndarray) -> np.ndarray:
+    """Sort-based share strictly below each entry plus half the share tied with it."""
+    ordered = np.sort(x)
+    below = np.searchsorted(ordered, x, side="left")
+    tied = np.searchsorted(ordered, x, side="right") - below
+    return (below + 0.5 * tied) / x.size
 
 
-def ref_quantile_class(x: np.ndarray, k: int) -> np.ndarray:
-    below = np.searchsorted(np.sort(x), x, side="left")
-    return (k * below) // x.size
+def ref_average_ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks from a plain argsort, each tied run given the mean of its ranks."""
+    order = np.argsort(x, kind="stable")
+    ranks = np.empty(x.size)
+    ranks[order] = np.arange(1, x.size + 1)
+    sorted_x = x[order]
+    start = 0
+    for end in range(1, x.size + 1):
+        if end == x.size or sorted_x[end] != sorted_x[start]:
+            ranks[order[start:end]] = ranks[order[start:end]].mean()
+            start = end
+    return ranks
 
 
 def ref_spearman(a: np.ndarray, b: np.ndarray) -> float:
-    ra = pd.Series(a).rank(method="average").to_numpy()
-    rb = pd.Series(b).rank(method="average").to_numpy()
+    ra = ref_average_ranks(a)
+    rb = ref_average_ranks(b)
     if ra.std() == 0 or rb.std() == 0:
         return math.nan
     return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def ref_class_membership(x: np.ndarray, k: int) -> np.ndarray:
+    """Average over random tie-breaks of each citizen's membership of each of k classes.
+
+    Broken ties put a citizen of a tied run at each of the run's positions r (0-based)
+    with equal chance; position r covers [r, r + 1) of the population [0, N), and class j
+    covers [j N / k, (j + 1) N / k). Plain loops over citizens, positions and classes.
+    """
+    n = x.size
+    ordered = np.sort(x)
+    out = np.zeros((n, k))
+    for i in range(n):
+        first = int(np.searchsorted(ordered, x[i], side="left"))
+        last = int(np.searchsorted(ordered, x[i], side="right"))
+        for r in range(first, last):
+            for j in range(k):
+                overlap = min(r + 1, (j + 1) * n / k) - max(r, j * n / k)
+                out[i, j] += max(overlap, 0.0) / (last - first)
+    return out
+
+
+def random_break_positions(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Position (0-based) of each citizen once ties are broken by a fresh random draw."""
+    order = np.lexsort((rng.random(x.size), x))
+    position = np.empty(x.size, np.int64)
+    position[order] = np.arange(x.size)
+    return position
 
 
 def ref_auc(score: np.ndarray, group: np.ndarray, positive: int) -> float:
@@ -358,6 +407,31 @@ class TestGini:
         assert gini(x * k) == pytest.approx(gini(x), abs=1e-12)
 
 
+class TestGiniAboveFloor:
+    @PROPERTY
+    @given(
+        hnp.arrays(np.int64, 601, elements=st.integers(0, 50)),
+        st.integers(-1000, 1000),
+        st.integers(1, 3),
+    )
+    def test_the_same_ranks_on_any_scale_give_the_same_gini(
+        self, counts: np.ndarray, shift: int, stretch: int
+    ) -> None:
+        values = np.arange(350, 951)
+        expected = gini_above_floor(values, counts, 350)
+        relabelled = gini_above_floor(shift + stretch * values, counts, shift + stretch * 350)
+        if math.isnan(expected):
+            assert math.isnan(relabelled)
+        else:
+            assert relabelled == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+    def test_it_is_the_gini_of_the_height_above_the_floor(self) -> None:
+        score = np.array([350, 350, 350, 950])
+        counts = np.bincount(score - 350, minlength=601)
+        assert gini_above_floor(np.arange(350, 951), counts, 350) == pytest.approx(0.75)
+        assert gini(score) < 0.3  # raw scores: a different number
+
+
 class TestHistogramAndPercentile:
     def test_histogram_counts_each_score_in_range(self) -> None:
         counts = score_histogram(np.array([350, 351, 351, 950], np.int16), 350, 950)
@@ -374,24 +448,21 @@ class TestHistogramAndPercentile:
         with pytest.raises(TypeError):
             score_histogram(np.array([400.0]), 350, 950)
 
-    def test_percentile_is_share_strictly_below(self) -> None:
-        pct = percentile_below(np.array([500, 400, 500, 900], np.int16), 350, 950)
+    def test_percentile_is_share_below_plus_half_the_tie(self) -> None:
+        pct = percentile(np.array([500, 400, 500, 900], np.int16), 350, 950)
         assert pct.dtype == np.float32
-        np.testing.assert_allclose(pct, [0.25, 0.0, 0.25, 0.75])
+        np.testing.assert_allclose(pct, [0.5, 0.125, 0.5, 0.875])
+
+    def test_everyone_tied_is_at_the_middle(self) -> None:
+        np.testing.assert_allclose(percentile(np.full(7, 600, np.int16), 350, 950), 0.5)
 
     @PROPERTY
     @given(int16_scores())
     def test_percentile_matches_sort_based_reference(self, x: np.ndarray) -> None:
-        np.testing.assert_allclose(percentile_below(x, LO, HI), ref_share_below(x), rtol=1e-6)
+        np.testing.assert_allclose(percentile(x, LO, HI), ref_midrank_percentile(x), rtol=1e-6)
         np.testing.assert_array_equal(
             score_histogram(x, LO, HI), np.bincount(x.astype(int) - LO, minlength=HI - LO + 1)
         )
-
-    @PROPERTY
-    @given(int16_scores(min_size=1), st.sampled_from([2, 5, 10]))
-    def test_quantile_class_matches_reference(self, x: np.ndarray, k: int) -> None:
-        np.testing.assert_array_equal(quantile_class(x, k), ref_quantile_class(x, k))
-        np.testing.assert_array_equal(quantile_class(x.astype(float), k), ref_quantile_class(x, k))
 
 
 # --------------------------------------------------------------------------
@@ -478,38 +549,103 @@ class TestMobility:
         assert bottom_decile_persistence(start, start) == 1.0
         assert bottom_decile_persistence(start, -start) == 0.0
 
-    def test_bottom_decile_keeps_a_tie_block_together(self) -> None:
-        # 3 of 20 share the lowest score: none of them is beaten by 10 %, so all three are in.
-        start = np.array([1, 1, 1, *range(10, 27)])
-        end = np.array([1, 50, 50, *range(10, 27)])  # end decile: citizen 0, plus 10 (2 of 20)
-        assert bottom_decile_persistence(start, end) == pytest.approx(1 / 3)
+    def test_a_tie_block_is_in_the_bottom_tenth_in_proportion(self) -> None:
+        # 4 of 20 share the lowest score: the bottom tenth (2 citizens) takes half of each.
+        start = np.array([1, 1, 1, 1, *range(10, 26)])
+        end = np.array([1, 50, 50, 50, 2, *range(11, 26)])  # end: citizens 0 and 4 at the bottom
+        assert bottom_decile_persistence(start, end) == pytest.approx(0.5 * 1 / 2)
+
+    def test_nobody_is_trapped_when_nobody_has_a_score(self) -> None:
+        tied = np.full(1000, 500, np.int16)
+        moving = np.arange(1000, dtype=np.int16)
+        assert bottom_decile_persistence(tied, tied) == pytest.approx(PERSISTENCE_CHANCE)
+        assert bottom_decile_persistence(tied, moving) == pytest.approx(PERSISTENCE_CHANCE)
+        assert bottom_decile_persistence(moving, tied) == pytest.approx(PERSISTENCE_CHANCE)
+        assert math.isnan(rank_rank_correlation(tied, tied))
+        assert math.isnan(rank_rank_correlation(moving, tied))
+        assert math.isnan(rank_rank_slope(tied, moving))
+
+    def test_a_few_scores_among_many_ties_give_a_defined_correlation(self) -> None:
+        # The court-blacklist shape: 99 % at the base score, a few below it at both ends.
+        start = np.full(1000, 600, np.int16)
+        start[:10] = 300
+        end = np.full(1000, 600, np.int16)
+        end[5:15] = 300  # five stayed blacklisted, five left, five joined
+        r = rank_rank_correlation(start, end)
+        assert r == pytest.approx(ref_spearman(start, end))
+        assert 0.4 < r < 0.6
 
     @PROPERTY
     @given(paired_scores("int"))
-    def test_bottom_decile_persistence_matches_reference(self, ab: tuple) -> None:
+    def test_bottom_decile_persistence_is_the_average_over_random_tie_breaks(
+        self, ab: tuple
+    ) -> None:
         a, b = ab
-        in_a = ref_quantile_class(a, 10) == 0
-        in_b = ref_quantile_class(b, 10) == 0
-        assert bottom_decile_persistence(a, b) == pytest.approx((in_a & in_b).sum() / in_a.sum())
+        in_a = ref_class_membership(a, 10)[:, 0]
+        in_b = ref_class_membership(b, 10)[:, 0]
+        assert in_a.sum() == pytest.approx(a.size / 10)  # always a tenth of the citizens
+        expected = (in_a * in_b).sum() / in_a.sum()
+        assert bottom_decile_persistence(a, b) == pytest.approx(expected, abs=1e-12)
+
+    def test_bottom_decile_persistence_against_ties_broken_at_random(self) -> None:
+        # A plain loop: break the ties at random, take the lowest tenth at both ends, repeat.
+        rng = np.random.default_rng(11)
+        a = rng.integers(0, 4, 60)
+        b = np.where(rng.random(60) < 0.7, a, rng.integers(0, 4, 60))
+        draws = []
+        for _ in range(4000):
+            bottom_a = random_break_positions(a, rng) < 6
+            bottom_b = random_break_positions(b, rng) < 6
+            draws.append((bottom_a & bottom_b).sum() / 6)
+        se = np.std(draws) / np.sqrt(len(draws))
+        assert bottom_decile_persistence(a, b) == pytest.approx(np.mean(draws), abs=4 * se)
 
     @PROPERTY
     @given(paired_scores("int"))
-    def test_mean_by_decile_matches_groupby(self, ab: tuple) -> None:
+    def test_mean_by_decile_is_the_average_over_random_tie_breaks(self, ab: tuple) -> None:
         key, value = ab
-        got = mean_by_decile(key, value)
-        expected = (
-            pd.Series(value.astype(float))
-            .groupby(ref_quantile_class(key, 10))
-            .mean()
-            .reindex(range(10))
-            .to_numpy()
+        member = ref_class_membership(key, 10)
+        np.testing.assert_allclose(member.sum(axis=0), key.size / 10)
+        expected = (value.astype(float) @ member) / member.sum(axis=0)
+        np.testing.assert_allclose(mean_by_decile(key, value), expected, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            mean_by_decile(key.astype(float), value), expected, rtol=1e-9, atol=1e-12
         )
-        np.testing.assert_allclose(got, expected)
+
+    def test_mean_by_decile_against_ties_broken_at_random(self) -> None:
+        rng = np.random.default_rng(5)
+        key = rng.integers(0, 3, 50)
+        value = rng.poisson(2.0 + key, 50)
+        draws = []
+        for _ in range(4000):
+            decile = random_break_positions(key, rng) // 5
+            draws.append(np.bincount(decile, weights=value, minlength=10) / 5)
+        mean = np.mean(draws, axis=0)
+        se = np.std(draws, axis=0) / np.sqrt(len(draws))
+        np.testing.assert_allclose(mean_by_decile(key, value), mean, atol=float(4 * se.max()))
 
     def test_mean_by_decile_friends_lost_example(self) -> None:
         score = np.arange(100, dtype=np.int16)
         friends_lost = (score < 10).astype(np.int8) * 3  # bottom decile loses 3 friends each
         np.testing.assert_allclose(mean_by_decile(score, friends_lost), [3] + [0] * 9)
+
+    def test_everyone_tied_spreads_the_mean_evenly_over_deciles(self) -> None:
+        value = np.arange(30, dtype=np.float64)
+        np.testing.assert_allclose(mean_by_decile(np.zeros(30, np.int16), value), value.mean())
+
+    @PROPERTY
+    @given(paired_scores("int"))
+    def test_pair_cells_count_every_citizen_once(self, ab: tuple) -> None:
+        a, b = ab
+        ia, ib, count, n_a, n_b = pair_cells(a, b)
+        values_a = np.arange(a.min(), a.min() + n_a)
+        values_b = np.arange(b.min(), b.min() + n_b)
+        expected: dict[tuple[int, int], int] = {}
+        for pair in zip(a.tolist(), b.tolist(), strict=True):
+            expected[pair] = expected.get(pair, 0) + 1
+        cells = zip(values_a[ia].tolist(), values_b[ib].tolist(), strict=True)
+        got = dict(zip(cells, count.tolist(), strict=True))
+        assert got == expected
 
 
 # --------------------------------------------------------------------------
@@ -727,3 +863,123 @@ class TestBootstrap:
     def test_empty_samples_are_rejected(self) -> None:
         with pytest.raises(ValueError):
             bootstrap_ci(np.mean, np.array([]))
+
+
+# --------------------------------------------------------------------------
+# Intervals from one run: Poisson bootstrap over citizens
+# --------------------------------------------------------------------------
+
+
+def _panel(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Correlated integer scores on a coarse scale (many ties)."""
+    x = rng.normal(size=n)
+    a = np.clip(np.round(5 + 2 * x), 0, 10).astype(np.int16)
+    b = np.clip(np.round(5 + 2 * (0.6 * x + 0.8 * rng.normal(size=n))), 0, 10).astype(np.int16)
+    return a, b
+
+
+class TestCitizenBootstrap:
+    @PROPERTY
+    @given(paired_scores("int"))
+    def test_cells_with_their_counts_give_the_panel_measures(self, ab: tuple) -> None:
+        a, b = ab
+        got = mobility_from_cells(*pair_cells(a, b))
+        expected = [
+            rank_rank_correlation(a, b),
+            rank_rank_slope(a, b),
+            bottom_decile_persistence(a, b),
+        ]
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+    @pytest.mark.parametrize("subsample", [None, 1_000])
+    def test_mobility_intervals_cover_the_population_value(self, subsample: int | None) -> None:
+        # The population value from a very large panel; 95 % intervals from 120 small panels.
+        rng = np.random.default_rng(4)
+        truth = mobility_from_cells(*pair_cells(*_panel(2_000_000, rng)))
+        n = 4_000
+        hits = np.zeros(3)
+        reps = 120
+        for k in range(reps):
+            a, b = _panel(n, rng)
+            options = {} if subsample is None else {"max_citizens": subsample}
+            ci = mobility_intervals(a, b, seed=k, n_resamples=100, **options)
+            for j, measure in enumerate(MOBILITY_MEASURES):
+                hits[j] += ci[measure][0] <= truth[j] <= ci[measure][1]
+        coverage = hits / reps
+        # Binomial sd of a 95 % coverage over 120 panels is 0.02.
+        assert np.all(coverage > 0.88), coverage
+        assert np.all(coverage < 0.995), coverage
+
+    def test_no_score_at_all_gives_chance_persistence_with_no_spread(self) -> None:
+        tied = np.full(5_000, 500, np.int16)
+        ci = mobility_intervals(tied, tied, seed=3)
+        assert ci["bottom_decile_persistence"] == pytest.approx((0.1, 0.1))
+        assert all(math.isnan(x) for x in ci["rank_rank_correlation"])
+
+    def test_intervals_are_reproducible_from_the_seed(self) -> None:
+        a, b = _panel(3_000, np.random.default_rng(1))
+        assert mobility_intervals(a, b, seed=5) == mobility_intervals(a, b, seed=5)
+        assert mobility_intervals(a, b, seed=5) != mobility_intervals(a, b, seed=6)
+
+    def test_auc_interval_covers_the_population_value(self) -> None:
+        rng = np.random.default_rng(9)
+
+        def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
+            group = (rng.random(n) < 0.2).astype(np.int8)
+            score = np.clip(np.round(50 + 10 * rng.normal(size=n) - 3 * group), 0, 100)
+            return score.astype(np.int16), group
+
+        truth = auc_group_from_score(*draw(2_000_000))
+        reps = 120
+        hits = 0
+        for k in range(reps):
+            score, group = draw(2_000)
+            low, high = auc_interval(score, group, 0, 100, seed=k, n_resamples=200)
+            assert low <= auc_group_from_score(score, group) <= high
+            hits += low <= truth <= high
+        assert 0.88 < hits / reps < 0.995
+
+    def test_auc_interval_width_matches_the_delong_standard_error(self) -> None:
+        # DeLong's variance by plain loops over (minority, majority) pairs: an independent
+        # large-sample standard error; the bootstrap's 95% width should be 2 × 1.96 of it.
+        rng = np.random.default_rng(12)
+        n = 1_200
+        group = (rng.random(n) < 0.5).astype(np.int8)
+        score = np.clip(np.round(50 + 10 * rng.normal(size=n) - 4 * group), 0, 100)
+        score = score.astype(np.int16)
+        pos = score[group == 1].astype(float)
+        oth = score[group == 0].astype(float)
+        psi = (pos[:, None] < oth[None, :]) + 0.5 * (pos[:, None] == oth[None, :])
+        se = np.sqrt(
+            psi.mean(axis=1).var(ddof=1) / pos.size + psi.mean(axis=0).var(ddof=1) / oth.size
+        )
+        low, high = auc_interval(score, group, 0, 100, seed=1)
+        assert (high - low) / (2 * 1.959964 * se) == pytest.approx(1.0, abs=0.12)
+
+    def test_assortativity_interval_covers_the_population_value(self) -> None:
+        rng = np.random.default_rng(0)
+
+        def graph(n: int, k: int = 6) -> tuple[np.ndarray, np.ndarray]:
+            # Friends near in a latent trait half the time, anyone otherwise; 10% empty slots.
+            latent = rng.normal(size=n)
+            score = np.clip(np.round(50 + 10 * latent + 5 * rng.normal(size=n)), 0, 100)
+            order = np.argsort(latent)
+            place = np.empty(n, np.int64)
+            place[order] = np.arange(n)
+            near = order[np.clip(place[:, None] + rng.integers(-20, 21, (n, k)), 0, n - 1)]
+            friends = np.where(rng.random((n, k)) < 0.5, near, rng.integers(0, n, (n, k)))
+            friends[rng.random((n, k)) < 0.1] = -1
+            return score.astype(np.int16), friends.astype(np.int32)
+
+        truth = score_assortativity_lists(*graph(1_000_000)[::-1])
+        reps = 100
+        hits = 0
+        for k in range(reps):
+            score, friends = graph(3_000)
+            moments = FriendMoments(score, seed=k, n_resamples=100)
+            blocks = moments.observe([(0, friends[:1_000]), (1_000, friends[1_000:])])
+            estimate = score_assortativity_blocks(blocks, score)
+            assert estimate == pytest.approx(score_assortativity_lists(friends, score))
+            low, high = moments.interval(estimate)
+            hits += low <= truth <= high
+        assert 0.86 < hits / reps < 0.995

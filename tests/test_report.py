@@ -162,3 +162,85 @@ def test_number_formats():
     assert fmt.share(0.001234) == "0.12%"
     assert fmt.ratio(0.6249) == "0.62"
     assert report.RunFacts("r", 1, 2, 3, 4).days == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "low", "high", "at_chance"),
+    [(0.10, 0.10, 0.10, True), (0.105, 0.09, 0.12, True), (0.49, 0.48, 0.50, False)],
+)
+def test_persistence_headline_says_chance_level_only_when_its_interval_holds_it(
+    value: float, low: float, high: float, at_chance: bool
+) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "metric": ["bottom_decile_persistence"],
+            "subject": [""],
+            "grp": ["all"],
+            "value": [value],
+            "ci_low": [low],
+            "ci_high": [high],
+        }
+    )
+    (line,) = [h.text for h in headlines(frame, days=365, mobility_day=180) if "tenth" in h.text]
+    assert ("chance level" in line) == at_chance
+    assert "95% interval" in line
+
+
+def test_comparison_says_in_words_when_a_regime_leaves_rank_correlation_undefined() -> None:
+    import math
+
+    import pandas as pd
+
+    from socialscore.report import comparison
+
+    names = ["no-scoring", "citizen-score"]
+    rows = []
+    for name, rank in (("no-scoring", math.nan), ("citizen-score", 0.65)):
+        for metric in comparison.DIFFERENCE_MEASURES:
+            is_rank = metric == "rank_rank_correlation"
+            rows.append(
+                {
+                    "scenario": name,
+                    "metric": metric,
+                    "subject": "",
+                    "grp": "all",
+                    "mean": rank if is_rank else 0.5,
+                    "difference": math.nan if is_rank else 0.0,
+                    "ci_low": math.nan,
+                    "ci_high": math.nan,
+                }
+            )
+    table = pd.DataFrame(rows)
+    (cells,) = [
+        r["cells"] for r in comparison._rows(table, names) if r["label"] == "rank rank correlation"
+    ]
+    assert cells[0] == "undefined: every citizen has the same score"
+    assert "nan" not in cells[1] and "under no-scoring it is undefined" in cells[1]
+    chart = comparison._difference_chart(table, names)
+    notes = [a["text"] for a in chart.figure["layout"]["annotations"]]
+    assert any("every citizen has the same score" in n and "no-scoring" in n for n in notes)
+
+
+def test_run_report_numbers_carry_their_interval_and_say_undefined_in_words() -> None:
+    import math
+
+    import pandas as pd
+
+    from socialscore.report.build import UNDEFINED_RANKS, _numbers
+
+    frame = pd.DataFrame(
+        {
+            "metric": ["rank_rank_correlation", "rank_rank_slope", "bottom_decile_persistence"],
+            "subject": ["", "", ""],
+            "grp": ["all", "all", "all"],
+            "value": [math.nan, math.nan, 0.49],
+            "ci_low": [math.nan, math.nan, 0.48],
+            "ci_high": [math.nan, math.nan, 0.5],
+        }
+    )
+    numbers = _numbers(frame)
+    assert numbers["rank_rank"] == UNDEFINED_RANKS
+    assert "every citizen has the same score" in UNDEFINED_RANKS
+    assert numbers["persistence"] == "49% (95% interval 48%–50%)"

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -207,3 +208,107 @@ def test_morris_screening_gives_no_effect_to_a_parameter_that_does_nothing(tmp_p
     get = indices.set_index(["parameter", "index"])["value"]
     assert get[("gates.documents.threshold", "mu_star")] == pytest.approx(0.0, abs=1e-9)
     assert get[("rules[0].points", "mu_star")] > 1.0  # points move the mean score
+
+
+def _grid_frame(per_seed: dict[int, list[float]]) -> pd.DataFrame:
+    """A sweep's values: one metric over a parameter a (two values) and b, per seed."""
+    rows = []
+    for seed, (a_lo_b_lo, a_lo_b_hi, a_hi_b_lo, a_hi_b_hi) in per_seed.items():
+        for a, b, v in [
+            (1, 10, a_lo_b_lo),
+            (1, 20, a_lo_b_hi),
+            (2, 10, a_hi_b_lo),
+            (2, 20, a_hi_b_hi),
+        ]:
+            rows.append(
+                {
+                    "seed": seed,
+                    "a": a,
+                    "b": b,
+                    "metric": "blacklisted_share",
+                    "subject": "",
+                    "value": v,
+                }
+            )
+    return pd.DataFrame(rows)  # fmt: skip
+
+
+def test_summary_band_is_the_student_t_interval_of_per_seed_means():
+    from socialscore.sweep import summarise
+
+    frame = _grid_frame({1: [0.1, 0.3, 0.5, 0.7], 2: [0.2, 0.2, 0.9, 0.5], 3: [0.0, 0.4, 0.4, 0.4]})
+    got = summarise(frame, "a").set_index("value")
+    # By hand: average over b per seed, then mean +- t(0.975, 2) sd / sqrt(3).
+    at_1 = np.array([0.2, 0.2, 0.2])
+    at_2 = np.array([0.6, 0.7, 0.4])
+    half = 4.3027 * at_2.std(ddof=1) / np.sqrt(3)
+    assert got.loc[2, "mean"] == pytest.approx(at_2.mean())
+    assert got.loc[2, "ci_low"] == pytest.approx(at_2.mean() - half, abs=1e-4)
+    assert got.loc[2, "ci_high"] == pytest.approx(at_2.mean() + half, abs=1e-4)
+    assert got.loc[1, "ci_low"] == pytest.approx(at_1.mean()) == got.loc[1, "ci_high"]
+    assert (got.seeds == 3).all()
+
+
+def test_one_seed_gives_no_band_and_no_claimed_change():
+    from socialscore.report.sweep import change_sentence
+    from socialscore.sweep import endpoint_change, summarise
+
+    frame = _grid_frame({4: [0.1, 0.3, 0.5, 0.7]})
+    got = summarise(frame, "a")
+    assert got.ci_low.isna().all() and got.ci_high.isna().all()
+    text = change_sentence(
+        "a", "blacklisted share", endpoint_change(frame, "a", "blacklisted_share", "")
+    )
+    assert "one seed: no interval" in text and "went from" not in text
+
+
+def test_a_change_across_a_parameter_is_stated_only_when_its_interval_excludes_zero():
+    from socialscore.report.sweep import change_sentence
+    from socialscore.sweep import endpoint_change
+
+    # Seed by seed the share rises by 0.40, 0.50, 0.45 from a = 1 to a = 2: a change.
+    rising = _grid_frame(
+        {1: [0.1, 0.1, 0.5, 0.5], 2: [0.2, 0.2, 0.7, 0.7], 3: [0.3, 0.3, 0.75, 0.75]}
+    )
+    change = endpoint_change(rising, "a", "blacklisted_share", "")
+    assert change is not None
+    assert change.difference.mean == pytest.approx(0.45)
+    half = 4.3027 * np.std([0.4, 0.5, 0.45], ddof=1) / np.sqrt(3)
+    assert change.difference.low == pytest.approx(0.45 - half, abs=1e-4)
+    text = change_sentence("a", "blacklisted share", change)
+    assert text.startswith("Across a from 1 to 2, blacklisted share went from 0.2 to 0.65")
+    # Seed noise larger than the mean change: +0.3, -0.2, +0.05 is no measurable difference.
+    noisy = _grid_frame(
+        {1: [0.1, 0.1, 0.4, 0.4], 2: [0.5, 0.5, 0.3, 0.3], 3: [0.3, 0.3, 0.35, 0.35]}
+    )
+    text = change_sentence(
+        "a", "blacklisted share", endpoint_change(noisy, "a", "blacklisted_share", "")
+    )
+    assert "no measurable difference in blacklisted share" in text and "went from" not in text
+
+
+def test_sweep_report_headlines_rest_on_the_interval(local_sweep):  # type: ignore[no-untyped-def]
+    from socialscore.report.sweep import change_sentence
+    from socialscore.sweep import endpoint_change
+
+    result, root, _ = local_sweep
+    table = values(result, RunStore(root))
+    change = endpoint_change(table, "rules[0].points", "adverse_impact_ratio", "mortgage")
+    assert change is not None and change.difference.n == 2
+    page = (result.path / "sweep.html").read_text("utf-8")
+    sentence = change_sentence("rules[0].points", "adverse impact ratio: mortgage", change)
+    assert sentence in page
+    assert "Student t interval of that mean across seeds" in page
+
+
+def test_the_band_is_described_as_what_it_is():
+    from socialscore.report.sweep import _parameter_charts
+
+    (one,) = _parameter_charts(_grid_frame({4: [0.1, 0.3, 0.5, 0.7]}), ["a"])
+    assert "one seed: no interval (no band)" in one.how_to_read
+    (three,) = _parameter_charts(
+        _grid_frame({1: [0.1, 0.3, 0.5, 0.7], 2: [0.2, 0.2, 0.9, 0.5], 3: [0.0, 0.4, 0.4, 0.4]}),
+        ["a"],
+    )
+    assert "95% Student t interval of that mean across seeds" in three.how_to_read
+    assert "bootstrap" not in three.how_to_read

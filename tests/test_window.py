@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import minimal, small
-
 from socialscore.window import measurement_window
 
 
@@ -40,3 +39,9 @@ def test_everyone_rated_from_day_0_starts_after_the_burn_in() -> None:
         minimal(run={"population": 1000, "days": 400, "seed": 1}, recording={"burn_in_days": 30})
     )
     assert (w.start, w.end, w.covered_from) == (30, 399, 0)
+
+
+def test_the_first_day_can_be_set_for_one_run() -> None:
+    sc = small("citizen-score", days=365).with_overrides(measure_from=250)
+    assert measurement_window(sc).start == 250
+    assert sc.recording.burn_in_days == 90  # the rest of the recording table is kept

@@ -74,6 +74,7 @@ def run(
     population: int | None = None,
     days: int | None = None,
     seed: int | None = None,
+    measure_from: int | None = None,
     out: str | Path = DEFAULT_ROOT,
     tags: dict[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -86,6 +87,8 @@ def run(
         population: Number of citizens (overrides the file).
         days: Number of simulated days (overrides the file).
         seed: Random seed (overrides the file).
+        measure_from: First day of the measurement window (overrides the
+            file's ``recording.measure_from_day``; see :mod:`socialscore.window`).
         out: The run store folder; the run is written to ``out/<run_id>/``
             and registered in ``out/catalogue.duckdb``.
         tags: Extra labels stored with the run in the catalogue.
@@ -95,7 +98,9 @@ def run(
         The finished run.
     """
     loaded = _load(scenario)
-    sc = loaded.scenario.with_overrides(population=population, days=days, seed=seed)
+    sc = loaded.scenario.with_overrides(
+        population=population, days=days, seed=seed, measure_from=measure_from
+    )
     sim = _simulate(sc, progress)
     return _store(loaded, sc, sim, out=out, tags=tags)
 

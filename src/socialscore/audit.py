@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from socialscore import disparity, harms, nation
+from socialscore import disparity, harms, metrics, nation
 from socialscore.engine import Engine
 from socialscore.recorder import Recorder
 from socialscore.scenario import Gates, NetworkSettings, Scenario
@@ -618,6 +618,51 @@ def _gate_disparity_checks(frame: pd.DataFrame, gate: str, line: float) -> list[
     return out
 
 
+def _persistence_check(frame: pd.DataFrame, bound: float) -> Check | None:
+    """Bottom-decile persistence against chance and against the auditor's bound, with its interval.
+
+    Persistence whose 95% interval holds the chance level (0.10) is not a trap: the start
+    of the window says nothing about who is at the bottom at the end. Above chance, the
+    verdict is the estimate against the bound, and the words say when the interval
+    straddles it.
+    """
+    hit = frame[(frame.metric == "bottom_decile_persistence") & (frame.subject == "")]
+    if not len(hit) or np.isnan(float(hit.value.iloc[0])):
+        return None
+    value = float(hit.value.iloc[0])
+    low, high = float(hit.ci_low.iloc[0]), float(hit.ci_high.iloc[0])
+    if np.isnan(low) or np.isnan(high):
+        low = high = value
+    chance = metrics.PERSISTENCE_CHANCE
+    measured = f"{value:.1%} of the bottom tenth stayed there (95% interval {low:.1%}–{high:.1%})"
+    if low <= chance <= high:
+        return Check(
+            HARM_PERSISTENCE,
+            "regime",
+            "pass",
+            f"{measured}: at chance level ({chance:.0%}), as if the ranking at the start "
+            "said nothing about who is at the bottom at the end.",
+            value,
+        )
+    high_verdict = value > bound
+    if low > bound:
+        where = f"above {bound:.0%} throughout its interval"
+    elif high <= bound:
+        where = f"within {bound:.0%} throughout its interval"
+    else:
+        where = (
+            f"{'above' if high_verdict else 'within'} {bound:.0%}, but the interval "
+            f"straddles {bound:.0%}"
+        )
+    return Check(
+        HARM_PERSISTENCE,
+        "regime",
+        "fail" if high_verdict else "pass",
+        f"{measured}, {'above' if low > chance else 'below'} chance ({chance:.0%}); {where}.",
+        value,
+    )
+
+
 def harm_checks(
     scenario: Scenario,
     metrics: pa.Table,
@@ -642,19 +687,9 @@ def harm_checks(
         if not (frame.metric.eq("adverse_impact_ratio") & frame.subject.eq(gate)).any():
             continue  # the gate took no decision in the window
         out += _gate_disparity_checks(frame, gate, t.min_impact_ratio)
-    persistence = harms.metric_value(frame, "bottom_decile_persistence")
-    if not np.isnan(persistence):
-        high = persistence > t.max_persistence
-        out.append(
-            Check(
-                HARM_PERSISTENCE,
-                "regime",
-                "fail" if high else "pass",
-                f"{persistence:.0%} of the bottom tenth stayed there "
-                f"({'above' if high else 'within'} {t.max_persistence:.0%}).",
-                persistence,
-            )
-        )
+    persistence = _persistence_check(frame, t.max_persistence)
+    if persistence is not None:
+        out.append(persistence)
     # Chilling builds up: compare the last month of the run (at most its second half).
     window = min(30, max(events.shape[0] // 2, 1))
     for event in harms.penalised_legal_events(scenario):

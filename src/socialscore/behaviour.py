@@ -176,6 +176,7 @@ def _interactions_with_low_ranked(
     m = mask.shape[0]
     slot_buf = np.empty(m, dtype=np.uint64)
     code_buf = np.empty(m, dtype=np.uint8)
+    slot_key = rng.stream(rng.INTERACTION_FRIEND)
     runs = region_runs(region_start, start, m)
     for t in range(runs.shape[0]):
         k0, k1, lo, width = runs[t, 0], runs[t, 1], runs[t, 2], runs[t, 3]
@@ -189,7 +190,7 @@ def _interactions_with_low_ranked(
         seg_code = code_buf[k0:k1]
         first = start + k0
         for q in range(seg_mask.shape[0]):
-            h = rng.entity_hash(today_key, first + q, rng.KEY_INTERACTION_FRIEND)
+            h = rng.entity_hash(today_key, first + q, slot_key)
             seg_slot[q] = np.uint64(rng.hash_uniform(h) * n_friends)
         for q in range(seg_mask.shape[0]):
             seg_code[q] = codes_c[seg_slot[q], k0 + q]
@@ -407,11 +408,13 @@ def step_citizens(
             e = s_event[a]
             if e >> 1 != pair:
                 pair = e >> 1
-                passes.fill_hashes(pair_hash, today_key, start, rng.KEY_EVENT + pair)
+                passes.fill_hashes(pair_hash, today_key, start, rng.stream(rng.EVENT, pair))
             spread = s_spread[a]
             if spread > 0.0 and e >> 3 != block:
                 block = e >> 3
-                passes.fill_hashes(static_hash, static_key, start, rng.KEY_HETEROGENEITY + block)
+                passes.fill_hashes(
+                    static_hash, static_key, start, rng.stream(rng.HETEROGENEITY, block)
+                )
             shift = np.uint64(32 * (e & 1) + 1)
             byte_shift = np.uint64(8 * (e & 7))
             thr0 = s_rate[a] * s_group_mult[a, 0] * scale31
@@ -499,7 +502,7 @@ def step_citizens(
                 event_counts[c, EV_INTERACTION_LOW, 0] += n_all - n_minority
                 event_counts[c, EV_INTERACTION_LOW, 1] += n_minority
         if error_rate > 0.0:
-            passes.fill_hashes(pair_hash, today_key, start, rng.KEY_DATA_ERROR)
+            passes.fill_hashes(pair_hash, today_key, start, rng.stream(rng.DATA_ERROR))
             n_all, n_minority = _data_errors(errors, pair_hash, rated, grp, error_rate)
             error_counts[c, 0] += n_all - n_minority
             error_counts[c, 1] += n_minority

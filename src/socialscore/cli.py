@@ -16,10 +16,12 @@ from rich.table import Table
 
 from socialscore import api, disparity, scenario
 from socialscore import audit as audit_checks
-from socialscore.compare import Comparison
+from socialscore.compare import DEFAULT_SEEDS, Comparison
 from socialscore.compare import compare as run_compare
 from socialscore.harms import DESCRIPTIONS, metric_value
+from socialscore.intervals import MeanInterval
 from socialscore.report.build import VERDICT_WORDS
+from socialscore.report.comparison import difference_cell
 from socialscore.store import DEFAULT_ROOT, RunStore
 from socialscore.vocabulary import GROUP_LABELS
 
@@ -56,12 +58,21 @@ def run(
     population: Annotated[int | None, typer.Option(help="Number of citizens.")] = None,
     days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    measure_from: Annotated[
+        int | None,
+        typer.Option(
+            help="First day of the measurement window (default: the day the regime rates "
+            "everyone plus the scenario's burn-in, at most the middle of the run)."
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
 ) -> None:
     """Run a scoring regime on a synthetic nation and store the run."""
     loaded = _load_or_exit(scenario_file)
     try:
-        effective = loaded.scenario.with_overrides(population=population, days=days, seed=seed)
+        effective = loaded.scenario.with_overrides(
+            population=population, days=days, seed=seed, measure_from=measure_from
+        )
     except ValidationError as exc:
         for err in exc.errors():
             option = "--" + str(err["loc"][-1]).replace("_", "-")
@@ -78,6 +89,7 @@ def run(
             population=population,
             days=days,
             seed=seed,
+            measure_from=measure_from,
             out=out,
             progress=lambda done, total: bar.update(task, completed=done),
         )
@@ -92,7 +104,14 @@ def compare(
     scenario_files: Annotated[
         list[str], typer.Argument(metavar="SCENARIO...", help="Two or more scenarios.")
     ],
-    seeds: Annotated[int, typer.Option(help="Seeds per scenario (CIs need 2+).")] = 1,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Seeds per scenario (default 5). Intervals are Student t across seeds and "
+            "need 2 or more; one seed gives no interval.",
+        ),
+    ] = DEFAULT_SEEDS,
     population: Annotated[int | None, typer.Option(help="Number of citizens.")] = None,
     days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
     seed: Annotated[int | None, typer.Option(help="First seed.")] = None,
@@ -297,7 +316,10 @@ def comparison_table(result: Comparison) -> Table:
     """Headline measures side by side, with differences against the first scenario."""
     t = result.table
     first = result.scenarios[0]
-    table = Table(title=f"Differences against {first} (mean over seeds, 95% bootstrap CI)")
+    table = Table(
+        title=f"Differences against {first} (mean over seeds; 95% t interval of the paired "
+        "differences; one seed: no interval)"
+    )
     table.add_column("measure")
     for name in result.scenarios:
         table.add_column(name, justify="right")
@@ -328,11 +350,11 @@ def comparison_table(result: Comparison) -> Table:
                 continue
             r = row.iloc[0]
             text = _fmt(float(r["mean"]))
-            if name != first:
-                text += f"  ({float(r.difference):+.3g}"
-                if not math.isnan(float(r.ci_low)):
-                    text += f" [{float(r.ci_low):+.3g}, {float(r.ci_high):+.3g}]"
-                text += ")"
+            if name != first and not math.isnan(float(r.difference)):
+                diff = MeanInterval(
+                    float(r.difference), float(r.ci_low), float(r.ci_high), int(r.seeds)
+                )
+                text += f"  ({difference_cell(diff)})"
             cells.append(text)
         table.add_row(label, *cells)
     return table

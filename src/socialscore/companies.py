@@ -52,6 +52,8 @@ def step_companies(
     """
     m = compliance.shape[0]
     static_key = rng.day_key(seed, rng.STATIC_DAY)
+    heterogeneity_key = rng.stream(rng.COMPANY_HETEROGENEITY)
+    gate_key = rng.stream(rng.COMPANY_GATE)
     for c in range(first, last):
         hist[c, :] = 0
         event_counts[c, :, :] = 0
@@ -60,20 +62,20 @@ def step_companies(
         for i in range(c * CHUNK, min((c + 1) * CHUNK, m)):
             g = owner_group[i]
             fired[:] = 0
-            static_hash = rng.entity_hash(static_key, i, rng.KEY_COMPANY_HETEROGENEITY)
+            static_hash = rng.entity_hash(static_key, i, heterogeneity_key)
             for a in range(s_event.shape[0]):
                 e = s_event[a]
                 p = s_rate[a] * s_trait_table[a, compliance[i]]
                 if s_spread[a] > 0.0:
                     p *= heterogeneity(static_hash, e, s_spread[a])
-                if rng.uniform(seed, day, i, rng.KEY_COMPANY_EVENT + e) < p:
+                if rng.uniform(seed, day, i, rng.stream(rng.COMPANY_EVENT, e)) < p:
                     fired[e] = 1
                     event_counts[c, e, g] += 1
             total = apply_rules(acc[i], fired, True, r_event, r_points, r_decay, r_cap)
             s = clip_round(base + total, lo, hi)
             score[i] = s
             hist[c, s - lo] += 1
-            if gate_enabled and rng.uniform(seed, day, i, rng.KEY_COMPANY_GATE) < gate_rate:
+            if gate_enabled and rng.uniform(seed, day, i, gate_key) < gate_rate:
                 gate_counts[c, g, 0] += 1
                 if s >= gate_threshold:
                     gate_counts[c, g, 1] += 1

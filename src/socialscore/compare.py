@@ -4,8 +4,10 @@ Every scenario is run on each seed; because draws are keyed by (seed, day,
 citizen, stream), scenarios that share nation settings run on the same
 synthetic people and see the same random numbers wherever their policies do
 not differ (common random numbers). Differences against the first scenario
-are therefore paired by seed, and their bootstrap confidence intervals are
-taken across seeds.
+are therefore paired by seed: the interval of a difference is the Student t
+interval of the per-seed differences (:mod:`socialscore.intervals`), and each
+scenario's mean carries the t interval of its per-seed values. With one seed
+there is no interval, and the report says so.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from socialscore import metrics as mt
 from socialscore.api import Result, run
+from socialscore.intervals import mean_interval
 from socialscore.report.comparison import ComparisonFacts, build_comparison
 from socialscore.scenario import LoadedScenario, Scenario, load
 from socialscore.store import DEFAULT_ROOT, RunStore
@@ -36,6 +38,10 @@ ERR_NATION_DIFFERS = (
     "scenarios {a!r} and {b!r} describe different nations ([nation] or [run] differ), so they "
     "would not run on the same people; give them the same [nation] and [run] tables."
 )
+
+#: Seeds per scenario unless told otherwise: five give a t interval whose half-width is
+#: about 1.24 standard deviations of a per-seed value (two would give 9.0, three 2.5).
+DEFAULT_SEEDS: Final = 5
 
 #: The measures compared, as (metric, subject filter); subject None means every subject.
 HEADLINE_METRICS: Final[tuple[str, ...]] = (
@@ -56,7 +62,13 @@ HEADLINE_METRICS: Final[tuple[str, ...]] = (
 
 @dataclass(frozen=True)
 class Comparison:
-    """Scenarios side by side: per-seed values, means, paired differences with CIs."""
+    """Scenarios side by side: per-seed values, means, paired differences with intervals.
+
+    ``table`` has one row per scenario and measure: ``mean`` over seeds with its
+    t interval ``mean_low``, ``mean_high``; the paired ``difference`` against the
+    first scenario with its t interval ``ci_low``, ``ci_high``; ``seeds``, the
+    number of seeds that produced the measure. Bounds are nan with one seed.
+    """
 
     compare_id: str
     path: Path  # the comparison folder, with comparison.html
@@ -64,7 +76,7 @@ class Comparison:
     seeds: list[int]
     runs: dict[tuple[str, int], str]  # (scenario, seed) -> run id
     values: pd.DataFrame  # scenario, seed, metric, subject, grp, value
-    table: pd.DataFrame  # scenario, metric, subject, grp, mean, difference, ci_low, ci_high
+    table: pd.DataFrame  # scenario, metric, subject, grp, mean(+low/high), difference, ci, seeds
 
     def difference(self, scenario: str, metric: str, subject: str = "", grp: str = "all") -> float:
         """Mean paired difference of a metric, scenario minus the first scenario."""
@@ -99,9 +111,8 @@ def compare(
     population: int | None = None,
     days: int | None = None,
     seed: int | None = None,
-    seeds: int = 1,
+    seeds: int = DEFAULT_SEEDS,
     out: str | Path = DEFAULT_ROOT,
-    n_resamples: int = 2000,
     progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Run every scenario on the same nation and seeds, and compare them.
@@ -112,10 +123,9 @@ def compare(
         population: Number of citizens (overrides the files).
         days: Number of simulated days (overrides the files).
         seed: First seed (default: the first scenario's seed).
-        seeds: How many seeds (``seed``, ``seed + 1``, ...); confidence
-            intervals need at least two.
+        seeds: How many seeds (``seed``, ``seed + 1``, ...); intervals need at
+            least two, and five (the default) give a usable one.
         out: The run store folder; every run is stored and catalogued.
-        n_resamples: Bootstrap resamples for the confidence intervals.
         progress: Called as ``progress(runs_done, runs_total)``.
 
     Returns:
@@ -157,7 +167,7 @@ def compare(
             if progress is not None:
                 progress(done, total)
     values = pd.concat(rows, ignore_index=True)
-    table = _summarise(values, names, n_resamples)
+    table = _summarise(values, names)
     store = RunStore(out)
     compare_id = store.new_run_id("compare-" + "-".join(names))
     facts = ComparisonFacts(compare_id, first.run.population, first.run.days)
@@ -192,31 +202,34 @@ def write_comparison(
     return final
 
 
-def _summarise(values: pd.DataFrame, names: list[str], n_resamples: int) -> pd.DataFrame:
+def _summarise(values: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Per scenario and measure: the mean over seeds and the paired difference, with t intervals."""
     key = ["metric", "subject", "grp"]
     wide = values.pivot_table(index=[*key, "seed"], columns="scenario", values="value")
     out: list[dict[str, Any]] = []
     for idx, part in wide.groupby(level=[0, 1, 2], sort=True):
         metric, subject, grp = idx
-        base = part[names[0]].to_numpy(dtype=np.float64)
+        base = part[names[0]].to_numpy(dtype=np.float64) if names[0] in part else None
         for name in names:
             if name not in part:
                 continue
             vals = part[name].to_numpy(dtype=np.float64)
-            diff = vals - base
-            lo = hi = float("nan")
-            if len(diff) >= 2 and np.all(np.isfinite(diff)):
-                lo, hi = mt.bootstrap_ci(np.mean, diff, n_resamples=n_resamples, seed=0)
+            level = mean_interval(vals)
+            # Paired by seed: a seed where either scenario lacks the measure drops out.
+            diff = mean_interval(vals - base) if base is not None else mean_interval([])
             out.append(
                 {
                     "scenario": name,
                     "metric": metric,
                     "subject": subject,
                     "grp": grp,
-                    "mean": float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan"),
-                    "difference": float(np.mean(diff)),
-                    "ci_low": float(lo),
-                    "ci_high": float(hi),
+                    "mean": level.mean,
+                    "mean_low": level.low,
+                    "mean_high": level.high,
+                    "difference": diff.mean,
+                    "ci_low": diff.low,
+                    "ci_high": diff.high,
+                    "seeds": diff.n if name != names[0] else level.n,
                 }
             )
     return pd.DataFrame(out)

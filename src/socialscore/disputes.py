@@ -39,6 +39,8 @@ def step_disputes(
     shares the chunks out over threads.
     """
     n = group.shape[0]
+    filed_key = rng.stream(rng.DISPUTE_FILED)
+    upheld_key = rng.stream(rng.DISPUTE_UPHELD)
     for c in range(first, last):
         counts[c, :, :] = 0
         for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
@@ -46,11 +48,11 @@ def step_disputes(
             if f >= 0:
                 if day - f >= delay:
                     filed_on[i] = -1
-                    if rng.uniform(seed, day, i, rng.KEY_DISPUTE + 1) < success:
+                    if rng.uniform(seed, day, i, upheld_key) < success:
                         err_acc[i] = 0.0
                         counts[c, group[i], D_UPHELD] += 1
                     else:
                         counts[c, group[i], D_REJECTED] += 1
-            elif err_acc[i] != 0.0 and rng.uniform(seed, day, i, rng.KEY_DISPUTE) < file_rate:
+            elif err_acc[i] != 0.0 and rng.uniform(seed, day, i, filed_key) < file_rate:
                 filed_on[i] = day
                 counts[c, group[i], D_FILED] += 1

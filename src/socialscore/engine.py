@@ -29,7 +29,7 @@ from socialscore.disputes import step_disputes
 from socialscore.gates import TALLIES, gate_table, step_gates
 from socialscore.nation import Nation
 from socialscore.network import step_network
-from socialscore.ranking import low_rank_share, mark_low_ranked, share_below
+from socialscore.ranking import low_rank_weights, mark_low_ranked, percentile_table
 from socialscore.recorder import Recorder
 from socialscore.rulebook import (
     Rules,
@@ -54,7 +54,7 @@ class State:
     score: np.ndarray  # int16 [N]
     score_clean: np.ndarray  # int16 [N], the score without erroneous records
     published: np.ndarray  # int16 [N], score at the last publication (is `score` when daily)
-    published_below: np.ndarray  # float32 [score range], published share strictly below
+    published_below: np.ndarray  # float32 [score range], published (mid-rank) percentile
     net: np.ndarray  # float32 [N], network term
     acc: np.ndarray  # float32 [Q, N], shared rule accumulators (accumulator-major)
     err_acc: np.ndarray  # float32 [N], erroneous records held (decayed count; points per view)
@@ -149,10 +149,10 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
     else:
         diligence = nation.traits[_DILIGENCE]
         opt_in = p.opt_in_share * trait_multiplier_table(p.adverse_selection)[diligence]
-        draw = rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_OPT_IN)
+        draw = rng.uniforms(seed, rng.STATIC_DAY, n, rng.stream(rng.OPT_IN))
         participant = (draw < opt_in).astype(np.uint8)
     aware = np.flatnonzero(
-        rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_AWARE) < scenario.feedback.awareness
+        rng.uniforms(seed, rng.STATIC_DAY, n, rng.stream(rng.AWARE)) < scenario.feedback.awareness
     ).astype(np.int32)
     aware_offset = np.searchsorted(aware, np.arange(0, n + CHUNK, CHUNK)[: chunk_count(n) + 1])
     base = scenario.score.base
@@ -331,12 +331,11 @@ class Engine:
             )
         hist = self._hist.sum(axis=0)
         if day % s.publish_every_days == 0:
-            below = share_below(hist)
-            st.published_below[:] = below
+            st.published_below[:] = percentile_table(hist)  # mid-rank percentile
             if st.published is not st.score:
                 st.published[:] = st.score
-            low_share = low_rank_share(hist, below, sc.network.low_scorer_percentile)
-            mark_low_ranked(st.published, below, s.lo, low_share, self._low_bits)
+            low = low_rank_weights(hist, sc.network.low_scorer_percentile)
+            mark_low_ranked(st.published, low, s.lo, seed, day, self._low_bits)
         fb = sc.feedback
         over_chunks(
             step_gates,

@@ -24,8 +24,8 @@ from numba import njit, prange
 from socialscore import rng
 from socialscore.chunks import over_chunks
 
-#: Attempts per slot before it is left empty.
-ATTEMPTS = 64
+#: Attempts per slot before it is left empty (the random keys leave room for this many).
+ATTEMPTS = rng.FRIEND_ATTEMPTS
 #: Added to a code when the friendship was dropped.
 DROPPED_BIT = 64
 #: The code of an empty slot.
@@ -43,7 +43,9 @@ def pick(static_key: np.uint64, i: int, k: int, attempt: int, base: int, span: i
     ``base`` and ``span`` are the first citizen and the size of the region for a
     local slot, 0 and the population otherwise: no branch, for vector loops.
     """
-    u = rng.hash_uniform(rng.entity_hash(static_key, i, rng.KEY_FRIEND + k * ATTEMPTS + attempt))
+    u = rng.hash_uniform(
+        rng.entity_hash(static_key, i, rng.stream(rng.FRIEND, k * ATTEMPTS + attempt))
+    )
     return base + int(u * span)
 
 
@@ -196,7 +198,7 @@ def _draw_blocks(
                     if duplicate:
                         continue
                     if homophily > 0.0 and group[j] != group[i] and attempt < HOMOPHILY_ATTEMPTS:
-                        key = rng.KEY_FRIEND + k * ATTEMPTS + attempt + 100_000
+                        key = rng.stream(rng.HOMOPHILY, k * ATTEMPTS + attempt)
                         if rng.hash_uniform(rng.entity_hash(static_key, i, key)) < homophily:
                             continue
                     ids[k] = j

@@ -206,7 +206,7 @@ def _decide(
         # Human review catches a share of the denials caused by erroneous records.
         if (
             gp[gate, P_REVIEW] > 0
-            and rng.uniform(seed, day, i, rng.KEY_REVIEW + gate) < gp[gate, P_ACCURACY]
+            and rng.uniform(seed, day, i, rng.stream(rng.REVIEW, gate)) < gp[gate, P_ACCURACY]
         ):
             counts[c, gate, g, T_SELECTED] += 1
             counts[c, gate, g, T_OVERTURNED] += 1
@@ -472,6 +472,8 @@ def step_gates(
     n = group.shape[0]
     school_day = gp[G_SCHOOL, P_ENABLED] > 0 and (day % 365) == int(gp[G_SCHOOL, P_EXTRA1])
     today_key = rng.day_key(seed, day)
+    hire_key = rng.stream(rng.GATE_CHOICE, G_HIRING)
+    date_key = rng.stream(rng.GATE_CHOICE, G_DATING)
     # Gate numbers passed as plain int64, not literal constants: one compiled
     # `_gate` serves every call.
     gate_ids = np.arange(gp.shape[0])
@@ -485,9 +487,9 @@ def step_gates(
         first_aware, last_aware = aware_offset[c], aware_offset[c + 1]
         # Three hashes give the six daily draws: (mortgage, travel), (hiring or
         # separation, review), (dating, documents); drawn in SIMD passes first.
-        hashes = np.empty((3, m), dtype=np.uint64)
-        for q in range(3):
-            passes.fill_hashes(hashes[q], today_key, start, rng.KEY_GATE + q)
+        hashes = np.empty((rng.GATE_HASHES, m), dtype=np.uint64)
+        for q in range(rng.GATE_HASHES):
+            passes.fill_hashes(hashes[q], today_key, start, rng.stream(rng.GATE_DRAWS, q))
         # A vector pass finds the few citizens with a decision due today; the
         # branches below run for them only.
         due = _due(hashes, children[start : start + m], gp, school_day)
@@ -526,9 +528,7 @@ def step_gates(
                         gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
                         view_err, gate_view, q_reason, base, lo, hi,
                     ):  # fmt: skip
-                        employer[i] = rng.uniform_below(
-                            seed, day, i, rng.KEY_GATE + 4 * G_HIRING + 1, n_companies
-                        )
+                        employer[i] = rng.uniform_below(seed, day, i, hire_key, n_companies)
                     else:
                         st += gp[G_HIRING, P_STRESS]
             elif gp[G_RETENTION, P_ENABLED] > 0 and employer[i] >= 0:
@@ -550,7 +550,7 @@ def step_gates(
                 )  # fmt: skip
             if gp[G_DATING, P_ENABLED] > 0:
                 if rng.half_uniform(h3, 0) < gp[G_DATING, P_RATE]:
-                    j = rng.uniform_below(seed, day, i, rng.KEY_GATE + 4 * G_DATING + 1, n - 1)
+                    j = rng.uniform_below(seed, day, i, date_key, n - 1)
                     if j >= i:
                         j += 1
                     counts[c, G_DATING, g, T_APPLIED] += 1

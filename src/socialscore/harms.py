@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from socialscore import disparity, metrics
+from socialscore import citizen_bootstrap, disparity, metrics, steady
 from socialscore.scenario import Scenario
 from socialscore.scoring import layout
 from socialscore.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, COMPANY_GATES, GROUP_LABELS
@@ -25,7 +25,12 @@ from socialscore.window import measurement_window
 DESCRIPTIONS: Final[dict[str, str]] = {
     "mean_score": "Average score on the last day.",
     "sd_score": "Spread of scores on the last day (standard deviation).",
-    "gini": "Inequality of scores on the last day: 0 when all are equal, 1 when one holds all.",
+    "gini": (
+        "Inequality of scores on the last day, measured on each score's height above the "
+        "bottom of its scale (score minus the lowest possible score), so it reads the same "
+        "on any scale: 0 when all are equal, near 1 when one citizen holds all the height "
+        "and everyone else sits at the bottom."
+    ),
     "grade_share": "Share of citizens in each grade on the last day.",
     "blacklisted_share": "Share of citizens below the blacklist line on the last day.",
     "selection_rate": (
@@ -87,12 +92,20 @@ DESCRIPTIONS: Final[dict[str, str]] = {
         "erroneous records."
     ),
     "rank_rank_correlation": (
-        "Correlation of citizens' ranks at the mobility start day and at the end: 1 means "
-        "everyone kept their place."
+        "Correlation of citizens' ranks at the start of the measurement window and at the "
+        "end (Spearman; tied citizens share the middle of their ranks): 1 means everyone "
+        "kept their place, 0 that the start says nothing about the end. Undefined when "
+        "every citizen has the same score at the start or at the end."
     ),
-    "rank_rank_slope": "Slope of end rank on start rank (US parent-child income: about 0.34).",
+    "rank_rank_slope": (
+        "Slope of end rank on start rank over the measurement window (US parent-child "
+        "income: about 0.34). Undefined when every citizen has the same score at the start."
+    ),
     "bottom_decile_persistence": (
-        "Share of the bottom tenth at the mobility start day still in the bottom tenth at the end."
+        "Share of the bottom tenth of the ranking at the start of the measurement window "
+        "still in the bottom tenth at the end. Citizens tied at the edge of the bottom tenth "
+        "count in it in part, so it always holds a tenth of the citizens. 0.10 is chance: "
+        "what it is when the start says nothing about the end, or nobody has a distinct score."
     ),
     "grade_transition": "Share of citizens in a start grade who ended in each grade.",
     "score_assortativity": (
@@ -101,7 +114,8 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     "friends_dropped": "Friendships dropped because of a friend's low score, over the run.",
     "followers_lost_by_decile": (
         "Average number of citizens who dropped a citizen as a friend, by the citizen's "
-        "final score decile (0 = lowest tenth)."
+        "final score decile (0 = lowest tenth; citizens tied across a decile's edge count "
+        "in each decile in part)."
     ),
     "privacy_auc": (
         "How well a low score alone singles out minority citizens (ROC AUC): 0.5 reveals "
@@ -113,6 +127,17 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     ),
     "mean_score_by_group": "Average score of each group on the last day.",
     "company_mean_score": "Average company score on the last day.",
+    "drift_per_year": (
+        "How much a daily series (the subject) was still moving at the end of the run: the "
+        "straight-line trend over the run's last quarter (days as stated), projected over a "
+        "year, with a 95% interval that allows for day-to-day autocorrelation."
+    ),
+    "settled": (
+        "0 when a daily series (the subject) was still changing at the end of the run: its "
+        "drift per year is significant (the interval excludes 0) and material (more than 5% "
+        "of the series' level a year; for scores, 5% of the score scale's width). 1 when no "
+        "such drift was found (a persistent series may hide a slow drift; a longer run tells)."
+    ),
 }
 
 
@@ -172,6 +197,11 @@ class _Rows:
         )
 
 
+def _finite(ci: tuple[float, float]) -> tuple[float, float] | None:
+    """An interval, or None (no interval) when it is undefined."""
+    return None if np.isnan(ci[0]) or np.isnan(ci[1]) else ci
+
+
 def _col(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(table.column(name).to_numpy())
 
@@ -196,6 +226,7 @@ def compute(
     start = _col(citizens, "score_start")
     group = _col(citizens, "group")
     s = scenario.score
+    seed = scenario.run.seed
 
     hist = metrics.score_histogram(score, s.lo, s.hi)
     values = np.arange(s.lo, s.hi + 1)
@@ -204,7 +235,13 @@ def compute(
     mean = float((values * hist).sum()) / n
     rows.add("mean_score", mean)
     rows.add("sd_score", float(np.sqrt((hist * (values - mean) ** 2).sum() / n)))
-    rows.add("gini", metrics.gini_from_histogram(values, hist))
+    # Gini of the height above the scale's floor: the same under any shift-and-stretch
+    # relabelling of the scale, so scales 0-600, 350-950 and 0-1,200 compare.
+    rows.add(
+        "gini",
+        metrics.gini_above_floor(values, hist, s.lo),
+        ci=_finite(citizen_bootstrap.gini_interval(values - s.lo, hist, seed=seed)),
+    )
     rows.add("blacklisted_share", float(hist[: s.blacklist_below - s.lo].sum()) / n)
     by_group = metrics.mean_by_group(score, group, len(GROUP_LABELS))
     for g, label in enumerate(GROUP_LABELS):
@@ -228,11 +265,13 @@ def compute(
             rows.add(metric, value, subject=gate, grp=grp, ci=ci, days=measured)
         rows.add("erroneous_denials", erroneous, subject=gate, days=measured)
 
-    rows.add("rank_rank_correlation", metrics.rank_rank_correlation(start, score), days=mobility)
-    rows.add("rank_rank_slope", metrics.rank_rank_slope(start, score), days=mobility)
-    rows.add(
-        "bottom_decile_persistence", metrics.bottom_decile_persistence(start, score), days=mobility
-    )
+    mobility_ci = citizen_bootstrap.mobility_intervals(start, score, seed=seed)
+    for name, measure in (
+        ("rank_rank_correlation", metrics.rank_rank_correlation),
+        ("rank_rank_slope", metrics.rank_rank_slope),
+        ("bottom_decile_persistence", metrics.bottom_decile_persistence),
+    ):
+        rows.add(name, measure(start, score), ci=_finite(mobility_ci[name]), days=mobility)
     matrix = metrics.transition_matrix(grade_start, grades, len(names))
     for a, from_name in enumerate(names):
         for b, to_name in enumerate(names):
@@ -246,7 +285,13 @@ def compute(
 
     # The fixed-width friend lists are read in place; negative entries (empty or dropped)
     # are inactive.
-    rows.add("score_assortativity", metrics.score_assortativity_blocks(friends, score))
+    friend_moments = citizen_bootstrap.FriendMoments(score, seed=seed)
+    assortativity = metrics.score_assortativity_blocks(friend_moments.observe(friends), score)
+    rows.add(
+        "score_assortativity",
+        assortativity,
+        ci=_finite(friend_moments.interval(assortativity)),
+    )
     rows.add(
         "friends_dropped",
         float(tables["daily"].column("friends_dropped").to_numpy().sum()),
@@ -255,7 +300,11 @@ def compute(
     lost = _col(citizens, "followers_lost")
     for decile, value in enumerate(metrics.mean_by_decile(score, lost)):
         rows.add("followers_lost_by_decile", value, subject=str(decile))
-    rows.add("privacy_auc", metrics.auc_group_from_score(score, group, positive=1))
+    rows.add(
+        "privacy_auc",
+        metrics.auc_group_from_score(score, group, positive=1),
+        ci=_finite(citizen_bootstrap.auc_interval(score, group, s.lo, s.hi, seed=seed)),
+    )
 
     events = tables["daily_events"]
     penalised = penalised_legal_events(scenario)
@@ -278,6 +327,10 @@ def compute(
     company_score = _col(tables["companies"], "score")
     if company_score.size:
         rows.add("company_mean_score", float(company_score.mean()))
+
+    for d in steady.drifts(scenario, tables["daily"]):
+        rows.add("drift_per_year", d.per_year, subject=d.series, ci=(d.low, d.high), days=d.days)
+        rows.add("settled", 1.0 if d.settled else 0.0, subject=d.series, days=d.days)
     return rows.table()
 
 

@@ -8,16 +8,17 @@ loops over citizens in Python: integer scores go through histograms
 
 Conventions shared by all measures:
 
-* **Percentile of a citizen** is the share of the population whose score is
-  *strictly below* theirs (:func:`percentile_below`), the figure a public
-  ranking publishes. Citizens with equal scores therefore always share a
-  percentile, a quantile class and a decile.
-* **Quantile class** ``c`` of ``k`` classes is ``floor(k * below / N)``,
-  computed in exact integer arithmetic, where ``below`` is the number of
-  citizens strictly below. The bottom decile is class 0 of 10: citizens of
-  whom fewer than 10 % of the population score strictly lower. Ties are never
-  split, so a class can hold more (or fewer) than ``N / k`` citizens and, with
-  heavy ties, a class can be empty.
+* **Ties** follow the one convention of :mod:`socialscore.ties`: a tied
+  block is spread evenly over the ranks it spans. The **percentile** of a
+  citizen is the share of the population strictly below their score plus
+  half the share tied with it (:func:`percentile`), the figure the public
+  ranking publishes; rank correlations are Spearman's on mid-ranks.
+* **Quantile classes** (deciles, the bottom tenth) hold exactly their share
+  of the population: a member of a tied block belongs to each class in
+  proportion to the part of the block's span inside it. Shares, means by
+  decile and persistence are then what they would be on average if ties were
+  broken at random. With everyone tied, bottom-decile persistence is 0.1
+  (:data:`PERSISTENCE_CHANCE`), never 1.
 * **Undefined results are ``nan``** (empty populations, zero variance, a
   group without members), never an exception; malformed input (wrong shape,
   dtype, negative counts, out-of-range values) raises ``ValueError`` or
@@ -37,21 +38,25 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
+from socialscore import ties
+
 __all__ = [
     "FOUR_FIFTHS",
+    "PERSISTENCE_CHANCE",
     "GroupRates",
     "auc_group_from_score",
     "bootstrap_ci",
     "bottom_decile_persistence",
     "degree",
     "gini",
+    "gini_above_floor",
     "gini_from_histogram",
     "group_rates",
     "group_rates_from_decisions",
     "mean_by_decile",
     "mean_by_group",
-    "percentile_below",
-    "quantile_class",
+    "pair_cells",
+    "percentile",
     "rank_rank_correlation",
     "rank_rank_slope",
     "roc_curve_from_score",
@@ -64,6 +69,14 @@ __all__ = [
 
 FOUR_FIFTHS: Final[float] = 0.8
 """Threshold of the four-fifths rule (29 CFR 1607.4(D))."""
+
+BOTTOM_SHARE: Final[float] = 0.1
+"""The bottom tenth of the ranking, whose persistence is measured."""
+
+PERSISTENCE_CHANCE: Final[float] = BOTTOM_SHARE
+"""Bottom-decile persistence when the end ranking is independent of the start
+(and when everyone is tied): a tenth of any set of citizens is in the bottom
+tenth, on average."""
 
 # --------------------------------------------------------------------------
 # Error messages
@@ -417,23 +430,6 @@ def _dense(x: npt.NDArray[Any], name: str) -> _Dense:
     return _Dense(inverse.reshape(-1), 0, counts.astype(np.int64))
 
 
-def _quantile_table(counts: npt.NDArray[np.int64], n_classes: int) -> npt.NDArray[np.int64]:
-    """Class ``floor(n_classes * below / N)`` of each bin, in exact integers."""
-    total = int(counts.sum())
-    below = np.cumsum(counts) - counts
-    if total == 0:
-        return np.zeros(counts.shape[0], np.int64)
-    # n_classes * below <= 255 * N: no overflow for any realistic N.
-    return (n_classes * below) // total
-
-
-def _centred_average_ranks(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-    """Average (1-based) rank of each bin minus the mean rank ``(N + 1) / 2``."""
-    total = float(counts.sum())
-    below = (np.cumsum(counts) - counts).astype(np.float64)
-    return below + (counts + 1.0) / 2.0 - (total + 1.0) / 2.0
-
-
 def _rank_moments(start: npt.NDArray[Any], end: npt.NDArray[Any]) -> tuple[float, float, float]:
     """Covariance sum and the two variance sums of the average ranks."""
     a = _as_1d(start, "start")
@@ -441,8 +437,8 @@ def _rank_moments(start: npt.NDArray[Any], end: npt.NDArray[Any]) -> tuple[float
     _check_same_length(a, b, "start", "end")
     da = _dense(a, "start")
     db = _dense(b, "end")
-    ta = _centred_average_ranks(da.counts)
-    tb = _centred_average_ranks(db.counts)
+    ta = ties.centred_midranks(da.counts)
+    tb = ties.centred_midranks(db.counts)
     var_a = float(np.dot(da.counts.astype(np.float64), ta * ta))
     var_b = float(np.dot(db.counts.astype(np.float64), tb * tb))
     cov = float(_table_product_sum_kernel(da.source, da.offset, ta, db.source, db.offset, tb))
@@ -681,6 +677,29 @@ def gini_from_histogram(values: npt.ArrayLike, counts: npt.ArrayLike) -> float:
     return _gini_sorted(v, c)
 
 
+def gini_above_floor(values: npt.ArrayLike, counts: npt.ArrayLike, floor: float) -> float:
+    """Gini of the height above the bottom of the scale, ``value - floor``.
+
+    The Gini of raw scores depends on where the scale starts (a 350-950 score
+    has a small Gini however unequal the ranks). Measured from the scale's
+    floor it is unchanged under any shift-and-stretch relabelling of the
+    scale (``a + b * score`` with floor ``a + b * lo``), so regimes on
+    different scales compare.
+
+    Args:
+        values: Score of each histogram bin (>= ``floor``).
+        counts: Citizens at each score.
+        floor: The lowest possible score of the scale.
+
+    Returns:
+        Gini in ``[0, 1)``; nan for an empty population or everyone at the floor.
+
+    Raises:
+        ValueError: See :func:`gini_from_histogram` (a value below the floor is negative).
+    """
+    return gini_from_histogram(np.asarray(values, dtype=np.float64) - float(floor), counts)
+
+
 def _gini_sorted(v: npt.NDArray[np.float64], c: npt.NDArray[np.float64]) -> float:
     """Gini of sorted values ``v`` with weights ``c`` (validated)."""
     w_total = float(c.sum())
@@ -780,11 +799,13 @@ def score_histogram(score: npt.ArrayLike, lo: int, hi: int) -> npt.NDArray[np.in
     return counts
 
 
-def percentile_below(score: npt.ArrayLike, lo: int, hi: int) -> npt.NDArray[np.float32]:
-    """Published percentile: share of the population strictly below each citizen.
+def percentile(score: npt.ArrayLike, lo: int, hi: int) -> npt.NDArray[np.float32]:
+    """Published percentile: share strictly below each citizen plus half the share tied.
 
-    Computed as a histogram and an exclusive cumulative sum, O(N + range), no
-    sort. The lowest scorers get 0; equal scores get equal percentiles.
+    The mid-rank of the citizen's tied block as a share of the population
+    (:func:`socialscore.ties.midrank_percentile`), computed as a histogram and
+    a cumulative sum, O(N + range), no sort. Equal scores get equal
+    percentiles; when everyone is tied everyone is at 0.5.
 
     Args:
         score: Integer scores within ``[lo, hi]``.
@@ -792,7 +813,7 @@ def percentile_below(score: npt.ArrayLike, lo: int, hi: int) -> npt.NDArray[np.f
         hi: Highest possible score.
 
     Returns:
-        float32 array, one share in ``[0, 1)`` per citizen.
+        float32 array, one share in ``(0, 1)`` per citizen.
 
     Raises:
         ValueError: See :func:`score_histogram`.
@@ -800,39 +821,11 @@ def percentile_below(score: npt.ArrayLike, lo: int, hi: int) -> npt.NDArray[np.f
     """
     counts = score_histogram(score, lo, hi)
     s = _kernel_view(_as_1d(score, "score"))
-    n = int(counts.sum())
     out = np.empty(s.shape[0], np.float32)
-    if n == 0:
+    if s.shape[0] == 0:
         return out
-    table = ((np.cumsum(counts) - counts) / n).astype(np.float32)
+    table = ties.midrank_percentile(counts).astype(np.float32)
     _gather_kernel(s, int(lo), table, out)
-    return out
-
-
-def quantile_class(score: npt.ArrayLike, n_classes: int) -> npt.NDArray[np.uint8]:
-    """Quantile class ``floor(n_classes * share strictly below)`` of each citizen.
-
-    Class 0 is the bottom (e.g. bottom quintile for ``n_classes=5``). Equal
-    scores share a class (see the module notes on ties). Use with
-    :func:`transition_matrix` for quintile transition matrices.
-
-    Args:
-        score: Scores (integers use a histogram; floats are sorted).
-        n_classes: Number of classes, 1..255.
-
-    Returns:
-        uint8 class per citizen.
-
-    Raises:
-        ValueError: On a bad ``n_classes`` or nan scores.
-        TypeError: On a non-numeric dtype.
-    """
-    if not 1 <= n_classes <= 255:
-        raise ValueError(ERR_N_CLASSES.format(maximum=255, n_classes=n_classes))
-    d = _dense(_as_1d(score, "score"), "score")
-    table = _quantile_table(d.counts, n_classes).astype(np.uint8)
-    out = np.empty(d.source.shape[0], np.uint8)
-    _gather_kernel(d.source, d.offset, table, out)
     return out
 
 
@@ -889,6 +882,46 @@ def rank_rank_slope(start: npt.ArrayLike, end: npt.ArrayLike) -> float:
     return cov / var_a
 
 
+def pair_cells(
+    start: npt.ArrayLike, end: npt.ArrayLike
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], int, int]:
+    """The distinct (start, end) pairs of a panel of citizens, with their counts.
+
+    Every mobility measure here depends only on how many citizens made each
+    (start score, end score) pair, so a resample of citizens is a reweighting
+    of these cells (see :mod:`socialscore.citizen_bootstrap`).
+
+    Args:
+        start: Score of each citizen at the start.
+        end: The same citizens' scores at the end.
+
+    Returns:
+        ``(a, b, count, n_a, n_b)``: for each occupied cell the index of its
+        start value among the ``n_a`` distinct start values (increasing), of
+        its end value among the ``n_b`` end values, and its number of citizens.
+
+    Raises:
+        ValueError: On length mismatch or nan.
+        TypeError: On a non-numeric dtype.
+    """
+    sa = _as_1d(start, "start")
+    sb = _as_1d(end, "end")
+    _check_same_length(sa, sb, "start", "end")
+    da = _dense(sa, "start")
+    db = _dense(sb, "end")
+    n_a, n_b = da.counts.shape[0], db.counts.shape[0]
+    if n_a * n_b <= max(4 * sa.shape[0], _DENSE_SPAN_MIN << 4):
+        joint, _ = _joint_counts_kernel(
+            da.source, da.offset, np.arange(n_a, dtype=np.int64), True, n_a,
+            db.source, db.offset, np.arange(n_b, dtype=np.int64), n_b,
+        )  # fmt: skip
+        a, b = np.nonzero(joint)
+        return a.astype(np.int64), b.astype(np.int64), joint[a, b], n_a, n_b
+    code = (da.source.astype(np.int64) - da.offset) * n_b + (db.source.astype(np.int64) - db.offset)
+    cells, count = np.unique(code, return_counts=True)
+    return cells // n_b, cells % n_b, count.astype(np.int64), n_a, n_b
+
+
 def transition_matrix(
     start_class: npt.ArrayLike, end_class: npt.ArrayLike, n_classes: int
 ) -> npt.NDArray[np.float64]:
@@ -931,13 +964,17 @@ def transition_matrix(
 
 
 def bottom_decile_persistence(start: npt.ArrayLike, end: npt.ArrayLike) -> float:
-    """Share of the bottom decile at the start that is still there at the end.
+    """Share of the bottom tenth at the start that is in the bottom tenth at the end.
 
-    A citizen is in the bottom decile of a snapshot when fewer than 10 % of
-    the population score strictly below them (quantile class 0 of 10, see the
-    module notes). The whole tie block at the boundary is in or out together,
-    so with ties the decile can hold more than 10 % of citizens; for distinct
-    scores it holds ``ceil(N / 10)``. Each snapshot is ranked on its own.
+    Each snapshot is ranked on its own. The bottom tenth holds exactly 10 % of
+    the citizens: a member of a tied block belongs to it in proportion to the
+    part of the block's span inside the lowest 10 % of ranks
+    (:func:`socialscore.ties.share_inside`), at the start and at the end
+    independently. The result is the average over random tie-breaking of
+    "how many of the bottom tenth at the start are in it at the end". For
+    distinct scores it is the plain share; when either snapshot is all tied
+    it is :data:`PERSISTENCE_CHANCE` (0.1), as it is on average when the end
+    ranking says nothing about the start.
 
     Args:
         start: Score of each citizen at the start.
@@ -955,13 +992,13 @@ def bottom_decile_persistence(start: npt.ArrayLike, end: npt.ArrayLike) -> float
     _check_same_length(a, b, "start", "end")
     da = _dense(a, "start")
     db = _dense(b, "end")
-    ta = (_quantile_table(da.counts, 10) == 0).astype(np.int64)
-    tb = (_quantile_table(db.counts, 10) == 0).astype(np.int64)
-    counts, _ = _joint_counts_kernel(da.source, da.offset, ta, True, 2, db.source, db.offset, tb, 2)
-    bottom = int(counts[1].sum())
-    if bottom == 0:
+    ta = ties.share_inside(da.counts, 0.0, BOTTOM_SHARE)
+    tb = ties.share_inside(db.counts, 0.0, BOTTOM_SHARE)
+    bottom = float(np.dot(da.counts.astype(np.float64), ta))
+    if bottom <= 0.0:
         return float("nan")
-    return float(counts[1, 1] / bottom)
+    both = float(_table_product_sum_kernel(da.source, da.offset, ta, db.source, db.offset, tb))
+    return float(np.clip(both / bottom, 0.0, 1.0))
 
 
 def mean_by_group(
@@ -996,16 +1033,19 @@ def mean_by_group(
 def mean_by_decile(key: npt.ArrayLike, value: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Mean of ``value`` within each decile of ``key``.
 
-    E.g. friends lost (value) by score decile (key). Deciles are quantile
-    classes of ``key`` (share strictly below, see the module notes), so tied
-    keys share a decile.
+    E.g. friends lost (value) by score decile (key). Each decile holds exactly
+    a tenth of the citizens: a tied block of keys is shared between the
+    deciles its ranks span, each member counting in each decile with the
+    fraction of the block's span inside it (:func:`socialscore.ties.class_shares`).
+    The result is the average over random tie-breaking of the decile means'
+    numerators and denominators.
 
     Args:
         key: Numeric key per citizen (e.g. score).
         value: Numeric value per citizen.
 
     Returns:
-        10 float64 means, bottom decile first; nan for empty deciles.
+        10 float64 means, bottom decile first; nan for an empty population.
 
     Raises:
         ValueError: On length mismatch or nan keys.
@@ -1017,10 +1057,15 @@ def mean_by_decile(key: npt.ArrayLike, value: npt.ArrayLike) -> npt.NDArray[np.f
     if not (np.issubdtype(v.dtype, np.integer) or np.issubdtype(v.dtype, np.floating)):
         raise TypeError(ERR_NOT_NUMERIC.format(name="value", dtype=v.dtype))
     d = _dense(k, "key")
-    table = _quantile_table(d.counts, 10)
-    sums, counts = _class_sums_kernel(d.source, d.offset, table, 10, v)
+    n_bins = d.counts.shape[0]
+    bin_sums, bin_counts = _class_sums_kernel(
+        d.source, d.offset, np.arange(n_bins, dtype=np.int64), n_bins, v
+    )
+    member = ties.class_shares(bin_counts, 10)
+    sums = bin_sums @ member
+    counts = bin_counts.astype(np.float64) @ member
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        return np.where(counts > 0, sums / np.where(counts > 0, counts, 1.0), np.nan)
 
 
 # --------------------------------------------------------------------------
@@ -1342,6 +1387,11 @@ def bootstrap_ci(
     ``"basic"`` reflects them around the full-sample statistic
     (``2 t - q_hi``, ``2 t - q_lo``). A statistic returning nan for some
     resample makes the interval nan. Deterministic for a given ``seed``.
+
+    Not for a handful of seeds: resamples of a few values cannot be more
+    spread than the values, so with 2, 3 or 5 samples the 95% percentile
+    interval covers the mean only about 50%, 75% or 84% of the time. Across
+    seeds use :func:`socialscore.intervals.mean_interval` (Student t).
 
     Args:
         stat: Function of an array of rows returning a float.

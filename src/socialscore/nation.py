@@ -153,7 +153,7 @@ def generate(scenario: Scenario) -> Nation:
         shifts[t] = spec.minority_shift
         loadings[t] = spec.income_loading
     traits = _traits(seed, income_std, group, shifts, loadings)
-    age_band = _categorical(seed, n, rng.KEY_AGE, np.cumsum(AGE_BAND_SHARES))
+    age_band = _categorical(seed, n, rng.stream(rng.AGE), np.cumsum(AGE_BAND_SHARES))
     children = _children(seed, age_band, settings.children_per_citizen)
 
     per = scenario.run.citizens_per_company
@@ -199,13 +199,16 @@ def _groups(
 ) -> np.ndarray:
     if settings.exact_minority_count:
         count = round(n * settings.minority_share)
-        u = rng.uniforms(seed, rng.STATIC_DAY, n, rng.KEY_GROUP)
+        u = rng.uniforms(seed, rng.STATIC_DAY, n, rng.stream(rng.GROUP))
         group = np.zeros(n, dtype=np.uint8)
         if count > 0:
             group[np.argpartition(u, count - 1)[:count]] = 1
         return group
     # Minority shares vary across regions (log-normal tilt), rescaled to the target share.
-    tilt = np.exp(settings.minority_concentration * rng.normals(seed, rng.STATIC_DAY, regions, 7))
+    tilt = np.exp(
+        settings.minority_concentration
+        * rng.normals(seed, rng.STATIC_DAY, regions, rng.stream(rng.MINORITY_TILT))
+    )
     sizes = np.bincount(region, minlength=regions).astype(np.float64)
     share = settings.minority_share * tilt * sizes.sum() / max(float((tilt * sizes).sum()), 1e-12)
     share = np.clip(share, 0.0, 1.0)
@@ -227,8 +230,9 @@ def _bernoulli_by_region(seed: int, region: np.ndarray, share: np.ndarray) -> np
 def _bernoulli_blocks(
     first: int, last: int, seed: int, region: np.ndarray, share: np.ndarray, out: np.ndarray
 ) -> None:
+    key = rng.stream(rng.GROUP)
     for i in range(first * BLOCK, min(last * BLOCK, out.shape[0])):
-        out[i] = 1 if rng.uniform(seed, rng.STATIC_DAY, i, rng.KEY_GROUP) < share[region[i]] else 0
+        out[i] = 1 if rng.uniform(seed, rng.STATIC_DAY, i, key) < share[region[i]] else 0
 
 
 def _income_latent(seed: int, group: np.ndarray, region: np.ndarray, shift: float) -> np.ndarray:
@@ -247,9 +251,11 @@ def _income_blocks(
     shift: float,
     out: np.ndarray,
 ) -> None:
+    region_key = rng.stream(rng.REGION_INCOME)
+    income_key = rng.stream(rng.INCOME)
     for i in range(first * BLOCK, min(last * BLOCK, out.shape[0])):
-        regional = 0.3 * rng.normal(seed, rng.STATIC_DAY, int(region[i]), rng.KEY_REGION)
-        out[i] = rng.normal(seed, rng.STATIC_DAY, i, rng.KEY_INCOME) + shift * group[i] + regional
+        regional = 0.3 * rng.normal(seed, rng.STATIC_DAY, int(region[i]), region_key)
+        out[i] = rng.normal(seed, rng.STATIC_DAY, i, income_key) + shift * group[i] + regional
 
 
 def _traits(
@@ -279,7 +285,7 @@ def _trait_blocks(
 ) -> None:
     for i in range(first * BLOCK, min(last * BLOCK, group.shape[0])):
         for t in range(shifts.shape[0]):
-            eps = rng.normal(seed, rng.STATIC_DAY, i, rng.KEY_TRAIT + t)
+            eps = rng.normal(seed, rng.STATIC_DAY, i, rng.stream(rng.TRAIT, t))
             a = loadings[t]
             x = a * income_std[i] + math.sqrt(1.0 - a * a) * eps + shifts[t] * group[i]
             phi = 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
@@ -318,9 +324,10 @@ def _children(seed: int, age_band: np.ndarray, mean: float) -> np.ndarray:
 def _children_blocks(
     first: int, last: int, seed: int, age_band: np.ndarray, lam: float, out: np.ndarray
 ) -> None:
+    key = rng.stream(rng.CHILDREN)
     for i in range(first * BLOCK, min(last * BLOCK, out.shape[0])):
         if age_band[i] == 1 or age_band[i] == 2:
-            u = rng.uniform(seed, rng.STATIC_DAY, i, rng.KEY_CHILDREN)
+            u = rng.uniform(seed, rng.STATIC_DAY, i, key)
             p = math.exp(-lam)
             c = p
             k = 0
@@ -365,6 +372,10 @@ def _company_blocks(
     size: np.ndarray,
     compliance: np.ndarray,
 ) -> None:
+    owner_key = rng.stream(rng.COMPANY_OWNER)
+    sector_key = rng.stream(rng.COMPANY_SECTOR)
+    size_key = rng.stream(rng.COMPANY_SIZE)
+    compliance_key = rng.stream(rng.COMPANY_COMPLIANCE)
     for c in range(first * BLOCK, min(last * BLOCK, company_region.shape[0])):
         r = company_region[c]
         lo = region_start[r]
@@ -372,12 +383,12 @@ def _company_blocks(
         if width <= 0:
             lo = 0
             width = region_start[region_start.shape[0] - 1]
-        owner[c] = lo + rng.uniform_below(seed, rng.STATIC_DAY, c, rng.KEY_COMPANY, width)
-        sector[c] = rng.uniform_below(seed, rng.STATIC_DAY, c, rng.KEY_COMPANY + 1, SECTORS)
+        owner[c] = lo + rng.uniform_below(seed, rng.STATIC_DAY, c, owner_key, width)
+        sector[c] = rng.uniform_below(seed, rng.STATIC_DAY, c, sector_key, SECTORS)
         # Pareto(1.2) firm sizes, a classic heavy tail (illustrative).
-        u = rng.uniform(seed, rng.STATIC_DAY, c, rng.KEY_COMPANY + 2)
+        u = rng.uniform(seed, rng.STATIC_DAY, c, size_key)
         size[c] = min(int((1.0 - u) ** (-1.0 / 1.2)), 100_000)
-        x = rng.normal(seed, rng.STATIC_DAY, c, rng.KEY_COMPANY + 3)
+        x = rng.normal(seed, rng.STATIC_DAY, c, compliance_key)
         compliance[c] = min(max(int(0.5 * (1.0 + math.erf(x / math.sqrt(2.0))) * 256.0), 0), 255)
 
 
@@ -402,8 +413,10 @@ def _employer_blocks(
     out: np.ndarray,
 ) -> None:
     m = company_start[company_start.shape[0] - 1]
+    employed_key = rng.stream(rng.EMPLOYED)
+    employer_key = rng.stream(rng.EMPLOYER)
     for i in range(first * BLOCK, min(last * BLOCK, out.shape[0])):
-        if rng.uniform(seed, rng.STATIC_DAY, i, rng.KEY_EMPLOYED) >= employment_rate:
+        if rng.uniform(seed, rng.STATIC_DAY, i, employed_key) >= employment_rate:
             out[i] = -1
             continue
         r = region[i]
@@ -412,4 +425,4 @@ def _employer_blocks(
         if width <= 0:
             lo = 0
             width = m
-        out[i] = lo + rng.uniform_below(seed, rng.STATIC_DAY, i, rng.KEY_EMPLOYER, width)
+        out[i] = lo + rng.uniform_below(seed, rng.STATIC_DAY, i, employer_key, width)

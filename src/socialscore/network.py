@@ -89,13 +89,14 @@ def _network_chunk(
     # Slot by slot: the friends' ids in a vector pass, then their scores. Sums of
     # integers, so the order of the slots does not change any result.
     for k in range(k_total):
+        unfriend_key = rng.stream(rng.UNFRIEND, k)
         decode_slot(friend, codes_c, k, static_key, start, region_start, local, False)
         for r in range(m):
             j = friend[r]
             present = j >= 0
             sj = np.int64(score[max(j, 0)])
             if present and unfriend and sj < unfriend_below:
-                u = rng.hash_uniform(rng.entity_hash(key, start + r, rng.KEY_UNFRIEND + k))
+                u = rng.hash_uniform(rng.entity_hash(key, start + r, unfriend_key))
                 if u < unfriend_probability:
                     codes_c[k, r] += DROPPED_BIT
                     drops[r] += 1

@@ -1,7 +1,11 @@
 """The public ranking: each citizen's percentile against the whole population.
 
 Scores are integers in a small range, so the ranking is a histogram and a
-cumulative sum, O(N + range), with no sort.
+cumulative sum, O(N + range), with no sort. Ties follow the one convention of
+:mod:`socialscore.ties`: a tied block is spread evenly over the ranks it
+spans, so the published percentile of a score is the share strictly below it
+plus half the share tied at it, and the block straddling the "low-ranked" cut
+is split at random in proportion.
 """
 
 from __future__ import annotations
@@ -9,43 +13,62 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from socialscore import rng, ties
 from socialscore.behaviour import CHUNK
 from socialscore.chunks import over_chunks
 
 
-def share_below(hist: np.ndarray) -> np.ndarray:
-    """For each score bin, the share of the population strictly below it (float32)."""
-    total = int(hist.sum())
-    below = np.zeros(hist.shape[0], dtype=np.int64)
-    np.cumsum(hist[:-1], out=below[1:])
-    return (below / max(total, 1)).astype(np.float32)
+def percentile_table(hist: np.ndarray) -> np.ndarray:
+    """For each score bin, the published (mid-rank) percentile of that score (float32)."""
+    return ties.midrank_percentile(hist).astype(np.float32)
 
 
 @njit(cache=True, parallel=True)
-def publish(score: np.ndarray, below: np.ndarray, lo: int, percentile: np.ndarray) -> None:
-    """Write each citizen's published percentile: the share strictly below its score."""
+def publish(score: np.ndarray, table: np.ndarray, lo: int, percentile: np.ndarray) -> None:
+    """Write each citizen's published percentile, ``table[score - lo]``."""
     for i in prange(score.shape[0]):
-        percentile[i] = below[score[i] - lo]
+        percentile[i] = table[score[i] - lo]
+
+
+def low_rank_weights(hist: np.ndarray, share: float) -> np.ndarray:
+    """For each score bin, the fraction of its tied block inside the bottom ``share``.
+
+    1 for scores wholly in the bottom ``share`` of the population, 0 for
+    scores wholly above it, and for the one block straddling the cut the part
+    of its span below the cut (:func:`socialscore.ties.share_inside`). When
+    everyone has the same score every bin is at ``share``.
+    """
+    return ties.share_inside(hist, 0.0, min(max(share, 0.0), 1.0))
 
 
 def mark_low_ranked(
-    published: np.ndarray, below: np.ndarray, lo: int, low_share: float, bits: np.ndarray
+    published: np.ndarray, weights: np.ndarray, lo: int, seed: int, day: int, bits: np.ndarray
 ) -> None:
-    """Set bit ``i`` of ``bits`` when citizen ``i``'s published percentile is below ``low_share``.
+    """Set bit ``i`` of ``bits`` when citizen ``i`` is low-ranked at this publication.
 
-    ``published`` holds the scores at the last publication and ``below`` the
-    published share strictly below each score, so the percentile of citizen
-    ``i`` is ``below[published[i] - lo]``. One bit per citizen keeps the
-    random reads of friends' ranks in cache.
+    ``published`` holds the scores at the publication of ``day`` and
+    ``weights`` the :func:`low_rank_weights` of their histogram. A citizen in
+    a block wholly inside the bottom share is low-ranked; one in the block
+    straddling the cut is low-ranked with probability equal to the block's
+    fraction inside it, drawn from the counter-based stream
+    ``rng.LOW_RANK`` keyed by (seed, publication day, citizen). One bit
+    per citizen keeps the random reads of friends' ranks in cache.
     """
     bytes_per_chunk = CHUNK // 8
     n_chunks = (bits.shape[0] + bytes_per_chunk - 1) // bytes_per_chunk
-    over_chunks(_mark_chunks, n_chunks, published, below < low_share, lo, bits)
+    over_chunks(_mark_chunks, n_chunks, published, weights, lo, seed, day, bits)
 
 
 @njit(cache=True, nogil=True)
 def _mark_chunks(
-    first: int, last: int, published: np.ndarray, low: np.ndarray, lo: int, bits: np.ndarray
+    first: int,
+    last: int,
+    published: np.ndarray,
+    weights: np.ndarray,
+    lo: int,
+    seed: int,
+    day: int,
+    bits: np.ndarray,
 ) -> None:
     """Chunks ``first`` to ``last - 1`` of :func:`mark_low_ranked` (``CHUNK`` citizens each)."""
     n = published.shape[0]
@@ -53,33 +76,17 @@ def _mark_chunks(
         byte = 0
         for k in range(8):
             i = b * 8 + k
-            if i < n and low[published[i] - lo]:
+            if i >= n:
+                break
+            w = weights[published[i] - lo]
+            if w >= 1.0 or (w > 0.0 and rng.uniform(seed, day, i, rng.stream(rng.LOW_RANK)) < w):
                 byte |= 1 << k
         bits[b] = byte
 
 
 def percentile_of(score: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Percentile (share strictly below) of every score, computed by histogram."""
+    """Published (mid-rank) percentile of every score, computed by histogram."""
     hist = np.bincount(score.astype(np.int64) - lo, minlength=hi - lo + 1)
     out = np.empty(score.shape[0], dtype=np.float32)
-    publish(score, share_below(hist), lo, out)
+    publish(score, percentile_table(hist), lo, out)
     return out
-
-
-def low_rank_share(hist: np.ndarray, below: np.ndarray, share: float) -> float:
-    """The published percentile under which a citizen is in the bottom ``share``.
-
-    A citizen is low-ranked when the share of the population at or below its
-    score is at most ``share``. With ties this never calls a whole tied block
-    "bottom": when everyone has the same score, nobody is low-ranked. Returned
-    as a bound on the published percentile (share strictly below): low-ranked
-    citizens are exactly those whose percentile is below it.
-    """
-    total = int(hist.sum())
-    if total == 0 or share <= 0.0:
-        return 0.0
-    at_or_below = np.cumsum(hist) / total
-    cut = int(np.searchsorted(at_or_below, share, side="right"))
-    if cut >= hist.shape[0]:
-        return 2.0  # everyone is low-ranked: above any published percentile
-    return float(below[cut])

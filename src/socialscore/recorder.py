@@ -131,7 +131,7 @@ class Recorder:
                 "p10": self.values[np.argmax(cdf >= 0.1, axis=1)],
                 "median": self.values[np.argmax(cdf >= 0.5, axis=1)],
                 "p90": self.values[np.argmax(cdf >= 0.9, axis=1)],
-                "gini": [metrics.gini_from_histogram(self.values, h) for h in hist],
+                "gini": [metrics.gini_above_floor(self.values, h, self.values[0]) for h in hist],
                 "blacklisted_share": gs[:, S_BLACKLISTED] / n,
                 "employed_share": gs[:, S_EMPLOYED] / n,
                 "mortgage_share": gs[:, S_MORTGAGE] / n,

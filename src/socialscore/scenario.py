@@ -598,9 +598,14 @@ class Scenario(_Model):
         return sees is None or self.event_domain(rule.event) in sees
 
     def with_overrides(
-        self, *, population: int | None = None, days: int | None = None, seed: int | None = None
+        self,
+        *,
+        population: int | None = None,
+        days: int | None = None,
+        seed: int | None = None,
+        measure_from: int | None = None,
     ) -> Scenario:
-        """Return a copy with run settings replaced where given."""
+        """Return a copy with run settings (and the window's first day) replaced where given."""
         run = self.run.model_copy(
             update={
                 k: v
@@ -609,7 +614,11 @@ class Scenario(_Model):
             }
         )
         validated = RunSettings.model_validate(run.model_dump())
-        return self.model_copy(update={"run": validated})
+        update: dict[str, Any] = {"run": validated}
+        if measure_from is not None:
+            recording = self.recording.model_copy(update={"measure_from_day": measure_from})
+            update["recording"] = Recording.model_validate(recording.model_dump())
+        return self.model_copy(update=update)
 
 
 def _check_names(names: Any, allowed: tuple[str, ...], kind: str) -> None:

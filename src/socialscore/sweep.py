@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from socialscore.grid import Grid, apply, load_grid
+from socialscore.intervals import MeanInterval, mean_interval
 from socialscore.store import DEFAULT_ROOT, RunStore
 
 #: Metrics a sweep reports by default (every subject of each).
@@ -304,34 +305,76 @@ def values(result: SweepResult, store: RunStore) -> pd.DataFrame:
     return frame.drop(columns=["run_id"]).reset_index(drop=True)
 
 
-def summarise(frame: pd.DataFrame, parameter: str, *, seed: int = 0) -> pd.DataFrame:
+def per_seed(frame: pd.DataFrame, parameter: str) -> pd.DataFrame:
+    """Each metric's value per seed at each value of one parameter.
+
+    Runs at the same parameter value and seed are averaged over the other
+    parameters. Columns: metric, subject, value (of the parameter), seed, mean.
+    """
+    grouped = frame.groupby(["metric", "subject", parameter, "seed"])["value"].mean()
+    out = grouped.rename("mean").reset_index().rename(columns={parameter: "value"})
+    return out[np.isfinite(out["mean"].to_numpy(dtype=np.float64))]
+
+
+def summarise(frame: pd.DataFrame, parameter: str) -> pd.DataFrame:
     """Mean of each metric at each value of one parameter, with a 95% band across seeds.
 
     Runs at the same parameter value are averaged per seed (over the other
-    parameters); the band is a percentile bootstrap of the mean over seeds.
+    parameters); the band is the Student t interval of the mean over seeds
+    (:func:`socialscore.intervals.mean_interval`), nan with one seed.
     """
-    from socialscore import metrics as mt
-
     rows = []
-    for (metric, subject, value), part in frame.groupby(["metric", "subject", parameter]):
-        per_seed = part.groupby("seed")["value"].mean().to_numpy(dtype=np.float64)
-        per_seed = per_seed[~np.isnan(per_seed)]
-        if per_seed.size == 0:
+    seeds = per_seed(frame, parameter)
+    for (metric, subject, value), part in seeds.groupby(["metric", "subject", "value"]):
+        got = mean_interval(part["mean"].to_numpy(dtype=np.float64))
+        if got.n == 0:
             continue
-        mean = float(per_seed.mean())
-        if per_seed.size > 1:
-            lo, hi = mt.bootstrap_ci(np.mean, per_seed, seed=seed)
-        else:
-            lo = hi = mean
         rows.append(
             {
                 "metric": metric,
                 "subject": subject,
                 "value": value,
-                "mean": mean,
-                "ci_low": lo,
-                "ci_high": hi,
-                "seeds": int(per_seed.size),
+                "mean": got.mean,
+                "ci_low": got.low,
+                "ci_high": got.high,
+                "seeds": got.n,
             }
         )
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class EndpointChange:
+    """A metric at the lowest and highest value of a parameter, and their paired difference."""
+
+    low_value: float  # the parameter's lowest value
+    high_value: float  # and its highest
+    at_low: float  # the metric's mean over seeds there
+    at_high: float
+    difference: MeanInterval  # at_high - at_low, paired by seed, with its t interval
+
+
+def endpoint_change(
+    frame: pd.DataFrame, parameter: str, metric: str, subject: str
+) -> EndpointChange | None:
+    """How a metric moved from the lowest to the highest value of a parameter, seed by seed.
+
+    Every point runs on the same seeds (common random numbers), so the change
+    is taken per seed and its interval is the t interval of those per-seed
+    changes. None when the parameter takes fewer than two values.
+    """
+    seeds = per_seed(frame, parameter)
+    part = seeds[(seeds.metric == metric) & (seeds.subject == subject)]
+    values = sorted(set(part["value"]))
+    if len(values) < 2:
+        return None
+    low = part[part["value"] == values[0]].set_index("seed")["mean"]
+    high = part[part["value"] == values[-1]].set_index("seed")["mean"]
+    paired = (high - low).dropna().to_numpy(dtype=np.float64)
+    return EndpointChange(
+        float(values[0]),
+        float(values[-1]),
+        float(low.mean()),
+        float(high.mean()),
+        mean_interval(paired),
+    )

@@ -30,8 +30,9 @@ TERMS = {
     "score": "The one number the regime gives each citizen and company.",
     "grade": "A named band of scores, such as 'good' or 'poor'.",
     "percentile": (
-        "The share of the whole population with a lower score; the public ranking "
-        "publishes it for every citizen."
+        "The share of the whole population with a lower score, plus half the share with "
+        "the same score (tied citizens share the middle of their ranks); the public "
+        "ranking publishes it for every citizen."
     ),
     "blacklist": "Citizens below the blacklist line are 'untrustworthy' and cannot travel.",
     "gate": (
@@ -150,16 +151,34 @@ def build(
     )
 
 
+#: Said instead of a mobility figure that is undefined.
+UNDEFINED_RANKS = "undefined (every citizen has the same score)"
+
+
+def _with_interval(m: pd.DataFrame, metric: str, form: Callable[[float], str]) -> str:
+    """A measure with its 95% interval from the run, in words; undefined said as such."""
+    hit = m[(m.metric == metric) & (m.subject == "")]
+    if not len(hit) or math.isnan(float(hit.value.iloc[0])):
+        if metric == "rank_rank_correlation":
+            return UNDEFINED_RANKS
+        return "undefined" if metric == "rank_rank_slope" else "n/a"
+    text = form(float(hit.value.iloc[0]))
+    low, high = (float(hit[c].iloc[0]) if c in hit else math.nan for c in ("ci_low", "ci_high"))
+    if not (math.isnan(low) or math.isnan(high)):
+        text += f" (95% interval {form(low)}–{form(high)})"
+    return text
+
+
 def _numbers(m: pd.DataFrame) -> dict[str, str]:
     return {
         "mean_score": fmt.score(metric_value(m, "mean_score")),
-        "gini": fmt.ratio(metric_value(m, "gini")),
-        "rank_rank": fmt.ratio(metric_value(m, "rank_rank_correlation")),
-        "slope": fmt.ratio(metric_value(m, "rank_rank_slope")),
-        "persistence": fmt.share(metric_value(m, "bottom_decile_persistence")),
-        "assortativity": fmt.ratio(metric_value(m, "score_assortativity")),
+        "gini": _with_interval(m, "gini", fmt.ratio),
+        "rank_rank": _with_interval(m, "rank_rank_correlation", fmt.ratio),
+        "slope": _with_interval(m, "rank_rank_slope", fmt.ratio),
+        "persistence": _with_interval(m, "bottom_decile_persistence", fmt.share),
+        "assortativity": _with_interval(m, "score_assortativity", fmt.ratio),
         "dropped": fmt.count(metric_value(m, "friends_dropped")),
-        "auc": fmt.ratio(metric_value(m, "privacy_auc")),
+        "auc": _with_interval(m, "privacy_auc", fmt.ratio),
         "company_mean": fmt.score(metric_value(m, "company_mean_score")),
     }
 

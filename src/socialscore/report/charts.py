@@ -330,8 +330,8 @@ def rank_scatter(citizens: pd.DataFrame, seed: int) -> Chart:
     n = len(citizens)
     rng = np.random.default_rng(seed)
     take = np.sort(rng.choice(n, size=min(SCATTER_SAMPLE, n), replace=False))
-    start = mt.percentile_below(citizens.score_start.to_numpy(), -32768, 32767)[take]
-    end = mt.percentile_below(citizens.score.to_numpy(), -32768, 32767)[take]
+    start = mt.percentile(citizens.score_start.to_numpy(), -32768, 32767)[take]
+    end = mt.percentile(citizens.score.to_numpy(), -32768, 32767)[take]
     group = citizens.group.to_numpy()[take]
     fig = go.Figure()
     for g, label in enumerate(GROUP_LABELS):

@@ -1,4 +1,12 @@
-"""The comparison report: regimes side by side on the same people."""
+"""The comparison report: regimes side by side on the same people.
+
+Every sentence that states a change rests on its interval: a difference is
+called higher or lower only when the 95% t interval of the per-seed
+differences excludes 0, and "no measurable difference" otherwise; a verdict
+against a line (the four-fifths rule) is stated only when the interval of the
+mean lies on one side of it, and a straddling interval is said to straddle.
+With one seed there is no interval, and the sentence says so.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,7 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from socialscore.harms import DESCRIPTIONS
+from socialscore.intervals import NO_INTERVAL, MeanInterval
 from socialscore.metrics import FOUR_FIFTHS
 from socialscore.report import format as fmt
 from socialscore.report.build import ENVIRONMENT, TERMS, safe_json
@@ -28,6 +37,16 @@ DIFFERENCE_MEASURES = {
     "rank_rank_correlation": "rank-rank correlation",
 }
 
+#: Why a measure can be undefined (nan) for a regime, in words.
+UNDEFINED_WHY = {
+    "rank_rank_correlation": "undefined: every citizen has the same score",
+    "rank_rank_slope": "undefined: every citizen has the same score",
+}
+
+
+def _undefined(metric: str) -> str:
+    return UNDEFINED_WHY.get(metric, "undefined")
+
 
 @dataclass(frozen=True)
 class ComparisonFacts:
@@ -36,6 +55,35 @@ class ComparisonFacts:
     compare_id: str
     population: int
     days: int
+
+
+def _difference(r: pd.Series) -> MeanInterval:
+    """A table row's paired difference against the first scenario and its interval."""
+    return MeanInterval(
+        float(r.difference), float(r.ci_low), float(r.ci_high), int(r.get("seeds", 0))
+    )
+
+
+def _level(r: pd.Series) -> MeanInterval:
+    """A table row's mean over seeds and its interval."""
+    return MeanInterval(
+        float(r["mean"]),
+        float(r.get("mean_low", math.nan)),
+        float(r.get("mean_high", math.nan)),
+        int(r.get("seeds", 0)),
+    )
+
+
+def difference_cell(diff: MeanInterval) -> str:
+    """The bracket beside a mean in the table: the difference in words its interval supports."""
+    if not diff.has_interval:
+        return f"{diff.mean:+.3g}; {NO_INTERVAL}"
+    if diff.low == diff.high == 0.0:
+        return "no difference in any seed"
+    bounds = f"[{diff.low:+.3g}, {diff.high:+.3g}]"
+    if diff.side(0.0) == "straddles":
+        return f"no measurable difference: {diff.mean:+.3g} {bounds}"
+    return f"{diff.mean:+.3g} {bounds}"
 
 
 def _rows(table: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
@@ -53,19 +101,62 @@ def _rows(table: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
                 cells.append("")
                 continue
             r = hit.iloc[0]
+            if math.isnan(float(r["mean"])):
+                cells.append(_undefined(str(metric)))
+                continue
             text = (
                 fmt.ratio(float(r["mean"]))
                 if abs(float(r["mean"])) < 10
                 else fmt.score(float(r["mean"]))
             )
-            if name != names[0]:
-                text += f" ({float(r.difference):+.3g}"
-                if not math.isnan(float(r.ci_low)):
-                    text += f" [{float(r.ci_low):+.3g}, {float(r.ci_high):+.3g}]"
-                text += ")"
+            if name != names[0] and math.isnan(float(r.difference)):
+                text += f" (no difference: under {names[0]} it is {_undefined(str(metric))})"
+            elif name != names[0]:
+                text += f" ({difference_cell(_difference(r))})"
             cells.append(text)
         rows.append({"label": label, "cells": cells})
     return rows
+
+
+def change_words(
+    diff: MeanInterval, what: str, base: str, *, unit: str = "", digits: int = 3
+) -> str:
+    """A difference against ``base`` in the words its interval supports.
+
+    ``"12.3 points higher than under base (95% interval +8.1 to +16.4)"`` when
+    the interval excludes 0; ``"no measurable difference in <what> against
+    base (+0.4 points, 95% interval -1.2 to +2.0)"`` when it straddles 0; and,
+    with one seed, the point difference followed by :data:`NO_INTERVAL` and
+    that no change can be claimed.
+    """
+    value = f"{diff.mean:+.{digits}g}{unit}"
+    if not diff.has_interval:
+        return f"{value} against {base} ({NO_INTERVAL}, so no change in {what} can be claimed)"
+    bounds = f"95% interval {diff.low:+.{digits}g} to {diff.high:+.{digits}g}{unit}"
+    side = diff.side(0.0)
+    if side == "straddles":
+        return f"no measurable difference in {what} against {base} ({value}, {bounds})"
+    direction = "higher" if side == "above" else "lower"
+    return f"{abs(diff.mean):.{digits}g}{unit} {direction} than under {base} ({bounds})"
+
+
+def line_words(level: MeanInterval, line: float, what: str) -> tuple[str, bool]:
+    """Where a mean over seeds lies against a line, as its interval supports; and the alarm.
+
+    Below or above the line only when the whole interval is; a straddling
+    interval is said to straddle (the seeds cannot tell); one seed gives the
+    point's side with :data:`NO_INTERVAL`. The alarm is raised when the mean
+    is below the line.
+    """
+    below = level.mean < line
+    side = level.side(line)
+    if side == "none":
+        where = "below" if below else "at or above"
+        return f"{where} {what} on one seed ({NO_INTERVAL}, so no verdict)", below
+    bounds = f"95% interval {level.low:.2f} to {level.high:.2f}"
+    if side == "straddles":
+        return f"and its {bounds} straddles {what}: these seeds cannot tell", below
+    return f"{'below' if side == 'below' else 'at or above'} {what} ({bounds})", below
 
 
 def _headlines(table: pd.DataFrame, names: list[str]) -> list[Headline]:
@@ -79,24 +170,26 @@ def _headlines(table: pd.DataFrame, names: list[str]) -> list[Headline]:
 
         mean = get("mean_score")
         if mean is not None:
+            words = change_words(
+                _difference(mean), "mean score", names[0], unit=" points", digits=2
+            )
             out.append(
                 Headline(
-                    f"Under {name} the mean score was {fmt.score(float(mean['mean']))}, "
-                    f"{float(mean.difference):+.1f} points against {names[0]}.",
+                    f"Under {name} the mean score was {fmt.score(float(mean['mean']))}, {words}.",
                     False,
                 )
             )
         air = t[t.metric == "adverse_impact_ratio"].dropna(subset=["mean"])
         if len(air):
             worst = air.sort_values(["mean", "subject"]).iloc[0]
-            below = float(worst["mean"]) < FOUR_FIFTHS
+            where, alarm = line_words(_level(worst), FOUR_FIFTHS, "the four-fifths line")
+            versus = change_words(_difference(worst), "this ratio", names[0], digits=2)
             out.append(
                 Headline(
                     f"Under {name} the lowest adverse-impact ratio was "
-                    f"{fmt.ratio(float(worst['mean']))} "
-                    f"at the {worst.subject} gate ({float(worst.difference):+.2f} against "
-                    f"{names[0]}), {'below' if below else 'at or above'} the four-fifths line.",
-                    below,
+                    f"{fmt.ratio(float(worst['mean']))} at the {worst.subject} gate, {where}; "
+                    f"{versus}.",
+                    alarm,
                 )
             )
         rates = t[t.metric == "behaviour_rate"]
@@ -108,13 +201,28 @@ def _headlines(table: pd.DataFrame, names: list[str]) -> list[Headline]:
                 merged = merged.assign(change=merged["mean"] / merged.mean_base - 1.0)
                 top = merged.sort_values(["change", "subject"]).iloc[0]
                 if top.change < -0.005:
-                    out.append(
-                        Headline(
+                    diff = _difference(top)
+                    side = diff.side(0.0)
+                    if side == "below":
+                        text = (
                             f"Under {name}, '{top.subject}' happened {fmt.share(-top.change)} "
-                            f"less often than under {names[0]}.",
-                            False,
+                            f"less often than under {names[0]} (95% interval of the difference "
+                            f"{diff.low / top.mean_base:+.1%} to {diff.high / top.mean_base:+.1%})."
                         )
-                    )
+                    elif side == "none":
+                        text = (
+                            f"Under {name}, '{top.subject}' happened {fmt.share(-top.change)} "
+                            f"less often than under {names[0]} on one seed ({NO_INTERVAL}, so "
+                            "no change can be claimed)."
+                        )
+                    else:
+                        text = (
+                            f"Under {name}, no measurable difference in how often "
+                            f"'{top.subject}' happened against {names[0]} "
+                            f"({top.change:+.1%}, 95% interval "
+                            f"{diff.low / top.mean_base:+.1%} to {diff.high / top.mean_base:+.1%})."
+                        )
+                    out.append(Headline(text, False))
     return out
 
 
@@ -142,16 +250,44 @@ def _difference_chart(table: pd.DataFrame, names: list[str]) -> Chart:
             row=k // 3 + 1,
             col=k % 3 + 1,
         )
+        means = table[(table.metric == metric) & (table.subject == "")]
+        missing = [n for n in names if means[means.scenario == n]["mean"].isna().all()]
+        if missing:
+            fig.add_annotation(
+                text=f"{_undefined(metric)}<br>under {', '.join(missing)}",
+                xref=f"x{k + 1 if k else ''} domain",
+                yref=f"y{k + 1 if k else ''} domain",
+                x=0.5,
+                y=0.5,
+                showarrow=False,
+            )
     figure = layout(fig, x="", y="")
     figure["layout"]["height"] = 520
     return Chart(
         "differences",
         f"Headline measures: difference against {names[0]}",
         "One panel per measure, each on its own scale: the bar is a regime's mean difference "
-        f"from {names[0]} over the seeds, the whisker its 95% bootstrap interval; zero means "
-        "no difference.",
+        f"from {names[0]} over the seeds, the whisker the 95% Student t interval of the "
+        "per-seed differences (none with one seed); a whisker crossing zero means no "
+        "measurable difference.",
         figure,
     )
+
+
+#: Marker of a gate whose ratio's interval straddles the four-fifths line.
+STRADDLE_SYMBOL = "diamond-open"
+
+
+def air_symbol(level: MeanInterval) -> str:
+    """Marker of a gate's ratio: pass, fail, or straddling the four-fifths line."""
+    if math.isnan(level.mean):
+        return FAIL_SYMBOL
+    side = level.side(FOUR_FIFTHS)
+    if side == "straddles":
+        return STRADDLE_SYMBOL
+    if side == "none":
+        return PASS_SYMBOL if level.mean >= FOUR_FIFTHS else FAIL_SYMBOL
+    return PASS_SYMBOL if side == "above" else FAIL_SYMBOL
 
 
 def _air_chart(table: pd.DataFrame, names: list[str]) -> Chart:
@@ -159,9 +295,9 @@ def _air_chart(table: pd.DataFrame, names: list[str]) -> Chart:
     air = table[table.metric == "adverse_impact_ratio"]
     for name in names:
         part = air[air.scenario == name]
-        symbols = [
-            PASS_SYMBOL if (v == v and v >= FOUR_FIFTHS) else FAIL_SYMBOL for v in part["mean"]
-        ]
+        symbols = [air_symbol(_level(r)) for _, r in part.iterrows()]
+        high = part.get("mean_high", part["mean"]) - part["mean"]
+        low = part["mean"] - part.get("mean_low", part["mean"])
         fig.add_trace(
             go.Scatter(
                 x=part.subject,
@@ -169,6 +305,12 @@ def _air_chart(table: pd.DataFrame, names: list[str]) -> Chart:
                 mode="markers",
                 name=name,
                 marker={"symbol": symbols, "size": 12, "line": {"width": 2}},
+                error_y={
+                    "type": "data",
+                    "array": high.fillna(0).tolist(),
+                    "arrayminus": low.fillna(0).tolist(),
+                    "visible": True,
+                },
             )
         )
     gates = list(dict.fromkeys(air.subject))
@@ -185,8 +327,11 @@ def _air_chart(table: pd.DataFrame, names: list[str]) -> Chart:
     return Chart(
         "air",
         "Adverse-impact ratio at every gate, by regime",
-        "Lowest group's selection rate over the highest group's. Below the dashed line (0.8) "
-        "a gate fails the four-fifths rule: marker ✕; at or above it: marker ○.",
+        "Lowest group's selection rate over the highest group's, mean over seeds with its 95% "
+        "t interval. Below the dashed line (0.8) a gate fails the four-fifths rule: marker ✕ "
+        "when the whole interval is below it; ○ when the whole interval is at or above it; ◇ "
+        "when the interval straddles the line (these seeds cannot tell). With one seed there "
+        "is no interval and the marker follows the value.",
         layout(fig, x="gate", y="adverse-impact ratio"),
     )
 

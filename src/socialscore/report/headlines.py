@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from socialscore.harms import metric_value
-from socialscore.metrics import FOUR_FIFTHS
+from socialscore.metrics import FOUR_FIFTHS, PERSISTENCE_CHANCE
 from socialscore.report import format as fmt
 
 GATE_NAMES = {
@@ -85,13 +85,25 @@ def headlines(metrics: pd.DataFrame, *, days: int, mobility_day: int) -> list[He
         )
     persistence = metric_value(m, "bottom_decile_persistence")
     if not math.isnan(persistence):
-        out.append(
-            Headline(
-                f"Of the citizens in the bottom tenth of the ranking on day {mobility_day}, "
-                f"{fmt.share(persistence)} were still in the bottom tenth on day {days - 1}.",
-                False,
-            )
+        row = m[(m.metric == "bottom_decile_persistence") & (m.subject == "")].iloc[0]
+        low, high = float(row.get("ci_low", math.nan)), float(row.get("ci_high", math.nan))
+        said = (
+            f"Of the citizens in the bottom tenth of the ranking on day {mobility_day}, "
+            f"{fmt.share(persistence)} were still in the bottom tenth on day {days - 1}"
         )
+        if not (math.isnan(low) or math.isnan(high)):
+            said += f" (95% interval {fmt.share(low)}–{fmt.share(high)})"
+        at_chance = (
+            low <= PERSISTENCE_CHANCE <= high
+            if not (math.isnan(low) or math.isnan(high))
+            else abs(persistence - PERSISTENCE_CHANCE) < 1e-9
+        )
+        if at_chance:
+            said += (
+                f": chance level ({fmt.share(PERSISTENCE_CHANCE)}), the ranking did not keep "
+                "anyone at the bottom"
+            )
+        out.append(Headline(said + ".", False))
     chill = m[m.metric == "penalised_behaviour_change"]
     if len(chill):
         low = chill.sort_values(["value", "subject"]).iloc[0]

@@ -15,6 +15,7 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from socialscore.harms import DESCRIPTIONS
+from socialscore.intervals import NO_INTERVAL
 from socialscore.report import format as fmt
 from socialscore.report.build import ENVIRONMENT, TERMS, safe_json
 from socialscore.report.charts import Chart, layout
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from socialscore.store import RunStore
-    from socialscore.sweep import SweepResult
+    from socialscore.sweep import EndpointChange, SweepResult
 
 #: Words for the sensitivity indices.
 INDEX_WORDS = {
@@ -88,8 +89,12 @@ def _parameter_charts(frame: pd.DataFrame, parameters: list[str]) -> list[Chart]
                 f"param-{k}",
                 f"Harms against {parameter}",
                 f"One panel per measure. The line is the mean over seeds at each value of "
-                f"{parameter} (averaged over the other parameters); the shaded band is the 95% "
-                "bootstrap interval across seeds.",
+                f"{parameter} (averaged over the other parameters); "
+                + (
+                    "the shaded band is the 95% Student t interval of that mean across seeds."
+                    if int(summary.seeds.max()) > 1
+                    else f"{NO_INTERVAL} (no band)."
+                ),
                 figure,
             )
         )
@@ -161,22 +166,40 @@ def _headlines(frame: pd.DataFrame, indices: pd.DataFrame, result: SweepResult) 
                     )
                 )
     elif not frame.empty:
-        from socialscore.sweep import summarise
+        from socialscore.sweep import endpoint_change
 
         for parameter in result.grid.parameters:
-            summary = summarise(frame, parameter)
-            for (metric, subject), part in summary.groupby(["metric", "subject"], sort=True):
-                if metric not in ("blacklisted_share", "adverse_impact_ratio") or len(part) < 2:
+            pairs = (
+                frame[["metric", "subject"]].drop_duplicates().sort_values(["metric", "subject"])
+            )
+            for metric, subject in pairs.itertuples(index=False):
+                if metric not in ("blacklisted_share", "adverse_impact_ratio"):
                     continue
-                lo, hi = part.sort_values("value").iloc[[0, -1]]["mean"]
+                change = endpoint_change(frame, parameter, str(metric), str(subject))
+                if change is None:
+                    continue
                 out.append(
-                    Headline(
-                        f"Across {parameter} from {part.value.min():g} to {part.value.max():g}, "
-                        f"{_label(str(metric), str(subject))} went from {lo:.3g} to {hi:.3g}.",
-                        False,
-                    )
+                    Headline(change_sentence(parameter, _label(metric, subject), change), False)
                 )
     return out[:8]
+
+
+def change_sentence(parameter: str, label: str, change: EndpointChange) -> str:
+    """A metric's move across a parameter's range, in the words its interval supports."""
+    span = f"Across {parameter} from {change.low_value:g} to {change.high_value:g}"
+    d = change.difference
+    if not d.has_interval:
+        return (
+            f"{span}, {label} was {change.at_low:.3g} and {change.at_high:.3g} on one seed "
+            f"({NO_INTERVAL}, so no change can be claimed)."
+        )
+    bounds = f"95% interval of the change {d.low:+.3g} to {d.high:+.3g} over {d.n} seeds"
+    if d.side(0.0) == "straddles":
+        return (
+            f"{span}, no measurable difference in {label} ({change.at_low:.3g} and "
+            f"{change.at_high:.3g}; {bounds})."
+        )
+    return f"{span}, {label} went from {change.at_low:.3g} to {change.at_high:.3g} ({bounds})."
 
 
 def sensitivity_indices(result: SweepResult, frame: pd.DataFrame) -> pd.DataFrame:
