@@ -13,6 +13,7 @@ import numpy as np
 
 import socialscore
 from socialscore.store import RunStore
+from socialscore.window import measurement_window
 
 
 def test_public_names_are_pinned():
@@ -41,6 +42,7 @@ def test_run_returns_tables_and_stores_a_complete_catalogued_run(tmp_path):  # t
         "score_histogram",
         "citizens",
         "companies",
+        "gate_months",
     ):
         assert (result.path / f"{name}.parquet").is_file()
     citizens = result.to_pandas("citizens")
@@ -68,14 +70,22 @@ def test_run_returns_tables_and_stores_a_complete_catalogued_run(tmp_path):  # t
 
 def test_metric_values_follow_from_the_tables(tmp_path):  # type: ignore[no-untyped-def]
     result = socialscore.run("citizen-score", population=6_000, days=30, seed=8, out=tmp_path)
-    gates = (
-        result.to_pandas("daily_gates").groupby(["gate", "group"])[["applied", "selected"]].sum()
-    )
+    daily = result.to_pandas("daily_gates")
+    window = measurement_window(result.scenario, 30)  # gate measures cover the window only
+    daily = daily[(daily.day >= window.start) & (daily.day <= window.end)]
+    gates = daily.groupby(["gate", "group"])[["applied", "selected"]].sum()
     mortgage = gates.loc["mortgage"]
     rates = mortgage.selected / mortgage.applied
     assert result.metric("selection_rate", subject="mortgage", grp="minority") == rates["minority"]
+    for group in ("majority", "minority"):
+        applied = mortgage.applied[group]
+        assert result.metric("applications", subject="mortgage", grp=group) == applied
     expected_ratio = rates.min() / rates.max()
     assert np.isclose(result.metric("adverse_impact_ratio", subject="mortgage"), expected_ratio)
+    m = result.metrics.to_pandas()
+    row = m[(m.metric == "adverse_impact_ratio") & (m.subject == "mortgage")].iloc[0]
+    assert (row.day_from, row.day_to) == (window.start, window.end)
+    assert row.ci_low <= row.value <= row.ci_high
     score = result.table("citizens").column("score").to_numpy()
     assert np.isclose(result.metric("mean_score"), score.mean())
 

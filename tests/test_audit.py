@@ -6,13 +6,17 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import socialscore
 from conftest import minimal
 from socialscore import audit
+from socialscore import disparity as dp
 from socialscore.scenario import load
+from socialscore.vocabulary import CITIZEN_EVENTS
 
 LATE = {"event": "bill_late", "points": -20, "half_life_days": 90, "severity": 1}
 BOOK = {"event": "flagged_book", "points": -15, "half_life_days": 90, "severity": 0}
@@ -160,18 +164,21 @@ def test_harm_checks_flag_adverse_impact_persistence_and_chilling(tmp_path):  # 
     harms = [c for c in result.checks if c.law.startswith("Measured")]
     assert {c.law for c in harms} == {
         audit.HARM_IMPACT,
+        audit.HARM_ADVERSE,
         audit.HARM_PERSISTENCE,
         audit.HARM_CHILLING,
     }
-    strict = audit.Thresholds(min_impact_ratio=1.01, max_persistence=0.0, max_chilling=0.0)
+    # A line of 1 admits only identical rates: no measured gate can pass it.
+    strict = audit.Thresholds(min_impact_ratio=1.0, max_persistence=0.0, max_chilling=0.0)
     _, recorder = audit.simulate(stored.scenario)
     _, baseline = audit.simulate(audit.counterfactual(stored.scenario))
     flagged = audit.harm_checks(
         stored.scenario, stored.metrics, recorder.events, baseline.events, strict
     )
-    assert all(c.verdict == "fail" for c in flagged if c.law != audit.HARM_CHILLING)
-    # Interactions with low-ranked friends have no counterfactual (nobody is ranked
-    # low without a score): not applicable.
+    gates = [c for c in flagged if c.law in (audit.HARM_IMPACT, audit.HARM_ADVERSE)]
+    assert gates and all(c.value == 1.0 for c in gates if c.verdict == "pass")
+    assert any(c.verdict == "fail" for c in gates)
+    assert all(c.verdict == "fail" for c in flagged if c.law == audit.HARM_PERSISTENCE)
     chilling = [
         c for c in flagged if c.law == audit.HARM_CHILLING and c.verdict != "not applicable"
     ]
@@ -187,6 +194,56 @@ def test_harm_checks_flag_adverse_impact_persistence_and_chilling(tmp_path):  # 
     assert (stored.path / "audit.parquet").is_file()
     page = (stored.path / "report.html").read_text("utf-8")
     assert 'id="s-audit"' in page and "checks fail" in page
+
+
+def gate_metrics(**gates: dp.GateDisparity) -> pa.Table:
+    """A metrics table holding only the given gates' measures over days 180–364."""
+    rows = [
+        (metric, gate, grp, value, *(ci or (None, None)))
+        for gate, d in gates.items()
+        for metric, value, ci, grp in d.metric_rows(("majority", "minority"))
+    ]
+    names = ("metric", "subject", "grp", "value", "ci_low", "ci_high")
+    table = {name: [r[k] for r in rows] for k, name in enumerate(names)}
+    return pa.table({**table, "day_from": [180] * len(rows), "day_to": [364] * len(rows)})
+
+
+def test_gate_harms_are_judged_on_their_intervals_and_sanctions_count():
+    checks = audit.harm_checks(
+        load("citizen-score").scenario,
+        gate_metrics(
+            # the minority barred from 2% of its trips, the majority from 1%
+            travel=dp.GateDisparity([200_000, 50_000], [198_000, 49_000], [900_000, 100_000]),
+            # nobody approved in either group: 0/0
+            documents=dp.GateDisparity([40, 8], [0, 0], [900, 100]),
+            # a point ratio of 0.85 whose interval reaches well below 0.8
+            mortgage=dp.GateDisparity([200, 40], [100, 17], [900, 100]),
+            # a clear four-fifths failure
+            job_hiring=dp.GateDisparity([5_000, 1_000], [4_000, 500], [900, 100]),
+        ),
+        np.zeros((10, len(CITIZEN_EVENTS), 2)),
+        np.zeros((10, len(CITIZEN_EVENTS), 2)),
+    )
+    impact = {c.subject: c for c in checks if c.law == audit.HARM_IMPACT}
+    adverse = {c.subject: c for c in checks if c.law == audit.HARM_ADVERSE}
+    assert impact["gate travel"].verdict == "pass"
+    assert adverse["gate travel"].verdict == "fail"
+    assert "2.00 times the majority's (95% interval" in adverse["gate travel"].reason
+    assert "days 180–364" in adverse["gate travel"].reason
+    assert impact["gate documents"].verdict == "not applicable"
+    assert impact["gate mortgage"].verdict == "inconclusive"
+    assert "straddles" in impact["gate mortgage"].reason
+    assert impact["gate mortgage"].value == pytest.approx(0.85)
+    assert impact["gate job_hiring"].verdict == "fail"
+    assert "62% of the other's (95% interval 0.59–0.67)" in impact["gate job_hiring"].reason
+    failures = {(c.law, c.subject) for c in audit.Audit("regime", checks).failures}
+    assert failures == {
+        (audit.HARM_ADVERSE, "gate travel"),
+        (audit.HARM_IMPACT, "gate job_hiring"),
+        (audit.HARM_ADVERSE, "gate job_hiring"),
+        # among applicants 1.15 times as often, but per member 23 of 100 against 100 of 900
+        (audit.HARM_ADVERSE, "gate mortgage"),
+    }
 
 
 def test_the_shipped_safeguards_pass_the_legal_checks_the_default_fails():

@@ -1,11 +1,15 @@
-"""Each gate's decision rule, on hand-made citizens."""
+"""Each gate's decision rule, on hand-made citizens; gate disparities measured on whole runs."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pytest
 
-from conftest import minimal
+import socialscore
+from conftest import minimal, small
 from socialscore import gates as g
+from socialscore.scenario import Scenario
 from socialscore.scoring import layout
 from socialscore.vocabulary import CITIZEN_GATES, TRAITS
 
@@ -189,3 +193,67 @@ def test_tallies_are_kept_by_group():
     counts = state["counts"][None, :, :, :3]
     assert counts[0, g.G_MORTGAGE, 0].tolist() == [2, 1, 0]
     assert counts[0, g.G_MORTGAGE, 1].tolist() == [2, 1, 0]
+
+
+# -- disparities over a whole run ----------------------------------------------------------
+
+#: Equal-sized groups, so both have enough travel decisions in a small run.
+HALF = {"minority_share": 0.5}
+RATIOS = ("adverse_impact_ratio", "adverse_outcome_ratio", "adverse_outcome_ratio_population")
+
+
+def run_metrics(sc: Scenario, tmp_path) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    return socialscore.run(sc, out=tmp_path).metrics.to_pandas()
+
+
+def with_nation(sc: Scenario, **nation: object) -> Scenario:
+    return sc.model_copy(update={"nation": sc.nation.model_copy(update=nation)})
+
+
+def identical_groups(sc: Scenario) -> Scenario:
+    """The same regime on two groups that differ in nothing but their label."""
+    traits = {k: v.model_copy(update={"minority_shift": 0.0}) for k, v in sc.nation.traits.items()}
+    streams = {k: v.model_copy(update={"minority_multiplier": 1.0}) for k, v in sc.streams.items()}
+    sc = with_nation(
+        sc, **HALF, minority_income_shift=0.0, minority_concentration=0.0, traits=traits
+    )
+    return sc.model_copy(update={"streams": streams})
+
+
+def row(m: pd.DataFrame, metric: str, gate: str) -> pd.Series:
+    return m[(m.metric == metric) & (m.subject == gate) & (m.grp == "all")].iloc[0]
+
+
+@pytest.fixture(scope="module")
+def citizen_score() -> Scenario:
+    return with_nation(small("citizen-score", population=60_000, days=200), **HALF)
+
+
+def test_travel_bans_fall_more_often_on_the_minority_though_the_four_fifths_rule_passes(
+    citizen_score, tmp_path
+):  # type: ignore[no-untyped-def]
+    m = run_metrics(citizen_score, tmp_path)
+    # Approvals: almost every trip is allowed, so the four-fifths rule sees nothing.
+    assert row(m, "adverse_impact_ratio", "travel").value > 0.99
+    assert row(m, "four_fifths_pass", "travel").value == 1.0
+    # Bans: the minority is barred far more often, among travellers and per member.
+    for metric in ("adverse_outcome_ratio", "adverse_outcome_ratio_population"):
+        r = row(m, metric, "travel")
+        assert r.value > 1.5 and r.ci_low > 1.0 and r.ci_high > r.value
+        assert (r.day_from, r.day_to) == (100, 199)
+    assert row(m, "adverse_outcome_population_p_value", "travel").value < 0.01
+    minority = m[(m.metric == "adverse_rate_per_member") & (m.subject == "travel")]
+    rates = minority.set_index("grp").value
+    assert rates["minority"] > 2 * rates["majority"]
+
+
+def test_identical_groups_give_ratios_whose_intervals_hold_one(citizen_score, tmp_path):  # type: ignore[no-untyped-def]
+    m = run_metrics(identical_groups(citizen_score), tmp_path)
+    for metric in RATIOS:
+        r = row(m, metric, "travel")
+        assert r.ci_low <= 1.0 <= r.ci_high, metric
+    # A gate's 95% intervals exclude 1 about one time in twenty (its three ratios move
+    # together): over seven gates, three or more such gates happen about once in a hundred.
+    ratios = m[m.metric.isin(RATIOS) & m.ci_low.notna()]
+    outside = ratios[(ratios.ci_low > 1.0) | (ratios.ci_high < 1.0)]
+    assert ratios.subject.nunique() >= 6 and outside.subject.nunique() <= 2

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 
 import socialscore
+from socialscore import disparity as dp
 from socialscore import report
 from socialscore.api import rebuild_report
+from socialscore.report import charts
 from socialscore.report import format as fmt
+from socialscore.report.build import _gate_rows as gate_rows
 from socialscore.report.headlines import headlines
 from socialscore.scenario import load
+from socialscore.window import measurement_window
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +54,76 @@ def test_gate_verdicts_are_in_words_and_symbols_not_colour_alone(result):  # typ
     page = page_of(result)
     table = page[page.index('id="gate-table"') :]
     table = table[: table.index("</table>")]
-    verdicts = re.findall(r"(✓ passes|✕ fails)", table)
-    gates = result.metrics.to_pandas()
-    assert len(verdicts) == (gates.metric == "adverse_impact_ratio").sum()
+    words = "(✓ passes|✕ fails|\\? inconclusive: the interval straddles the line|– not applicable)"
+    four_fifths = re.findall(rf'class="[a-z-]+ verdict">{words}<', table)
+    adverse = re.findall(rf'class="[a-z-]+ adverse-verdict">{words}<', table)
+    m = result.metrics.to_pandas()
+    gates = m[m.metric == "adverse_impact_ratio"]
+    assert len(four_fifths) == len(adverse) == len(gates)
+    # Each gate's row states its window and the ratio's interval.
+    window = measurement_window(result.scenario, 60)
+    assert table.count(f"<td>{window.start}–{window.end}</td>") == len(gates)
+    mortgage = gates[gates.subject == "mortgage"].iloc[0]
+    cell = (
+        f"{fmt.ratio(mortgage.value)} ({fmt.ratio(mortgage.ci_low)}–{fmt.ratio(mortgage.ci_high)})"
+    )
+    assert cell in table
+    assert 'id="chart-gate_months"' in page
+
+
+def test_a_run_stored_without_its_monthly_gate_table_says_so():
+    chart = charts.gate_months(None, 90)
+    assert "without its monthly gate table" in chart.how_to_read
+    texts = [a["text"] for a in chart.figure["layout"]["annotations"]]
+    assert "not recorded for this run" in texts
+
+
+def test_the_monthly_chart_draws_each_month_with_its_interval(result):  # type: ignore[no-untyped-def]
+    months = result.table("gate_months").to_pandas()
+    assert set(months.day_from) == {0, 30} and set(months.day_to) == {29, 59}
+    chart = charts.gate_months(months, 30)
+    mortgage = [t for t in chart.figure["data"] if t.get("name") == "mortgage"]
+    assert len(mortgage) == 2
+    days = [h.split(":")[0] for h in mortgage[0]["hovertext"]]
+    assert days == ["mortgage, days 0–29", "mortgage, days 30–59"]
+    assert all("(95% interval " in h for h in mortgage[0]["hovertext"])
+    bands = [t for t in chart.figure["data"] if t.get("name") == "mortgage 95% interval"]
+    assert len(bands) == 2 and all(t["fill"] == "toself" for t in bands)
+
+
+def _frame(d: dp.GateDisparity, gate: str) -> pd.DataFrame:
+    rows = [
+        {
+            "metric": metric,
+            "subject": gate,
+            "grp": grp,
+            "value": value,
+            "ci_low": None if ci is None else ci[0],
+            "ci_high": None if ci is None else ci[1],
+            "day_from": 180,
+            "day_to": 364,
+        }
+        for metric, value, ci, grp in d.metric_rows(("majority", "minority"))
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_a_gate_that_decided_nothing_is_not_applicable_and_a_doubled_sanction_fails():
+    # sesame-credit's documents gate: nobody approved in either group (0/0).
+    refused = gate_rows(_frame(dp.GateDisparity([40, 8], [0, 0], [900, 100]), "documents"))
+    assert refused[0]["verdict"] == "– not applicable"
+    # travel: the minority barred from 2% of its trips, the majority from 1%.
+    barred = dp.GateDisparity([200_000, 50_000], [198_000, 49_000], [900_000, 100_000])
+    row = gate_rows(_frame(barred, "travel"))[0]
+    assert row["verdict"] == "✓ passes"
+    assert row["adverse_verdict"] == "✕ fails"
+    assert row["outcome"].startswith("2.00 (")
+    assert row["days"] == "180–364"
+    # Applicants denied alike, but the minority's members nine times as often: it fails.
+    members = dp.GateDisparity([10_000, 10_000], [9_000, 9_000], [900_000, 100_000])
+    row = gate_rows(_frame(members, "mortgage"))[0]
+    assert row["outcome"].startswith("1.00 (")
+    assert row["adverse_verdict"] == "✕ fails"
 
 
 def test_scenario_text_is_escaped(tmp_path):  # type: ignore[no-untyped-def]

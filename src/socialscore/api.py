@@ -126,6 +126,7 @@ def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Sim
     core = recorder.citizens_core(engine.state)
     analysis = {**tables, "citizens": core}
     metric_table = harms.compute(sc, analysis, nat.friend_blocks(engine.state.friend_codes))
+    tables["gate_months"] = analysis["gate_months"] = harms.gate_months(analysis)
     return _Simulation(
         engine=engine,
         recorder=recorder,
@@ -269,6 +270,8 @@ def rebuild_report(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Path:
     tables["citizens"] = store.load_table(
         run_id, "citizens", columns=["score_start", "score", "group"]
     )
+    if (path / "gate_months.parquet").is_file():  # runs stored before it existed have none
+        tables["gate_months"] = store.load_table(run_id, "gate_months")
     meta = json.loads((path / "run.json").read_text("utf-8"))
     companies = tables["companies"].num_rows
     facts = report.RunFacts(

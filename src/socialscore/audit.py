@@ -20,15 +20,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from socialscore import chilling, harms, metrics, nation
+from socialscore import chilling, disparity, harms, metrics, nation
 from socialscore.engine import Engine
 from socialscore.recorder import Recorder
 from socialscore.scenario import Gates, NetworkSettings, Scenario
 from socialscore.scoring import layout
-from socialscore.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, NETWORK_DOMAIN
+from socialscore.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, COMPANY_GATES, NETWORK_DOMAIN
 from socialscore.window import measurement_window
 
-Verdict = Literal["pass", "fail", "not applicable"]
+Verdict = Literal["pass", "fail", "inconclusive", "not applicable"]
 
 LAW_CONTEXT = "EU AI Act Art. 5(1)(c)(i)"
 LAW_PROPORTION = "EU AI Act Art. 5(1)(c)(ii)"
@@ -38,6 +38,7 @@ LAW_DISPUTES = "FCRA: disputes resolved within 30 days"
 LAW_EXPIRY = "FCRA: negative items expire within 7 years"
 LAW_REVIEW = "GDPR Art. 22: human review"
 HARM_IMPACT = "Measured: adverse impact (four-fifths rule)"
+HARM_ADVERSE = "Measured: disparity of adverse outcomes (denials, sanctions)"
 HARM_PERSISTENCE = "Measured: bottom-decile persistence"
 HARM_CHILLING = "Measured: chilling of legal behaviour"
 
@@ -546,6 +547,78 @@ def counterfactual(scenario: Scenario) -> Scenario:
     )
 
 
+ERR_IMPACT_LINE = "min_impact_ratio must lie between 0 and 1, got {line}"
+
+
+def _measured(frame: pd.DataFrame, metric: str, gate: str) -> tuple[float, float, float, str]:
+    """A gate measure's value, its 95% interval and its days in words."""
+    hit = frame[(frame.metric == metric) & (frame.subject == gate) & (frame.grp == "all")]
+    if not len(hit):
+        return float("nan"), float("nan"), float("nan"), ""
+    row = hit.iloc[0]
+    lo, hi = (float("nan") if pd.isna(v) else float(v) for v in (row.ci_low, row.ci_high))
+    days = f"days {int(row.day_from)}–{int(row.day_to)}"
+    return float(row.value), lo, hi, days
+
+
+def _finite(value: float) -> float | None:
+    """A check's value, or None where it is undefined or infinite (JSON has neither)."""
+    return value if np.isfinite(value) else None
+
+
+def _interval(lo: float, hi: float) -> str:
+    return f"95% interval {lo:.2f}–{hi:.2f}"
+
+
+def _verdict_clause(v: disparity.Verdict, line: str) -> str:
+    return {
+        "fail": f"the whole interval lies outside {line}: fails",
+        "pass": f"the whole interval lies within {line}: passes",
+        "inconclusive": f"the interval straddles {line}: inconclusive",
+        "not applicable": "not applicable",
+    }[v]
+
+
+def _gate_disparity_checks(frame: pd.DataFrame, gate: str, line: float) -> list[Check]:
+    """The four-fifths rule on approvals and its mirror on adverse outcomes, from intervals."""
+    out = []
+    band = f"{line:.2f}–{1 / line:.2f}" if line > 0 else "0–∞"
+    ratio, lo, hi, days = _measured(frame, "adverse_impact_ratio", gate)
+    v = disparity.verdict(ratio, lo, hi, line=line)
+    if v == "not applicable":
+        reason = (
+            f"over {days} a group had no decision or nobody was approved: the four-fifths rule "
+            "cannot be applied."
+        )
+    else:
+        reason = (
+            f"over {days} the worse-treated group's approval rate is {ratio:.0%} of the other's "
+            f"({_interval(lo, hi)}); {_verdict_clause(v, f'the band {band}')}."
+        )
+    out.append(Check(HARM_IMPACT, f"gate {gate}", v, reason, _finite(ratio)))
+    among, a_lo, a_hi, days = _measured(frame, "adverse_outcome_ratio", gate)
+    every, e_lo, e_hi, _ = _measured(frame, "adverse_outcome_ratio_population", gate)
+    va = disparity.verdict(among, a_lo, a_hi, line=line)
+    ve = disparity.verdict(every, e_lo, e_hi, line=line)
+    verdict: Verdict = disparity.worst_of([va, ve])
+    if verdict == "not applicable":
+        reason = f"over {days} no adverse decision in either group, or a group had no decision."
+    else:
+        parts = []
+        for what, value, a, b, vv in (
+            ("among applicants", among, a_lo, a_hi, va),
+            ("per member of the group", every, e_lo, e_hi, ve),
+        ):
+            if vv != "not applicable":
+                parts.append(
+                    f"{what} the minority's adverse rate is {value:.2f} times the majority's "
+                    f"({_interval(a, b)}; {_verdict_clause(vv, f'the band {band}')})"
+                )
+        reason = f"over {days} " + "; ".join(parts) + "."
+    out.append(Check(HARM_ADVERSE, f"gate {gate}", verdict, reason, _finite(among)))
+    return out
+
+
 def _persistence_check(frame: pd.DataFrame, bound: float) -> Check | None:
     """Bottom-decile persistence against chance and against the auditor's bound, with its interval.
 
@@ -598,25 +671,23 @@ def harm_checks(
     baseline_events: np.ndarray,
     thresholds: Thresholds | None = None,
 ) -> list[Check]:
-    """Flags from the run: adverse impact, persistence at the bottom, chilling."""
+    """Flags from the run: adverse impact, persistence at the bottom, chilling.
+
+    At every gate two checks over the measurement window: the four-fifths rule on
+    approval rates and its mirror on adverse outcomes (the minority's denial or
+    sanction rate against the majority's, among applicants and per member), each
+    judged from its 95% interval: fails when the interval lies wholly past the
+    line, passes when wholly within it, inconclusive when it straddles it.
+    """
     t = thresholds or Thresholds()
     frame = metrics.to_pandas()
     out = []
-    for gate in (*CITIZEN_GATES, "public_contracts"):
-        ratio = harms.metric_value(frame, "adverse_impact_ratio", gate)
-        if np.isnan(ratio):
-            continue
-        low = ratio < t.min_impact_ratio
-        out.append(
-            Check(
-                HARM_IMPACT,
-                f"gate {gate}",
-                "fail" if low else "pass",
-                f"the worse-treated group's selection rate is {ratio:.0%} of the other's "
-                f"({'below' if low else 'at or above'} {t.min_impact_ratio:.0%}).",
-                ratio,
-            )
-        )
+    if not 0.0 <= t.min_impact_ratio <= 1.0:
+        raise ValueError(ERR_IMPACT_LINE.format(line=t.min_impact_ratio))
+    for gate in (*CITIZEN_GATES, *COMPANY_GATES):
+        if not (frame.metric.eq("adverse_impact_ratio") & frame.subject.eq(gate)).any():
+            continue  # the gate took no decision in the window
+        out += _gate_disparity_checks(frame, gate, t.min_impact_ratio)
     persistence = _persistence_check(frame, t.max_persistence)
     if persistence is not None:
         out.append(persistence)

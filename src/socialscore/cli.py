@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from socialscore import api, scenario
+from socialscore import api, disparity, scenario
 from socialscore import audit as audit_checks
 from socialscore.compare import DEFAULT_SEEDS, Comparison
 from socialscore.compare import compare as run_compare
@@ -306,7 +306,7 @@ def audit_table(result: audit_checks.Audit) -> Table:
     table.add_column("about")
     table.add_column("verdict")
     table.add_column("why")
-    style = {"pass": "green", "fail": "red", "not applicable": ""}
+    style = {"pass": "green", "fail": "red", "inconclusive": "yellow", "not applicable": ""}
     for c in result.checks:
         table.add_row(c.law, c.subject, f"[{style[c.verdict]}]{VERDICT_WORDS[c.verdict]}", c.reason)
     return table
@@ -457,12 +457,16 @@ def summary_table(result: api.Result) -> Table:
     for gate in dict.fromkeys(m[m.metric == "adverse_impact_ratio"].subject):
         rates = [get("selection_rate", gate, g) for g in GROUP_LABELS]
         ratio = get("adverse_impact_ratio", gate)
-        verdict = "passes" if get("four_fifths_pass", gate) == 1.0 else "FAILS"
+        verdict = VERDICT_WORDS[disparity.verdict_from_code(get("four_fifths_verdict", gate))]
+        adverse = get("adverse_outcome_ratio", gate)
+        sanction = VERDICT_WORDS[disparity.verdict_from_code(get("adverse_outcome_verdict", gate))]
         t.add_row(
             f"gate: {gate}",
             f"{_fmt(ratio)}",
             f"approved {_fmt(rates[0], share=True)} of majority, {_fmt(rates[1], share=True)} of "
-            f"minority; adverse-impact ratio {verdict} the four-fifths rule; "
+            f"minority; adverse-impact ratio, four-fifths rule from its 95% interval: {verdict}; "
+            f"minority applicants denied or sanctioned {_fmt(adverse)} times as often as "
+            f"majority ({sanction}); "
             f"{int(get('erroneous_denials', gate)):,} denials caused by erroneous records",
         )
     for key in (

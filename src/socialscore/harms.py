@@ -14,11 +14,10 @@ from typing import Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from socialscore import chilling, citizen_bootstrap, metrics, steady
+from socialscore import chilling, citizen_bootstrap, disparity, metrics, steady
 from socialscore.scenario import Scenario
-from socialscore.vocabulary import GROUP_LABELS
+from socialscore.vocabulary import CITIZEN_GATES, COMPANY_GATES, GROUP_LABELS
 from socialscore.window import measurement_window
 
 DESCRIPTIONS: Final[dict[str, str]] = {
@@ -32,15 +31,64 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     ),
     "grade_share": "Share of citizens in each grade on the last day.",
     "blacklisted_share": "Share of citizens below the blacklist line on the last day.",
-    "selection_rate": "Share of decisions at a gate that went the citizen's way, per group.",
-    "applications": "Number of decisions taken at a gate over the run, per group.",
-    "adverse_impact_ratio": (
-        "Lowest group's selection rate divided by the highest group's; below 0.8 fails "
-        "the four-fifths rule (evidence of adverse impact)."
+    "selection_rate": (
+        "Share of a group's decisions at a gate that went the citizen's way, over the "
+        "measurement window (95% Wilson interval)."
     ),
-    "four_fifths_pass": "1 when the gate passes the four-fifths rule, 0 when it fails.",
-    "demographic_parity_difference": "Highest group's selection rate minus the lowest's.",
-    "erroneous_denials": "Denials that would have been approvals without erroneous records.",
+    "adverse_rate": (
+        "Share of a group's decisions at a gate that went against the citizen (denied, "
+        "dismissed, refused, barred), over the measurement window (95% Wilson interval)."
+    ),
+    "adverse_rate_per_member": (
+        "Adverse decisions at a gate per member of the group over the measurement window, "
+        "counting those who never applied (95% Poisson score interval)."
+    ),
+    "applications": "Number of decisions taken at a gate over the measurement window, per group.",
+    "adverse_impact_ratio": (
+        "Lowest group's selection rate divided by the highest group's (95% Katz interval); "
+        "below 0.8 fails the four-fifths rule (evidence of adverse impact)."
+    ),
+    "four_fifths_pass": (
+        "1 when the point adverse-impact ratio is at least 0.8, 0 when it is lower; empty when "
+        "a group had no decisions or nobody was approved (not applicable)."
+    ),
+    "four_fifths_verdict": (
+        "Four-fifths verdict from the interval of the adverse-impact ratio: 1 passes (interval "
+        "wholly within 0.8–1.25), 0 fails (wholly below 0.8), 0.5 inconclusive (the interval "
+        "straddles the line), empty when not applicable."
+    ),
+    "demographic_parity_difference": (
+        "Highest group's selection rate minus the lowest's (95% Newcombe interval)."
+    ),
+    "applicants_p_value": (
+        "p-value of the test that both groups' applicants are approved (and denied) at the same "
+        "rate: Fisher's exact test for small counts, the two-proportion z-test otherwise."
+    ),
+    "adverse_outcome_ratio": (
+        "Minority applicants' adverse rate divided by majority applicants' (95% Katz interval): "
+        "above 1 the minority is denied or sanctioned more often; beyond 1.25 (or below 0.8) "
+        "one group is sanctioned more than 1.25 times as often as the other and the gate fails."
+    ),
+    "adverse_outcome_verdict": (
+        "Verdict on the adverse-outcome ratio from its interval against the band 0.8–1.25: "
+        "1 passes, 0 fails, 0.5 inconclusive, empty when not applicable."
+    ),
+    "adverse_outcome_ratio_population": (
+        "Minority's adverse decisions per member divided by the majority's, whether or not they "
+        "applied (95% interval on the log ratio of two Poisson rates)."
+    ),
+    "adverse_outcome_population_p_value": (
+        "p-value of the test that adverse decisions fall on the groups in proportion to their "
+        "size (exact conditional binomial test)."
+    ),
+    "adverse_outcome_population_verdict": (
+        "Verdict on the per-member adverse-outcome ratio from its interval against the band "
+        "0.8–1.25: 1 passes, 0 fails, 0.5 inconclusive, empty when not applicable."
+    ),
+    "erroneous_denials": (
+        "Denials over the measurement window that would have been approvals without "
+        "erroneous records."
+    ),
     "rank_rank_correlation": (
         "Correlation of citizens' ranks at the start of the measurement window and at the "
         "end (Spearman; tied citizens share the middle of their ranks): 1 means everyone "
@@ -201,29 +249,16 @@ def compute(
     for k, name in enumerate(names):
         rows.add("grade_share", shares[k], subject=name)
 
-    gates = tables["daily_gates"]
-    for gate in pc.unique(gates.column("gate")).to_pylist():
-        sub = gates.filter(pc.equal(gates.column("gate"), gate))
-        applied = np.zeros(len(GROUP_LABELS), dtype=np.int64)
-        selected = np.zeros(len(GROUP_LABELS), dtype=np.int64)
-        erroneous = 0
-        for g, label in enumerate(GROUP_LABELS):
-            part = sub.filter(pc.equal(sub.column("group"), label))
-            applied[g] = int(pc.sum(part.column("applied")).as_py() or 0)
-            selected[g] = int(pc.sum(part.column("selected")).as_py() or 0)
-            erroneous += int(pc.sum(part.column("erroneous_denials")).as_py() or 0)
+    measured = (window.start, window.end)
+    members = group_members(tables, len(GROUP_LABELS))
+    counts = disparity.gate_counts(tables["daily_gates"], GROUP_LABELS, window)
+    for gate, (applied, selected, erroneous) in counts.items():
         if applied.sum() == 0:
             continue
-        rates = metrics.group_rates(applied, selected)
-        for g, label in enumerate(GROUP_LABELS):
-            rows.add("applications", applied[g], subject=gate, grp=label, days=whole)
-            rows.add("selection_rate", rates.by_group[g], subject=gate, grp=label, days=whole)
-        rows.add("adverse_impact_ratio", rates.ratio(), subject=gate, days=whole)
-        rows.add(
-            "four_fifths_pass", 1.0 if rates.passes_four_fifths() else 0.0, subject=gate, days=whole
-        )
-        rows.add("demographic_parity_difference", rates.difference(), subject=gate, days=whole)
-        rows.add("erroneous_denials", erroneous, subject=gate, days=whole)
+        gd = disparity.GateDisparity(applied, selected, members[gate])
+        for metric, value, ci, grp in gd.metric_rows(GROUP_LABELS):
+            rows.add(metric, value, subject=gate, grp=grp, ci=ci, days=measured)
+        rows.add("erroneous_denials", erroneous, subject=gate, days=measured)
 
     mobility_ci = citizen_bootstrap.mobility_intervals(start, score, seed=seed)
     for name, measure in (
@@ -277,6 +312,22 @@ def compute(
         rows.add("drift_per_year", d.per_year, subject=d.series, ci=(d.low, d.high), days=d.days)
         rows.add("settled", 1.0 if d.settled else 0.0, subject=d.series, days=d.days)
     return rows.table()
+
+
+def group_members(tables: dict[str, pa.Table], groups: int) -> dict[str, np.ndarray]:
+    """Each gate's group sizes: citizens per group, or companies per owner's group."""
+    citizens = np.bincount(_col(tables["citizens"], "group"), minlength=groups)[:groups]
+    companies = np.bincount(_col(tables["companies"], "owner_group"), minlength=groups)[:groups]
+    return {
+        **{g: citizens.astype(np.int64) for g in CITIZEN_GATES},
+        **{g: companies.astype(np.int64) for g in COMPANY_GATES},
+    }
+
+
+def gate_months(tables: dict[str, pa.Table]) -> pa.Table:
+    """The run's gate disparities by 30-day month (:func:`socialscore.disparity.gate_months`)."""
+    days = tables["daily"].num_rows
+    return disparity.gate_months(tables["daily_gates"], GROUP_LABELS, days=days)
 
 
 def penalised_legal_events(scenario: Scenario) -> list[str]:

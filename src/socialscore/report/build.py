@@ -15,6 +15,7 @@ import pyarrow as pa
 from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
+from socialscore import disparity
 from socialscore.harms import DESCRIPTIONS, metric_value, penalised_legal_events
 from socialscore.report import charts
 from socialscore.report import format as fmt
@@ -40,7 +41,25 @@ TERMS = {
     ),
     "four-fifths rule": (
         "A group's selection rate below 80% of the best-treated group's rate is evidence of "
-        "adverse impact (29 CFR 1607.4(D))."
+        "adverse impact (29 CFR 1607.4(D)); judged here from the ratio's 95% interval."
+    ),
+    "adverse-outcome ratio": (
+        "The minority's rate of denials or sanctions at a gate divided by the majority's, "
+        "among applicants or per member of the group; beyond 1.25 (or below 0.8) one group is "
+        "sanctioned more than 1.25 times as often as the other and the gate fails."
+    ),
+    "95% interval": (
+        "A range that, computed this way, holds the regime's true rate or ratio 95 times out "
+        "of 100; the fewer decisions a figure rests on, the wider it is. Shown in brackets."
+    ),
+    "verdict": (
+        "Fails when a figure's whole 95% interval lies past its line, passes when the whole "
+        "interval lies on the right side, inconclusive when the interval straddles the line, "
+        "not applicable when a group had no decision."
+    ),
+    "measurement window": (
+        "The days a harm measure covers: from the day the regime rates everyone plus a "
+        "burn-in, to the end of the run (column 'days')."
     ),
     "majority, minority": (
         "The two synthetic groups of the nation; structural inequality enters through their "
@@ -94,6 +113,9 @@ def build(
         charts.score_over_time(daily),
         charts.grade_shares(tables["daily_grades"].to_pandas()),
         charts.gate_rates(m),
+        charts.gate_months(
+            tables["gate_months"].to_pandas() if "gate_months" in tables else None, mobility_day
+        ),
         charts.transition_heatmap(m, grade_names),
         charts.rank_scatter(citizens, facts.seed),
         charts.chilling(
@@ -161,30 +183,82 @@ def _numbers(m: pd.DataFrame) -> dict[str, str]:
     }
 
 
+def _ci(m: pd.DataFrame, metric: str, gate: str, grp: str = "all") -> tuple[float, float, float]:
+    """A gate measure's value and 95% interval (nan where there is none)."""
+    hit = m[(m.metric == metric) & (m.subject == gate) & (m.grp == grp)]
+    if not len(hit):
+        return float("nan"), float("nan"), float("nan")
+    row = hit.iloc[0]
+    lo, hi = (float("nan") if pd.isna(v) else float(v) for v in (row.ci_low, row.ci_high))
+    return float(row.value), lo, hi
+
+
+def _with_ci(value: tuple[float, float, float], show: Callable[[float], str]) -> str:
+    """A figure and its 95% interval in words: "0.94 (0.87–1.01)"."""
+    v, lo, hi = value
+    if math.isnan(v):
+        return "n/a"
+    if math.isnan(lo) or math.isnan(hi):
+        return show(v)
+    return f"{show(v)} ({show(lo)}–{show(hi)})"
+
+
+def _ratio(value: float) -> str:
+    return "∞" if math.isinf(value) else fmt.ratio(value)
+
+
+def _p(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def _gate_rows(m: pd.DataFrame) -> list[dict[str, str]]:
+    """The gate table: over the measurement window, every figure with its 95% interval."""
     rows = []
     for gate in dict.fromkeys(m[m.metric == "adverse_impact_ratio"].subject):
-        passed = metric_value(m, "four_fifths_pass", gate) == 1.0
+        part = m[(m.metric == "adverse_impact_ratio") & (m.subject == gate)].iloc[0]
+        four_fifths = disparity.verdict_from_code(metric_value(m, "four_fifths_verdict", gate))
+        adverse = disparity.worst_of(
+            [
+                disparity.verdict_from_code(metric_value(m, "adverse_outcome_verdict", gate)),
+                disparity.verdict_from_code(
+                    metric_value(m, "adverse_outcome_population_verdict", gate)
+                ),
+            ]
+        )
         rows.append(
             {
                 "gate": gate,
-                "majority": fmt.share(metric_value(m, "selection_rate", gate, "majority")),
-                "minority": fmt.share(metric_value(m, "selection_rate", gate, "minority")),
+                "days": f"{int(part.day_from)}–{int(part.day_to)}",
                 "applications": fmt.count(
                     metric_value(m, "applications", gate, "majority")
                     + metric_value(m, "applications", gate, "minority")
                 ),
-                "ratio": fmt.ratio(metric_value(m, "adverse_impact_ratio", gate)),
-                "verdict": "✓ passes" if passed else "✕ fails",
-                "verdict_class": "pass" if passed else "fail",
-                "difference": fmt.share(metric_value(m, "demographic_parity_difference", gate)),
+                "majority": _with_ci(_ci(m, "selection_rate", gate, "majority"), fmt.share),
+                "minority": _with_ci(_ci(m, "selection_rate", gate, "minority"), fmt.share),
+                "ratio": _with_ci(_ci(m, "adverse_impact_ratio", gate), _ratio),
+                "verdict": disparity.verdict_words(four_fifths),
+                "verdict_class": four_fifths.replace(" ", "-"),
+                "difference": _with_ci(_ci(m, "demographic_parity_difference", gate), fmt.share),
+                "majority_adverse": _with_ci(_ci(m, "adverse_rate", gate, "majority"), fmt.share),
+                "minority_adverse": _with_ci(_ci(m, "adverse_rate", gate, "minority"), fmt.share),
+                "outcome": _with_ci(_ci(m, "adverse_outcome_ratio", gate), _ratio),
+                "outcome_p": _p(metric_value(m, "applicants_p_value", gate)),
+                "population": _with_ci(_ci(m, "adverse_outcome_ratio_population", gate), _ratio),
+                "population_p": _p(metric_value(m, "adverse_outcome_population_p_value", gate)),
+                "adverse_verdict": disparity.verdict_words(adverse),
+                "adverse_class": adverse.replace(" ", "-"),
                 "erroneous": fmt.count(metric_value(m, "erroneous_denials", gate)),
             }
         )
     return rows
 
 
-VERDICT_WORDS = {"pass": "✓ passes", "fail": "✕ fails", "not applicable": "– not applicable"}
+#: Verdicts in words with a symbol (the audit table and the command line).
+VERDICT_WORDS = {
+    v: disparity.verdict_words(v) for v in ("pass", "fail", "inconclusive", "not applicable")
+}
 
 
 def _audit_rows(audit: pa.Table | None) -> dict[str, Any] | None:

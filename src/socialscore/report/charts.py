@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
+from socialscore import disparity
 from socialscore import metrics as mt
 from socialscore.metrics import FOUR_FIFTHS
 from socialscore.vocabulary import GROUP_LABELS
@@ -21,6 +23,28 @@ from socialscore.vocabulary import GROUP_LABELS
 SCATTER_SAMPLE = 3_000
 #: Symbols that carry the four-fifths verdict without colour.
 PASS_SYMBOL, FAIL_SYMBOL = "circle", "x"
+VERDICT_SYMBOLS = {
+    "pass": PASS_SYMBOL,
+    "fail": FAIL_SYMBOL,
+    "inconclusive": "diamond-open",
+    "not applicable": "square-open",
+}
+VERDICT_SHORT = {
+    "pass": "passes",
+    "fail": "FAILS",
+    "inconclusive": "inconclusive",
+    "not applicable": "not applicable",
+}
+#: Marker symbols and dashes that tell the gates apart without colour.
+GATE_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon")
+GATE_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "solid", "dash")
+GATE_COLOURS = (
+    "#3b6ea5", "#d9822b", "#2e8b57", "#8e44ad", "#b03a2e", "#5d6d7e", "#b7950b", "#1abc9c"
+)  # fmt: skip
+OUTCOME_TICKS = (0.1, 0.2, 0.5, 0.8, 1.25, 2.0, 5.0, 10.0)
+#: Ranges drawn on the monthly disparity chart (approvals; adverse outcomes, log scale):
+#: points and intervals beyond them are cut at the edge.
+IMPACT_RANGE, OUTCOME_RANGE = (0.0, 1.6), (0.1, 10.0)
 GROUP_COLOURS = {"majority": "#3b6ea5", "minority": "#d9822b"}
 
 
@@ -105,16 +129,16 @@ def gate_rates(m: pd.DataFrame) -> Chart:
     for gate in gates:
         top = rates[rates.subject == gate].value.max()
         line.append(FOUR_FIFTHS * top)
-        ok = m[(m.metric == "four_fifths_pass") & (m.subject == gate)].value
-        passed = bool(len(ok) and ok.iloc[0] == 1.0)
-        symbols.append(PASS_SYMBOL if passed else FAIL_SYMBOL)
-        verdicts.append("passes" if passed else "FAILS")
+        code = m[(m.metric == "four_fifths_verdict") & (m.subject == gate)].value
+        v = disparity.verdict_from_code(float(code.iloc[0]) if len(code) else float("nan"))
+        symbols.append(VERDICT_SYMBOLS[v])
+        verdicts.append(VERDICT_SHORT[v])
     fig.add_trace(
         go.Scatter(
             x=gates,
             y=line,
             mode="markers+text",
-            name="four-fifths line (○ passes, ✕ fails)",
+            name="four-fifths line (○ passes, ✕ fails, ◇ inconclusive, □ not applicable)",
             marker={"symbol": symbols, "size": 14, "color": "black", "line": {"width": 2}},
             text=verdicts,
             textposition="top center",
@@ -124,11 +148,151 @@ def gate_rates(m: pd.DataFrame) -> Chart:
     return Chart(
         "gates",
         "Who got through each gate",
-        "Bars are the share of decisions that went the citizen's way, per group. The black "
-        "marker is 80% of the better-treated group's rate: a bar below it fails the "
-        "four-fifths rule (marker ✕ and the word FAILS), otherwise it passes (marker ○).",
+        "Bars are the share of decisions over the measurement window that went the citizen's "
+        "way, per group. The black marker is 80% of the better-treated group's rate; its word "
+        "and symbol are the four-fifths verdict from the ratio's 95% interval: FAILS (✕) when "
+        "the whole interval lies below 0.8, passes (○) when it lies within 0.8–1.25, "
+        "inconclusive (◇) when it straddles the line, not applicable (□) when a group had no "
+        "decision or nobody was approved.",
         layout(fig, x="gate", y="selection rate"),
     )
+
+
+def gate_months(months: pd.DataFrame | None, window_start: int) -> Chart:
+    """Each gate's adverse-impact and adverse-outcome ratios by 30-day month, with intervals."""
+    key, title = "gate_months", "Gate disparities month by month"
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=(
+            "approvals: adverse-impact ratio (lowest ÷ highest approval rate)",
+            "denials and sanctions: adverse-outcome ratio (minority ÷ majority), lines at 0.8 "
+            "and 1.25",
+        ),
+    )
+    if months is None or not len(months):
+        fig.add_annotation(text="not recorded for this run", showarrow=False, x=0.5, y=0.5)
+        return Chart(key, title, "This run was stored without its monthly gate table.", _tall(fig))
+    gates = list(dict.fromkeys(months.gate))
+    owner: list[str] = []  # the gate of each trace, for the menu
+    for k, gate in enumerate(gates):
+        for row, measure, (low, high) in (
+            (1, "adverse_impact_ratio", IMPACT_RANGE),
+            (2, "adverse_outcome_ratio", OUTCOME_RANGE),
+        ):
+            part = months[(months.gate == gate) & (months.measure == measure)]
+            part = part[part.value.notna()]
+            if not len(part):
+                continue
+            mid = (part.day_from + part.day_to) / 2
+            lo = part.ci_low.fillna(low).clip(lower=low, upper=high)
+            hi = part.ci_high.fillna(high).clip(lower=low, upper=high)
+            shown = k == 0
+            colour = GATE_COLOURS[k % len(GATE_COLOURS)]
+            fig.add_trace(
+                go.Scatter(
+                    x=[*mid, *mid[::-1]],
+                    y=[*hi, *lo[::-1]],
+                    fill="toself",
+                    mode="lines",
+                    fillcolor=colour,
+                    opacity=0.2,
+                    line={"width": 0},
+                    hoverinfo="skip",
+                    legendgroup=gate,
+                    showlegend=False,
+                    visible=shown,
+                    name=f"{gate} 95% interval",
+                ),
+                row=row,
+                col=1,
+            )
+            words = [
+                f"{gate}, days {a}–{b}: {v:.2f} (95% interval {c:.2f}–{d:.2f}), {w}"
+                for a, b, v, c, d, w in zip(
+                    part.day_from,
+                    part.day_to,
+                    part.value,
+                    part.ci_low,
+                    part.ci_high,
+                    part.verdict,
+                    strict=True,
+                )
+            ]
+            fig.add_trace(
+                go.Scatter(
+                    x=mid,
+                    y=part.value.clip(lower=low, upper=high),
+                    mode="lines+markers",
+                    name=gate,
+                    legendgroup=gate,
+                    showlegend=row == 1,
+                    visible=shown,
+                    marker={
+                        "symbol": GATE_SYMBOLS[k % len(GATE_SYMBOLS)],
+                        "size": 8,
+                        "color": colour,
+                    },
+                    line={"dash": GATE_DASHES[k % len(GATE_DASHES)], "color": colour},
+                    hovertext=words,
+                    hoverinfo="text",
+                ),
+                row=row,
+                col=1,
+            )
+            owner += [gate, gate]
+    buttons = [
+        {"label": gate, "method": "update", "args": [{"visible": [o == gate for o in owner]}]}
+        for gate in gates
+    ]
+    buttons.append({"label": "all gates", "method": "update", "args": [{"visible": True}]})
+    fig.update_layout(
+        updatemenus=[
+            {"buttons": buttons, "x": 0.0, "y": 1.12, "xanchor": "left", "type": "dropdown"}
+        ]
+    )
+    fig.update_yaxes(range=list(IMPACT_RANGE), row=1, col=1)
+    fig.update_yaxes(
+        range=[np.log10(OUTCOME_RANGE[0]), np.log10(OUTCOME_RANGE[1])],
+        tickvals=list(OUTCOME_TICKS),
+        ticktext=[f"{t:g}" for t in OUTCOME_TICKS],
+        row=2,
+        col=1,
+    )
+    for row, lines in ((1, (FOUR_FIFTHS,)), (2, (FOUR_FIFTHS, disparity.ADVERSE_LINE))):
+        for y in lines:
+            # Annotations of lines misplace on a log axis: there the ticks name the lines.
+            named = {"annotation_text": f"line {y:.2f}"} if row == 1 else {}
+            fig.add_hline(y=y, line={"dash": "dot", "color": "black"}, row=row, col=1, **named)
+    fig.add_vline(
+        x=window_start,
+        line={"dash": "dash", "color": "grey"},
+        annotation_text="measurement window starts",
+    )
+    fig.update_yaxes(type="log", row=2, col=1, title_text="minority ÷ majority")
+    fig.update_xaxes(row=2, col=1, title_text="day (middle of the month)")
+    return Chart(
+        key,
+        title,
+        'Choose a gate in the menu (top left; "all gates" overlays them, each with its own '
+        "marker and dash). One point per 30-day month, with its 95% interval as a shaded band; "
+        "figures beyond the axes are cut at the edge. Top: the four-fifths rule on approvals, "
+        "failing below "
+        "the dotted line at 0.80. Bottom (log scale): how much more often the minority is "
+        "denied or sanctioned than the majority among applicants; outside the dotted lines at "
+        "0.80 and 1.25 one group is sanctioned more than 1.25 times as often. A month passes "
+        "or fails only when its whole band lies inside or past a line. Hover a point for its "
+        "figures and verdict in words.",
+        _tall(fig),
+    )
+
+
+def _tall(fig: go.Figure) -> dict[str, Any]:
+    data = layout(fig, x="", y="lowest ÷ highest")
+    data["layout"]["height"] = 620
+    return data
 
 
 def transition_heatmap(m: pd.DataFrame, grade_names: list[str]) -> Chart:
