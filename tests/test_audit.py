@@ -168,28 +168,40 @@ def test_harm_checks_flag_adverse_impact_persistence_and_chilling(tmp_path):  # 
         audit.HARM_PERSISTENCE,
         audit.HARM_CHILLING,
     }
-    # A line of 1 admits only identical rates: no measured gate can pass it.
-    strict = audit.Thresholds(min_impact_ratio=1.0, max_persistence=0.0, max_chilling=0.0)
     _, recorder = audit.simulate(stored.scenario)
     _, baseline = audit.simulate(audit.counterfactual(stored.scenario))
-    flagged = audit.harm_checks(
-        stored.scenario, stored.metrics, recorder.events, baseline.events, strict
-    )
-    gates = [c for c in flagged if c.law in (audit.HARM_IMPACT, audit.HARM_ADVERSE)]
-    assert gates and all(c.value == 1.0 for c in gates if c.verdict == "pass")
-    assert any(c.verdict == "fail" for c in gates)
-    assert all(c.verdict == "fail" for c in flagged if c.law == audit.HARM_PERSISTENCE)
-    chilling = [
-        c for c in flagged if c.law == audit.HARM_CHILLING and c.verdict != "not applicable"
-    ]
-    # On the same random numbers, penalised legal behaviour can only fall.
-    assert chilling and all(c.value is not None and c.value <= 0.0 for c in chilling)
-    assert any(c.verdict == "fail" for c in chilling)
-    # Against itself nothing is chilled, whatever the bound.
-    same = audit.harm_checks(
-        stored.scenario, stored.metrics, recorder.events, recorder.events, strict
-    )
-    assert all(c.value == 0.0 for c in same if c.law == audit.HARM_CHILLING and c.value is not None)
+    frame = stored.metrics.to_pandas()
+
+    def judged(**bounds: float) -> list[audit.Check]:
+        return audit.harm_checks(
+            stored.scenario, stored.metrics, recorder.events, baseline.events,
+            audit.Thresholds(**bounds),
+        )  # fmt: skip
+
+    # The persistence bound is the auditor's: just under the measured interval it fails,
+    # just over it passes (the run's own figures, not a bound no regime could meet).
+    row = frame[frame.metric == "bottom_decile_persistence"].iloc[0]
+    assert row.ci_low > 0.1  # the Citizen Score keeps people at the bottom beyond chance
+    persistence = audit.HARM_PERSISTENCE
+    (low,) = [c for c in judged(max_persistence=row.ci_low - 0.01) if c.law == persistence]
+    (high,) = [c for c in judged(max_persistence=row.ci_high + 0.01) if c.law == persistence]
+    assert (low.verdict, high.verdict) == ("fail", "pass")
+    # Chilling: penalised legal behaviour fell against no scoring on the same numbers
+    # (meeting low-ranked friends depends on the ranking itself and is left out here).
+    changes = {
+        c.subject: c.value
+        for c in judged()
+        if c.law == audit.HARM_CHILLING
+        and c.value is not None
+        and c.subject != "behaviour interaction_low_scorer"
+    }
+    assert changes and all(v <= 0.0 for v in changes.values())
+    most = min(changes.values())
+    assert most < 0.0
+    tight = {c.subject: c.verdict for c in judged(max_chilling=-most / 2)}
+    loose = {c.subject: c.verdict for c in judged(max_chilling=-most * 2)}
+    worst = min(changes, key=changes.__getitem__)
+    assert (tight[worst], loose[worst]) == ("fail", "pass")
     # The audit is stored with the run and shown in its report.
     assert (stored.path / "audit.parquet").is_file()
     page = (stored.path / "report.html").read_text("utf-8")

@@ -41,13 +41,21 @@ def test_every_run_writes_a_report_with_its_facts(result):  # type: ignore[no-un
 def test_headlines_carry_the_stored_figures(result):  # type: ignore[no-untyped-def]
     page = page_of(result)
     m = result.metrics.to_pandas()
-    lines = headlines(m, days=60, mobility_day=30)
-    assert 5 <= len(lines) <= 8
+    lines = headlines(m)
+    assert 5 <= len(lines) <= 9
     for line in lines:
         assert line.text.replace("'", "&#39;") in page
-    worst = m[m.metric == "adverse_impact_ratio"].sort_values(["value", "subject"]).iloc[0]
-    assert fmt.ratio(worst.value) in lines[0].text
-    assert fmt.share(result.metric("blacklisted_share")) in page
+    # The approvals headline names its window and carries the ratio with its interval.
+    window = measurement_window(result.scenario, 60)
+    first = lines[0].text
+    assert first.startswith(f"Over days {window.start}–{window.end}, ")
+    gates = m[m.metric == "adverse_impact_ratio"]
+    assert any(
+        f"{fmt.ratio(g.value)} times" in first
+        and f"95% interval {fmt.ratio(g.ci_low)}–{fmt.ratio(g.ci_high)}" in first
+        for g in gates.itertuples()
+    )
+    assert f"Measured over <b>{window.label()}</b>" in page
 
 
 def test_gate_verdicts_are_in_words_and_symbols_not_colour_alone(result):  # type: ignore[no-untyped-def]
@@ -181,9 +189,12 @@ def test_persistence_headline_says_chance_level_only_when_its_interval_holds_it(
             "value": [value],
             "ci_low": [low],
             "ci_high": [high],
+            "day_from": [180],
+            "day_to": [364],
         }
     )
-    (line,) = [h.text for h in headlines(frame, days=365, mobility_day=180) if "tenth" in h.text]
+    (line,) = [h.text for h in headlines(frame) if "tenth" in h.text]
+    assert "on day 180" in line and "on day 364" in line
     assert ("chance level" in line) == at_chance
     assert "95% interval" in line
 

@@ -93,7 +93,7 @@ def test_report_loads_offline_and_renders_every_chart(result, browser, size):  #
     assert requests == []
 
     text = page.locator("#headlines").inner_text()
-    for line in headlines(result.metrics.to_pandas(), days=90, mobility_day=45):
+    for line in headlines(result.metrics.to_pandas()):
         assert line.text in text
     # The first screen holds its layout: nothing wider than the viewport.
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import pyarrow as pa
 import typer
 from pydantic import ValidationError
@@ -24,6 +25,7 @@ from socialscore.report.build import VERDICT_WORDS
 from socialscore.report.comparison import difference_cell
 from socialscore.store import DEFAULT_ROOT, RunStore
 from socialscore.vocabulary import GROUP_LABELS
+from socialscore.window import measurement_window
 
 app = typer.Typer(
     add_completion=False,
@@ -439,45 +441,83 @@ def _fmt(value: float, *, share: bool = False) -> str:
 
 
 def summary_table(result: api.Result) -> Table:
-    """The headline measures of a run, with words."""
+    """The headline measures of a run, with their 95% intervals, days and words."""
     m = result.metrics.to_pandas()
 
     def get(metric: str, subject: str = "", grp: str = "all") -> float:
         return metric_value(m, metric, subject, grp)
 
-    t = Table(title="What the regime did", show_lines=False)
+    def cells(metric: str, subject: str = "", *, share: bool = False) -> tuple[str, str, str]:
+        hit = m[(m.metric == metric) & (m.subject == subject) & (m.grp == "all")]
+        if not len(hit):
+            return "n/a", "", ""
+        r = hit.iloc[0]
+        low, high = r.get("ci_low"), r.get("ci_high")
+        interval = (
+            f"{_fmt(float(low), share=share)}–{_fmt(float(high), share=share)}"
+            if low is not None and high is not None and not (pd.isna(low) or pd.isna(high))
+            else ""
+        )
+        first, last = r.get("day_from"), r.get("day_to")
+        days = (
+            ""
+            if first is None or pd.isna(first)
+            else (f"{int(first)}–{int(last)}" if first != last else f"{int(last)}")
+        )
+        return _fmt(float(r.value), share=share), interval, days
+
+    window = measurement_window(result.scenario, int(m.day_to.max()) + 1 if len(m) else None)
+    t = Table(
+        title="What the regime did",
+        caption=f"Measured over {window.label()}: {window.why}.",
+        show_lines=False,
+    )
     t.add_column("measure")
     t.add_column("value", justify="right")
+    t.add_column("95% interval", justify="right")
+    t.add_column("days", justify="right")
     t.add_column("meaning")
-    t.add_row("mean score", _fmt(get("mean_score")), DESCRIPTIONS["mean_score"])
-    t.add_row("Gini of scores", _fmt(get("gini")), DESCRIPTIONS["gini"])
+    t.add_row("mean score", *cells("mean_score"), DESCRIPTIONS["mean_score"])
+    t.add_row("Gini of scores", *cells("gini"), DESCRIPTIONS["gini"])
     t.add_row(
-        "blacklisted", _fmt(get("blacklisted_share"), share=True), DESCRIPTIONS["blacklisted_share"]
+        "blacklisted", *cells("blacklisted_share", share=True), DESCRIPTIONS["blacklisted_share"]
     )
     for gate in dict.fromkeys(m[m.metric == "adverse_impact_ratio"].subject):
         rates = [get("selection_rate", gate, g) for g in GROUP_LABELS]
-        ratio = get("adverse_impact_ratio", gate)
         verdict = VERDICT_WORDS[disparity.verdict_from_code(get("four_fifths_verdict", gate))]
-        adverse = get("adverse_outcome_ratio", gate)
         sanction = VERDICT_WORDS[disparity.verdict_from_code(get("adverse_outcome_verdict", gate))]
         t.add_row(
-            f"gate: {gate}",
-            f"{_fmt(ratio)}",
-            f"approved {_fmt(rates[0], share=True)} of majority, {_fmt(rates[1], share=True)} of "
-            f"minority; adverse-impact ratio, four-fifths rule from its 95% interval: {verdict}; "
-            f"minority applicants denied or sanctioned {_fmt(adverse)} times as often as "
-            f"majority ({sanction}); "
-            f"{int(get('erroneous_denials', gate)):,} denials caused by erroneous records",
+            f"{gate}: adverse-impact ratio",
+            *cells("adverse_impact_ratio", gate),
+            f"approved {_fmt(rates[0], share=True)} of majority, {_fmt(rates[1], share=True)} "
+            f"of minority decisions; four-fifths rule: {verdict}",
         )
+        t.add_row(
+            f"{gate}: adverse-outcome ratio",
+            *cells("adverse_outcome_ratio", gate),
+            f"minority's denial or sanction rate over the majority's: {sanction}",
+        )
+        erroneous = get("erroneous_denials", gate)
+        if erroneous > 0:
+            t.add_row(
+                f"{gate}: erroneous denials",
+                *cells("erroneous_denials", gate),
+                DESCRIPTIONS["erroneous_denials"],
+            )
     for key in (
         "rank_rank_correlation",
         "bottom_decile_persistence",
         "score_assortativity",
         "privacy_auc",
     ):
-        t.add_row(key.replace("_", " "), _fmt(get(key)), DESCRIPTIONS[key])
+        t.add_row(key.replace("_", " "), *cells(key), DESCRIPTIONS[key])
+    dropped = cells("friends_dropped")
     t.add_row(
-        "friends dropped", f"{int(get('friends_dropped')):,}", DESCRIPTIONS["friends_dropped"]
+        "friends dropped",
+        f"{int(get('friends_dropped')):,}",
+        "",
+        dropped[2],
+        DESCRIPTIONS["friends_dropped"],
     )
     return t
 

@@ -108,7 +108,8 @@ def build(
     daily = tables["daily"].to_pandas()
     citizens = tables["citizens"].select(["score_start", "score", "group"]).to_pandas()
     grade_names = [g.name for g in scenario.score.grades]
-    mobility_day = measurement_window(scenario, facts.days).start
+    window = measurement_window(scenario, facts.days)
+    mobility_day = window.start
     chart_list = [
         charts.score_over_time(daily),
         charts.grade_shares(tables["daily_grades"].to_pandas()),
@@ -137,7 +138,8 @@ def build(
         scenario=scenario,
         facts=facts,
         fmt=fmt,
-        headlines=headlines(m, days=facts.days, mobility_day=mobility_day),
+        headlines=headlines(m),
+        window=window,
         charts={c.key: c for c in chart_list},
         chart_data=safe_json({c.key: c.figure for c in chart_list}),
         gate_rows=gate_rows,

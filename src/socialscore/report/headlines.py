@@ -1,14 +1,20 @@
-"""The headline harms of a run, as sentences with numbers computed from it."""
+"""The headline harms of a run, as sentences with numbers computed from it.
+
+Every sentence is derived from what happened in the run (decisions taken,
+acts forgone, citizens ranked), names the days it covers, and states a
+difference or a verdict only as far as its 95% interval supports it.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
-from socialscore.harms import metric_value
-from socialscore.metrics import FOUR_FIFTHS, PERSISTENCE_CHANCE
+from socialscore.disparity import ADVERSE_LINE, Verdict, verdict_from_code
+from socialscore.metrics import PERSISTENCE_CHANCE
 from socialscore.report import format as fmt
 
 GATE_NAMES = {
@@ -22,6 +28,33 @@ GATE_NAMES = {
     "public_contracts": "public contracts",
 }
 
+#: What an adverse decision at each gate is, as a passive verb phrase.
+ADVERSE_NAMES = {
+    "mortgage": "refused mortgages",
+    "job_hiring": "turned down for jobs",
+    "job_retention": "dismissed from their jobs",
+    "school": "refused school places for their children",
+    "dating": "refused dating matches",
+    "documents": "refused official documents",
+    "travel": "barred from travel",
+    "public_contracts": "refused public contracts",
+}
+
+#: Words for the daily series the steady-state test reads (socialscore.steady.SERIES).
+SERIES_NAMES = {
+    "mean_score": "the mean score",
+    "sd_score": "the spread of scores",
+    "gini": "the Gini of scores",
+    "blacklisted_share": "the blacklisted share",
+    "employed_share": "the employed share",
+    "mortgage_share": "the share holding a mortgage",
+    "chilled_share": "the chilled share",
+    "mean_stress": "mean stress",
+    "company_mean_score": "the mean company score",
+}
+
+_SEVERITY: dict[Verdict, int] = {"fail": 0, "inconclusive": 1, "pass": 2, "not applicable": 3}
+
 
 @dataclass(frozen=True)
 class Headline:
@@ -31,106 +64,337 @@ class Headline:
     alarm: bool
 
 
-def headlines(metrics: pd.DataFrame, *, days: int, mobility_day: int) -> list[Headline]:
-    """Five to seven sentences on what the regime did, each with its figures."""
-    m = metrics
-    out: list[Headline] = []
-    gates = m[(m.metric == "adverse_impact_ratio") & m.value.notna()]
-    if len(gates):
-        worst = gates.sort_values(["value", "subject"]).iloc[0]
-        gate = str(worst.subject)
-        ratio = float(worst.value)
-        minority = metric_value(m, "selection_rate", gate, "minority")
-        majority = metric_value(m, "selection_rate", gate, "majority")
-        below = ratio < FOUR_FIFTHS
-        lower = minority < majority
-        line = "below" if below else "at or above"
-        companies = gate == "public_contracts"
-        noun = "-owned companies" if companies else " citizens"
-        verb = (
-            "won public contracts"
-            if companies
-            else f"were approved for {GATE_NAMES.get(gate, gate)}"
+@dataclass(frozen=True)
+class _Row:
+    value: float
+    low: float
+    high: float
+    first: int
+    last: int
+
+    @property
+    def has_interval(self) -> bool:
+        return not (math.isnan(self.low) or math.isnan(self.high))
+
+    def days(self) -> str:
+        return f"day {self.last}" if self.first == self.last else f"days {self.first}–{self.last}"
+
+    def interval(self, show: Callable[[float], str] = fmt.ratio) -> str:
+        return f"95% interval {show(self.low)}–{show(self.high)}" if self.has_interval else ""
+
+
+def _row(m: pd.DataFrame, metric: str, subject: str = "", grp: str = "all") -> _Row | None:
+    hit = m[(m.metric == metric) & (m.subject == subject) & (m.grp == grp)]
+    if not len(hit) or math.isnan(float(hit.value.iloc[0])):
+        return None
+    r = hit.iloc[0]
+
+    def num(name: str) -> float:
+        v = r.get(name, math.nan)
+        return math.nan if v is None or pd.isna(v) else float(v)
+
+    first, last = num("day_from"), num("day_to")
+    return _Row(
+        float(r.value),
+        num("ci_low"),
+        num("ci_high"),
+        -1 if math.isnan(first) else int(first),
+        -1 if math.isnan(last) else int(last),
+    )
+
+
+def _value(m: pd.DataFrame, metric: str, subject: str = "", grp: str = "all") -> float:
+    r = _row(m, metric, subject, grp)
+    return math.nan if r is None else r.value
+
+
+def _verdict(m: pd.DataFrame, metric: str, gate: str) -> Verdict:
+    hit = m[(m.metric == metric) & (m.subject == gate) & (m.grp == "all")]
+    return verdict_from_code(float(hit.value.iloc[0])) if len(hit) else "not applicable"
+
+
+def _worst_gate(m: pd.DataFrame, ratio: str, verdict: str) -> tuple[str, Verdict] | None:
+    """The gate whose verdict is worst, then whose ratio lies farthest from parity."""
+    gates = m[(m.metric == ratio) & (m.grp == "all") & m.value.notna()]
+    ranked = []
+    for row in gates.itertuples():
+        v = _verdict(m, verdict, str(row.subject))
+        if v == "not applicable" or row.value <= 0:
+            continue
+        ranked.append((_SEVERITY[v], -abs(math.log(float(row.value))), str(row.subject), v))
+    if not ranked:
+        return None
+    _, _, gate, v = min(ranked)
+    return gate, v
+
+
+def _approvals(m: pd.DataFrame) -> Headline | None:
+    worst = _worst_gate(m, "adverse_impact_ratio", "four_fifths_verdict")
+    if worst is None:
+        return None
+    gate, verdict = worst
+    r = _row(m, "adverse_impact_ratio", gate)
+    assert r is not None
+    minority = _value(m, "selection_rate", gate, "minority")
+    majority = _value(m, "selection_rate", gate, "majority")
+    companies = gate == "public_contracts"
+    noun = "-owned companies" if companies else " citizens"
+    verb = (
+        "won public contracts" if companies else f"were approved for {GATE_NAMES.get(gate, gate)}"
+    )
+    lower = minority <= majority
+    who, other = ("Minority", "majority") if lower else ("Majority", "minority")
+    figures = (
+        f"{r.interval()}; {fmt.share(minority if lower else majority)} against "
+        f"{fmt.share(majority if lower else minority)} of decisions"
+    )
+    if verdict == "pass":
+        text = (
+            f"Over {r.days()}, every gate approved the two groups at rates within the "
+            f"four-fifths band; the widest gap: {who.lower()}{noun} {verb} at "
+            f"{fmt.ratio(r.value)} times the rate of {other}{noun} ({figures})."
         )
-        if minority == majority:
+    else:
+        said = {
+            "fail": "wholly below the four-fifths line (0.80)",
+            "inconclusive": (
+                "the interval straddles the four-fifths line (0.80), so this run cannot tell "
+                "whether the gate passes"
+            ),
+        }[verdict]
+        text = (
+            f"Over {r.days()}, {who.lower()}{noun} {verb} at {fmt.ratio(r.value)} times the "
+            f"rate of {other}{noun} ({figures}): {said}."
+        )
+    return Headline(text[0].upper() + text[1:], verdict == "fail")
+
+
+def _sanctions(m: pd.DataFrame) -> Headline | None:
+    worst = _worst_gate(m, "adverse_outcome_ratio", "adverse_outcome_verdict")
+    if worst is None:
+        return None
+    gate, verdict = worst
+    r = _row(m, "adverse_outcome_ratio", gate)
+    assert r is not None
+    if verdict == "pass":
+        return Headline(
+            f"Over {r.days()}, denials and sanctions fell on minority and majority applicants "
+            f"at rates within 0.80–{ADVERSE_LINE:.2f} of each other at every gate (widest: "
+            f"{GATE_NAMES.get(gate, gate)}, {fmt.ratio(r.value)}, {r.interval()}).",
+            False,
+        )
+    minority = _value(m, "adverse_rate", gate, "minority")
+    majority = _value(m, "adverse_rate", gate, "majority")
+    higher = r.value >= 1.0
+    who, other = ("Minority", "majority") if higher else ("Majority", "minority")
+    times = r.value if higher else 1.0 / r.value
+    low, high = (r.low, r.high) if higher else (1.0 / r.high, 1.0 / r.low)
+    noun = "-owned companies" if gate == "public_contracts" else " applicants"
+    said = {
+        "fail": f"past the {ADVERSE_LINE:.2f} line",
+        "inconclusive": (
+            f"the interval straddles the {ADVERSE_LINE:.2f} line, so this run cannot tell "
+            "whether the gate passes"
+        ),
+    }[verdict]
+    interval = f"95% interval {fmt.ratio(low)}–{fmt.ratio(high)}; " if r.has_interval else ""
+    return Headline(
+        f"Over {r.days()}, {who.lower()}{noun} were {ADVERSE_NAMES.get(gate, 'denied')} "
+        f"{fmt.ratio(times)} times as often as {other}{noun} ({interval}"
+        f"{fmt.share(minority if higher else majority)} against "
+        f"{fmt.share(majority if higher else minority)} of decisions): {said}.",
+        verdict == "fail",
+    )
+
+
+def _travel(m: pd.DataFrame) -> Headline | None:
+    """What the blacklist did: travel attempts blocked, not a line on the score scale."""
+    black = _row(m, "blacklisted_share")
+    attempts = blocked = 0.0
+    days = ""
+    for grp in ("majority", "minority"):
+        n = _row(m, "applications", "travel", grp)
+        rate = _value(m, "adverse_rate", "travel", grp)
+        if n is not None:
+            attempts += n.value
+            blocked += n.value * (0.0 if math.isnan(rate) else rate)
+            days = n.days()
+    listed = f"{fmt.share(black.value)} of citizens ended the run below the blacklist line" if (
+        black is not None
+    ) else ""
+    if attempts == 0:
+        if black is None or black.value == 0:
+            return None
+        return Headline(f"{listed}; no travel decision was taken in the run.", False)
+    blocked = round(blocked)
+    if blocked == 0:
+        text = f"No travel attempt was blocked over {days} ({fmt.count(attempts)} attempts)"
+        if black is not None and black.value > 0:
             text = (
-                f"Minority and majority{noun} {verb} at the same rate "
-                f"({fmt.share(minority)}): no gate treated the groups differently."
+                f"{listed}, but the travel gate blocked none of the {fmt.count(attempts)} "
+                f"attempts over {days}: it does not read that score"
             )
-        else:
-            who, other = ("Minority", "majority") if lower else ("Majority", "minority")
-            text = (
-                f"{who}{noun} {verb} at {fmt.ratio(ratio)} times the rate of {other}{noun} "
-                f"({fmt.share(minority if lower else majority)} against "
-                f"{fmt.share(majority if lower else minority)}), {line} the four-fifths line."
-            )
-        out.append(Headline(text, below))
-    black = metric_value(m, "blacklisted_share")
-    if not math.isnan(black):
-        out.append(
-            Headline(
-                f"{fmt.share(black)} of citizens ended the run below the blacklist line, "
-                "barred from travel.",
-                False,
-            )
+        return Headline(text + ".", False)
+    text = (
+        f"{fmt.count(blocked)} travel attempts ({fmt.share(blocked / attempts)} of "
+        f"{fmt.count(attempts)}) were blocked over {days}"
+    )
+    if black is not None:
+        text += f"; {listed}"
+    return Headline(text + ".", True)
+
+
+def _erroneous(m: pd.DataFrame) -> Headline | None:
+    rows = m[(m.metric == "erroneous_denials") & m.value.notna()]
+    total = float(rows.value.sum())
+    if total <= 0:
+        return None
+    r = _row(m, "erroneous_denials", str(rows.subject.iloc[0]))
+    days = f" over {r.days()}" if r is not None else ""
+    return Headline(
+        f"{fmt.count(total)} applications{days} were denied only because of erroneous "
+        "records: with correct data they would have been approved.",
+        True,
+    )
+
+
+def _persistence(m: pd.DataFrame) -> Headline | None:
+    r = _row(m, "bottom_decile_persistence")
+    if r is None:
+        return None
+    said = (
+        f"Of the citizens in the bottom tenth of the ranking on day {r.first}, "
+        f"{fmt.share(r.value)} were still in the bottom tenth on day {r.last}"
+    )
+    if r.has_interval:
+        said += f" ({r.interval(fmt.share)})"
+    at_chance = (
+        r.low <= PERSISTENCE_CHANCE <= r.high
+        if r.has_interval
+        else abs(r.value - PERSISTENCE_CHANCE) < 1e-9
+    )
+    if at_chance:
+        said += (
+            f": chance level ({fmt.share(PERSISTENCE_CHANCE)}), the ranking did not keep "
+            "anyone at the bottom"
         )
-    errors = m[m.metric == "erroneous_denials"].value.sum()
-    if errors > 0:
-        out.append(
-            Headline(
-                f"{fmt.count(errors)} applications were denied only because of erroneous "
-                "records: with correct data they would have been approved.",
-                True,
-            )
+    elif r.has_interval and r.low > PERSISTENCE_CHANCE:
+        said += f", against {fmt.share(PERSISTENCE_CHANCE)} by chance"
+    return Headline(said + ".", False)
+
+
+def _chilling(m: pd.DataFrame) -> Headline | None:
+    rows = m[(m.metric == "chilling_forgone_share") & (m.grp == "all") & m.value.notna()]
+    if not len(rows):
+        return None
+    top = rows.sort_values(["value", "subject"], ascending=[False, True]).iloc[0]
+    event = str(top.subject)
+    r = _row(m, "chilling_forgone_share", event)
+    assert r is not None
+    if r.value <= 0:
+        return Headline(
+            f"No lawful behaviour was deterred over {r.days()}: the penalised behaviours "
+            "happened as often as they would have without the regime's penalties.",
+            False,
         )
-    persistence = metric_value(m, "bottom_decile_persistence")
-    if not math.isnan(persistence):
-        row = m[(m.metric == "bottom_decile_persistence") & (m.subject == "")].iloc[0]
-        low, high = float(row.get("ci_low", math.nan)), float(row.get("ci_high", math.nan))
-        said = (
-            f"Of the citizens in the bottom tenth of the ranking on day {mobility_day}, "
-            f"{fmt.share(persistence)} were still in the bottom tenth on day {days - 1}"
+    acts = _value(m, "chilling_forgone_acts", event)
+    text = (
+        f"Over {r.days()}, citizens gave up {fmt.share(r.value)} of the lawful but penalised "
+        f"behaviour '{event}'"
+    )
+    if not math.isnan(acts):
+        text += f" ({fmt.count(acts)} acts)"
+    text += ", against what the same citizens would have done without the penalty"
+    real = _row(m, "chilling_realised_share", event)
+    if real is not None and real.has_interval:
+        text += (
+            f"; counted from the acts themselves, {fmt.share(real.value)} "
+            f"({real.interval(fmt.share)})"
         )
-        if not (math.isnan(low) or math.isnan(high)):
-            said += f" (95% interval {fmt.share(low)}–{fmt.share(high)})"
-        at_chance = (
-            low <= PERSISTENCE_CHANCE <= high
-            if not (math.isnan(low) or math.isnan(high))
-            else abs(persistence - PERSISTENCE_CHANCE) < 1e-9
+    return Headline(text + ".", False)
+
+
+def _friends(m: pd.DataFrame) -> Headline | None:
+    r = _row(m, "friends_dropped")
+    if r is None or r.value <= 0:
+        return None
+    return Headline(
+        f"{fmt.count(r.value)} friendships were dropped because of a friend's low score "
+        f"over {r.days()}.",
+        False,
+    )
+
+
+def _privacy(m: pd.DataFrame) -> Headline | None:
+    r = _row(m, "privacy_auc")
+    if r is None:
+        return None
+    interval = f", {r.interval()}" if r.has_interval else ""
+    if r.has_interval and r.low <= 0.5 <= r.high:
+        text = (
+            f"The score does not measurably single out minority citizens (AUC "
+            f"{fmt.ratio(r.value)}{interval}; 0.5 reveals nothing)."
         )
-        if at_chance:
-            said += (
-                f": chance level ({fmt.share(PERSISTENCE_CHANCE)}), the ranking did not keep "
-                "anyone at the bottom"
-            )
-        out.append(Headline(said + ".", False))
-    chill = m[m.metric == "penalised_behaviour_change"]
-    if len(chill):
-        low = chill.sort_values(["value", "subject"]).iloc[0]
-        change = float(low.value) - 1.0
-        verb = "fell" if change < 0 else "rose"
-        out.append(
-            Headline(
-                f"The legal but penalised behaviour '{low.subject}' {verb} by "
-                f"{fmt.share(abs(change))} between the first and the last 30 days.",
-                False,
-            )
+    elif r.value < 0.5:
+        text = (
+            f"Minority citizens score higher than majority citizens (AUC "
+            f"{fmt.ratio(r.value)}{interval}; 0.5 would reveal nothing)."
         )
-    dropped = metric_value(m, "friends_dropped")
-    if not math.isnan(dropped) and dropped > 0:
-        out.append(
-            Headline(
-                f"{fmt.count(dropped)} friendships were dropped because of a friend's low score.",
-                False,
-            )
+    else:
+        within = f"{r.interval()}; " if r.has_interval else ""
+        text = (
+            f"The score alone singles out minority citizens with an AUC of "
+            f"{fmt.ratio(r.value)} ({within}0.5 would reveal nothing)."
         )
-    auc = metric_value(m, "privacy_auc")
-    if not math.isnan(auc):
-        out.append(
-            Headline(
-                f"The score alone singles out minority citizens with an AUC of {fmt.ratio(auc)} "
-                "(0.5 would reveal nothing).",
-                False,
-            )
-        )
-    return out
+    return Headline(text, False)
+
+
+def _unsettled(m: pd.DataFrame) -> Headline | None:
+    rows = m[(m.metric == "settled") & (m.value == 0.0)]
+    if not len(rows):
+        return None
+    parts = []
+    first = last = -1
+    for subject in sorted(rows.subject):
+        d = _row(m, "drift_per_year", subject)
+        name = SERIES_NAMES.get(subject, subject)
+        if d is None:
+            parts.append(name)
+            continue
+        first, last = d.first, d.last
+        drift = _drift_words(subject, abs(d.value))
+        way = "rising" if d.value > 0 else "falling"
+        parts.append(f"{name} ({way} by {drift} a year)")
+    when = f" over days {first}–{last}" if first >= 0 else ""
+    return Headline(
+        f"Still changing at the end of the run{when}: {', '.join(parts)}. The figures above "
+        "describe a regime that had not settled; a longer run would show where it goes.",
+        False,
+    )
+
+
+def _drift_words(series: str, per_year: float) -> str:
+    if series.endswith("_share"):
+        return f"{100 * per_year:.2g} percentage points"
+    if series.endswith("score"):
+        return f"{fmt.score(per_year)} points"
+    return fmt.ratio(per_year)
+
+
+def headlines(metrics: pd.DataFrame) -> list[Headline]:
+    """The sentences on what the regime did, each with its figures, days and interval."""
+    makers = (
+        _approvals,
+        _sanctions,
+        _travel,
+        _erroneous,
+        _persistence,
+        _chilling,
+        _friends,
+        _privacy,
+        _unsettled,
+    )
+    return [h for h in (make(metrics) for make in makers) if h is not None]
+
+
+__all__ = ["Headline", "headlines"]
