@@ -983,3 +983,42 @@ class TestCitizenBootstrap:
             low, high = moments.interval(estimate)
             hits += low <= truth <= high
         assert 0.86 < hits / reps < 0.995
+
+
+def test_snapshot_shares_and_the_mean_carry_their_intervals() -> None:
+    """Blacklisted and grade shares get Wilson intervals, the mean a normal one, all from the
+    run's own citizens (recomputed here by hand from the citizens table)."""
+    import math
+
+    from conftest import simulate, small
+
+    from socialscore import harms
+
+    sc = small("citizen-score", population=5_000, days=30)
+    engine, recorder = simulate(sc)
+    citizens = recorder.citizens_core(engine.state)
+    table = harms.compute(
+        sc,
+        {**recorder.tables(engine.state), "citizens": citizens},
+        engine.nation.friend_blocks(engine.state.friend_codes),
+    ).to_pandas()
+    score = np.asarray(citizens.column("score").to_numpy(), dtype=np.float64)
+    n = score.size
+
+    def row(metric: str, subject: str = "") -> pd.Series:
+        return table[(table.metric == metric) & (table.subject == subject)].iloc[0]
+
+    mean = row("mean_score")
+    half = 1.959963984540054 * score.std() / math.sqrt(n)
+    assert mean.ci_low == pytest.approx(score.mean() - half, rel=1e-9)
+    assert mean.ci_high == pytest.approx(score.mean() + half, rel=1e-9)
+    listed = int((score < sc.score.blacklist_below).sum())
+    black = row("blacklisted_share")
+    p, z = listed / n, 1.959963984540054
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    width = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    assert black.value == pytest.approx(p)
+    assert (black.ci_low, black.ci_high) == pytest.approx((max(0.0, centre - width), centre + width))
+    grades = table[table.metric == "grade_share"]
+    assert grades.value.sum() == pytest.approx(1.0)
+    assert (grades.ci_low <= grades.value).all() and (grades.value <= grades.ci_high).all()

@@ -21,7 +21,10 @@ from socialscore.vocabulary import CITIZEN_GATES, COMPANY_GATES, GROUP_LABELS
 from socialscore.window import measurement_window
 
 DESCRIPTIONS: Final[dict[str, str]] = {
-    "mean_score": "Average score on the last day.",
+    "mean_score": (
+        "Average score on the last day (95% interval: ±1.96 standard deviations of the scores "
+        "over the square root of the number of citizens)."
+    ),
     "sd_score": "Spread of scores on the last day (standard deviation).",
     "gini": (
         "Inequality of scores on the last day, measured on each score's height above the "
@@ -29,8 +32,10 @@ DESCRIPTIONS: Final[dict[str, str]] = {
         "on any scale: 0 when all are equal, near 1 when one citizen holds all the height "
         "and everyone else sits at the bottom."
     ),
-    "grade_share": "Share of citizens in each grade on the last day.",
-    "blacklisted_share": "Share of citizens below the blacklist line on the last day.",
+    "grade_share": "Share of citizens in each grade on the last day (95% Wilson interval).",
+    "blacklisted_share": (
+        "Share of citizens below the blacklist line on the last day (95% Wilson interval)."
+    ),
     "selection_rate": (
         "Share of a group's decisions at a gate that went the citizen's way, over the "
         "measurement window (95% Wilson interval)."
@@ -228,8 +233,10 @@ def compute(
     # From the histogram: no per-citizen temporaries (the sums of integers are exact).
     n = max(int(hist.sum()), 1)
     mean = float((values * hist).sum()) / n
-    rows.add("mean_score", mean)
-    rows.add("sd_score", float(np.sqrt((hist * (values - mean) ** 2).sum() / n)))
+    sd = float(np.sqrt((hist * (values - mean) ** 2).sum() / n))
+    half = disparity.Z95 * sd / np.sqrt(n)  # citizens as draws from the regime
+    rows.add("mean_score", mean, ci=(mean - half, mean + half))
+    rows.add("sd_score", sd)
     # Gini of the height above the scale's floor: the same under any shift-and-stretch
     # relabelling of the scale, so scales 0-600, 350-950 and 0-1,200 compare.
     rows.add(
@@ -237,7 +244,8 @@ def compute(
         metrics.gini_above_floor(values, hist, s.lo),
         ci=_finite(citizen_bootstrap.gini_interval(values - s.lo, hist, seed=seed)),
     )
-    rows.add("blacklisted_share", float(hist[: s.blacklist_below - s.lo].sum()) / n)
+    listed = int(hist[: s.blacklist_below - s.lo].sum())
+    rows.add("blacklisted_share", listed / n, ci=disparity.wilson_interval(listed, n))
     by_group = metrics.mean_by_group(score, group, len(GROUP_LABELS))
     for g, label in enumerate(GROUP_LABELS):
         if not np.isnan(by_group[g]):
@@ -245,9 +253,15 @@ def compute(
     grades = _col(citizens, "grade")
     grade_start = _col(citizens, "grade_start")
     names = [g.name for g in s.grades]
-    shares = metrics.score_histogram(grades, 0, len(names) - 1) / max(len(grades), 1)
+    in_grade = metrics.score_histogram(grades, 0, len(names) - 1)
     for k, name in enumerate(names):
-        rows.add("grade_share", shares[k], subject=name)
+        count, total = int(in_grade[k]), max(len(grades), 1)
+        rows.add(
+            "grade_share",
+            count / total,
+            subject=name,
+            ci=disparity.wilson_interval(count, total) if len(grades) else None,
+        )
 
     measured = (window.start, window.end)
     members = group_members(tables, len(GROUP_LABELS))
