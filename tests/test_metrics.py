@@ -991,7 +991,6 @@ def test_snapshot_shares_and_the_mean_carry_their_intervals() -> None:
     import math
 
     from conftest import simulate, small
-
     from socialscore import harms
 
     sc = small("citizen-score", population=5_000, days=30)
