@@ -1017,7 +1017,8 @@ def test_snapshot_shares_and_the_mean_carry_their_intervals() -> None:
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     width = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     assert black.value == pytest.approx(p)
-    assert (black.ci_low, black.ci_high) == pytest.approx((max(0.0, centre - width), centre + width))
+    wilson = (max(0.0, centre - width), centre + width)
+    assert (black.ci_low, black.ci_high) == pytest.approx(wilson)
     grades = table[table.metric == "grade_share"]
     assert grades.value.sum() == pytest.approx(1.0)
     assert (grades.ci_low <= grades.value).all() and (grades.value <= grades.ci_high).all()
