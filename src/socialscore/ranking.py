@@ -72,6 +72,8 @@ def _mark_chunks(
 ) -> None:
     """Chunks ``first`` to ``last - 1`` of :func:`mark_low_ranked` (``CHUNK`` citizens each)."""
     n = published.shape[0]
+    dkey = rng.day_key(seed, day)  # rng.uniform(seed, day, i, stream), its day part once
+    stream = rng.stream(rng.LOW_RANK)
     for b in range(first * (CHUNK // 8), min(last * (CHUNK // 8), bits.shape[0])):
         byte = 0
         for k in range(8):
@@ -79,7 +81,9 @@ def _mark_chunks(
             if i >= n:
                 break
             w = weights[published[i] - lo]
-            if w >= 1.0 or (w > 0.0 and rng.uniform(seed, day, i, rng.stream(rng.LOW_RANK)) < w):
+            if w >= 1.0 or (
+                w > 0.0 and rng.hash_uniform(rng.entity_hash(dkey, i, stream)) < w
+            ):
                 byte |= 1 << k
         bits[b] = byte
 
