@@ -328,9 +328,9 @@ class FriendMoments:
             max_citizens: Largest sample of citizens whose friendships are kept.
             n_resamples: Number of Poisson-bootstrap resamples.
         """
-        self._score = np.asarray(score, dtype=np.float64)
+        self._score = np.asarray(score)  # read in place: no per-citizen copy
         n = self._score.shape[0]
-        self._shift = float(self._score.mean()) if n else 0.0
+        self._shift = float(self._score.mean(dtype=np.float64)) if n else 0.0
         self._rng = _generator(seed, 3)
         self._n = n
         self._n_resamples = n_resamples
@@ -352,8 +352,9 @@ class FriendMoments:
                 rows = self._sample[lo:hi]
                 friends = f[rows - first]
                 valid = friends >= 0
-                y = np.where(valid, self._score[np.where(valid, friends, 0)] - self._shift, 0.0)
-                x = self._score[rows] - self._shift
+                friend_score = self._score[np.where(valid, friends, 0)].astype(np.float64)
+                y = np.where(valid, friend_score - self._shift, 0.0)
+                x = self._score[rows].astype(np.float64) - self._shift
                 cnt = valid.sum(axis=1).astype(np.float64)
                 sy = y.sum(axis=1)
                 syy = (y * y).sum(axis=1)
