@@ -104,7 +104,7 @@ def test_cli_run_prints_summary_and_writes_run(tmp_path):  # type: ignore[no-unt
     proc = _cli("run", "--population", "3000", "--days", "10", "--out", str(tmp_path))
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
-    assert "adverse-impact ratio" in out
+    assert "adverse-impact" in out and "four-fifths" in out and "95% interval" in out
     assert "written to" in out
     assert len(RunStore(tmp_path).list_runs()) == 1
 
