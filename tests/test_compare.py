@@ -291,3 +291,20 @@ def test_the_ratio_chart_marks_a_straddling_gate_as_undecided():
     ]
     page = build_comparison(_table(rows), ["base", "regime"], [1, 2], ComparisonFacts("c", 1, 1))
     assert '"symbol":["diamond-open"]' in page.replace(" ", "")
+
+
+def test_every_scenario_is_measured_over_the_same_window(tmp_path):  # type: ignore[no-untyped-def]
+    """citizen-score's own window starts later than no-scoring's; compared, both use the later."""
+    from socialscore.window import measurement_window
+
+    free = load("no-scoring").scenario.with_overrides(population=3_000, days=240)
+    scored = load("citizen-score").scenario.with_overrides(population=3_000, days=240)
+    assert measurement_window(free).start < measurement_window(scored).start
+    result = compare(
+        ["no-scoring", "citizen-score"], population=3_000, days=240, seeds=1, out=tmp_path
+    )
+    start = measurement_window(scored).start
+    gates = result.values[result.values.metric == "selection_rate"]
+    assert len(gates) and (gates.day_from == start).all()
+    page = (result.path / "comparison.html").read_text("utf-8")
+    assert f"<b>days {start}–239</b>" in page

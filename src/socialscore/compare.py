@@ -185,6 +185,7 @@ def compare(
                 population=population,
                 days=days,
                 seed=s,
+                measure_from=window.start,  # every scenario over the same days
                 out=out,
                 tags={"compare": names, "seed": s},
             )
@@ -202,7 +203,9 @@ def compare(
     table = _summarise(values, names)
     store = RunStore(out)
     compare_id = store.new_run_id("compare-" + "-".join(names))
-    facts = ComparisonFacts(compare_id, first.run.population, first.run.days)
+    facts = ComparisonFacts(
+        compare_id, first.run.population, first.run.days, window.label(), window.why
+    )
     path = write_comparison(Path(out), facts, names, seed_list, values, table)
     store.register_comparison(compare_id, table)
     return Comparison(compare_id, path, names, seed_list, runs, values, table)

@@ -55,6 +55,8 @@ class ComparisonFacts:
     compare_id: str
     population: int
     days: int
+    window: str = ""  # the days every measure covers: "days 180–364"
+    window_why: str = ""
 
 
 def _difference(r: pd.Series) -> MeanInterval:
