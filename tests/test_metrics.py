@@ -1022,3 +1022,29 @@ def test_snapshot_shares_and_the_mean_carry_their_intervals() -> None:
     grades = table[table.metric == "grade_share"]
     assert grades.value.sum() == pytest.approx(1.0)
     assert (grades.ci_low <= grades.value).all() and (grades.value <= grades.ci_high).all()
+
+
+def test_grade_transitions_carry_wilson_intervals_over_their_start_grade() -> None:
+    from conftest import simulate, small
+    from socialscore import harms
+    from socialscore.disparity import wilson_interval
+
+    sc = small("citizen-score", population=5_000, days=60)
+    engine, recorder = simulate(sc)
+    citizens = recorder.citizens_core(engine.state)
+    table = harms.compute(
+        sc,
+        {**recorder.tables(engine.state), "citizens": citizens},
+        engine.nation.friend_blocks(engine.state.friend_codes),
+    ).to_pandas()
+    start = np.asarray(citizens.column("grade_start").to_numpy())
+    end = np.asarray(citizens.column("grade").to_numpy())
+    names = [g.name for g in sc.score.grades]
+    rows = table[table.metric == "grade_transition"]
+    assert len(rows)
+    for r in rows.itertuples():
+        a, b = (names.index(x) for x in r.subject.split(" -> "))
+        n = int((start == a).sum())
+        k = int(((start == a) & (end == b)).sum())
+        assert r.value == pytest.approx(k / n)
+        assert (r.ci_low, r.ci_high) == pytest.approx(wilson_interval(k, n))

@@ -110,7 +110,10 @@ DESCRIPTIONS: Final[dict[str, str]] = {
         "count in it in part, so it always holds a tenth of the citizens. 0.10 is chance: "
         "what it is when the start says nothing about the end, or nobody has a distinct score."
     ),
-    "grade_transition": "Share of citizens in a start grade who ended in each grade.",
+    "grade_transition": (
+        "Share of citizens in a grade at the start of the measurement window who ended it in "
+        "each grade (95% Wilson interval)."
+    ),
     "score_assortativity": (
         "Correlation of scores between friends: high values mean friendships sort by score."
     ),
@@ -282,13 +285,16 @@ def compute(
     ):
         rows.add(name, measure(start, score), ci=_finite(mobility_ci[name]), days=mobility)
     matrix = metrics.transition_matrix(grade_start, grades, len(names))
+    started = metrics.score_histogram(grade_start, 0, len(names) - 1)
     for a, from_name in enumerate(names):
         for b, to_name in enumerate(names):
             if not np.isnan(matrix[a, b]):
+                moved = round(float(matrix[a, b]) * int(started[a]))
                 rows.add(
                     "grade_transition",
                     matrix[a, b],
                     subject=f"{from_name} -> {to_name}",
+                    ci=disparity.wilson_interval(moved, int(started[a])),
                     days=mobility,
                 )
 
