@@ -29,8 +29,8 @@ from typing import Final
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import stats
 
+from socialscore import intervals
 from socialscore.scenario import Scenario
 from socialscore.scoring import layout
 from socialscore.vocabulary import CITIZEN_EVENTS, GROUP_LABELS
@@ -180,10 +180,12 @@ def counterfactual_change(
 
     ``counts`` and ``baseline`` hold the behaviour's events per day (summed
     over groups). The change is ``Σ counts / Σ baseline − 1`` over the
-    window's days; its interval treats the days as independent pairs (ratio
-    estimator: the standard error of the ratio is √(T / (T − 1) · Σ (c_t − R
-    b_t)²) / Σ b_t, with a Student t quantile on T − 1 degrees of freedom).
-    A trend over the window widens it. None when the baseline has no events.
+    window's days. Its interval is the ratio estimator's: the standard error
+    is √(T / (T − 1) · Σ r_t²) / Σ b_t with r_t = c_t − R b_t, widened for
+    the residuals' day-to-day correlation (lag-1 autocorrelation φ ≥ 0: the
+    variance times (1 + φ) / (1 − φ), and T(1 − φ) / (1 + φ) effective days
+    for the Student t quantile). A trend over the window widens it. None
+    when the baseline has no events.
     """
     c = np.asarray(counts, dtype=np.float64)
     b = np.asarray(baseline, dtype=np.float64)
@@ -194,10 +196,15 @@ def counterfactual_change(
         return None
     ratio = float(c.sum()) / total_b
     t = c.shape[0]
-    if t >= 2:
+    if t >= 3:
         resid = c - ratio * b
-        se = math.sqrt(t / (t - 1) * float((resid * resid).sum())) / total_b
-        half = float(stats.t.ppf(0.5 + level / 2, t - 1)) * se
+        ss = float((resid * resid).sum())
+        phi = float((resid[1:] * resid[:-1]).sum()) / ss if ss > 0 else 0.0
+        phi = min(max(phi, 0.0), 0.99)
+        inflation = (1.0 + phi) / (1.0 - phi)
+        se = math.sqrt(t / (t - 1) * ss * inflation) / total_b
+        effective = max(t / inflation, 2.0)
+        half = intervals.t_quantile(0.5 + level / 2, effective - 1.0) * se
     else:
         half = math.inf
     return Change(ratio - 1.0, (ratio - 1.0 - half, ratio - 1.0 + half), c.sum(), total_b, t)
