@@ -198,10 +198,13 @@ def test_harm_checks_flag_adverse_impact_persistence_and_chilling(tmp_path):  # 
     assert changes and all(v <= 0.0 for v in changes.values())
     most = min(changes.values())
     assert most < 0.0
-    tight = {c.subject: c.verdict for c in judged(max_chilling=-most / 2)}
-    loose = {c.subject: c.verdict for c in judged(max_chilling=-most * 2)}
     worst = min(changes, key=changes.__getitem__)
-    assert (tight[worst], loose[worst]) == ("fail", "pass")
+    tight = {c.subject: c.verdict for c in judged(max_chilling=-most / 4)}
+    loose = {c.subject: c.verdict for c in judged(max_chilling=-most * 4)}
+    assert tight[worst] in ("fail", "inconclusive") and loose[worst] == "pass"
+    # Meetings with low-ranked friends are about different people under no scoring.
+    low = [c for c in judged() if c.subject == "behaviour interaction_low_scorer"]
+    assert all(c.verdict == "not applicable" for c in low)
     # The audit is stored with the run and shown in its report.
     assert (stored.path / "audit.parquet").is_file()
     page = (stored.path / "report.html").read_text("utf-8")
@@ -325,8 +328,8 @@ def _persistence_frame(value: float, low: float, high: float) -> pd.DataFrame:
         (0.115, 0.095, 0.135, "pass", "at chance level"),
         (0.30, 0.28, 0.32, "pass", "within 50% throughout"),
         (0.62, 0.58, 0.66, "fail", "above 50% throughout"),
-        (0.53, 0.47, 0.59, "fail", "straddles 50%"),
-        (0.48, 0.42, 0.54, "pass", "straddles 50%"),
+        (0.53, 0.47, 0.59, "inconclusive", "straddles 50%"),
+        (0.48, 0.42, 0.54, "inconclusive", "straddles 50%"),
     ],
 )
 def test_persistence_is_judged_against_chance_and_the_bound_with_its_interval(

@@ -652,13 +652,14 @@ def _persistence_check(frame: pd.DataFrame, bound: float) -> Check | None:
         where = f"within {bound:.0%} throughout its interval"
     else:
         where = (
-            f"{'above' if high_verdict else 'within'} {bound:.0%}, but the interval "
-            f"straddles {bound:.0%}"
+            f"{'above' if high_verdict else 'within'} {bound:.0%} at its estimate, but the "
+            f"interval straddles {bound:.0%}: this run cannot tell"
         )
+    verdict = "fail" if low > bound else "pass" if high <= bound else "inconclusive"
     return Check(
         HARM_PERSISTENCE,
         "regime",
-        "fail" if high_verdict else "pass",
+        verdict,
         f"{measured}, {'above' if low > chance else 'below'} chance ({chance:.0%}); {where}.",
         value,
     )
@@ -713,6 +714,25 @@ def chilling_checks(
     out = []
     for event in chilling.deterred_events(scenario):
         e = CITIZEN_EVENTS.index(event)
+        own = harms.metric_value(frame, "chilling_forgone_share", event)
+        tally = (
+            f" The run's own tally: {own:.2%} of it deterred in {window.label()}."
+            if not np.isnan(own)
+            else ""
+        )
+        if event == "interaction_low_scorer":
+            out.append(
+                Check(
+                    HARM_CHILLING,
+                    f"behaviour {event}",
+                    "not applicable",
+                    "meetings with low-ranked friends cannot be counted against no scoring: "
+                    "without a score the bottom of the ranking is a random tenth of one tied "
+                    "block, with it the regime's lowest scorers, so the two counts are about "
+                    "different people." + tally,
+                )
+            )
+            continue
         change = chilling.counterfactual_change(
             events[:, e, :].sum(axis=1), baseline_events[:, e, :].sum(axis=1), window
         )
@@ -722,32 +742,24 @@ def chilling_checks(
                     HARM_CHILLING,
                     f"behaviour {event}",
                     "not applicable",
-                    f"the no-scoring counterfactual has no '{event}' in {window.label()} "
-                    "(nobody is ranked low without a score).",
+                    f"the no-scoring counterfactual has no '{event}' in {window.label()}."
+                    + tally,
                 )
             )
             continue
         lo, hi = change.ci
         line = -t.max_chilling
-        chilled = change.change < line
+        if hi < line:
+            verdict, where = "fail", f"beyond −{t.max_chilling:.0%} throughout its interval"
+        elif lo >= line:
+            verdict, where = "pass", f"within −{t.max_chilling:.0%} throughout its interval"
+        else:
+            verdict, where = "inconclusive", f"the interval straddles −{t.max_chilling:.0%}"
         words = (
             f"legal behaviour the rulebook penalises changed by {change.change:+.1%} "
             f"[{lo:+.1%}, {hi:+.1%}] against no scoring on the same random numbers in "
-            f"{window.label()} ({'beyond' if chilled else 'within'} −{t.max_chilling:.0%}"
+            f"{window.label()}: {where}."
         )
-        words += "; the interval straddles the line)" if lo < line <= hi else ")"
-        own = harms.metric_value(frame, "chilling_forgone_share", event)
-        if not np.isnan(own):
-            words += f"; the run's own tally: {own:.2%} of it deterred."
-        else:
-            words += "."
-        out.append(
-            Check(
-                HARM_CHILLING,
-                f"behaviour {event}",
-                "fail" if chilled else "pass",
-                words,
-                change.change,
-            )
-        )
+        subject = f"behaviour {event}"
+        out.append(Check(HARM_CHILLING, subject, verdict, words + tally, change.change))
     return out
