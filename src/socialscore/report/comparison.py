@@ -194,7 +194,10 @@ def _headlines(table: pd.DataFrame, names: list[str]) -> list[Headline]:
                     alarm,
                 )
             )
-        rates = t[t.metric == "behaviour_rate"]
+        # Meeting a low-ranked friend depends on who is ranked low, which the regimes decide
+        # differently (a random tenth of a tied ranking without a score): not a behaviour
+        # whose rate compares across regimes.
+        rates = t[(t.metric == "behaviour_rate") & (t.subject != "interaction_low_scorer")]
         base = table[(table.scenario == names[0]) & (table.metric == "behaviour_rate")]
         if len(rates) and len(base):
             merged = rates.merge(base[["subject", "mean"]], on="subject", suffixes=("", "_base"))
