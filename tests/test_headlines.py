@@ -136,3 +136,21 @@ def test_a_safeguarded_regime_is_not_said_to_bar_anyone_from_travel(tmp_path) ->
     assert travel_lines, texts
     if blocked == 0:
         assert all("barred" not in t and "were blocked" not in t for t in texts)
+
+
+def test_sanctions_weigh_the_per_member_verdict_and_say_which_group_is_worse_off() -> None:
+    # Applicants within the band, but per member the majority is sanctioned far more.
+    m = frame(
+        ("adverse_outcome_ratio", "job_retention", "all", 0.95, 0.85, 1.06),
+        ("adverse_outcome_verdict", "job_retention", "all", 1.0, NAN, NAN),
+        ("adverse_outcome_ratio_population", "job_retention", "all", 0.40, 0.30, 0.52),
+        ("adverse_outcome_population_verdict", "job_retention", "all", 0.0, NAN, NAN),
+        ("adverse_rate", "job_retention", "minority", 0.019, NAN, NAN),
+        ("adverse_rate", "job_retention", "majority", 0.020, NAN, NAN),
+    )
+    (h,) = headlines(m)
+    assert h.alarm and "past the 1.25 line" in h.text
+    assert "counting every member of each group, applicants or not, the majority were " in h.text
+    assert "dismissed from their jobs 2.50 times as often as the minority" in h.text
+    assert "95% interval 1.92–3.33" in h.text  # the per-member interval, inverted
+    assert "among applicants alone the ratio was 1.05" in h.text

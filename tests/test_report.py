@@ -195,7 +195,7 @@ def test_persistence_headline_says_chance_level_only_when_its_interval_holds_it(
     )
     (line,) = [h.text for h in headlines(frame) if "tenth" in h.text]
     assert "on day 180" in line and "on day 364" in line
-    assert ("chance level" in line) == at_chance
+    assert ("no measurable persistence beyond chance" in line) == at_chance
     assert "95% interval" in line
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from socialscore.disparity import ADVERSE_LINE, Verdict, verdict_from_code
+from socialscore.disparity import ADVERSE_LINE, Verdict, verdict_from_code, worst_of
 from socialscore.metrics import PERSISTENCE_CHANCE
 from socialscore.report import format as fmt
 
@@ -113,12 +113,15 @@ def _verdict(m: pd.DataFrame, metric: str, gate: str) -> Verdict:
     return verdict_from_code(float(hit.value.iloc[0])) if len(hit) else "not applicable"
 
 
-def _worst_gate(m: pd.DataFrame, ratio: str, verdict: str) -> tuple[str, Verdict] | None:
-    """The gate whose verdict is worst, then whose ratio lies farthest from parity."""
+def _worst_gate(m: pd.DataFrame, ratio: str, *verdicts: str) -> tuple[str, Verdict] | None:
+    """The gate whose verdict is worst, then whose ratio lies farthest from parity.
+
+    A gate judged by several measures takes the worst of their verdicts.
+    """
     gates = m[(m.metric == ratio) & (m.grp == "all") & m.value.notna()]
     ranked = []
     for row in gates.itertuples():
-        v = _verdict(m, verdict, str(row.subject))
+        v = worst_of([_verdict(m, name, str(row.subject)) for name in verdicts])
         if v == "not applicable" or row.value <= 0:
             continue
         ranked.append((_SEVERITY[v], -abs(math.log(float(row.value))), str(row.subject), v))
@@ -150,8 +153,8 @@ def _approvals(m: pd.DataFrame) -> Headline | None:
     )
     if verdict == "pass":
         text = (
-            f"Over {r.days()}, every gate approved the two groups at rates within the "
-            f"four-fifths band; the widest gap: {who.lower()}{noun} {verb} at "
+            f"Over {r.days()}, every gate that decided for both groups approved them at rates "
+            f"within the four-fifths band; the widest gap: {who.lower()}{noun} {verb} at "
             f"{fmt.ratio(r.value)} times the rate of {other}{noun} ({figures})."
         )
     else:
@@ -169,8 +172,18 @@ def _approvals(m: pd.DataFrame) -> Headline | None:
     return Headline(text[0].upper() + text[1:], verdict == "fail")
 
 
+def _times(r: _Row) -> tuple[bool, float, str]:
+    """Whether the minority is worse off, by how many times, and the interval in that sense."""
+    higher = r.value >= 1.0
+    times = r.value if higher else 1.0 / r.value
+    low, high = (r.low, r.high) if higher else (1.0 / r.high, 1.0 / r.low)
+    interval = f"95% interval {fmt.ratio(low)}–{fmt.ratio(high)}" if r.has_interval else ""
+    return higher, times, interval
+
+
 def _sanctions(m: pd.DataFrame) -> Headline | None:
-    worst = _worst_gate(m, "adverse_outcome_ratio", "adverse_outcome_verdict")
+    measures = ("adverse_outcome_verdict", "adverse_outcome_population_verdict")
+    worst = _worst_gate(m, "adverse_outcome_ratio", *measures)
     if worst is None:
         return None
     gate, verdict = worst
@@ -178,18 +191,12 @@ def _sanctions(m: pd.DataFrame) -> Headline | None:
     assert r is not None
     if verdict == "pass":
         return Headline(
-            f"Over {r.days()}, denials and sanctions fell on minority and majority applicants "
-            f"at rates within 0.80–{ADVERSE_LINE:.2f} of each other at every gate (widest: "
+            f"Over {r.days()}, at every gate that decided for both groups, denials and "
+            f"sanctions fell on minority and majority applicants, and on the groups' "
+            f"members, at rates within 0.80–{ADVERSE_LINE:.2f} of each other (widest: "
             f"{GATE_NAMES.get(gate, gate)}, {fmt.ratio(r.value)}, {r.interval()}).",
             False,
         )
-    minority = _value(m, "adverse_rate", gate, "minority")
-    majority = _value(m, "adverse_rate", gate, "majority")
-    higher = r.value >= 1.0
-    who, other = ("Minority", "majority") if higher else ("Majority", "minority")
-    times = r.value if higher else 1.0 / r.value
-    low, high = (r.low, r.high) if higher else (1.0 / r.high, 1.0 / r.low)
-    noun = "-owned companies" if gate == "public_contracts" else " applicants"
     said = {
         "fail": f"past the {ADVERSE_LINE:.2f} line",
         "inconclusive": (
@@ -197,9 +204,30 @@ def _sanctions(m: pd.DataFrame) -> Headline | None:
             "whether the gate passes"
         ),
     }[verdict]
-    interval = f"95% interval {fmt.ratio(low)}–{fmt.ratio(high)}; " if r.has_interval else ""
+    what = ADVERSE_NAMES.get(gate, "denied")
+    member = _row(m, "adverse_outcome_ratio_population", gate)
+    by_member = member is not None and _verdict(m, measures[1], gate) == verdict
+    if by_member and _verdict(m, measures[0], gate) != verdict:
+        assert member is not None
+        higher, times, interval = _times(member)
+        who, other = ("the minority", "the majority")
+        if not higher:
+            who, other = other, who
+        _, applicants, _ = _times(r)
+        return Headline(
+            f"Over {r.days()}, counting every member of each group, applicants or not, "
+            f"{who} were {what} {fmt.ratio(times)} times as often as {other} ({interval}): "
+            f"{said}; among applicants alone the ratio was {fmt.ratio(applicants)}.",
+            verdict == "fail",
+        )
+    minority = _value(m, "adverse_rate", gate, "minority")
+    majority = _value(m, "adverse_rate", gate, "majority")
+    higher, times, interval = _times(r)
+    who, other = ("Minority", "majority") if higher else ("Majority", "minority")
+    noun = "-owned companies" if gate == "public_contracts" else " applicants"
+    interval = f"{interval}; " if interval else ""
     return Headline(
-        f"Over {r.days()}, {who.lower()}{noun} were {ADVERSE_NAMES.get(gate, 'denied')} "
+        f"Over {r.days()}, {who.lower()}{noun} were {what} "
         f"{fmt.ratio(times)} times as often as {other}{noun} ({interval}"
         f"{fmt.share(minority if higher else majority)} against "
         f"{fmt.share(majority if higher else minority)} of decisions): {said}.",
@@ -232,7 +260,7 @@ def _travel(m: pd.DataFrame) -> Headline | None:
         if black is not None and black.value > 0:
             text = (
                 f"{listed}, but the travel gate blocked none of the {fmt.count(attempts)} "
-                f"attempts over {days}: it does not read that score"
+                f"attempts over {days}"
             )
         return Headline(text + ".", False)
     text = (
@@ -275,8 +303,7 @@ def _persistence(m: pd.DataFrame) -> Headline | None:
     )
     if at_chance:
         said += (
-            f": chance level ({fmt.share(PERSISTENCE_CHANCE)}), the ranking did not keep "
-            "anyone at the bottom"
+            f": no measurable persistence beyond chance ({fmt.share(PERSISTENCE_CHANCE)})"
         )
     elif r.has_interval and r.low > PERSISTENCE_CHANCE:
         said += f", against {fmt.share(PERSISTENCE_CHANCE)} by chance"
@@ -334,6 +361,11 @@ def _privacy(m: pd.DataFrame) -> Headline | None:
         text = (
             f"The score does not measurably single out minority citizens (AUC "
             f"{fmt.ratio(r.value)}{interval}; 0.5 reveals nothing)."
+        )
+    elif not r.has_interval:
+        text = (
+            f"The score singles out minority citizens with an AUC of {fmt.ratio(r.value)} "
+            "(no interval; 0.5 would reveal nothing)."
         )
     elif r.value < 0.5:
         text = (
