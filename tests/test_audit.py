@@ -250,7 +250,7 @@ def test_gate_harms_are_judged_on_their_intervals_and_sanctions_count():
     assert "straddles" in impact["gate mortgage"].reason
     assert impact["gate mortgage"].value == pytest.approx(0.85)
     assert impact["gate job_hiring"].verdict == "fail"
-    assert "62% of the other's (95% interval 0.59–0.67)" in impact["gate job_hiring"].reason
+    assert "0.62 times the other's (95% interval 0.59–0.67)" in impact["gate job_hiring"].reason
     failures = {(c.law, c.subject) for c in audit.Audit("regime", checks).failures}
     assert failures == {
         (audit.HARM_ADVERSE, "gate travel"),

@@ -308,3 +308,16 @@ def test_every_scenario_is_measured_over_the_same_window(tmp_path):  # type: ign
     assert len(gates) and (gates.day_from == start).all()
     page = (result.path / "comparison.html").read_text("utf-8")
     assert f"<b>days {start}–239</b>" in page
+
+
+def test_the_window_can_be_set_for_every_compared_scenario(tmp_path):  # type: ignore[no-untyped-def]
+    result = compare(
+        ["no-scoring", "citizen-score"],
+        population=2_000,
+        days=240,
+        seeds=1,
+        measure_from=200,
+        out=tmp_path,
+    )
+    gates = result.values[result.values.metric == "selection_rate"]
+    assert len(gates) and (gates.day_from == 200).all()

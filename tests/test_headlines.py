@@ -128,14 +128,18 @@ def test_a_safeguarded_regime_is_not_said_to_bar_anyone_from_travel(tmp_path) ->
     result = socialscore.run(
         "safeguarded-citizen-score", population=20_000, days=200, seed=3, out=tmp_path
     )
+    from socialscore.window import measurement_window
+
+    window = measurement_window(result.scenario, 200)
     gates = result.to_pandas("daily_gates")
-    travel = gates[gates.gate == "travel"]
+    travel = gates[(gates.gate == "travel") & window.mask(gates.day)]
     blocked = int((travel.applied - travel.selected).sum())
+    assert blocked == 0  # purpose limitation: the travel gate reads no score here
     texts = [h.text for h in headlines(result.metrics.to_pandas())]
     travel_lines = [t for t in texts if "travel" in t and "attempt" in t]
     assert travel_lines, texts
-    if blocked == 0:
-        assert all("barred" not in t and "were blocked" not in t for t in texts)
+    assert all("barred" not in t and "were blocked" not in t for t in texts)
+    assert any("blocked none of the" in t for t in travel_lines)
 
 
 def test_sanctions_weigh_the_per_member_verdict_and_say_which_group_is_worse_off() -> None:

@@ -209,6 +209,7 @@ def audit_regime(
     population: int | None = None,
     days: int | None = None,
     seed: int | None = None,
+    measure_from: int | None = None,
     thresholds: audit_checks.Thresholds | None = None,
     out: str | Path = DEFAULT_ROOT,
     progress: Callable[[str], None] | None = None,
@@ -224,6 +225,7 @@ def audit_regime(
         population: Number of citizens (overrides the file).
         days: Number of simulated days (overrides the file).
         seed: Random seed (overrides the file).
+        measure_from: First day of the measurement window (overrides the file).
         thresholds: The auditor's bounds.
         out: The run store folder.
         progress: Called with the name of each stage as it starts.
@@ -234,7 +236,9 @@ def audit_regime(
     t = thresholds or audit_checks.Thresholds()
     say = progress or (lambda _stage: None)
     loaded = _load(scenario)
-    sc = loaded.scenario.with_overrides(population=population, days=days, seed=seed)
+    sc = loaded.scenario.with_overrides(
+        population=population, days=days, seed=seed, measure_from=measure_from
+    )
     say("running the regime")
     sim = _simulate(sc, None)
     say("running the no-scoring counterfactual")

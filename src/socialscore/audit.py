@@ -592,7 +592,7 @@ def _gate_disparity_checks(frame: pd.DataFrame, gate: str, line: float) -> list[
         )
     else:
         reason = (
-            f"over {days} the worse-treated group's approval rate is {ratio:.0%} of the other's "
+            f"over {days} the worse-treated group's approval rate is {ratio:.2f} times the other's "
             f"({_interval(lo, hi)}); {_verdict_clause(v, f'the band {band}')}."
         )
     out.append(Check(HARM_IMPACT, f"gate {gate}", v, reason, _finite(ratio)))

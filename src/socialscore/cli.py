@@ -117,6 +117,13 @@ def compare(
     population: Annotated[int | None, typer.Option(help="Number of citizens.")] = None,
     days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
     seed: Annotated[int | None, typer.Option(help="First seed.")] = None,
+    measure_from: Annotated[
+        int | None,
+        typer.Option(
+            help="First day of the measurement window (default: the day the regime rates "
+            "everyone plus the scenario's burn-in, at most the middle of the run)."
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
 ) -> None:
     """Run scenarios on the same people and seeds; show differences against the first."""
@@ -131,6 +138,7 @@ def compare(
                 days=days,
                 seed=seed,
                 seeds=seeds,
+                measure_from=measure_from,
                 out=out,
                 progress=lambda done, _total: bar.update(task, completed=done),
             )
@@ -160,6 +168,13 @@ def audit(
     ] = AUDIT_POPULATION,
     days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    measure_from: Annotated[
+        int | None,
+        typer.Option(
+            help="First day of the measurement window (default: the day the regime rates "
+            "everyone plus the scenario's burn-in, at most the middle of the run)."
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text: a table; json: machine-readable.")
@@ -187,7 +202,9 @@ def audit(
     )
     quiet = output_format is OutputFormat.json
     try:
-        loaded.scenario.with_overrides(population=population, days=days, seed=seed)
+        loaded.scenario.with_overrides(
+            population=population, days=days, seed=seed, measure_from=measure_from
+        )
     except ValidationError as exc:
         for err in exc.errors():
             option = "--" + str(err["loc"][-1]).replace("_", "-")
@@ -204,6 +221,7 @@ def audit(
             population=population,
             days=days,
             seed=seed,
+            measure_from=measure_from,
             thresholds=thresholds,
             out=out,
             progress=stage,

@@ -141,6 +141,7 @@ def compare(
     days: int | None = None,
     seed: int | None = None,
     seeds: int = DEFAULT_SEEDS,
+    measure_from: int | None = None,
     out: str | Path = DEFAULT_ROOT,
     progress: Callable[[int, int], None] | None = None,
 ) -> Comparison:
@@ -154,6 +155,8 @@ def compare(
         seed: First seed (default: the first scenario's seed).
         seeds: How many seeds (``seed``, ``seed + 1``, ...); intervals need at
             least two, and five (the default) give a usable one.
+        measure_from: First day of the measurement window of every scenario
+            (default: the latest start of their own windows).
         out: The run store folder; every run is stored and catalogued.
         progress: Called as ``progress(runs_done, runs_total)``.
 
@@ -170,7 +173,12 @@ def compare(
         if _nation_key(sc) != _nation_key(first):
             raise ValueError(ERR_NATION_DIFFERS.format(a=names[0], b=sc.scenario.name))
     window = common_window(
-        [item.scenario.with_overrides(population=population, days=days) for item in loaded]
+        [
+            item.scenario.with_overrides(
+                population=population, days=days, measure_from=measure_from
+            )
+            for item in loaded
+        ]
     )
     base_seed = first.run.seed if seed is None else seed
     seed_list = [base_seed + k for k in range(seeds)]

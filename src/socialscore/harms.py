@@ -71,8 +71,8 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     ),
     "adverse_outcome_ratio": (
         "Minority applicants' adverse rate divided by majority applicants' (95% Katz interval): "
-        "above 1 the minority is denied or sanctioned more often; beyond 1.25 (or below 0.8) "
-        "one group is sanctioned more than 1.25 times as often as the other and the gate fails."
+        "above 1 the minority is denied or sanctioned more often. The gate fails when the whole "
+        "interval lies beyond 1.25 (or below 0.8), is inconclusive when it straddles the line."
     ),
     "adverse_outcome_verdict": (
         "Verdict on the adverse-outcome ratio from its interval against the band 0.8–1.25: "
@@ -314,7 +314,7 @@ def compute(
     )
     lost = _col(citizens, "followers_lost")
     for decile, value in enumerate(metrics.mean_by_decile(score, lost)):
-        rows.add("followers_lost_by_decile", value, subject=str(decile))
+        rows.add("followers_lost_by_decile", value, subject=str(decile), days=whole)
     rows.add(
         "privacy_auc",
         metrics.auc_group_from_score(score, group, positive=1),

@@ -45,12 +45,16 @@ TERMS = {
     ),
     "adverse-outcome ratio": (
         "The minority's rate of denials or sanctions at a gate divided by the majority's, "
-        "among applicants or per member of the group; beyond 1.25 (or below 0.8) one group is "
-        "sanctioned more than 1.25 times as often as the other and the gate fails."
+        "among applicants or per member of the group. The gate fails when the ratio's whole "
+        "95% interval lies beyond 1.25 (or below 0.8): one group sanctioned more than 1.25 "
+        "times as often as the other; inconclusive when the interval straddles the line."
     ),
     "95% interval": (
         "A range that, computed this way, holds the regime's true rate or ratio 95 times out "
-        "of 100; the fewer decisions a figure rests on, the wider it is. Shown in brackets."
+        "of 100 if the decisions were independent; the fewer decisions a figure rests on, the "
+        "wider it is. Repeated decisions about the same person (a listed citizen's travel "
+        "attempts) are not independent, so for such gates the range is too narrow: compare "
+        "runs on several seeds (socialscore compare) for the full spread. Shown in brackets."
     ),
     "verdict": (
         "Fails when a figure's whole 95% interval lies past its line, passes when the whole "
@@ -242,7 +246,7 @@ def _gate_rows(m: pd.DataFrame) -> list[dict[str, str]]:
                 "ratio": _with_ci(_ci(m, "adverse_impact_ratio", gate), _ratio),
                 "verdict": disparity.verdict_words(four_fifths),
                 "verdict_class": four_fifths.replace(" ", "-"),
-                "difference": _with_ci(_ci(m, "demographic_parity_difference", gate), fmt.share),
+                "difference": _with_ci(_ci(m, "demographic_parity_difference", gate), fmt.points),
                 "majority_adverse": _with_ci(_ci(m, "adverse_rate", gate, "majority"), fmt.share),
                 "minority_adverse": _with_ci(_ci(m, "adverse_rate", gate, "minority"), fmt.share),
                 "outcome": _with_ci(_ci(m, "adverse_outcome_ratio", gate), _ratio),

@@ -378,8 +378,9 @@ def chilling(events: pd.DataFrame, groups: pd.DataFrame, penalised: list[str]) -
         "chilling",
         "Penalised legal behaviour over time",
         "Daily rate per 1,000 citizens (7-day average) of each lawful behaviour the rulebook "
-        "penalises. A falling line is citizens doing less of something lawful because it "
-        "costs them points.",
+        "penalises. The line moves for many reasons (who is rated, stress, the season of the "
+        "run); how much of it the penalty deterred is measured against the unchilled rate "
+        "(the chilling headline and the metrics chilling_forgone_share).",
         layout(fig, x="day", y="per 1,000 citizens per day"),
     )
 

@@ -26,6 +26,14 @@ def share(value: float) -> str:
     return f"{pct:.2f}%"
 
 
+def points(value: float) -> str:
+    """A difference of two shares in percentage points: 12 points, 3.4 points."""
+    if math.isnan(value):
+        return "n/a"
+    text = share(value)
+    return text[:-1] + (" point" if text[:-1] in ("1", "-1") else " points")
+
+
 def ratio(value: float) -> str:
     """A ratio or a correlation with two decimals."""
     if math.isnan(value):

@@ -410,7 +410,7 @@ def _drift_words(series: str, per_year: float) -> str:
         return f"{100 * per_year:.2g} percentage points"
     if series.endswith("score"):
         return f"{fmt.score(per_year)} points"
-    return fmt.ratio(per_year)
+    return f"{per_year:.2g}"
 
 
 def headlines(metrics: pd.DataFrame) -> list[Headline]:
