@@ -57,15 +57,16 @@ def measurement_window(scenario: Scenario, days: int | None = None) -> Window:
             half,
             last,
             covered,
-            f"the scenario asks for day {r.measure_from_day}, after the run's end: "
-            "the second half of the run instead",
+            f"the scenario asks for day {r.measure_from_day}, after the run's end, so the "
+            "second half of the run is measured",
         )
     if covered is None:
         return Window(
             half,
             last,
             None,
-            "the regime never rates everyone in this run: the second half of the run",
+            "the regime never rates everyone in this run, so the second half of the run is "
+            "measured",
         )
     start = covered + r.burn_in_days
     if start <= half:
@@ -82,5 +83,5 @@ def measurement_window(scenario: Scenario, days: int | None = None) -> Window:
         last,
         covered,
         f"day {covered} (everyone rated) plus {r.burn_in_days} days of burn-in is past the "
-        "middle of the run: the second half of the run, scores may not have settled",
+        "middle of the run, so the second half is measured and scores may not have settled",
     )

@@ -147,18 +147,18 @@ def line_words(level: MeanInterval, line: float, what: str) -> tuple[str, bool]:
 
     Below or above the line only when the whole interval is; a straddling
     interval is said to straddle (the seeds cannot tell); one seed gives the
-    point's side with :data:`NO_INTERVAL`. The alarm is raised when the mean
-    is below the line.
+    point's side with :data:`NO_INTERVAL`. The alarm is raised only when the
+    whole interval is below the line.
     """
     below = level.mean < line
     side = level.side(line)
     if side == "none":
         where = "below" if below else "at or above"
-        return f"{where} {what} on one seed ({NO_INTERVAL}, so no verdict)", below
+        return f"{where} {what} on one seed ({NO_INTERVAL}, so no verdict)", False
     bounds = f"95% interval {level.low:.2f} to {level.high:.2f}"
     if side == "straddles":
-        return f"and its {bounds} straddles {what}: these seeds cannot tell", below
-    return f"{'below' if side == 'below' else 'at or above'} {what} ({bounds})", below
+        return f"and its {bounds} straddles {what}: these seeds cannot tell", False
+    return f"{'below' if side == 'below' else 'at or above'} {what} ({bounds})", side == "below"
 
 
 def _headlines(table: pd.DataFrame, names: list[str]) -> list[Headline]:

@@ -279,9 +279,11 @@ def _erroneous(m: pd.DataFrame) -> Headline | None:
         return None
     r = _row(m, "erroneous_denials", str(rows.subject.iloc[0]))
     days = f" over {r.days()}" if r is not None else ""
+    one = round(total) == 1
     return Headline(
-        f"{fmt.count(total)} applications{days} were denied only because of erroneous "
-        "records: with correct data they would have been approved.",
+        f"{fmt.count(total)} application{'' if one else 's'}{days} "
+        f"{'was' if one else 'were'} denied only because of erroneous records: with correct "
+        f"data {'it' if one else 'they'} would have been approved.",
         True,
     )
 
