@@ -321,3 +321,13 @@ def test_the_window_can_be_set_for_every_compared_scenario(tmp_path):  # type: i
     )
     gates = result.values[result.values.metric == "selection_rate"]
     assert len(gates) and (gates.day_from == 200).all()
+
+
+def test_the_comparison_alarm_needs_the_whole_interval_below_the_line() -> None:
+    from socialscore.intervals import MeanInterval
+    from socialscore.report.comparison import line_words
+
+    nan = float("nan")
+    assert line_words(MeanInterval(0.70, 0.65, 0.75, 5), 0.8, "the line")[1] is True
+    assert line_words(MeanInterval(0.70, 0.55, 0.85, 5), 0.8, "the line")[1] is False
+    assert line_words(MeanInterval(0.60, nan, nan, 1), 0.8, "the line")[1] is False
