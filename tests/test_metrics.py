@@ -985,15 +985,12 @@ class TestCitizenBootstrap:
         assert 0.86 < hits / reps < 0.995
 
 
-def test_snapshot_shares_and_the_mean_carry_their_intervals() -> None:
-    """Blacklisted and grade shares get Wilson intervals, the mean a normal one, all from the
-    run's own citizens (recomputed here by hand from the citizens table)."""
-    import math
-
+def _one_run(days: int):  # type: ignore[no-untyped-def]
+    """A small citizen-score run: its scenario, citizens table and metrics (pandas)."""
     from conftest import simulate, small
     from socialscore import harms
 
-    sc = small("citizen-score", population=5_000, days=30)
+    sc = small("citizen-score", population=5_000, days=days)
     engine, recorder = simulate(sc)
     citizens = recorder.citizens_core(engine.state)
     table = harms.compute(
@@ -1001,6 +998,15 @@ def test_snapshot_shares_and_the_mean_carry_their_intervals() -> None:
         {**recorder.tables(engine.state), "citizens": citizens},
         engine.nation.friend_blocks(engine.state.friend_codes),
     ).to_pandas()
+    return sc, citizens, table
+
+
+def test_snapshot_shares_and_the_mean_carry_their_intervals() -> None:
+    """Blacklisted and grade shares get Wilson intervals, the mean a normal one, all from the
+    run's own citizens (recomputed here by hand from the citizens table)."""
+    import math
+
+    sc, citizens, table = _one_run(days=30)
     score = np.asarray(citizens.column("score").to_numpy(), dtype=np.float64)
     n = score.size
 
@@ -1025,18 +1031,9 @@ def test_snapshot_shares_and_the_mean_carry_their_intervals() -> None:
 
 
 def test_grade_transitions_carry_wilson_intervals_over_their_start_grade() -> None:
-    from conftest import simulate, small
-    from socialscore import harms
     from socialscore.disparity import wilson_interval
 
-    sc = small("citizen-score", population=5_000, days=60)
-    engine, recorder = simulate(sc)
-    citizens = recorder.citizens_core(engine.state)
-    table = harms.compute(
-        sc,
-        {**recorder.tables(engine.state), "citizens": citizens},
-        engine.nation.friend_blocks(engine.state.friend_codes),
-    ).to_pandas()
+    sc, citizens, table = _one_run(days=60)
     start = np.asarray(citizens.column("grade_start").to_numpy())
     end = np.asarray(citizens.column("grade").to_numpy())
     names = [g.name for g in sc.score.grades]

@@ -48,6 +48,16 @@ class OutputFormat(enum.StrEnum):
     json = "json"
 
 
+#: The ``--measure-from`` option of run, compare and audit.
+MeasureFrom = Annotated[
+    int | None,
+    typer.Option(
+        help="First day of the measurement window (default: the day the regime rates "
+        "everyone plus the scenario's burn-in, at most the middle of the run)."
+    ),
+]
+
+
 @app.command()
 def run(
     scenario_file: Annotated[
@@ -60,13 +70,7 @@ def run(
     population: Annotated[int | None, typer.Option(help="Number of citizens.")] = None,
     days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
-    measure_from: Annotated[
-        int | None,
-        typer.Option(
-            help="First day of the measurement window (default: the day the regime rates "
-            "everyone plus the scenario's burn-in, at most the middle of the run)."
-        ),
-    ] = None,
+    measure_from: MeasureFrom = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
 ) -> None:
     """Run a scoring regime on a synthetic nation and store the run."""
@@ -117,13 +121,7 @@ def compare(
     population: Annotated[int | None, typer.Option(help="Number of citizens.")] = None,
     days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
     seed: Annotated[int | None, typer.Option(help="First seed.")] = None,
-    measure_from: Annotated[
-        int | None,
-        typer.Option(
-            help="First day of the measurement window (default: the day the regime rates "
-            "everyone plus the scenario's burn-in, at most the middle of the run)."
-        ),
-    ] = None,
+    measure_from: MeasureFrom = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
 ) -> None:
     """Run scenarios on the same people and seeds; show differences against the first."""
@@ -168,13 +166,7 @@ def audit(
     ] = AUDIT_POPULATION,
     days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
-    measure_from: Annotated[
-        int | None,
-        typer.Option(
-            help="First day of the measurement window (default: the day the regime rates "
-            "everyone plus the scenario's burn-in, at most the middle of the run)."
-        ),
-    ] = None,
+    measure_from: MeasureFrom = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text: a table; json: machine-readable.")
