@@ -511,7 +511,9 @@ def summary_table(result: api.Result) -> Table:
         if erroneous > 0:
             t.add_row(
                 f"{gate}: erroneous denials",
-                *cells("erroneous_denials", gate),
+                f"{int(erroneous):,}",
+                "",
+                cells("erroneous_denials", gate)[2],
                 DESCRIPTIONS["erroneous_denials"],
             )
     for key in (
