@@ -40,6 +40,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from socialscore.intervals import t_quantile
 from socialscore.metrics import FOUR_FIFTHS
 from socialscore.window import Window
 
@@ -365,6 +366,10 @@ def _counts(x: npt.ArrayLike, name: str) -> npt.NDArray[np.int64]:
     return arr
 
 
+#: Per replicate of citizens and group: decisions, favourable decisions, members.
+Replicates = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+
 @dataclass(frozen=True)
 class GateDisparity:
     """Decisions at one gate for two groups (entry 0 majority, 1 minority) and their members.
@@ -378,6 +383,9 @@ class GateDisparity:
     applied: npt.NDArray[np.int64]
     selected: npt.NDArray[np.int64]
     members: npt.NDArray[np.int64]
+    #: The same counts per replicate of citizens, ``[replicate, group]`` each (applied,
+    #: selected, members), whose sums are the counts above; None: decisions independent.
+    replicates: Replicates | None = None
 
     def __post_init__(self) -> None:
         """Validate and freeze the counts."""
@@ -483,6 +491,46 @@ class GateDisparity:
         p = binomial_test_p(x1, x1 + x2, e1 / (e1 + e2)) if x1 + x2 else float("nan")
         return self._ratio(x1 / e1, x2 / e2, rate_ratio_interval(x1, e1, x2, e2), p)
 
+    def _clustered(self, estimate: Estimate, measure: str) -> Estimate:
+        """Widen a ratio's interval for repeated decisions about the same people.
+
+        Each replicate of citizens is left out in turn (a delete-one-group
+        jackknife over replicates, which keeps every person's decisions
+        together); when the jackknife's 95% half-width of the log ratio
+        (Student t on replicates − 1 degrees of freedom) is wider than the
+        interval's, the interval becomes log ratio ± that half-width and the
+        verdict is taken again from it.
+        """
+        if self.replicates is None or not math.isfinite(estimate.value) or estimate.value <= 0:
+            return estimate
+        applied, selected, members = self.replicates
+        k = applied.shape[0]
+        logs = []
+        for r in range(k):
+            keep = np.arange(k) != r
+            part = GateDisparity(
+                applied[keep].sum(axis=0), selected[keep].sum(axis=0), members[keep].sum(axis=0)
+            )
+            value = getattr(part, measure)().value
+            if not math.isfinite(value) or value <= 0:
+                return estimate  # a replicate holds every decision of a kind: no jackknife
+            logs.append(math.log(value))
+        spread = np.asarray(logs)
+        se = math.sqrt((k - 1) / k * float(((spread - spread.mean()) ** 2).sum()))
+        half = t_quantile(0.975, k - 1) * se
+        centre = math.log(estimate.value)
+        low, high = estimate.ci_low, estimate.ci_high
+        own = (
+            max(centre - math.log(low), math.log(high) - centre)
+            if low > 0 and math.isfinite(high)
+            else math.inf
+        )
+        if half <= own:
+            return estimate
+        low, high = math.exp(centre - half), math.exp(centre + half)
+        judged = verdict(estimate.value, low, high)
+        return Estimate(estimate.value, low, high, estimate.p_value, judged)
+
     @staticmethod
     def _ratio(r1: float, r2: float, ci: tuple[float, float], p: float) -> Estimate:
         if r1 == 0.0 and r2 == 0.0:  # no adverse decision in either group: 0 / 0
@@ -500,9 +548,11 @@ class GateDisparity:
             rows.append(("selection_rate", *_vci(self.selection_rate(g)), label))
             rows.append(("adverse_rate", *_vci(self.adverse_rate(g)), label))
             rows.append(("adverse_rate_per_member", *_vci(self.adverse_rate_per_member(g)), label))
-        impact = self.impact_ratio()
-        outcome = self.adverse_outcome_ratio()
-        population = self.adverse_outcome_ratio_population()
+        impact = self._clustered(self.impact_ratio(), "impact_ratio")
+        outcome = self._clustered(self.adverse_outcome_ratio(), "adverse_outcome_ratio")
+        population = self._clustered(
+            self.adverse_outcome_ratio_population(), "adverse_outcome_ratio_population"
+        )
         rows += [
             ("adverse_impact_ratio", *_vci(impact), "all"),
             ("four_fifths_pass", self.passes_four_fifths(), None, "all"),
@@ -571,6 +621,42 @@ def gate_counts(
     """
     names, day, cells, values = _tallies(daily_gates, labels)
     return _sum(names, len(labels), cells, values, window.mask(day))
+
+
+def gate_replicates(
+    table: pa.Table,
+    labels: tuple[str, ...],
+    window: Window,
+    group: npt.NDArray[np.integer],
+    replicates: int,
+) -> dict[str, Replicates]:
+    """Per citizen gate: decisions, selections and members per replicate and group.
+
+    ``table`` is a run's ``gate_replicates`` table (day, gate, replicate,
+    group, applied, selected), summed over the days of ``window``; ``group``
+    is each citizen's group, whose replicate is its id modulo ``replicates``.
+    """
+    g = len(labels)
+    members = np.zeros((replicates, g), dtype=np.int64)
+    for r in range(replicates):
+        members[r] = np.bincount(group[r::replicates], minlength=g)[:g]
+    day = np.asarray(table.column("day").to_numpy())
+    inside = window.mask(day)
+    gates = np.asarray(table.column("gate").to_numpy(zero_copy_only=False))[inside]
+    rep = np.asarray(table.column("replicate").to_numpy())[inside].astype(np.int64)
+    grp_names = np.asarray(table.column("group").to_numpy(zero_copy_only=False))[inside]
+    grp = np.array([labels.index(x) for x in grp_names], dtype=np.int64)
+    applied = np.asarray(table.column("applied").to_numpy())[inside]
+    selected = np.asarray(table.column("selected").to_numpy())[inside]
+    out: dict[str, Replicates] = {}
+    for gate in dict.fromkeys(gates.tolist()):
+        sel = gates == gate
+        a = np.zeros((replicates, g), dtype=np.int64)
+        s = np.zeros((replicates, g), dtype=np.int64)
+        np.add.at(a, (rep[sel], grp[sel]), applied[sel])
+        np.add.at(s, (rep[sel], grp[sel]), selected[sel])
+        out[str(gate)] = (a, s, members)
+    return out
 
 
 def gate_months(daily_gates: pa.Table, labels: tuple[str, ...], *, days: int) -> pa.Table:

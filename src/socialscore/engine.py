@@ -26,7 +26,14 @@ from socialscore.behaviour import CHUNK, chunk_count, step_citizens
 from socialscore.chunks import over_chunks
 from socialscore.companies import step_companies
 from socialscore.disputes import step_disputes
-from socialscore.gates import TALLIES, gate_table, step_gates
+from socialscore.gates import (
+    REPLICATES,
+    T_APPLIED,
+    T_SELECTED,
+    TALLIES,
+    gate_table,
+    step_gates,
+)
 from socialscore.nation import Nation
 from socialscore.network import step_network
 from socialscore.ranking import low_rank_weights, mark_low_ranked, percentile_table
@@ -220,7 +227,9 @@ class Engine:
         self._static_sums = np.zeros(
             (chunks, len(self.compiled.streams.event), groups, 3), dtype=np.int64
         )
-        self._gates = np.zeros((chunks, len(CITIZEN_GATES), groups, TALLIES), dtype=np.int64)
+        self._gates = np.zeros(
+            (chunks, len(CITIZEN_GATES), groups * REPLICATES, TALLIES), dtype=np.int64
+        )
         self._reasons = np.zeros(
             (chunks, len(CITIZEN_GATES), len(self.compiled.layout.labels)), dtype=np.int64
         )
@@ -421,6 +430,10 @@ class Engine:
             self._c_events,
             self._c_gates,
         )
+        # [gate, replicate, group, tally]: the replicates summed give the groups' tallies.
+        by_replicate = self._gates.sum(axis=0).reshape(
+            len(CITIZEN_GATES), REPLICATES, -1, TALLIES
+        )
         recorder.record_day(
             day,
             hist=hist,
@@ -428,7 +441,8 @@ class Engine:
             events=self._events.sum(axis=0),
             errors=self._errors.sum(axis=0),
             expected=self._expected.sum(axis=0),
-            gates=self._gates.sum(axis=0),
+            gates=by_replicate.sum(axis=1),
+            gate_replicates=by_replicate[:, :, :, [T_APPLIED, T_SELECTED]],
             reasons=self._reasons.sum(axis=0),
             disputes=self._disputes.sum(axis=0),
             group_state=self._group_state.sum(axis=0),

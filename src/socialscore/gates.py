@@ -31,6 +31,11 @@ P_ENABLED, P_RATE, P_THRESHOLD, P_STRESS, P_EXTRA1, P_EXTRA2, P_REVIEW, P_ACCURA
 #: whose reasons hold nothing from the person's own record.
 T_APPLIED, T_SELECTED, T_ERRONEOUS, T_OVERTURNED, T_UNEXPLAINED = range(5)
 TALLIES = 5
+#: Gate tallies are kept per replicate of citizens (citizen id modulo this) inside each group,
+#: so that intervals can allow for repeated decisions about the same person (a citizen's
+#: decisions all fall in one replicate): the tally arrays' group axis holds
+#: ``group + groups * replicate``.
+REPLICATES = 16
 #: Columns of the per-group state tallies.
 S_EMPLOYED, S_MORTGAGE, S_BLACKLISTED, S_CHILLED, S_STRESS, S_CHILL = range(6)
 
@@ -477,6 +482,7 @@ def step_gates(
     # Gate numbers passed as plain int64, not literal constants: one compiled
     # `_gate` serves every call.
     gate_ids = np.arange(gp.shape[0])
+    groups = counts.shape[2] // REPLICATES
     for c in range(first, last):
         counts[c, :, :, :] = 0
         reasons[c, :, :] = 0
@@ -504,7 +510,7 @@ def step_gates(
             h1 = hashes[0, k]
             h2 = hashes[1, k]
             h3 = hashes[2, k]
-            g = group[i]
+            g = group[i] + groups * (i % REPLICATES)  # the group within its replicate
             s = int(score[i])
             clean = int(score_clean[i])
             rated = 1.0 if all_rated or participant[i] != 0 else 0.0

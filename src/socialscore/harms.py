@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from socialscore import chilling, citizen_bootstrap, disparity, metrics, steady
+from socialscore.gates import REPLICATES
 from socialscore.scenario import Scenario
 from socialscore.vocabulary import CITIZEN_GATES, COMPANY_GATES, GROUP_LABELS
 from socialscore.window import measurement_window
@@ -269,10 +270,17 @@ def compute(
     measured = (window.start, window.end)
     members = group_members(tables, len(GROUP_LABELS))
     counts = disparity.gate_counts(tables["daily_gates"], GROUP_LABELS, window)
+    replicates = (
+        disparity.gate_replicates(
+            tables["gate_replicates"], GROUP_LABELS, window, group, REPLICATES
+        )
+        if "gate_replicates" in tables
+        else {}
+    )
     for gate, (applied, selected, erroneous) in counts.items():
         if applied.sum() == 0:
             continue
-        gd = disparity.GateDisparity(applied, selected, members[gate])
+        gd = disparity.GateDisparity(applied, selected, members[gate], replicates.get(gate))
         for metric, value, ci, grp in gd.metric_rows(GROUP_LABELS):
             rows.add(metric, value, subject=gate, grp=grp, ci=ci, days=measured)
         rows.add("erroneous_denials", erroneous, subject=gate, days=measured)

@@ -18,6 +18,7 @@ from numba import njit, prange
 from socialscore import friends, metrics
 from socialscore.disputes import D_FILED, D_REJECTED, D_UPHELD
 from socialscore.gates import (
+    REPLICATES,
     S_BLACKLISTED,
     S_CHILLED,
     S_EMPLOYED,
@@ -89,6 +90,8 @@ class Recorder:
         # (socialscore.passes.probability_sums).
         self.expected = np.zeros((d, len(CITIZEN_EVENTS), g, 3), dtype=np.int64)
         self.gates = np.zeros((d, len(CITIZEN_GATES), g, TALLIES), dtype=np.int64)
+        # Applied and selected per gate, replicate of citizens (id modulo REPLICATES), group.
+        self.gate_replicates = np.zeros((d, len(CITIZEN_GATES), REPLICATES, g, 2), dtype=np.int64)
         lay = layout(scenario)
         self.reason_labels = lay.labels
         self.error_weight = float(lay.view_err[0])  # points of one erroneous record
@@ -168,6 +171,27 @@ class Recorder:
                 "chilled_share": gs[:, S_CHILLED] / citizens,
                 "mean_stress": gs[:, S_STRESS] / citizens,
                 "friends_dropped": self.dropped[:d].reshape(d * g),
+            }
+        )
+
+    def gate_replicates_table(self) -> pa.Table:
+        """Citizen gates' decisions per day, gate, replicate of citizens and group (non-zero rows).
+
+        A citizen's replicate is its id modulo :data:`socialscore.gates.REPLICATES`, so all
+        decisions about one person fall in one replicate; the replicates summed are the
+        ``daily_gates`` counts.
+        """
+        d = self.days_done
+        tallies = self.gate_replicates[:d]
+        day, gate, rep, grp = np.nonzero(tallies[..., 0])
+        return pa.table(
+            {
+                "day": pa.array(day.astype(np.int32)),
+                "gate": pa.array([CITIZEN_GATES[k] for k in gate], pa.string()),
+                "replicate": pa.array(rep.astype(np.int16)),
+                "group": pa.array([GROUP_LABELS[k] for k in grp], pa.string()),
+                "applied": pa.array(tallies[day, gate, rep, grp, 0]),
+                "selected": pa.array(tallies[day, gate, rep, grp, 1]),
             }
         )
 
@@ -379,6 +403,7 @@ class Recorder:
             "daily": self.daily_table(),
             "daily_groups": self.daily_groups_table(),
             "daily_gates": self.daily_gates_table(),
+            "gate_replicates": self.gate_replicates_table(),
             "reasons": self.reasons_table(),
             "daily_events": self.daily_events_table(),
             "daily_grades": self.daily_grades_table(),

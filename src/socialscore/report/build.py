@@ -51,10 +51,11 @@ TERMS = {
     ),
     "95% interval": (
         "A range that, computed this way, holds the regime's true rate or ratio 95 times out "
-        "of 100 if the decisions were independent; the fewer decisions a figure rests on, the "
-        "wider it is. Repeated decisions about the same person (a listed citizen's travel "
-        "attempts) are not independent, so for such gates the range is too narrow: compare "
-        "runs on several seeds (socialscore compare) for the full spread. Shown in brackets."
+        "of 100; the fewer decisions a figure rests on, the wider it is. A gate's ratios allow "
+        "for repeated decisions about the same person (a listed citizen's travel attempts): "
+        "their range is widened when the people, taken in 16 replicate groups, vary more than "
+        "the decisions do. The spread from one synthetic nation to another is what "
+        "socialscore compare shows across seeds. Shown in brackets."
     ),
     "verdict": (
         "Fails when a figure's whole 95% interval lies past its line, passes when the whole "
