@@ -45,6 +45,21 @@ def heterogeneity(static_hash: np.uint64, event: int, spread: float) -> float:
     return 1.0 - spread + 2.0 * spread * rng.byte_uniform(static_hash, event & 7)
 
 
+@njit(cache=True, nogil=True)
+def _fixed_thresholds(
+    thr: np.ndarray, grp: np.ndarray, static_hash: np.ndarray, byte_shift: np.uint64,
+    thr0: float, thr1: float, lo_mult: float, step: float, spread: float,
+    trait: np.ndarray, trait_table: np.ndarray, has_trait: bool,
+) -> None:  # fmt: skip
+    """The part of a stream's thresholds fixed for the run: group rate, heterogeneity, trait."""
+    if spread > 0.0:
+        passes.spread_thresholds(thr, grp, static_hash, byte_shift, thr0, thr1, lo_mult, step)
+    else:
+        passes.group_thresholds(thr, grp, thr0, thr1)
+    if has_trait:
+        passes.scale_by_table(thr, trait, trait_table)
+
+
 @njit(cache=True)
 def _draw_thinned(
     bits: np.ndarray,
@@ -599,14 +614,10 @@ def step_citizens(
             bound *= 1.0 + 1e-9
             if first_day:
                 # The fixed part of every threshold, for the sums of thinned streams.
-                if spread > 0.0:
-                    passes.spread_thresholds(
-                        thr, grp, static_hash, byte_shift, thr0, thr1, lo_mult, step
-                    )
-                else:
-                    passes.group_thresholds(thr, grp, thr0, thr1)
-                if t >= 0:
-                    passes.scale_by_table(thr, traits[t, start : start + m], s_trait_table[a])
+                _fixed_thresholds(
+                    thr, grp, static_hash, byte_shift, thr0, thr1, lo_mult, step, spread,
+                    traits[max(t, 0), start : start + m], s_trait_table[a], t >= 0,
+                )  # fmt: skip
                 passes.probability_sums(thr, thr, grp, False, static_sums[c, a])
             # The interaction's derived event needs every citizen's probability.
             full = e == EV_INTERACTION and n_friends > 0
@@ -681,14 +692,10 @@ def step_citizens(
                     )
             else:
                 # One simple pass per factor, so that each loop compiles to SIMD code.
-                if spread > 0.0:
-                    passes.spread_thresholds(
-                        thr, grp, static_hash, byte_shift, thr0, thr1, lo_mult, step
-                    )
-                else:
-                    passes.group_thresholds(thr, grp, thr0, thr1)
-                if t >= 0:
-                    passes.scale_by_table(thr, traits[t, start : start + m], s_trait_table[a])
+                _fixed_thresholds(
+                    thr, grp, static_hash, byte_shift, thr0, thr1, lo_mult, step, spread,
+                    traits[max(t, 0), start : start + m], s_trait_table[a], t >= 0,
+                )  # fmt: skip
                 if ss > 0.0:
                     passes.scale_by_stress(thr, stress_c, ss)
                 if ci >= 0:
