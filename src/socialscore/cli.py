@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import pyarrow as pa
 import typer
 from pydantic import ValidationError
@@ -19,7 +18,7 @@ from socialscore import api, disparity, scenario
 from socialscore import audit as audit_checks
 from socialscore.compare import DEFAULT_SEEDS, Comparison
 from socialscore.compare import compare as run_compare
-from socialscore.harms import DESCRIPTIONS, metric_value
+from socialscore.harms import DESCRIPTIONS, metric_row, metric_value
 from socialscore.intervals import MeanInterval
 from socialscore.report.build import VERDICT_WORDS
 from socialscore.report.comparison import difference_cell
@@ -458,23 +457,16 @@ def summary_table(result: api.Result) -> Table:
         return metric_value(m, metric, subject, grp)
 
     def cells(metric: str, subject: str = "", *, share: bool = False) -> tuple[str, str, str]:
-        hit = m[(m.metric == metric) & (m.subject == subject) & (m.grp == "all")]
-        if not len(hit):
+        r = metric_row(m, metric, subject)
+        if r is None:
             return "n/a", "", ""
-        r = hit.iloc[0]
-        low, high = r.get("ci_low"), r.get("ci_high")
         interval = (
-            f"{_fmt(float(low), share=share)}–{_fmt(float(high), share=share)}"
-            if low is not None and high is not None and not (pd.isna(low) or pd.isna(high))
-            else ""
+            f"{_fmt(r.low, share=share)}–{_fmt(r.high, share=share)}" if r.has_interval else ""
         )
-        first, last = r.get("day_from"), r.get("day_to")
         days = (
-            ""
-            if first is None or pd.isna(first)
-            else (f"{int(first)}–{int(last)}" if first != last else f"{int(last)}")
+            "" if r.first is None else (f"{r.first}–{r.last}" if r.first != r.last else f"{r.last}")
         )
-        return _fmt(float(r.value), share=share), interval, days
+        return _fmt(r.value, share=share), interval, days
 
     window = measurement_window(result.scenario, int(m.day_to.max()) + 1 if len(m) else None)
     t = Table(

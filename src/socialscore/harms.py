@@ -8,7 +8,9 @@ gives every metric's meaning in words, for the CLI and the report.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -145,10 +147,52 @@ DESCRIPTIONS: Final[dict[str, str]] = {
 }
 
 
+@dataclass(frozen=True)
+class MetricRow:
+    """One row of a metrics table: value, 95% interval (nan: none) and days (None: unstated)."""
+
+    value: float
+    low: float
+    high: float
+    first: int | None
+    last: int | None
+
+    @property
+    def has_interval(self) -> bool:
+        """True when the row carries an interval."""
+        return not (math.isnan(self.low) or math.isnan(self.high))
+
+
+def metric_row(
+    metrics: pd.DataFrame, metric: str, subject: str = "", grp: str = "all"
+) -> MetricRow | None:
+    """One row of a metrics table (as pandas); None when the run did not produce it.
+
+    Tables written before intervals and days were recorded read as nan and None.
+    """
+    hit = metrics[(metrics.metric == metric) & (metrics.subject == subject) & (metrics.grp == grp)]
+    if not len(hit):
+        return None
+    r = hit.iloc[0]
+
+    def num(name: str) -> float:
+        v = r.get(name)
+        return math.nan if v is None or pd.isna(v) else float(v)
+
+    first, last = num("day_from"), num("day_to")
+    return MetricRow(
+        float(r.value),
+        num("ci_low"),
+        num("ci_high"),
+        None if math.isnan(first) else int(first),
+        None if math.isnan(last) else int(last),
+    )
+
+
 def metric_value(metrics: pd.DataFrame, metric: str, subject: str = "", grp: str = "all") -> float:
     """One value from a metrics table (as pandas); nan when the run did not produce it."""
-    hit = metrics[(metrics.metric == metric) & (metrics.subject == subject) & (metrics.grp == grp)]
-    return float(hit.value.iloc[0]) if len(hit) else float("nan")
+    row = metric_row(metrics, metric, subject, grp)
+    return math.nan if row is None else row.value
 
 
 class _Rows:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from socialscore.disparity import ADVERSE_LINE, Verdict, verdict_from_code, worst_of
+from socialscore.harms import MetricRow, metric_row
 from socialscore.metrics import PERSISTENCE_CHANCE
 from socialscore.report import format as fmt
 
@@ -64,43 +65,17 @@ class Headline:
     alarm: bool
 
 
-@dataclass(frozen=True)
-class _Row:
-    value: float
-    low: float
-    high: float
-    first: int
-    last: int
-
-    @property
-    def has_interval(self) -> bool:
-        return not (math.isnan(self.low) or math.isnan(self.high))
-
-    def days(self) -> str:
-        return f"day {self.last}" if self.first == self.last else f"days {self.first}–{self.last}"
-
-    def interval(self, show: Callable[[float], str] = fmt.ratio) -> str:
-        return f"95% interval {show(self.low)}–{show(self.high)}" if self.has_interval else ""
+def _row(m: pd.DataFrame, metric: str, subject: str = "", grp: str = "all") -> MetricRow | None:
+    r = metric_row(m, metric, subject, grp)
+    return None if r is None or math.isnan(r.value) else r
 
 
-def _row(m: pd.DataFrame, metric: str, subject: str = "", grp: str = "all") -> _Row | None:
-    hit = m[(m.metric == metric) & (m.subject == subject) & (m.grp == grp)]
-    if not len(hit) or math.isnan(float(hit.value.iloc[0])):
-        return None
-    r = hit.iloc[0]
+def _days(r: MetricRow) -> str:
+    return f"day {r.last}" if r.first == r.last else f"days {r.first}–{r.last}"
 
-    def num(name: str) -> float:
-        v = r.get(name, math.nan)
-        return math.nan if v is None or pd.isna(v) else float(v)
 
-    first, last = num("day_from"), num("day_to")
-    return _Row(
-        float(r.value),
-        num("ci_low"),
-        num("ci_high"),
-        -1 if math.isnan(first) else int(first),
-        -1 if math.isnan(last) else int(last),
-    )
+def _interval(r: MetricRow, show: Callable[[float], str] = fmt.ratio) -> str:
+    return f"95% interval {show(r.low)}–{show(r.high)}" if r.has_interval else ""
 
 
 def _value(m: pd.DataFrame, metric: str, subject: str = "", grp: str = "all") -> float:
@@ -148,12 +123,12 @@ def _approvals(m: pd.DataFrame) -> Headline | None:
     lower = minority <= majority
     who, other = ("Minority", "majority") if lower else ("Majority", "minority")
     figures = (
-        f"{r.interval()}; {fmt.share(minority if lower else majority)} against "
+        f"{_interval(r)}; {fmt.share(minority if lower else majority)} against "
         f"{fmt.share(majority if lower else minority)} of decisions"
     )
     if verdict == "pass":
         text = (
-            f"Over {r.days()}, every gate that decided for both groups approved them at rates "
+            f"Over {_days(r)}, every gate that decided for both groups approved them at rates "
             f"within the four-fifths band; the widest gap: {who.lower()}{noun} {verb} at "
             f"{fmt.ratio(r.value)} times the rate of {other}{noun} ({figures})."
         )
@@ -166,13 +141,13 @@ def _approvals(m: pd.DataFrame) -> Headline | None:
             ),
         }[verdict]
         text = (
-            f"Over {r.days()}, {who.lower()}{noun} {verb} at {fmt.ratio(r.value)} times the "
+            f"Over {_days(r)}, {who.lower()}{noun} {verb} at {fmt.ratio(r.value)} times the "
             f"rate of {other}{noun} ({figures}): {said}."
         )
     return Headline(text[0].upper() + text[1:], verdict == "fail")
 
 
-def _times(r: _Row) -> tuple[bool, float, str]:
+def _times(r: MetricRow) -> tuple[bool, float, str]:
     """Whether the minority is worse off, by how many times, and the interval in that sense."""
     higher = r.value >= 1.0
     times = r.value if higher else 1.0 / r.value
@@ -191,10 +166,10 @@ def _sanctions(m: pd.DataFrame) -> Headline | None:
     assert r is not None
     if verdict == "pass":
         return Headline(
-            f"Over {r.days()}, at every gate that decided for both groups, denials and "
+            f"Over {_days(r)}, at every gate that decided for both groups, denials and "
             f"sanctions fell on minority and majority applicants, and on the groups' "
             f"members, at rates within 0.80–{ADVERSE_LINE:.2f} of each other (widest: "
-            f"{GATE_NAMES.get(gate, gate)}, {fmt.ratio(r.value)}, {r.interval()}).",
+            f"{GATE_NAMES.get(gate, gate)}, {fmt.ratio(r.value)}, {_interval(r)}).",
             False,
         )
     said = {
@@ -215,7 +190,7 @@ def _sanctions(m: pd.DataFrame) -> Headline | None:
             who, other = other, who
         _, applicants, _ = _times(r)
         return Headline(
-            f"Over {r.days()}, counting every member of each group, applicants or not, "
+            f"Over {_days(r)}, counting every member of each group, applicants or not, "
             f"{who} were {what} {fmt.ratio(times)} times as often as {other} ({interval}): "
             f"{said}; among applicants alone the ratio was {fmt.ratio(applicants)}.",
             verdict == "fail",
@@ -227,7 +202,7 @@ def _sanctions(m: pd.DataFrame) -> Headline | None:
     noun = "-owned companies" if gate == "public_contracts" else " applicants"
     interval = f"{interval}; " if interval else ""
     return Headline(
-        f"Over {r.days()}, {who.lower()}{noun} were {what} "
+        f"Over {_days(r)}, {who.lower()}{noun} were {what} "
         f"{fmt.ratio(times)} times as often as {other}{noun} ({interval}"
         f"{fmt.share(minority if higher else majority)} against "
         f"{fmt.share(majority if higher else minority)} of decisions): {said}.",
@@ -246,7 +221,7 @@ def _travel(m: pd.DataFrame) -> Headline | None:
         if n is not None:
             attempts += n.value
             blocked += n.value * (0.0 if math.isnan(rate) else rate)
-            days = n.days()
+            days = _days(n)
     listed = f"{fmt.share(black.value)} of citizens ended the run below the blacklist line" if (
         black is not None
     ) else ""
@@ -278,7 +253,7 @@ def _erroneous(m: pd.DataFrame) -> Headline | None:
     if total <= 0:
         return None
     r = _row(m, "erroneous_denials", str(rows.subject.iloc[0]))
-    days = f" over {r.days()}" if r is not None else ""
+    days = f" over {_days(r)}" if r is not None else ""
     one = round(total) == 1
     return Headline(
         f"{fmt.count(total)} application{'' if one else 's'}{days} "
@@ -297,7 +272,7 @@ def _persistence(m: pd.DataFrame) -> Headline | None:
         f"{fmt.share(r.value)} were still in the bottom tenth on day {r.last}"
     )
     if r.has_interval:
-        said += f" ({r.interval(fmt.share)})"
+        said += f" ({_interval(r, fmt.share)})"
     at_chance = (
         r.low <= PERSISTENCE_CHANCE <= r.high
         if r.has_interval
@@ -322,13 +297,13 @@ def _chilling(m: pd.DataFrame) -> Headline | None:
     assert r is not None
     if r.value <= 0:
         return Headline(
-            f"No lawful behaviour was deterred over {r.days()}: the penalised behaviours "
+            f"No lawful behaviour was deterred over {_days(r)}: the penalised behaviours "
             "happened as often as they would have without the regime's penalties.",
             False,
         )
     acts = _value(m, "chilling_forgone_acts", event)
     text = (
-        f"Over {r.days()}, citizens gave up {fmt.share(r.value)} of the lawful but penalised "
+        f"Over {_days(r)}, citizens gave up {fmt.share(r.value)} of the lawful but penalised "
         f"behaviour '{event}'"
     )
     if not math.isnan(acts):
@@ -338,7 +313,7 @@ def _chilling(m: pd.DataFrame) -> Headline | None:
     if real is not None and real.has_interval:
         text += (
             f"; counted from the acts themselves, {fmt.share(real.value)} "
-            f"({real.interval(fmt.share)})"
+            f"({_interval(real, fmt.share)})"
         )
     return Headline(text + ".", False)
 
@@ -349,7 +324,7 @@ def _friends(m: pd.DataFrame) -> Headline | None:
         return None
     return Headline(
         f"{fmt.count(r.value)} friendships were dropped because of a friend's low score "
-        f"over {r.days()}.",
+        f"over {_days(r)}.",
         False,
     )
 
@@ -358,7 +333,7 @@ def _privacy(m: pd.DataFrame) -> Headline | None:
     r = _row(m, "privacy_auc")
     if r is None:
         return None
-    interval = f", {r.interval()}" if r.has_interval else ""
+    interval = f", {_interval(r)}" if r.has_interval else ""
     if r.has_interval and r.low <= 0.5 <= r.high:
         text = (
             f"The score does not measurably single out minority citizens (AUC "
@@ -375,7 +350,7 @@ def _privacy(m: pd.DataFrame) -> Headline | None:
             f"{fmt.ratio(r.value)}{interval}; 0.5 would reveal nothing)."
         )
     else:
-        within = f"{r.interval()}; " if r.has_interval else ""
+        within = f"{_interval(r)}; " if r.has_interval else ""
         text = (
             f"The score alone singles out minority citizens with an AUC of "
             f"{fmt.ratio(r.value)} ({within}0.5 would reveal nothing)."
@@ -388,7 +363,8 @@ def _unsettled(m: pd.DataFrame) -> Headline | None:
     if not len(rows):
         return None
     parts = []
-    first = last = -1
+    first: int | None = None
+    last: int | None = None
     for subject in sorted(rows.subject):
         d = _row(m, "drift_per_year", subject)
         name = SERIES_NAMES.get(subject, subject)
@@ -399,7 +375,7 @@ def _unsettled(m: pd.DataFrame) -> Headline | None:
         drift = _drift_words(subject, abs(d.value))
         way = "rising" if d.value > 0 else "falling"
         parts.append(f"{name} ({way} by {drift} a year)")
-    when = f" over days {first}–{last}" if first >= 0 else ""
+    when = f" over days {first}–{last}" if first is not None else ""
     return Headline(
         f"Still changing at the end of the run{when}: {', '.join(parts)}. The figures above "
         "describe a regime that had not settled; a longer run would show where it goes.",
