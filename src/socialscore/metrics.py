@@ -430,13 +430,17 @@ def _dense(x: npt.NDArray[Any], name: str) -> _Dense:
     return _Dense(inverse.reshape(-1), 0, counts.astype(np.int64))
 
 
-def _rank_moments(start: npt.NDArray[Any], end: npt.NDArray[Any]) -> tuple[float, float, float]:
-    """Covariance sum and the two variance sums of the average ranks."""
+def _dense_panel(start: npt.ArrayLike, end: npt.ArrayLike) -> tuple[_Dense, _Dense]:
+    """The start and end snapshots of one panel of citizens, checked and densified."""
     a = _as_1d(start, "start")
     b = _as_1d(end, "end")
     _check_same_length(a, b, "start", "end")
-    da = _dense(a, "start")
-    db = _dense(b, "end")
+    return _dense(a, "start"), _dense(b, "end")
+
+
+def _rank_moments(start: npt.NDArray[Any], end: npt.NDArray[Any]) -> tuple[float, float, float]:
+    """Covariance sum and the two variance sums of the average ranks."""
+    da, db = _dense_panel(start, end)
     ta = ties.centred_midranks(da.counts)
     tb = ties.centred_midranks(db.counts)
     var_a = float(np.dot(da.counts.astype(np.float64), ta * ta))
@@ -904,13 +908,9 @@ def pair_cells(
         ValueError: On length mismatch or nan.
         TypeError: On a non-numeric dtype.
     """
-    sa = _as_1d(start, "start")
-    sb = _as_1d(end, "end")
-    _check_same_length(sa, sb, "start", "end")
-    da = _dense(sa, "start")
-    db = _dense(sb, "end")
+    da, db = _dense_panel(start, end)
     n_a, n_b = da.counts.shape[0], db.counts.shape[0]
-    if n_a * n_b <= max(4 * sa.shape[0], _DENSE_SPAN_MIN << 4):
+    if n_a * n_b <= max(4 * da.source.shape[0], _DENSE_SPAN_MIN << 4):
         joint, _ = _joint_counts_kernel(
             da.source, da.offset, np.arange(n_a, dtype=np.int64), True, n_a,
             db.source, db.offset, np.arange(n_b, dtype=np.int64), n_b,
@@ -987,11 +987,7 @@ def bottom_decile_persistence(start: npt.ArrayLike, end: npt.ArrayLike) -> float
         ValueError: On length mismatch or nan.
         TypeError: On a non-numeric dtype.
     """
-    a = _as_1d(start, "start")
-    b = _as_1d(end, "end")
-    _check_same_length(a, b, "start", "end")
-    da = _dense(a, "start")
-    db = _dense(b, "end")
+    da, db = _dense_panel(start, end)
     ta = ties.share_inside(da.counts, 0.0, BOTTOM_SHARE)
     tb = ties.share_inside(db.counts, 0.0, BOTTOM_SHARE)
     bottom = float(np.dot(da.counts.astype(np.float64), ta))
