@@ -427,6 +427,16 @@ class GateDisparity:
         rates = self.selected / self.applied
         return (MINORITY, MAJORITY) if rates[MINORITY] < rates[MAJORITY] else (MAJORITY, MINORITY)
 
+    def _extreme_counts(self) -> tuple[int, int, int, int]:
+        """Selections and decisions of the lowest-rate group, then of the highest."""
+        lo, hi = self._extremes()
+        return (
+            int(self.selected[lo]),
+            int(self.applied[lo]),
+            int(self.selected[hi]),
+            int(self.applied[hi]),
+        )
+
     def test_p(self) -> float:
         """p-value of equal shares among applicants (approvals and denials alike)."""
         if not self.decided_in_both:
@@ -442,9 +452,7 @@ class GateDisparity:
         """Adverse-impact ratio: lowest selection rate over the highest, judged at 0.8."""
         if not self.decided_in_both:
             return Estimate(float("nan"), float("nan"), float("nan"))
-        lo, hi = self._extremes()
-        s_lo, a_lo = int(self.selected[lo]), int(self.applied[lo])
-        s_hi, a_hi = int(self.selected[hi]), int(self.applied[hi])
+        s_lo, a_lo, s_hi, a_hi = self._extreme_counts()
         if s_hi == 0:  # nobody selected in either group: 0 / 0
             return Estimate(float("nan"), float("nan"), float("nan"), self.test_p())
         value = (s_lo / a_lo) / (s_hi / a_hi)
@@ -456,18 +464,14 @@ class GateDisparity:
         ratio = self.impact_ratio()
         if math.isnan(ratio.value):
             return float("nan")
-        lo, hi = self._extremes()
-        s_lo, a_lo = int(self.selected[lo]), int(self.applied[lo])
-        s_hi, a_hi = int(self.selected[hi]), int(self.applied[hi])
+        s_lo, a_lo, s_hi, a_hi = self._extreme_counts()
         return 1.0 if 5 * s_lo * a_hi >= 4 * s_hi * a_lo else 0.0
 
     def parity_difference(self) -> Estimate:
         """Highest selection rate minus the lowest, with Newcombe's interval."""
         if not self.decided_in_both:
             return Estimate(float("nan"), float("nan"), float("nan"))
-        lo, hi = self._extremes()
-        s_lo, a_lo = int(self.selected[lo]), int(self.applied[lo])
-        s_hi, a_hi = int(self.selected[hi]), int(self.applied[hi])
+        s_lo, a_lo, s_hi, a_hi = self._extreme_counts()
         return Estimate(
             s_hi / a_hi - s_lo / a_lo,
             *newcombe_difference_interval(s_hi, a_hi, s_lo, a_lo),
