@@ -13,6 +13,7 @@ reason in words. Sources: ../shared/FACTS.md, "Law, as testable properties".
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -49,9 +50,54 @@ SEVEN_YEARS_DAYS = 2555
 _THRESHOLD_GATES = tuple(g for g in CITIZEN_GATES if g != "dating")
 
 
+#: A bound outside its range (NaN and infinities included): names the bound and the range.
+ERR_BOUND = "{name} must be a finite number {allowed}, got {value!r}."
+
+#: Each bound's allowed range as (lowest, lowest included, highest, highest included) and words.
+_BOUND_RANGES: dict[str, tuple[float, bool, float, bool, str]] = {
+    "max_sanction_ratio": (0.0, False, math.inf, False, "above 0"),
+    "dispute_days": (0.0, True, math.inf, False, "of days, 0 or more"),
+    "expiry_days": (0.0, True, math.inf, False, "of days, 0 or more"),
+    "min_impact_ratio": (0.0, False, 1.0, True, "above 0 and at most 1"),
+    "max_persistence": (0.0, True, 1.0, True, "from 0 to 1"),
+    "max_chilling": (0.0, True, 1.0, True, "from 0 to 1"),
+    "association_tolerance": (0.0, True, math.inf, False, "of score points, 0 or more"),
+}
+
+
+class ThresholdError(ValueError):
+    """A bound the audit cannot judge against; ``name`` is the bound's field."""
+
+    def __init__(self, name: str, message: str) -> None:
+        """Keep the bound's field name beside the one-line message."""
+        super().__init__(message)
+        self.name = name
+
+
+def _within(value: object, low: float, low_in: bool, high: float, high_in: bool) -> bool:
+    """True only for a real, finite number inside the range (NaN, inf, bools, text: False)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    v = float(value)
+    return (
+        math.isfinite(v)
+        and (v >= low if low_in else v > low)
+        and (v <= high if high_in else v < high)
+    )
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """The auditor's bounds (command-line options of ``socialscore audit``)."""
+    """The auditor's bounds (command-line options of ``socialscore audit``).
+
+    Every bound is a finite number in its range (``ERR_BOUND`` names it otherwise):
+    a sanction ratio above 0, an impact ratio in (0, 1], persistence and chilling
+    shares in [0, 1], days and the association tolerance 0 or more. A NaN bound
+    would turn every comparison against it into a pass or a silent skip.
+
+    Raises:
+        ThresholdError: A bound is not a finite number in its range.
+    """
 
     max_sanction_ratio: float = 3.0
     dispute_days: int = 30
@@ -60,6 +106,15 @@ class Thresholds:
     max_persistence: float = 0.5
     max_chilling: float = 0.05
     association_tolerance: float = 0.1
+
+    def __post_init__(self) -> None:
+        """Refuse a bound that is not a finite number in its range."""
+        for name, (low, low_in, high, high_in, allowed) in _BOUND_RANGES.items():
+            value = getattr(self, name)
+            if not _within(value, low, low_in, high, high_in):
+                raise ThresholdError(
+                    name, ERR_BOUND.format(name=name, allowed=allowed, value=value)
+                )
 
 
 @dataclass(frozen=True)
@@ -245,7 +300,8 @@ def proportion_checks(scenario: Scenario, thresholds: Thresholds) -> list[Check]
             )
             continue
         ratio = sanction / rule.severity if rule.severity > 0 else float("inf")
-        verdict: Verdict = "fail" if ratio > bound else "pass"
+        # Written so that NaN (a ratio or a bound) can never pass: pass only when <= holds.
+        verdict: Verdict = "pass" if ratio <= bound else "fail"
         what = "lawful, harmless behaviour" if rule.severity == 0 else f"severity {rule.severity:g}"
         out.append(
             Check(
@@ -489,7 +545,7 @@ def association_check(
     contacts_moved = float(moved[contact].mean()) if contact.any() else 0.0
     strangers_moved = float(moved[stranger].mean()) if stranger.any() else 0.0
     excess = contacts_moved - strangers_moved
-    fail = excess > t.association_tolerance
+    fail = not excess <= t.association_tolerance  # NaN fails
     words = (
         f"lowering {len(chosen):,} citizens' records by {points:g} points moved their "
         f"{int(contact.sum()):,} contacts' scores by {contacts_moved:.2f} points on average, "
@@ -655,7 +711,8 @@ def _persistence_check(frame: pd.DataFrame, bound: float) -> Check | None:
             f"{'above' if high_verdict else 'within'} {bound:.0%} at its estimate, but the "
             f"interval straddles {bound:.0%}: this run cannot tell"
         )
-    verdict = "fail" if low > bound else "pass" if high <= bound else "inconclusive"
+    # Pass only when the whole interval is provably within the bound: NaN never passes.
+    verdict = "pass" if high <= bound else "fail" if low > bound else "inconclusive"
     return Check(
         HARM_PERSISTENCE,
         "regime",
@@ -749,10 +806,11 @@ def chilling_checks(
             continue
         lo, hi = change.ci
         line = -t.max_chilling
-        if hi < line:
-            verdict, where = "fail", f"beyond −{t.max_chilling:.0%} throughout its interval"
-        elif lo >= line:
+        # Pass only when the change and both ends are provably within the line: NaN never passes.
+        if lo >= line and hi >= line and change.change >= line:
             verdict, where = "pass", f"within −{t.max_chilling:.0%} throughout its interval"
+        elif hi < line:
+            verdict, where = "fail", f"beyond −{t.max_chilling:.0%} throughout its interval"
         else:
             verdict, where = "inconclusive", f"the interval straddles −{t.max_chilling:.0%}"
         words = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import pyarrow as pa
 import typer
@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from socialscore import api, disparity, scenario
 from socialscore import audit as audit_checks
@@ -23,6 +24,7 @@ from socialscore.intervals import MeanInterval
 from socialscore.report.build import VERDICT_WORDS
 from socialscore.report.comparison import difference_cell
 from socialscore.store import DEFAULT_ROOT, RunStore
+from socialscore.terminal import LINE_LIMIT, clean, shorten, text
 from socialscore.vocabulary import GROUP_LABELS
 from socialscore.window import measurement_window
 
@@ -34,10 +36,18 @@ app = typer.Typer(
         "in it is synthetic; it never reads real personal data."
     ),
 )
-console = Console()
-errors = Console(stderr=True)
+#: Everything printed from data (names, labels, paths, catalogue cells) goes through
+#: :mod:`socialscore.terminal` as ``Text``: never markup, never a raw control character.
+console = Console(emoji=False)
+errors = Console(stderr=True, emoji=False)
 
 EXIT_BAD_SCENARIO = 2
+
+#: A command-line option outside what the scenario schema or the audit allows.
+ERR_BAD_OPTION = "Bad option {option}: {problem} (got {value})."
+
+#: Longest echo of an option's value in an error (the rest is cut in the middle).
+OPTION_ECHO_LIMIT = 80
 
 
 class OutputFormat(enum.StrEnum):
@@ -74,18 +84,15 @@ def run(
 ) -> None:
     """Run a scoring regime on a synthetic nation and store the run."""
     loaded = _load_or_exit(scenario_file)
-    try:
-        effective = loaded.scenario.with_overrides(
-            population=population, days=days, seed=seed, measure_from=measure_from
-        )
-    except ValidationError as exc:
-        for err in exc.errors():
-            option = "--" + str(err["loc"][-1]).replace("_", "-")
-            errors.print(f"Bad option {option}: {err['msg']} (got {err['input']!r}).", markup=False)
-        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    effective = _overridden_or_exit(
+        loaded, population=population, days=days, seed=seed, measure_from=measure_from
+    )
     console.print(
-        f"[bold]{effective.scenario.name}[/bold]: {effective.run.population:,} synthetic "
-        f"citizens, {effective.run.days:,} days, seed {effective.run.seed}"
+        Text.assemble(
+            text(effective.scenario.name, style="bold"),
+            f": {effective.run.population:,} synthetic citizens, {effective.run.days:,} days, "
+            f"seed {effective.run.seed}",
+        )
     )
     with _progress() as bar:
         task = bar.add_task("simulating days", total=effective.run.days)
@@ -99,8 +106,10 @@ def run(
             progress=lambda done, total: bar.update(task, completed=done),
         )
     console.print(summary_table(result))
-    console.print(f"Run [bold]{result.run_id}[/bold] written to {result.path}")
-    console.print(f"Report: {result.path / 'report.html'}")
+    console.print(
+        Text.assemble("Run ", text(result.run_id, style="bold"), " written to ", _path(result.path))
+    )
+    console.print(Text.assemble("Report: ", _path(result.path / "report.html")))
     console.print(f"Simulated in {result.wall_seconds:,.1f} s.")
 
 
@@ -112,7 +121,6 @@ def compare(
     seeds: Annotated[
         int,
         typer.Option(
-            min=1,
             help="Seeds per scenario (default 5). Intervals are Student t across seeds and "
             "need 2 or more; one seed gives no interval.",
         ),
@@ -125,6 +133,16 @@ def compare(
 ) -> None:
     """Run scenarios on the same people and seeds; show differences against the first."""
     loaded = [_load_or_exit(name) for name in scenario_files]
+    if seeds < 1:
+        _fail(
+            ERR_BAD_OPTION.format(
+                option="--seeds", problem="give 1 or more seeds per scenario", value=seeds
+            )
+        )
+    for one in loaded:
+        _overridden_or_exit(
+            one, population=population, days=days, seed=seed, measure_from=measure_from
+        )
     total = seeds * len(loaded)
     try:
         with _progress() as bar:
@@ -140,14 +158,17 @@ def compare(
                 progress=lambda done, _total: bar.update(task, completed=done),
             )
     except ValueError as exc:
-        errors.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+        _fail(exc)
     console.print(comparison_table(result))
     console.print(
-        f"Comparison {result.compare_id} stored in the catalogue (table comparisons); "
-        f"seeds {result.seeds[0]}..{result.seeds[-1]}."
+        Text.assemble(
+            "Comparison ",
+            text(result.compare_id),
+            " stored in the catalogue (table comparisons); "
+            f"seeds {result.seeds[0]}..{result.seeds[-1]}.",
+        )
     )
-    console.print(f"Report: {result.path / 'comparison.html'}")
+    console.print(Text.assemble("Report: ", _path(result.path / "comparison.html")))
 
 
 EXIT_AUDIT_FAILED = 1
@@ -184,23 +205,21 @@ def audit(
     ] = 0.05,
 ) -> None:
     """Check a regime against the law and measure its harms; exit 1 when any check fails."""
-    loaded = _load_or_exit(scenario_file)
-    thresholds = audit_checks.Thresholds(
-        max_sanction_ratio=max_sanction_ratio,
-        min_impact_ratio=min_impact_ratio,
-        max_persistence=max_persistence,
-        max_chilling=max_chilling,
-    )
-    quiet = output_format is OutputFormat.json
     try:
-        loaded.scenario.with_overrides(
-            population=population, days=days, seed=seed, measure_from=measure_from
+        thresholds = audit_checks.Thresholds(
+            max_sanction_ratio=max_sanction_ratio,
+            min_impact_ratio=min_impact_ratio,
+            max_persistence=max_persistence,
+            max_chilling=max_chilling,
         )
-    except ValidationError as exc:
-        for err in exc.errors():
-            option = "--" + str(err["loc"][-1]).replace("_", "-")
-            errors.print(f"Bad option {option}: {err['msg']} (got {err['input']!r}).", markup=False)
-        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    except audit_checks.ThresholdError as exc:
+        option = "--" + exc.name.replace("_", "-")
+        _fail(f"Bad option {option}: {exc}")
+    loaded = _load_or_exit(scenario_file)
+    quiet = output_format is OutputFormat.json
+    _overridden_or_exit(
+        loaded, population=population, days=days, seed=seed, measure_from=measure_from
+    )
     with _progress(disable=quiet) as bar:
         task = bar.add_task("auditing", total=4)
 
@@ -223,8 +242,10 @@ def audit(
     else:
         console.print(audit_table(result))
         verdict = "passes every check" if result.passed else f"fails {len(result.failures)} checks"
-        console.print(f"[bold]{result.scenario}[/bold] {verdict}.")
-        console.print(f"Report with the audit section: {stored.path / 'report.html'}")
+        console.print(Text.assemble(text(result.scenario, style="bold"), f" {verdict}."))
+        console.print(
+            Text.assemble("Report with the audit section: ", _path(stored.path / "report.html"))
+        )
     if not result.passed:
         raise typer.Exit(EXIT_AUDIT_FAILED)
 
@@ -252,13 +273,17 @@ def sweep(
     try:
         grid = load_grid(grid_file)
     except scenario.ScenarioError as exc:
-        errors.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+        _fail(exc)
     total = len(grid.points) * len(grid.seeds)
     console.print(
-        f"[bold]{grid.spec.sweep.name}[/bold]: {len(grid.points):,} points x "
-        f"{len(grid.seeds)} seeds = {total:,} runs of {grid.spec.sweep.base} "
-        f"({'Ray ' + ray if ray else 'local processes'})"
+        Text.assemble(
+            text(grid.spec.sweep.name, style="bold"),
+            f": {len(grid.points):,} points x {len(grid.seeds)} seeds = {total:,} runs of ",
+            text(grid.spec.sweep.base),
+            " (",
+            text("Ray " + ray) if ray else "local processes",
+            ")",
+        )
     )
     with _progress() as bar:
         task = bar.add_task("runs done", total=total)
@@ -274,8 +299,7 @@ def sweep(
         try:
             result = run_sweep(grid, out=out, workers=workers, ray_address=ray, progress=update)
         except RuntimeError as exc:
-            errors.print(str(exc), markup=False, highlight=False)
-            raise typer.Exit(EXIT_BAD_SCENARIO) from None
+            _fail(exc)
     console.print(
         f"{len(result.done):,} runs done ({result.skipped:,} already done before), "
         f"{len(result.failed):,} failed."
@@ -283,8 +307,12 @@ def sweep(
     for f in result.failed[:10]:
         params = ", ".join(f"{k} = {v}" for k, v in f.params.items())
         line = f"  failed: point {f.point}, seed {f.seed} ({params}): {f.error}"
-        console.print(line, markup=False)
-    console.print(f"Sweep {result.sweep_id}; report: {result.path / 'sweep.html'}")
+        console.print(Text(clean(line, limit=LINE_LIMIT)))
+    console.print(
+        Text.assemble(
+            "Sweep ", text(result.sweep_id), "; report: ", _path(result.path / "sweep.html")
+        )
+    )
     if result.failed:
         raise typer.Exit(EXIT_AUDIT_FAILED)
 
@@ -300,26 +328,30 @@ def query(
     try:
         frame = RunStore(out).query(sql)
     except duckdb.Error as exc:
-        errors.print(f"The query failed: {exc}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+        _fail(f"The query failed: {exc}")
     table = Table()
     for column in frame.columns:
-        table.add_column(str(column))
+        table.add_column(text(column))
     for row in frame.itertuples(index=False):
-        table.add_row(*(str(v) for v in row))
+        table.add_row(*(text(v) for v in row))
     console.print(table)
 
 
 def audit_table(result: audit_checks.Audit) -> Table:
     """One row per check: law or harm, subject, verdict in words, and why."""
-    table = Table(title=f"Audit of {result.scenario}", show_lines=False)
+    table = Table(title=Text.assemble("Audit of ", text(result.scenario)), show_lines=False)
     table.add_column("law or harm")
     table.add_column("about")
     table.add_column("verdict")
     table.add_column("why")
     style = {"pass": "green", "fail": "red", "inconclusive": "yellow", "not applicable": ""}
     for c in result.checks:
-        table.add_row(c.law, c.subject, f"[{style[c.verdict]}]{VERDICT_WORDS[c.verdict]}", c.reason)
+        table.add_row(
+            text(c.law),
+            text(c.subject),
+            Text(VERDICT_WORDS[c.verdict], style=style[c.verdict]),
+            text(c.reason, limit=None),
+        )
     return table
 
 
@@ -328,12 +360,15 @@ def comparison_table(result: Comparison) -> Table:
     t = result.table
     first = result.scenarios[0]
     table = Table(
-        title=f"Differences against {first} (mean over seeds; 95% t interval of the paired "
-        "differences; one seed: no interval)"
+        title=Text.assemble(
+            "Differences against ",
+            text(first),
+            " (mean over seeds; 95% t interval of the paired differences; one seed: no interval)",
+        )
     )
     table.add_column("measure")
     for name in result.scenarios:
-        table.add_column(name, justify="right")
+        table.add_column(text(name), justify="right")
     keep = t[
         (
             t.metric.isin(
@@ -360,14 +395,14 @@ def comparison_table(result: Comparison) -> Table:
                 cells.append("")
                 continue
             r = row.iloc[0]
-            text = _fmt(float(r["mean"]))
+            cell = _fmt(float(r["mean"]))
             if name != first and not math.isnan(float(r.difference)):
                 diff = MeanInterval(
                     float(r.difference), float(r.ci_low), float(r.ci_high), int(r.seeds)
                 )
-                text += f"  ({difference_cell(diff)})"
-            cells.append(text)
-        table.add_row(label, *cells)
+                cell += f"  ({difference_cell(diff)})"
+            cells.append(cell)
+        table.add_row(text(label), *(text(c) for c in cells))
     return table
 
 
@@ -380,9 +415,8 @@ def report(
     try:
         path = api.rebuild_report(run_id, out=out)
     except LookupError as exc:
-        errors.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(EXIT_BAD_SCENARIO) from None
-    console.print(f"Report written to {path}")
+        _fail(exc)
+    console.print(Text.assemble("Report written to ", _path(path)))
 
 
 @app.command()
@@ -391,7 +425,11 @@ def validate(
 ) -> None:
     """Check a scenario file without running it."""
     loaded = _load_or_exit(scenario_file)
-    console.print(f"{loaded.path}: valid scenario '{loaded.scenario.scenario.name}'.")
+    console.print(
+        Text.assemble(
+            _path(loaded.path), ": valid scenario '", text(loaded.scenario.scenario.name), "'."
+        )
+    )
 
 
 @app.command()
@@ -400,17 +438,17 @@ def runs(out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_
     store = RunStore(out)
     store.reconcile()
     df = store.list_runs()
-    table = Table(title=f"Runs in {out}")
+    table = Table(title=Text.assemble("Runs in ", _path(out)))
     for col in ("run_id", "scenario_name", "population", "days", "seed", "created_at"):
         table.add_column(col)
     for row in df.itertuples():
         table.add_row(
-            row.run_id,
-            row.scenario_name,
+            text(row.run_id),
+            text(row.scenario_name),
             f"{row.population:,}",
             str(row.days),
             str(row.seed),
-            str(row.created_at),
+            text(row.created_at),
         )
     console.print(table)
 
@@ -420,7 +458,13 @@ def scenarios() -> None:
     """List the shipped scenarios."""
     for name, path in scenario.shipped_scenarios().items():
         loaded = scenario.load(path)
-        console.print(f"[bold]{name}[/bold]: {loaded.scenario.scenario.description}")
+        console.print(
+            Text.assemble(
+                text(name, style="bold"),
+                ": ",
+                text(loaded.scenario.scenario.description, limit=None),
+            )
+        )
 
 
 def _progress(*, disable: bool = False) -> Progress:
@@ -436,11 +480,51 @@ def _progress(*, disable: bool = False) -> Progress:
 
 
 def _load_or_exit(name: str) -> scenario.LoadedScenario:
+    """The scenario, or its errors on stderr (as plain, shortened text) and exit 2."""
     try:
         return scenario.load(name)
     except scenario.ScenarioError as exc:
-        errors.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+        _fail(exc)
+
+
+def _fail(message: object) -> NoReturn:
+    """Print an error to stderr as plain text (long lines cut, control codes shown); exit 2.
+
+    The message may quote a file path, a scenario's value or a database's words: it is
+    never read as markup, and a 10 KB value is shortened to its start and end.
+    """
+    errors.print(Text(clean(message, limit=LINE_LIMIT, multiline=True)))
+    raise typer.Exit(EXIT_BAD_SCENARIO) from None
+
+
+def _path(path: Path | str) -> Text:
+    """A file path as printed: whole (however long), brackets as written, controls escaped."""
+    return text(path, limit=None)
+
+
+def _overridden_or_exit(
+    loaded: scenario.LoadedScenario,
+    *,
+    population: int | None,
+    days: int | None,
+    seed: int | None,
+    measure_from: int | None,
+) -> scenario.Scenario:
+    """The scenario with the command line's run settings, or one "Bad option" line each and exit 2.
+
+    Checked before anything runs or is stored, the same way for run, compare and audit.
+    """
+    try:
+        return loaded.scenario.with_overrides(
+            population=population, days=days, seed=seed, measure_from=measure_from
+        )
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            option = "--" + str(err["loc"][-1]).replace("_", "-")
+            value = shorten(repr(err.get("input")), OPTION_ECHO_LIMIT)
+            lines.append(ERR_BAD_OPTION.format(option=option, problem=err["msg"], value=value))
+        _fail("\n".join(lines))
 
 
 def _fmt(value: float, *, share: bool = False) -> str:
