@@ -343,3 +343,147 @@ def test_persistence_is_judged_against_chance_and_the_bound_with_its_interval(
 
 def test_undefined_persistence_is_not_judged() -> None:
     assert audit._persistence_check(_persistence_frame(float("nan"), 0.1, 0.1), 0.5) is None
+
+
+# -- the auditor's bounds: refused when no comparison could mean them, and fail-safe ----------
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    ("bound", "value"),
+    [
+        ("max_sanction_ratio", NAN),
+        ("max_sanction_ratio", float("inf")),
+        ("max_sanction_ratio", 0.0),
+        ("max_sanction_ratio", -3.0),
+        ("min_impact_ratio", NAN),
+        ("min_impact_ratio", -0.1),
+        ("min_impact_ratio", 1.5),
+        ("min_impact_ratio", float("-inf")),
+        ("max_persistence", NAN),
+        ("max_persistence", float("inf")),
+        ("max_persistence", -0.1),
+        ("max_persistence", 1.01),
+        ("max_chilling", NAN),
+        ("max_chilling", -0.05),
+        ("max_chilling", 2.0),
+        ("dispute_days", -1),
+        ("expiry_days", float("inf")),
+        ("association_tolerance", NAN),
+        ("max_persistence", True),
+        ("max_chilling", "0.05"),
+    ],
+)
+def test_a_bound_no_comparison_could_mean_is_refused_by_name(bound: str, value: object) -> None:
+    with pytest.raises(audit.ThresholdError, match=f"^{bound} must be a finite number") as caught:
+        audit.Thresholds(**{bound: value})  # type: ignore[arg-type]
+    assert caught.value.name == bound and "\n" not in str(caught.value)
+
+
+def test_the_bounds_edges_that_mean_something_are_accepted() -> None:
+    audit.Thresholds(
+        max_sanction_ratio=1e-9,
+        min_impact_ratio=0.0,  # no four-fifths line: every ratio passes
+        max_persistence=0.0,
+        max_chilling=1.0,
+        dispute_days=0,
+        association_tolerance=0.0,
+    )
+    audit.Thresholds(min_impact_ratio=1, max_persistence=1, max_chilling=0)  # whole numbers
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--max-sanction-ratio", "nan"),
+        ("--max-sanction-ratio", "-1"),
+        ("--min-impact-ratio", "-0.2"),
+        ("--min-impact-ratio", "inf"),
+        ("--max-persistence", "nan"),
+        ("--max-persistence", "-0.5"),
+        ("--max-chilling", "nan"),
+        ("--max-chilling", "1.5"),
+    ],
+)
+def test_cli_audit_refuses_a_bad_bound_in_one_line_before_running(
+    tmp_path, option: str, value: str
+) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from socialscore import cli
+
+    result = CliRunner().invoke(
+        cli.app, ["audit", "citizen-score", option, value, "--out", str(tmp_path)]
+    )
+    assert result.exit_code == cli.EXIT_BAD_SCENARIO  # a usage error, not "the audit failed"
+    assert result.stderr.startswith(f"Bad option {option}: ") and result.stderr.count("\n") == 1
+    assert not any(tmp_path.iterdir())  # refused before anything ran or was stored
+
+
+def _unchecked(**bounds: float) -> audit.Thresholds:
+    """Thresholds holding bounds the constructor refuses (as a caller bypassing it would)."""
+    t = audit.Thresholds()
+    for name, value in bounds.items():
+        object.__setattr__(t, name, value)
+    return t
+
+
+def test_a_nan_sanction_bound_never_turns_a_disproportion_into_a_pass():
+    checks = audit.proportion_checks(regime(), _unchecked(max_sanction_ratio=NAN))
+    assert checks and all(c.verdict == "fail" for c in checks)
+
+
+def _persistence_frame(value: float, low: float, high: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "metric": ["bottom_decile_persistence"],
+            "subject": [""],
+            "grp": ["all"],
+            "value": [value],
+            "ci_low": [low],
+            "ci_high": [high],
+        }
+    )
+
+
+def test_persistence_never_passes_on_a_nan_bound_or_a_nan_measure():
+    trapped = _persistence_frame(0.6, 0.55, 0.65)  # well above chance (0.10)
+    assert audit._persistence_check(trapped, 0.5).verdict == "fail"
+    assert audit._persistence_check(trapped, 0.7).verdict == "pass"
+    assert audit._persistence_check(trapped, NAN).verdict != "pass"
+    no_interval = _persistence_frame(0.6, NAN, NAN)
+    assert audit._persistence_check(no_interval, 0.5).verdict == "fail"
+    assert audit._persistence_check(no_interval, NAN).verdict != "pass"
+    assert audit._persistence_check(_persistence_frame(NAN, NAN, NAN), 0.5) is None
+
+
+def test_chilling_never_passes_on_a_nan_measure_or_bound(monkeypatch):  # type: ignore[no-untyped-def]
+    from socialscore import chilling
+
+    sc = load("citizen-score").scenario.with_overrides(days=40)
+    events = np.ones((40, len(CITIZEN_EVENTS), 2))
+    frame = pd.DataFrame(columns=["metric", "subject", "grp", "value"])
+
+    def judged(change: chilling.Change, t: audit.Thresholds) -> set[str]:
+        monkeypatch.setattr(chilling, "counterfactual_change", lambda *_a, **_k: change)
+        checks = audit.chilling_checks(sc, frame, events, events, t)
+        return {c.verdict for c in checks if c.subject != "behaviour interaction_low_scorer"}
+
+    small_drop = chilling.Change(-0.01, (-0.02, 0.0), 99.0, 100.0, 40)
+    assert judged(small_drop, audit.Thresholds()) == {"pass"}
+    assert "pass" not in judged(small_drop, _unchecked(max_chilling=NAN))
+    for broken in ((NAN, (-0.02, 0.0)), (-0.01, (-0.02, NAN)), (-0.01, (NAN, 0.0))):
+        change = chilling.Change(broken[0], broken[1], 99.0, 100.0, 40)
+        assert "pass" not in judged(change, audit.Thresholds()), broken
+
+
+def test_a_nan_association_tolerance_never_passes():
+    from conftest import simulate, small
+
+    sc = small("citizen-score", population=2_000, days=15)
+    engine, _ = simulate(sc)
+    scores = engine.state.score.astype(np.float64)
+    assert (
+        audit.association_check(sc, scores, _unchecked(association_tolerance=NAN)).verdict == "fail"
+    )

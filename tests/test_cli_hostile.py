@@ -237,3 +237,28 @@ def test_a_missing_file_in_a_bracketed_folder_is_named_intact(tmp_path: Path) ->
     code, _, stderr = _invoke("validate", str(missing))
     assert code == cli.EXIT_BAD_SCENARIO
     assert stderr.startswith(f"{missing}: no such scenario file.")
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("\x1b]0;title\x07", "\\x1b]0;title\\x07"),  # OSC: sets the window title
+        ("a\x9b2Jb", "a\\x9b2Jb"),  # the one-byte C1 CSI: clears the screen on some terminals
+        ("abc\u202edcba", "abc\\u202edcba"),  # right-to-left override: text shown reversed
+        ("x\u2066y\u2069", "x\\u2066y\\u2069"),  # bidi isolates
+        ("a\u2028b\nc\rd\te", "a\\u2028b\\nc\\rd\\te"),  # line breaks can forge lines
+        ("\x00\x7f", "\\x00\\x7f"),
+        ("évil [/] 中文 🙂", "évil [/] 中文 🙂"),  # printable text and brackets as they are
+    ],
+)
+def test_clean_shows_every_control_character_escaped(raw: str, shown: str) -> None:
+    assert clean(raw) == shown
+
+
+def test_clean_keeps_line_breaks_of_a_message_and_cuts_each_long_line() -> None:
+    message = "file.toml: 1 problem\n  name: too long (got '" + "y" * 5_000 + "')\n"
+    lines = clean(message, limit=300, multiline=True).split("\n")
+    assert lines[0] == "file.toml: 1 problem" and lines[2] == ""
+    assert lines[1].startswith("  name: too long (got 'yyy") and lines[1].endswith("yyy')")
+    assert CUT.format(count=len("  name: too long (got '')") + 5_000 - 300) in lines[1]
+    assert clean("x" * 200) == "x" * 200  # a name the schema allows is shown whole

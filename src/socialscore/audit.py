@@ -58,7 +58,7 @@ _BOUND_RANGES: dict[str, tuple[float, bool, float, bool, str]] = {
     "max_sanction_ratio": (0.0, False, math.inf, False, "above 0"),
     "dispute_days": (0.0, True, math.inf, False, "of days, 0 or more"),
     "expiry_days": (0.0, True, math.inf, False, "of days, 0 or more"),
-    "min_impact_ratio": (0.0, False, 1.0, True, "above 0 and at most 1"),
+    "min_impact_ratio": (0.0, True, 1.0, True, "from 0 (no line) to 1"),
     "max_persistence": (0.0, True, 1.0, True, "from 0 to 1"),
     "max_chilling": (0.0, True, 1.0, True, "from 0 to 1"),
     "association_tolerance": (0.0, True, math.inf, False, "of score points, 0 or more"),
@@ -91,8 +91,9 @@ class Thresholds:
     """The auditor's bounds (command-line options of ``socialscore audit``).
 
     Every bound is a finite number in its range (``ERR_BOUND`` names it otherwise):
-    a sanction ratio above 0, an impact ratio in (0, 1], persistence and chilling
-    shares in [0, 1], days and the association tolerance 0 or more. A NaN bound
+    a sanction ratio above 0, an impact ratio in [0, 1] (0: no four-fifths line, as
+    :func:`socialscore.disparity.verdict` reads it), persistence and chilling shares in
+    [0, 1], days and the association tolerance 0 or more. A NaN bound
     would turn every comparison against it into a pass or a silent skip.
 
     Raises:

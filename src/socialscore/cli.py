@@ -493,7 +493,7 @@ def _fail(message: object) -> NoReturn:
     The message may quote a file path, a scenario's value or a database's words: it is
     never read as markup, and a 10 KB value is shortened to its start and end.
     """
-    errors.print(Text(clean(message, limit=LINE_LIMIT, multiline=True)))
+    errors.print(Text(clean(message, limit=LINE_LIMIT, multiline=True)), soft_wrap=True)
     raise typer.Exit(EXIT_BAD_SCENARIO) from None
 
 

@@ -11,7 +11,6 @@ escaped (``\x1b``) and shortens long values; :func:`text` wraps that in a Rich
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Final
 
 from rich.text import Text
@@ -25,15 +24,23 @@ LINE_LIMIT: Final = 1000
 #: What replaces the middle of a value too long to print.
 CUT: Final = "…[{count:,} characters left out]…"
 
-#: Unicode categories never printed raw: controls, format characters (bidi overrides,
-#: zero-width marks), line and paragraph separators, lone surrogates, private use.
-_HIDDEN_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+#: Line breaks and tabs shown as Python writes them.
+_NAMED: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _shown(ch: str) -> str:
-    """A character as printed: itself, or its Python escape when it could act on the terminal."""
-    if ch.isprintable() and unicodedata.category(ch) not in _HIDDEN_CATEGORIES:
+    """A character as printed: itself, or its Python escape when it could act on the terminal.
+
+    Escaped are the characters Python calls unprintable: every control (C0, DEL, C1, so
+    ESC, BEL and the one-byte CSI), format character (bidi overrides and isolates,
+    zero-width marks), separator other than the space (line and paragraph separators,
+    no-break spaces), lone surrogate, private-use and unassigned code point.
+    """
+    if ch.isprintable():
         return ch
+    if ch in _NAMED:
+        return _NAMED[ch]
     code = ord(ch)
     if code < 0x100:
         return f"\\x{code:02x}"
@@ -77,7 +84,7 @@ def clean(value: object, *, limit: int | None = ECHO_LIMIT, multiline: bool = Fa
     text = str(value)
     if multiline:
         return "\n".join(clean(line, limit=limit) for line in text.split("\n"))
-    shown = "".join(_shown(ch) for ch in text)
+    shown = text if text.isprintable() else "".join(_shown(ch) for ch in text)
     return shown if limit is None else shorten(shown, limit)
 
 
