@@ -541,17 +541,20 @@ def rerun(
     """
     from socialscore.rerun import RerunError
 
+    bar = _progress()
+    task = bar.add_task("simulating days", total=None)
+
+    def progress(done: int, total: int) -> None:
+        bar.start()  # only once the checks passed and the simulation runs
+        bar.update(task, completed=done, total=total)
+
     try:
-        with _progress() as bar:
-            task = bar.add_task("simulating days", total=None)
-            done = api.rerun(
-                run_id,
-                out=out,
-                progress=lambda d, total: bar.update(task, completed=d, total=total),
-            )
+        done = api.rerun(run_id, out=out, progress=progress)
     except (LookupError, RerunError) as exc:
         errors.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    finally:
+        bar.stop()
     say = functools.partial(console.print, markup=False, highlight=False)
     say(f"Rerun of {run_id} written as {done.result.run_id} to {done.result.path}")
     for check in done.tables:
