@@ -199,6 +199,20 @@ def test_rerun_that_differs_exits_1_and_names_the_tables(
     assert "citizens: differs (columns:" in output
 
 
+def test_audit_run_is_audited_again_with_its_bounds(tmp_path: Path) -> None:
+    from socialscore.audit import Thresholds
+
+    bounds = Thresholds(max_persistence=0.01, min_impact_ratio=0.95)
+    _, result = api.audit_regime(
+        load("financial-only").scenario.with_overrides(population=POPULATION, days=DAYS),
+        thresholds=bounds,
+        out=tmp_path,
+    )
+    code, output = _cli("rerun", result.run_id, "--out", str(tmp_path))
+    assert code == 0, output
+    assert "All 13 tables are byte-identical to the original's." in output  # audit included
+
+
 def _tamper(folder: Path, old: str, new: str) -> None:
     path = folder / "scenario.toml"
     text = path.read_text("utf-8")
