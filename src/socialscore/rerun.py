@@ -107,8 +107,9 @@ def load_stored(folder: Path, run_id: str) -> StoredRun:
             ERR_UNREADABLE.format(path=toml_path, detail=f"not TOML ({exc})")
         ) from None
     except ScenarioError as exc:
-        first = str(exc).splitlines()[0]
-        raise RerunError(ERR_UNREADABLE.format(path=toml_path, detail=first)) from None
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        detail = " ".join(lines[:2])  # the header and the first problem, on one line
+        raise RerunError(ERR_UNREADABLE.format(path=toml_path, detail=detail)) from None
     sha_path = folder / "scenario.sha256"
     expected = _read_text(sha_path).strip()
     if not _SHA256_RE.match(expected):
