@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -16,11 +17,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from socialscore import audit as audit_checks
-from socialscore import harms, nation, report
+from socialscore import environment, harms, nation, report
+from socialscore import rerun as rerun_check
 from socialscore.engine import Engine
 from socialscore.recorder import Recorder
 from socialscore.scenario import LoadedScenario, Scenario, digest, load, parse
+from socialscore.scenario_toml import scenario_toml
 from socialscore.store import DEFAULT_ROOT, RunMeta, RunStore
+
+#: ``LoadedScenario.path`` of a scenario given from Python as a model or JSON.
+PYTHON_SOURCE = "<python>"
 
 
 def package_version() -> str:
@@ -145,6 +151,7 @@ def _store(
     out: str | Path,
     tags: dict[str, Any] | None,
     audit_table: pa.Table | None = None,
+    thresholds: audit_checks.Thresholds | None = None,
 ) -> Result:
     nat = sim.engine.nation
     total = sc.run.days
@@ -169,23 +176,25 @@ def _store(
     tables = dict(sim.tables)
     if audit_table is not None:
         tables["audit"] = audit_table
+    run_doc: dict[str, Any] = {
+        "population": nat.population,
+        "days": total,
+        "seed": sc.run.seed,
+        "source": loaded.path,
+    }
+    if thresholds is not None:
+        run_doc["audit_thresholds"] = dataclasses.asdict(thresholds)
     with store.writing(run_id) as writer:
         writer.write_text("report.html", page)
-        writer.write_text("scenario.toml", loaded.text)
+        # The scenario as it ran (extends merged, options applied), as TOML that
+        # `socialscore run` reads; the file as given is kept beside it.
+        writer.write_text("scenario.toml", scenario_toml(sc, header=_header(run_id, loaded)))
+        if loaded.path != PYTHON_SOURCE:
+            writer.write_text("scenario.source.toml", loaded.text)
         writer.write_text("scenario.resolved.json", resolved)
-        writer.write_text("scenario.sha256", loaded.sha256 + "\n")
-        writer.write_text(
-            "run.json",
-            json.dumps(
-                {
-                    "population": nat.population,
-                    "days": total,
-                    "seed": sc.run.seed,
-                    "source": loaded.path,
-                },
-                indent=2,
-            ),
-        )
+        writer.write_text("scenario.sha256", digest(sc) + "\n")
+        writer.write_text(environment.ENVIRONMENT_FILE, environment.to_json(environment.record()))
+        writer.write_text("run.json", json.dumps(run_doc, indent=2))
         for name, table in tables.items():
             writer.write_table(name, table)
         core = sim.analysis["citizens"]
@@ -213,6 +222,7 @@ def audit_regime(
     thresholds: audit_checks.Thresholds | None = None,
     out: str | Path = DEFAULT_ROOT,
     progress: Callable[[str], None] | None = None,
+    tags: dict[str, Any] | None = None,
 ) -> tuple[audit_checks.Audit, Result]:
     """Audit a regime against the law and measure its harms; store the run with the audit.
 
@@ -229,6 +239,7 @@ def audit_regime(
         thresholds: The auditor's bounds.
         out: The run store folder.
         progress: Called with the name of each stage as it starts.
+        tags: Extra labels stored with the run in the catalogue (besides ``audit``).
 
     Returns:
         The audit and the stored run of the regime.
@@ -252,7 +263,15 @@ def audit_regime(
         sc, sim.metrics, sim.recorder.events, baseline.events, t
     )
     say("writing the run and its report")
-    stored = _store(loaded, sc, sim, out=out, tags={"audit": True}, audit_table=result.table())
+    stored = _store(
+        loaded,
+        sc,
+        sim,
+        out=out,
+        tags={**(tags or {}), "audit": True},
+        audit_table=result.table(),
+        thresholds=t,
+    )
     return result, stored
 
 
@@ -303,7 +322,100 @@ def _load(scenario: str | Path | LoadedScenario | Scenario | None) -> LoadedScen
 def parse_json(text: str) -> LoadedScenario:
     """Load a scenario given as its JSON form (as written to ``scenario.resolved.json``)."""
     sc = Scenario.model_validate_json(text)
-    return LoadedScenario(scenario=sc, text=text, sha256=digest(sc), path="<python>")
+    return LoadedScenario(scenario=sc, text=text, sha256=digest(sc), path=PYTHON_SOURCE)
 
 
-__all__ = ["Result", "audit_regime", "package_version", "parse", "rebuild_report", "run"]
+def _header(run_id: str, loaded: LoadedScenario) -> list[str]:
+    source = "a scenario given from Python" if loaded.path == PYTHON_SOURCE else loaded.path
+    return [
+        f"socialscore run {run_id}",
+        "The scenario exactly as it ran: every `extends` merged in, every command-line",
+        "option applied. Given as: " + source,
+        "`socialscore run` reads this file as it is; `socialscore rerun RUN` runs it again",
+        "and compares the tables. scenario.sha256 holds its hash: rerun refuses an edited copy.",
+    ]
+
+
+@dataclass(frozen=True)
+class Rerun:
+    """A stored run made again, compared table by table with the original.
+
+    Attributes:
+        original: The original run's id.
+        result: The new run (stored in the same run store).
+        tables: One check per Parquet table.
+        environment: What differs between the original's environment and
+            this one, as ``(what, then, now)``.
+    """
+
+    original: str
+    result: Result
+    tables: list[rerun_check.TableCheck]
+    environment: list[tuple[str, str, str]]
+
+    @property
+    def identical(self) -> bool:
+        """Whether every table holds the same data as the original's."""
+        return all(check.same for check in self.tables)
+
+    @property
+    def byte_identical(self) -> bool:
+        """Whether every table's Parquet file has the original's bytes."""
+        return all(check.verdict == "byte-identical" for check in self.tables)
+
+
+def rerun(
+    run_id: str,
+    *,
+    out: str | Path = DEFAULT_ROOT,
+    progress: Callable[[int, int], None] | None = None,
+) -> Rerun:
+    """Run a stored run again from its resolved scenario and compare the tables.
+
+    The stored ``scenario.toml`` is checked against ``scenario.sha256`` first;
+    an audit run is audited again with the bounds it was audited with. The
+    new run is stored in the same run store, tagged ``rerun_of``.
+
+    Args:
+        run_id: The stored run.
+        out: The run store folder.
+        progress: Called as ``progress(days_done, days_total)`` after each day
+            (not for an audit run).
+
+    Returns:
+        The new run and how its tables compare with the original's.
+
+    Raises:
+        socialscore.store.RunNotFoundError: No complete run ``run_id`` in ``out``.
+        socialscore.rerun.RerunError: The run cannot be rerun (stored by an
+            older socialscore, or its scenario was changed since); one line.
+    """
+    store = RunStore(out)
+    folder = store.run_path(run_id)
+    stored = rerun_check.load_stored(folder, run_id)
+    tags = {"rerun_of": run_id}
+    if stored.audit_thresholds is not None:
+        thresholds = audit_checks.Thresholds(**stored.audit_thresholds)
+        _, result = audit_regime(stored.loaded, thresholds=thresholds, out=out, tags=tags)
+    else:
+        result = run(stored.loaded, out=out, tags=tags, progress=progress)
+    return Rerun(
+        original=run_id,
+        result=result,
+        tables=rerun_check.compare_tables(folder, result.path),
+        environment=environment.differences(
+            stored.environment, rerun_check.read_environment(result.path)
+        ),
+    )
+
+
+__all__ = [
+    "Rerun",
+    "Result",
+    "audit_regime",
+    "package_version",
+    "parse",
+    "rebuild_report",
+    "rerun",
+    "run",
+]

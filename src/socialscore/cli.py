@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -608,6 +609,58 @@ def summary_table(result: api.Result) -> Table:
         DESCRIPTIONS["friends_dropped"],
     )
     return t
+
+
+EXIT_RERUN_DIFFERS = 1
+
+
+@app.command()
+def rerun(
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
+    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+) -> None:
+    """Run a stored run again from its resolved scenario; say whether the tables match.
+
+    Exits 1 when a table differs from the original's, 2 when the run cannot be rerun.
+    """
+    from socialscore.rerun import RerunError
+
+    bar = _progress()
+    task = bar.add_task("simulating days", total=None)
+
+    def progress(done: int, total: int) -> None:
+        bar.start()  # only once the checks passed and the simulation runs
+        bar.update(task, completed=done, total=total)
+
+    try:
+        done = api.rerun(run_id, out=out, progress=progress)
+    except (LookupError, RerunError) as exc:
+        errors.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    finally:
+        bar.stop()
+    say = functools.partial(console.print, markup=False, highlight=False)
+    say(f"Rerun of {run_id} written as {done.result.run_id} to {done.result.path}")
+    for check in done.tables:
+        if check.verdict != "byte-identical":
+            columns = f" (columns: {', '.join(check.columns)})" if check.columns else ""
+            say(f"  {check.name}: {check.verdict}{columns}")
+    for what, then, now in done.environment:
+        say(f"  environment {_plain(what)}: {_plain(then)} then, {_plain(now)} now")
+    if done.byte_identical:
+        say(f"All {len(done.tables)} tables are byte-identical to the original's.")
+    elif done.identical:
+        say(f"All {len(done.tables)} tables hold the same data (some in other bytes).")
+    else:
+        differing = ", ".join(c.name for c in done.tables if not c.same)
+        say(f"The rerun differs from the original in: {differing}.")
+        raise typer.Exit(EXIT_RERUN_DIFFERS)
+
+
+def _plain(text: str, limit: int = 120) -> str:
+    """Text from a run folder as plain, printable characters, at most ``limit`` of them."""
+    shown = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def main() -> None:
