@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import functools
 import math
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -635,18 +634,20 @@ def rerun(
     try:
         done = api.rerun(run_id, out=out, progress=progress)
     except (LookupError, RerunError) as exc:
-        errors.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(EXIT_BAD_SCENARIO) from None
-    finally:
         bar.stop()
-    say = functools.partial(console.print, markup=False, highlight=False)
+        _fail(exc)
+    bar.stop()
+
+    def say(line: str) -> None:
+        console.print(text(line, limit=LINE_LIMIT))
+
     say(f"Rerun of {run_id} written as {done.result.run_id} to {done.result.path}")
     for check in done.tables:
         if check.verdict != "byte-identical":
             columns = f" (columns: {', '.join(check.columns)})" if check.columns else ""
             say(f"  {check.name}: {check.verdict}{columns}")
     for what, then, now in done.environment:
-        say(f"  environment {_plain(what)}: {_plain(then)} then, {_plain(now)} now")
+        say(f"  environment {clean(what)}: {clean(then)} then, {clean(now)} now")
     if done.byte_identical:
         say(f"All {len(done.tables)} tables are byte-identical to the original's.")
     elif done.identical:
@@ -655,12 +656,6 @@ def rerun(
         differing = ", ".join(c.name for c in done.tables if not c.same)
         say(f"The rerun differs from the original in: {differing}.")
         raise typer.Exit(EXIT_RERUN_DIFFERS)
-
-
-def _plain(text: str, limit: int = 120) -> str:
-    """Text from a run folder as plain, printable characters, at most ``limit`` of them."""
-    shown = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def main() -> None:
