@@ -164,7 +164,7 @@ def test_an_unknown_metric_is_refused_with_a_did_you_mean(tmp_path):  # type: ig
 DESIGNS = [
     '[grid]\n"rules[0].points" = [-5, -10, -20]\n'
     '"gates.mortgage.threshold" = { start = 500, stop = 600, step = 25 }\n',
-    '[grid]\n"rules[0].points" = { start = -1.0, stop = 0.0, step = 0.1 }\n',
+    '[grid]\n"rules[0].points" = { start = 0.0, stop = 0.3, step = 0.1 }\n',
     '[sensitivity]\nsamples = 8\n[sensitivity.parameters]\n"rules[0].points" = [-40, -5]\n'
     '"rules[1].points" = [-90, -10]\n"gates.mortgage.threshold" = [500, 600]\n',
     '[sensitivity]\nmethod = "morris"\nsamples = 3\n[sensitivity.parameters]\n'
@@ -176,6 +176,9 @@ DESIGNS = [
 def test_the_run_count_from_the_file_is_the_design_that_is_built(tmp_path, design):  # type: ignore[no-untyped-def]
     loaded = load_grid(write(tmp_path, design))
     assert loaded.spec.runs() == len(loaded.points) * len(loaded.seeds)
+    if "step = 0.1" in design:  # stop is a point of the range despite rounding
+        assert len(loaded.points) == 4
+        assert loaded.points[-1].params["rules[0].points"] == pytest.approx(0.3)
 
 
 def test_a_huge_grid_is_refused_before_its_design_is_built(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]

@@ -211,7 +211,9 @@ def category_rows(frame: pd.DataFrame, cats: dict[str, list[str]]) -> list[dict[
                     "measure": _label(str(metric), str(subject)),
                     "category": category,
                     "mean": f"{got.mean:.4g}",
-                    "interval": got.words(4),
+                    "interval": (
+                        f"[{got.low:.4g}, {got.high:.4g}]" if got.has_interval else NO_INTERVAL
+                    ),
                     "seeds": got.n,
                 }
             )
