@@ -19,6 +19,7 @@ from socialscore import api, disparity, scenario
 from socialscore import audit as audit_checks
 from socialscore.compare import DEFAULT_SEEDS, Comparison
 from socialscore.compare import compare as run_compare
+from socialscore.grid import MAX_RUNS
 from socialscore.harms import DESCRIPTIONS, metric_row, metric_value
 from socialscore.intervals import MeanInterval
 from socialscore.report.build import VERDICT_WORDS
@@ -280,7 +281,7 @@ def sweep(
         typer.Option(
             "--force",
             help="Run a sweep of more runs (points x seeds) than the limit "
-            "(100,000, or the grid's [sweep] max_runs).",
+            f"({MAX_RUNS:,}, or the grid file's sweep.max_runs).",
         ),
     ] = False,
 ) -> None:
