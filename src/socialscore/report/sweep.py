@@ -1,7 +1,16 @@
-"""The sweep report: each headline harm against each varied parameter, and sensitivity."""
+"""The sweep report: each headline harm against each varied parameter, and sensitivity.
+
+A parameter whose values are all numbers is drawn as a line against its
+values, and its endpoint change (lowest to highest value) may be claimed. A
+parameter with any other value (a string such as an event name, a boolean) is
+categorical: drawn as one point per category, in the grid file's order, with a
+table of each measure by category; no change "across" it is claimed. A sweep
+whose runs all failed still gets its report: the failures, and no charts.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from typing import TYPE_CHECKING, Any
@@ -15,7 +24,7 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from socialscore.harms import DESCRIPTIONS
-from socialscore.intervals import NO_INTERVAL
+from socialscore.intervals import NO_INTERVAL, mean_interval
 from socialscore.report import format as fmt
 from socialscore.report.build import ENVIRONMENT, TERMS, safe_json
 from socialscore.report.charts import Chart, layout
@@ -24,6 +33,7 @@ from socialscore.report.headlines import Headline
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from socialscore.grid import Grid
     from socialscore.store import RunStore
     from socialscore.sweep import EndpointChange, SweepResult
 
@@ -41,14 +51,53 @@ def _label(metric: str, subject: str) -> str:
     return f"{text}: {subject}" if subject else text
 
 
-def _parameter_charts(frame: pd.DataFrame, parameters: list[str]) -> list[Chart]:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def category_label(value: Any) -> str:
+    """How a categorical parameter's value is shown and stored: a string as is, else JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def categories(grid: Grid) -> dict[str, list[str]]:
+    """The categorical parameters of a grid and their categories, in the grid file's order.
+
+    A parameter is categorical when any of its values is not a number (a
+    string, a boolean); a sensitivity design has only numeric parameters.
+    """
+    out: dict[str, list[str]] = {}
+    for parameter in grid.parameters:
+        values = [point.params[parameter] for point in grid.points]
+        if not all(_is_number(v) for v in values):
+            out[parameter] = list(dict.fromkeys(category_label(v) for v in values))
+    return out
+
+
+def _with_labels(frame: pd.DataFrame, cats: dict[str, list[str]]) -> pd.DataFrame:
+    """The frame with each categorical parameter's values replaced by their labels."""
+    if frame.empty or not cats:
+        return frame
+    out = frame.copy()
+    for parameter in cats:
+        out[parameter] = out[parameter].map(category_label)
+    return out
+
+
+def _parameter_charts(
+    frame: pd.DataFrame, parameters: list[str], cats: dict[str, list[str]] | None = None
+) -> list[Chart]:
     from socialscore.sweep import summarise
 
-    charts = []
+    cats = cats or {}
+    charts: list[Chart] = []
+    if frame.empty:  # no run completed: nothing to draw
+        return charts
     for k, parameter in enumerate(parameters):
         summary = summarise(frame, parameter)
         if summary.empty:
             continue
+        order = cats.get(parameter)
         measures = list(dict.fromkeys(zip(summary.metric, summary.subject, strict=True)))
         cols = 3
         rows = (len(measures) + cols - 1) // cols
@@ -61,8 +110,11 @@ def _parameter_charts(frame: pd.DataFrame, parameters: list[str]) -> list[Chart]
         )
         for j, (metric, subject) in enumerate(measures):
             part = summary[(summary.metric == metric) & (summary.subject == subject)]
-            part = part.sort_values("value")
             r, c = j // cols + 1, j % cols + 1
+            if order is not None:
+                _category_traces(fig, part, order, r, c)
+                continue
+            part = part.sort_values("value")
             x = part.value.tolist()
             fig.add_trace(
                 go.Scatter(
@@ -84,21 +136,88 @@ def _parameter_charts(frame: pd.DataFrame, parameters: list[str]) -> list[Chart]
             )
         figure = layout(fig, x="", y="")
         figure["layout"]["height"] = 260 * rows + 60
-        charts.append(
-            Chart(
-                f"param-{k}",
-                f"Harms against {parameter}",
+        several = int(summary.seeds.max()) > 1
+        if order is None:
+            what = (
                 f"One panel per measure. The line is the mean over seeds at each value of "
                 f"{parameter} (averaged over the other parameters); "
-                + (
-                    "the shaded band is the 95% Student t interval of that mean across seeds."
-                    if int(summary.seeds.max()) > 1
-                    else f"{NO_INTERVAL} (no band)."
-                ),
-                figure,
+            ) + (
+                "the shaded band is the 95% Student t interval of that mean across seeds."
+                if several
+                else f"{NO_INTERVAL} (no band)."
             )
-        )
+        else:
+            what = (
+                f"One panel per measure, one point per category of {parameter} (the categories "
+                "are not ordered, so no line joins them): the mean over seeds (averaged over "
+                "the other parameters); "
+            ) + (
+                "the bar is the 95% Student t interval of that mean across seeds."
+                if several
+                else f"{NO_INTERVAL} (no bar)."
+            )
+        charts.append(Chart(f"param-{k}", f"Harms against {parameter}", what, figure))
     return charts
+
+
+def _category_traces(fig: go.Figure, part: pd.DataFrame, order: list[str], r: int, c: int) -> None:
+    """One marker per category with its interval as an error bar, categories in file order."""
+    rank = {label: n for n, label in enumerate(order)}
+    part = part.assign(_rank=part["value"].map(rank)).sort_values("_rank")
+    mean = part["mean"].to_numpy(dtype=np.float64)
+    bar = {
+        "type": "data",
+        "symmetric": False,
+        "array": np.nan_to_num(part.ci_high.to_numpy(dtype=np.float64) - mean).tolist(),
+        "arrayminus": np.nan_to_num(mean - part.ci_low.to_numpy(dtype=np.float64)).tolist(),
+    }
+    fig.add_trace(
+        go.Scatter(
+            x=part["value"].tolist(),
+            y=mean.tolist(),
+            mode="markers",
+            error_y=bar,
+            showlegend=False,
+        ),
+        row=r,
+        col=c,
+    )
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order, row=r, col=c)
+
+
+def category_rows(frame: pd.DataFrame, cats: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Each measure's mean over seeds in each category of each categorical parameter.
+
+    Returns:
+        Rows with parameter, measure, category, mean, interval (words), seeds.
+    """
+    from socialscore.sweep import per_seed
+
+    rows: list[dict[str, Any]] = []
+    if frame.empty:
+        return rows
+    for parameter, order in cats.items():
+        seeds = per_seed(frame, parameter)
+        rank = {label: n for n, label in enumerate(order)}
+        groups = seeds.groupby(["metric", "subject", "value"], sort=False)
+        keyed = sorted(groups, key=lambda g: (g[0][0], g[0][1], rank.get(g[0][2], len(rank))))
+        for (metric, subject, category), part in keyed:
+            got = mean_interval(part["mean"].to_numpy(dtype=np.float64))
+            if got.n == 0:
+                continue
+            rows.append(
+                {
+                    "parameter": parameter,
+                    "measure": _label(str(metric), str(subject)),
+                    "category": category,
+                    "mean": f"{got.mean:.4g}",
+                    "interval": (
+                        f"[{got.low:.4g}, {got.high:.4g}]" if got.has_interval else NO_INTERVAL
+                    ),
+                    "seeds": got.n,
+                }
+            )
+    return rows
 
 
 def _sensitivity_chart(indices: pd.DataFrame, method: str) -> Chart | None:
@@ -144,7 +263,9 @@ def _sensitivity_chart(indices: pd.DataFrame, method: str) -> Chart | None:
     )
 
 
-def _headlines(frame: pd.DataFrame, indices: pd.DataFrame, result: SweepResult) -> list[Headline]:
+def _headlines(
+    frame: pd.DataFrame, indices: pd.DataFrame, result: SweepResult, cats: dict[str, list[str]]
+) -> list[Headline]:
     out = [
         Headline(
             f"{len(result.done):,} runs completed, {len(result.failed):,} failed "
@@ -152,6 +273,13 @@ def _headlines(frame: pd.DataFrame, indices: pd.DataFrame, result: SweepResult) 
             bool(result.failed),
         )
     ]
+    if not result.done:
+        out.append(
+            Headline(
+                "No run completed, so there is nothing to draw: the failed runs below say why.",
+                True,
+            )
+        )
     if not indices.empty:
         key = "ST" if "ST" in set(indices["index"]) else "mu_star"
         top = indices[indices["index"] == key]
@@ -169,6 +297,8 @@ def _headlines(frame: pd.DataFrame, indices: pd.DataFrame, result: SweepResult) 
         from socialscore.sweep import endpoint_change
 
         for parameter in result.grid.parameters:
+            if parameter in cats:  # no "from low to high" across categories
+                continue
             pairs = (
                 frame[["metric", "subject"]].drop_duplicates().sort_values(["metric", "subject"])
             )
@@ -225,10 +355,11 @@ def write_sweep_report(result: SweepResult, store: RunStore) -> Path:
     """Write ``ROOT/sweeps/<id>/`` (sweep.html, values and indices) complete or not at all."""
     from socialscore.sweep import values
 
-    frame = values(result, store)
+    cats = categories(result.grid)
+    frame = _with_labels(values(result, store), cats)
     indices = sensitivity_indices(result, frame)
     parameters = result.grid.parameters
-    charts = _parameter_charts(frame, parameters) if result.grid.spec.grid is not None else []
+    charts = _parameter_charts(frame, parameters, cats) if result.grid.spec.grid is not None else []
     method = result.grid.spec.sensitivity.method if result.grid.spec.sensitivity else ""
     sens = _sensitivity_chart(indices, method)
     if sens is not None:
@@ -244,7 +375,8 @@ def write_sweep_report(result: SweepResult, store: RunStore) -> Path:
         spec=spec,
         parameters=parameters,
         fmt=fmt,
-        headlines=_headlines(frame, indices, result),
+        headlines=_headlines(frame, indices, result, cats),
+        by_category=category_rows(frame, cats),
         charts=charts,
         chart_data=safe_json({c.key: c.figure for c in charts}),
         failures=result.failed,
