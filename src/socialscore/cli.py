@@ -151,6 +151,8 @@ def compare(
 
 
 EXIT_AUDIT_FAILED = 1
+#: A sweep or comparison stopped by a signal exits 128 + the signal number (130 for Ctrl-C).
+EXIT_SIGNAL = 128
 AUDIT_POPULATION = 100_000
 
 
@@ -247,6 +249,8 @@ def sweep(
 ) -> None:
     """Run a grid of regimes and seeds in parallel; resumable; writes a sweep report."""
     from socialscore.grid import load_grid
+    from socialscore.interrupts import SweepBusyError
+    from socialscore.sweep import SweepStoppedError
     from socialscore.sweep import sweep as run_sweep
 
     try:
@@ -273,6 +277,15 @@ def sweep(
 
         try:
             result = run_sweep(grid, out=out, workers=workers, ray_address=ray, progress=update)
+        except SweepBusyError as exc:
+            bar.stop()
+            errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_AUDIT_FAILED) from None
+        except SweepStoppedError as exc:
+            bar.stop()
+            errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+            code = EXIT_SIGNAL + exc.signum if exc.signum else EXIT_AUDIT_FAILED
+            raise typer.Exit(code) from None
         except RuntimeError as exc:
             errors.print(str(exc), markup=False, highlight=False)
             raise typer.Exit(EXIT_BAD_SCENARIO) from None
