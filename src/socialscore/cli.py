@@ -16,7 +16,7 @@ from rich.table import Table
 
 from socialscore import api, disparity, scenario
 from socialscore import audit as audit_checks
-from socialscore.compare import DEFAULT_SEEDS, Comparison
+from socialscore.compare import DEFAULT_SEEDS, CompareStoppedError, Comparison
 from socialscore.compare import compare as run_compare
 from socialscore.harms import DESCRIPTIONS, metric_row, metric_value
 from socialscore.intervals import MeanInterval
@@ -38,6 +38,8 @@ console = Console()
 errors = Console(stderr=True)
 
 EXIT_BAD_SCENARIO = 2
+#: A sweep or comparison stopped by a signal exits 128 + the signal number (130 for Ctrl-C).
+EXIT_SIGNAL = 128
 
 
 class OutputFormat(enum.StrEnum):
@@ -139,6 +141,9 @@ def compare(
                 out=out,
                 progress=lambda done, _total: bar.update(task, completed=done),
             )
+    except CompareStoppedError as exc:
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_SIGNAL + exc.signum) from None
     except ValueError as exc:
         errors.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(EXIT_BAD_SCENARIO) from None
@@ -151,8 +156,6 @@ def compare(
 
 
 EXIT_AUDIT_FAILED = 1
-#: A sweep or comparison stopped by a signal exits 128 + the signal number (130 for Ctrl-C).
-EXIT_SIGNAL = 128
 AUDIT_POPULATION = 100_000
 
 
