@@ -196,7 +196,7 @@ def test_ctrl_c_stops_a_sweep_records_what_finished_and_the_resume_runs_nothing_
     assert f"{len(finished)} of 5 runs" in lines[0]
     assert not any((root / ".incomplete").iterdir())  # nothing half written is left
     # The resume runs only what is missing: one catalogued run per sweep point.
-    again = sweep(grid, out=root, workers=2)
+    again = sweep(grid, out=root, workers=1)
     assert again.skipped == len(finished)
     assert len(again.done) == 5 and not again.failed
     assert len(RunStore(root).list_runs()) == 5
