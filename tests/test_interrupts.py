@@ -7,6 +7,7 @@ never run twice; a second copy of a running sweep is refused.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -144,12 +145,12 @@ def start_sweep(grid: Path, root: Path, workers: int = 2) -> subprocess.Popen[st
 
 @pytest.fixture
 def processes() -> Iterator[list[subprocess.Popen[str]]]:
-    """Started sweeps; any still running at the end is killed with its group."""
+    """Started sweeps; at the end, whatever is left of each one's process group is killed."""
     started: list[subprocess.Popen[str]] = []
     yield started
     for proc in started:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the group is the sweep's own session
         proc.communicate(timeout=30)
 
 
@@ -220,7 +221,7 @@ def test_workers_die_with_a_sweep_killed_with_sigkill(
     )
     pool = children(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=10)
+    proc.wait(timeout=10)  # not communicate: an orphaned worker would hold the pipes open
     wait_until(lambda: not any(alive(p) for p in pool), 5, f"orphaned workers {pool} to exit")
 
 
