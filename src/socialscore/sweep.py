@@ -232,6 +232,8 @@ def _local(todo: list[Task], workers: int, record: Callable[[Outcome], None]) ->
             recorded.add(id(future))
             record(outcome)
     except BaseException:
+        # The pool's worker processes (a private attribute, there since Python 3.2):
+        # shutdown() drops it, and cancels only the queued tasks, not the running ones.
         processes = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
         stop_processes(processes)
