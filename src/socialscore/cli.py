@@ -18,7 +18,7 @@ from rich.text import Text
 
 from socialscore import api, disparity, scenario
 from socialscore import audit as audit_checks
-from socialscore.compare import DEFAULT_SEEDS, Comparison
+from socialscore.compare import DEFAULT_SEEDS, CompareStoppedError, Comparison
 from socialscore.compare import compare as run_compare
 from socialscore.grid import MAX_RUNS
 from socialscore.harms import DESCRIPTIONS, metric_row, metric_value
@@ -44,6 +44,8 @@ console = Console(emoji=False)
 errors = Console(stderr=True, emoji=False)
 
 EXIT_BAD_SCENARIO = 2
+#: A sweep or comparison stopped by a signal exits 128 + the signal number (130 for Ctrl-C).
+EXIT_SIGNAL = 128
 
 #: A command-line option outside what the scenario schema or the audit allows.
 ERR_BAD_OPTION = "Bad option {option}: {problem} (got {value})."
@@ -159,6 +161,9 @@ def compare(
                 out=out,
                 progress=lambda done, _total: bar.update(task, completed=done),
             )
+    except CompareStoppedError as exc:
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_SIGNAL + exc.signum) from None
     except ValueError as exc:
         _fail(exc)
     console.print(comparison_table(result))
@@ -315,6 +320,8 @@ def sweep(
             )
         )
     from socialscore.grid import load_grid
+    from socialscore.interrupts import SweepBusyError
+    from socialscore.sweep import SweepStoppedError
     from socialscore.sweep import sweep as run_sweep
 
     try:
@@ -345,6 +352,15 @@ def sweep(
 
         try:
             result = run_sweep(grid, out=out, workers=workers, ray_address=ray, progress=update)
+        except SweepBusyError as exc:
+            bar.stop()
+            errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_AUDIT_FAILED) from None
+        except SweepStoppedError as exc:
+            bar.stop()
+            errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+            code = EXIT_SIGNAL + exc.signum if exc.signum else EXIT_AUDIT_FAILED
+            raise typer.Exit(code) from None
         except RuntimeError as exc:
             _fail(exc)
     console.print(

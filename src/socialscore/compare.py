@@ -8,12 +8,21 @@ are therefore paired by seed: the interval of a difference is the Student t
 interval of the per-seed differences (:mod:`socialscore.intervals`), and each
 scenario's mean carries the t interval of its per-seed values. With one seed
 there is no interval, and the report says so.
+
+Every run is tagged with a ``compare_key``: a digest of its fully resolved
+scenario (population, days, seed and measurement window included) and the
+package version. A catalogued run with the same key is reused instead of run
+again, so a comparison stopped part way (Ctrl-C, SIGTERM, ``kill -9``) loses
+only the run in progress: rerunning the same command reuses the others.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +32,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 
-from socialscore.api import Result, run
+from socialscore.api import Result, package_version, run
+from socialscore.interrupts import Terminated, stop_on_signals
 from socialscore.intervals import mean_interval
 from socialscore.report.comparison import ComparisonFacts, build_comparison
 from socialscore.scenario import LoadedScenario, Scenario, load
-from socialscore.store import DEFAULT_ROOT, RunStore
+from socialscore.store import DEFAULT_ROOT, RunNotFoundError, RunStore
 from socialscore.window import Window, measurement_window
 
 #: Folder of comparisons inside the run store.
@@ -39,6 +50,26 @@ ERR_NATION_DIFFERS = (
     "scenarios {a!r} and {b!r} describe different nations ([nation] or [run] differ), so they "
     "would not run on the same people; give them the same [nation] and [run] tables."
 )
+ERR_SEED_RANGE = (
+    "--seed {first} with --seeds {count} needs seeds {first}..{last}, outside the seeds a "
+    "scenario accepts ({why}); give a smaller --seed or fewer --seeds."
+)
+MSG_COMPARE_STOPPED = (
+    "Comparison stopped by {cause}: {done} of {total} runs finished and stored; "
+    "rerun the same command to reuse them."
+)
+
+
+class CompareStoppedError(Exception):
+    """A comparison stopped by Ctrl-C or SIGTERM; its finished runs are stored for reuse."""
+
+    def __init__(self, message: str, *, done: int, total: int, signum: int) -> None:
+        """Keep the one-line message, the counts and the signal."""
+        super().__init__(message)
+        self.done = done
+        self.total = total
+        self.signum = signum
+
 
 #: Seeds per scenario unless told otherwise: five give a t interval whose half-width is
 #: about 1.24 standard deviations of a per-seed value (two would give 9.0, three 2.5).
@@ -182,34 +213,55 @@ def compare(
     )
     base_seed = first.run.seed if seed is None else seed
     seed_list = [base_seed + k for k in range(seeds)]
-    rows: list[pd.DataFrame] = []
-    runs: dict[tuple[str, int], str] = {}
-    total = len(seed_list) * len(loaded)
-    done = 0
+    _check_seeds(first, seed_list)
+    store = RunStore(out)
+    store.reconcile()  # catalogue runs a killed comparison stored but did not catalogue
+    stored = _stored_runs(store)
+    plan = []  # (scenario name, loaded, seed, resolved scenario, compare_key) of every run
     for s in seed_list:
         for name, item in zip(names, loaded, strict=True):
-            result = run(
-                item,
-                population=population,
-                days=days,
-                seed=s,
-                measure_from=window.start,  # every scenario over the same days
-                out=out,
-                tags={"compare": names, "seed": s},
+            effective = item.scenario.with_overrides(
+                population=population, days=days, seed=s, measure_from=window.start
             )
-            runs[(name, s)] = result.run_id
-            m = result.metrics.to_pandas()
-            m = m[m.metric.isin(HEADLINE_METRICS)]
-            part = pd.concat([m, behaviour_rates(result, window)], ignore_index=True)
-            part.insert(0, "seed", s)
-            part.insert(0, "scenario", name)
-            rows.append(part)
-            done += 1
-            if progress is not None:
-                progress(done, total)
+            plan.append((name, item, s, effective, run_key(effective)))
+    rows: list[pd.DataFrame] = []
+    runs: dict[tuple[str, int], str] = {}
+    total = len(plan)
+    done = 0
+    try:
+        with stop_on_signals():
+            for name, item, s, effective, key in plan:
+                result = _reuse(store, stored.get(key), effective)
+                if result is None:
+                    result = run(
+                        item,
+                        population=population,
+                        days=days,
+                        seed=s,
+                        measure_from=window.start,  # every scenario over the same days
+                        out=out,
+                        tags={"compare": names, "seed": s, "compare_key": key},
+                    )
+                runs[(name, s)] = result.run_id
+                m = result.metrics.to_pandas()
+                m = m[m.metric.isin(HEADLINE_METRICS)]
+                part = pd.concat([m, behaviour_rates(result, window)], ignore_index=True)
+                part.insert(0, "seed", s)
+                part.insert(0, "scenario", name)
+                rows.append(part)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+    except (KeyboardInterrupt, Terminated) as exc:
+        store.reconcile()  # a run stopped between its folder and its catalogue rows
+        now = _stored_runs(store)
+        done = len({key for *_, key in plan if key in now})
+        signum = exc.signum if isinstance(exc, Terminated) else int(signal.SIGINT)
+        cause = "Ctrl-C (SIGINT)" if signum == signal.SIGINT else signal.Signals(signum).name
+        message = MSG_COMPARE_STOPPED.format(cause=cause, done=done, total=total)
+        raise CompareStoppedError(message, done=done, total=total, signum=signum) from None
     values = _nothing_deterred(pd.concat(rows, ignore_index=True))
     table = _summarise(values, names)
-    store = RunStore(out)
     compare_id = store.new_run_id("compare-" + "-".join(names))
     facts = ComparisonFacts(
         compare_id, first.run.population, first.run.days, window.label(), window.why
@@ -217,6 +269,65 @@ def compare(
     path = write_comparison(Path(out), facts, names, seed_list, values, table)
     store.register_comparison(compare_id, table)
     return Comparison(compare_id, path, names, seed_list, runs, values, table)
+
+
+def run_key(scenario: Scenario) -> str:
+    """Identity of a compared run: its fully resolved scenario and the package version.
+
+    The resolved scenario holds the population, days, seed and measurement
+    window, so two runs with the same key are the same computation.
+    """
+    text = f"{package_version()}|{scenario.model_dump_json(by_alias=True)}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _check_seeds(first: Scenario, seeds: list[int]) -> None:
+    """Refuse, before any run, a seed range that leaves the seeds a scenario accepts."""
+    for s in (seeds[0], seeds[-1]) if seeds else ():
+        try:
+            first.with_overrides(seed=s)
+        except ValidationError as exc:
+            why = "; ".join(f"seed {s}: {err['msg']}" for err in exc.errors())
+            raise ValueError(
+                ERR_SEED_RANGE.format(first=seeds[0], count=len(seeds), last=seeds[-1], why=why)
+            ) from None
+
+
+def _stored_runs(store: RunStore) -> dict[str, pd.Series]:
+    """Catalogued runs made by a comparison, by their ``compare_key`` (the newest of each)."""
+    found: dict[str, pd.Series] = {}
+    runs = store.list_runs()  # newest first
+    for _, row in runs.iterrows():
+        try:
+            tags = json.loads(row["tags"] or "{}")
+        except (TypeError, ValueError):
+            continue
+        key = tags.get("compare_key") if isinstance(tags, dict) else None
+        if isinstance(key, str):
+            found.setdefault(key, row)
+    return found
+
+
+def _reuse(store: RunStore, row: pd.Series | None, scenario: Scenario) -> Result | None:
+    """A stored run as a result (its tables are read from its folder); None to run afresh."""
+    if row is None:
+        return None
+    run_id = str(row["run_id"])
+    try:
+        path = store.run_path(run_id)
+        metrics = store.load_table(run_id, "metrics")
+    except (RunNotFoundError, OSError):
+        return None
+    return Result(
+        run_id=run_id,
+        path=path,
+        scenario=scenario,
+        tables={},
+        metrics=metrics,
+        wall_seconds=float(row["wall_seconds"]),
+        population=int(row["population"]),
+        companies=int(row["companies"]),
+    )
 
 
 def write_comparison(

@@ -11,17 +11,28 @@ Ray tasks instead. Ray is an optional extra and is imported only then. Every
 run uses one numba thread, so runs are parallel instead of threads, and the
 results are the same on every backend (they do not depend on the thread
 count).
+
+Interrupts (:mod:`socialscore.interrupts`): Ctrl-C or SIGTERM cancels the
+queued runs, stops the workers and records every finished run before
+:class:`SweepStoppedError` is raised; workers die with their parent even after
+``kill -9``; each run is tagged with its ``run_key``, so a run that finished
+but was never recorded in ``sweep_runs`` (its parent was killed first) is
+adopted by the next session instead of run again; and a second copy of a
+running sweep on the same store is refused (:class:`~socialscore.interrupts.SweepBusyError`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import signal
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -31,6 +42,13 @@ import numpy as np
 import pandas as pd
 
 from socialscore.grid import Grid, apply, load_grid
+from socialscore.interrupts import (
+    Terminated,
+    exclusive,
+    stop_on_signals,
+    stop_processes,
+    watch_parent,
+)
 from socialscore.intervals import MeanInterval, mean_interval
 from socialscore.store import DEFAULT_ROOT, RunStore
 
@@ -49,6 +67,27 @@ ERR_RAY_MISSING = (
     "--ray needs the optional Ray extra: pip install 'socialscore[ray]' "
     "(or run without --ray to use local processes)."
 )
+MSG_SWEEP_STOPPED = (
+    "Sweep {sweep_id} stopped by {cause}: {done:,} of {total:,} runs finished and recorded "
+    "({failed:,} failed); rerun the same command to resume."
+)
+#: Lock files of running sweeps, inside the run store: ``sweeps/<sweep_id>.lock``.
+SWEEP_LOCK = "sweeps/{sweep_id}.lock"
+
+
+class SweepStoppedError(Exception):
+    """A sweep stopped early (Ctrl-C, SIGTERM, or a worker process that died).
+
+    Every run that finished is recorded; rerunning the same grid resumes.
+    ``signum`` is the signal that stopped it (None when a worker died).
+    """
+
+    def __init__(self, message: str, *, done: int, total: int, signum: int | None) -> None:
+        """Keep the one-line message and the counts."""
+        super().__init__(message)
+        self.done = done
+        self.total = total
+        self.signum = signum
 
 
 @dataclass(frozen=True)
@@ -98,7 +137,12 @@ def execute(task: Task) -> Outcome:
         except ValidationError as exc:  # a value the scenario rejects fails this run only
             raise ValueError(_short(format_errors(exc, "scenario"))) from None
         loaded = parse_json(scenario.model_dump_json(by_alias=True))
-        tags = {"sweep": task.sweep_id, "point": task.point, "params": task.params}
+        tags = {
+            "sweep": task.sweep_id,
+            "point": task.point,
+            "params": task.params,
+            "run_key": task.run_key,  # lets a later session adopt the run (see _adopt)
+        }
         result = run(loaded, out=task.out, tags=tags)
         return Outcome(
             task.run_key,
@@ -164,14 +208,43 @@ class SweepResult:
         return [o for o in self.outcomes if o.status == "done"]
 
 
-def _local(todo: list[Task], workers: int) -> Iterator[Outcome]:
+def _local(todo: list[Task], workers: int, record: Callable[[Outcome], None]) -> None:
+    """Run tasks on local worker processes, recording each outcome as it arrives.
+
+    On any exception (Ctrl-C, SIGTERM, a dead worker) the queued tasks are
+    cancelled, the workers are stopped, and the outcomes that had already
+    arrived are recorded before the exception goes on.
+    """
     previous = os.environ.get("NUMBA_NUM_THREADS")
     os.environ["NUMBA_NUM_THREADS"] = "1"  # inherited by the workers at start
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=watch_parent,
+        initargs=(os.getpid(),),
+    )
+    futures: list[Future[Outcome]] = []
+    recorded: set[int] = set()
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures: list[Future[Outcome]] = [pool.submit(execute, t) for t in todo]
-            for future in as_completed(futures):
-                yield future.result()
+        futures = [pool.submit(execute, t) for t in todo]
+        for future in as_completed(futures):
+            outcome = future.result()
+            recorded.add(id(future))
+            record(outcome)
+    except BaseException:
+        # The pool's worker processes (a private attribute, there since Python 3.2):
+        # shutdown() drops it, and cancels only the queued tasks, not the running ones.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_processes(processes)
+        for future in futures:
+            if id(future) in recorded or not future.done() or future.cancelled():
+                continue
+            if future.exception() is None:
+                record(future.result())
+        raise
+    else:
+        pool.shutdown(wait=True)
     finally:
         if previous is None:
             os.environ.pop("NUMBA_NUM_THREADS", None)
@@ -179,7 +252,8 @@ def _local(todo: list[Task], workers: int) -> Iterator[Outcome]:
             os.environ["NUMBA_NUM_THREADS"] = previous
 
 
-def _ray(todo: list[Task], address: str) -> Iterator[Outcome]:
+def _ray(todo: list[Task], address: str, record: Callable[[Outcome], None]) -> None:
+    """Run tasks as Ray tasks; on any exception the pending ones are cancelled."""
     try:
         import ray
     except ImportError:
@@ -192,10 +266,16 @@ def _ray(todo: list[Task], address: str) -> Iterator[Outcome]:
             ray.init(address=address, runtime_env=env)
     remote = ray.remote(num_cpus=1)(execute).options(runtime_env=env)
     pending = [remote.remote(t) for t in todo]
-    while pending:
-        ready, pending = ray.wait(pending, num_returns=1)
-        for ref in ready:
-            yield ray.get(ref)
+    try:
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            for ref in ready:
+                record(ray.get(ref))
+    except BaseException:
+        for ref in pending:
+            with contextlib.suppress(Exception):
+                ray.cancel(ref, force=True)
+        raise
 
 
 def sweep(
@@ -217,33 +297,57 @@ def sweep(
 
     Returns:
         The sweep, with every run's outcome.
-    """
-    from socialscore.report.sweep import write_sweep_report
 
+    Raises:
+        SweepStoppedError: On Ctrl-C, SIGTERM or a dead worker, after recording
+            every finished run (rerunning the same grid resumes).
+        SweepBusyError: If the same sweep is running in another process on this store.
+    """
     grid = grid_file if isinstance(grid_file, Grid) else load_grid(grid_file)
     store = RunStore(out)
+    lock = store.root / SWEEP_LOCK.format(sweep_id=grid.sweep_id)
+    with exclusive(lock, grid.sweep_id), stop_on_signals():
+        return _sweep(grid, store, workers=workers, ray_address=ray_address, progress=progress)
+
+
+def _sweep(
+    grid: Grid,
+    store: RunStore,
+    *,
+    workers: int | None,
+    ray_address: str | None,
+    progress: Callable[[int, int, int], None] | None,
+) -> SweepResult:
+    from socialscore.report.sweep import write_sweep_report
+
     every = tasks(grid, store.root)
-    known = store.sweep_runs(grid.sweep_id)
-    finished = set(known.loc[known.status == "done", "run_key"]) if len(known) else set()
     # Identical points (a Morris design repeats some) are run once.
     unique = list({t.run_key: t for t in every}.values())
+    _adopt(store, grid.sweep_id, unique, reconcile=True)
+    known = store.sweep_runs(grid.sweep_id)
+    finished = set(known.loc[known.status == "done", "run_key"]) if len(known) else set()
     todo = [t for t in unique if t.run_key not in finished]
     skipped = len(unique) - len(todo)
-    done, failed = skipped, 0
+    counts = {"done": skipped, "failed": 0}
     if progress is not None:
-        progress(done, failed, len(unique))
+        progress(skipped, 0, len(unique))
+
+    def record(outcome: Outcome) -> None:
+        store.register_sweep_run(grid.sweep_id, _row(outcome))
+        counts["done" if outcome.status == "done" else "failed"] += 1
+        if progress is not None:
+            progress(counts["done"], counts["failed"], len(unique))
+
     if todo:
-        runner = (
-            _ray(todo, ray_address) if ray_address else _local(todo, workers or os.cpu_count() or 1)
-        )
-        for outcome in runner:
-            store.register_sweep_run(grid.sweep_id, _row(outcome))
-            if outcome.status == "done":
-                done += 1
+        try:
+            if ray_address:
+                _ray(todo, ray_address, record)
             else:
-                failed += 1
-            if progress is not None:
-                progress(done, failed, len(unique))
+                _local(todo, workers or os.cpu_count() or 1, record)
+        except (KeyboardInterrupt, Terminated, BrokenProcessPool) as exc:
+            # Runs a worker finished and catalogued whose outcome never reached us.
+            _adopt(store, grid.sweep_id, unique, reconcile=True)
+            raise _stopped(store, grid.sweep_id, len(unique), exc) from None
     rows = store.sweep_runs(grid.sweep_id).set_index("run_key")
     outcomes = []
     for t in every:  # one outcome per point and seed, sharing the run of an identical point
@@ -266,6 +370,69 @@ def sweep(
     result = SweepResult(grid.sweep_id, grid, outcomes, skipped, path)
     write_sweep_report(result, store)
     return result
+
+
+def _adopt(store: RunStore, sweep_id: str, unique: list[Task], *, reconcile: bool) -> int:
+    """Record as done the catalogued runs of this sweep that ``sweep_runs`` lacks.
+
+    A worker can finish (and catalogue) a run after its parent was killed, or
+    just before the parent stopped; such a run carries the sweep id and its
+    ``run_key`` in its tags and is adopted here instead of being run again.
+    With ``reconcile``, complete run folders that a killed worker left
+    uncatalogued are catalogued first.
+
+    Returns:
+        How many runs were adopted.
+    """
+    if reconcile:
+        store.reconcile()
+    known = store.sweep_runs(sweep_id)
+    done = set(known.loc[known.status == "done", "run_key"]) if len(known) else set()
+    wanted = {t.run_key: t for t in unique if t.run_key not in done}
+    if not wanted:
+        return 0
+    adopted = 0
+    for run in store.list_runs().itertuples():  # newest first
+        try:
+            tags = json.loads(run.tags or "{}")
+        except (TypeError, ValueError):
+            continue
+        if not isinstance(tags, dict) or tags.get("sweep") != sweep_id:
+            continue
+        task = wanted.pop(str(tags.get("run_key")), None)
+        if task is None:
+            continue
+        outcome = Outcome(
+            task.run_key,
+            task.point,
+            task.seed,
+            task.params,
+            "done",
+            str(run.run_id),
+            None,
+            float(run.wall_seconds),
+        )
+        store.register_sweep_run(sweep_id, _row(outcome))
+        adopted += 1
+    return adopted
+
+
+def _stopped(store: RunStore, sweep_id: str, total: int, cause: BaseException) -> SweepStoppedError:
+    """The one-line report of a stopped sweep, counting what the catalogue holds now."""
+    rows = store.sweep_runs(sweep_id)
+    done = int((rows.status == "done").sum()) if len(rows) else 0
+    failed = int((rows.status == "failed").sum()) if len(rows) else 0
+    if isinstance(cause, Terminated):
+        signum: int | None = cause.signum
+        why = signal.Signals(cause.signum).name
+    elif isinstance(cause, KeyboardInterrupt):
+        signum, why = signal.SIGINT, "Ctrl-C (SIGINT)"
+    else:
+        signum, why = None, "a worker process that died (killed, or out of memory)"
+    message = MSG_SWEEP_STOPPED.format(
+        sweep_id=sweep_id, cause=why, done=done, total=total, failed=failed
+    )
+    return SweepStoppedError(message, done=done, total=total, signum=signum)
 
 
 def _row(o: Outcome) -> dict[str, Any]:
