@@ -162,8 +162,7 @@ def compare(
                 progress=lambda done, _total: bar.update(task, completed=done),
             )
     except CompareStoppedError as exc:
-        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_SIGNAL + exc.signum) from None
+        _fail(exc, EXIT_SIGNAL + exc.signum)
     except ValueError as exc:
         _fail(exc)
     console.print(comparison_table(result))
@@ -354,13 +353,10 @@ def sweep(
             result = run_sweep(grid, out=out, workers=workers, ray_address=ray, progress=update)
         except SweepBusyError as exc:
             bar.stop()
-            errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(EXIT_AUDIT_FAILED) from None
+            _fail(exc, EXIT_AUDIT_FAILED)
         except SweepStoppedError as exc:
             bar.stop()
-            errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-            code = EXIT_SIGNAL + exc.signum if exc.signum else EXIT_AUDIT_FAILED
-            raise typer.Exit(code) from None
+            _fail(exc, EXIT_SIGNAL + exc.signum if exc.signum else EXIT_AUDIT_FAILED)
         except RuntimeError as exc:
             _fail(exc)
     console.print(
@@ -550,14 +546,15 @@ def _load_or_exit(name: str) -> scenario.LoadedScenario:
         _fail(exc)
 
 
-def _fail(message: object) -> NoReturn:
-    """Print an error to stderr as plain text (long lines cut, control codes shown); exit 2.
+def _fail(message: object, code: int = EXIT_BAD_SCENARIO) -> NoReturn:
+    """Print an error to stderr as plain text (long lines cut, control codes shown); exit.
 
     The message may quote a file path, a scenario's value or a database's words: it is
-    never read as markup, and a 10 KB value is shortened to its start and end.
+    never read as markup, and a 10 KB value is shortened to its start and end. The exit
+    code is 2 (a usage or input error) unless told otherwise.
     """
     errors.print(Text(clean(message, limit=LINE_LIMIT, multiline=True)), soft_wrap=True)
-    raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    raise typer.Exit(code) from None
 
 
 def _path(path: Path | str) -> Text:
