@@ -15,12 +15,12 @@ import pytest
 from typer.testing import CliRunner
 
 from socialscore import grid as grid_module
-from socialscore.cli import MAX_WORKERS, app
+from socialscore.cli import app
 from socialscore.grid import MAX_RUNS, SEED_BOUND, load_grid
 from socialscore.harms import DESCRIPTIONS
 from socialscore.scenario import RunSettings, ScenarioError
 from socialscore.store import RunStore
-from socialscore.sweep import sweep
+from socialscore.sweep import MAX_WORKERS, sweep
 
 BASE = """
 [scenario]
@@ -277,3 +277,11 @@ def test_workers_outside_one_to_the_cores_are_refused_in_one_line(tmp_path, work
 def test_the_worker_bound_is_the_cores_this_process_may_use():
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert usable == MAX_WORKERS
+
+
+@pytest.mark.parametrize("workers", [0, -1, MAX_WORKERS + 1])
+def test_the_python_api_refuses_the_same_worker_counts(tmp_path, workers):  # type: ignore[no-untyped-def]
+    path = write(tmp_path, '[grid]\n"rules[0].points" = [-5]\n')
+    with pytest.raises(ValueError, match="--workers"):
+        sweep(path, out=tmp_path / "runs", workers=workers)
+    assert not (tmp_path / "runs").exists()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import enum
 import math
-import os
 from pathlib import Path
-from typing import Annotated, Final, NoReturn
+from typing import Annotated, NoReturn
 
 import pyarrow as pa
 import typer
@@ -256,32 +255,6 @@ def audit(
         raise typer.Exit(EXIT_AUDIT_FAILED)
 
 
-def _usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the OS tells it)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
-
-
-#: Most local worker processes a sweep may start: one per usable core. Every run
-#: uses one numba thread, so a worker beyond the cores adds no speed, only its
-#: memory (each worker is a separate process: Python, numpy, numba's compiled
-#: kernels and a run's arrays).
-MAX_WORKERS: Final = _usable_cores()
-#: Resident memory of one worker process before a run's own arrays (MB): measured
-#: 405 MB per worker for runs of 1,200 citizens (Python, numpy, pandas, numba's kernels).
-WORKER_MB: Final = 400
-MSG_WORKERS_LOW = (
-    "--workers {workers}: give at least 1 worker process "
-    "(or leave the option out for one per core, {cores} here)."
-)
-MSG_WORKERS_HIGH = (
-    "--workers {workers}: at most {cores} on this machine (one per core it may use); each worker "
-    "is a process of about {mb} MB, so {workers} would take about {total:.1f} GB for no gain "
-    "in speed (every run uses one core). Give --workers {cores} or fewer."
-)
-
-
 @app.command()
 def sweep(
     grid_file: Annotated[Path, typer.Argument(metavar="GRID", help="A sweep grid file (TOML).")],
@@ -289,7 +262,7 @@ def sweep(
     workers: Annotated[
         int | None,
         typer.Option(
-            help=f"Local worker processes, 1 to the number of cores ({MAX_WORKERS} here); "
+            help="Local worker processes, 1 to the number of cores this machine may use; "
             "default: one per core."
         ),
     ] = None,
@@ -311,17 +284,15 @@ def sweep(
     ] = False,
 ) -> None:
     """Run a grid of regimes and seeds in parallel; resumable; writes a sweep report."""
-    if workers is not None and not 1 <= workers <= MAX_WORKERS:
-        message = MSG_WORKERS_LOW if workers < 1 else MSG_WORKERS_HIGH
-        _fail(
-            message.format(
-                workers=workers, cores=MAX_WORKERS, mb=WORKER_MB, total=workers * WORKER_MB / 1024
-            )
-        )
     from socialscore.grid import load_grid
     from socialscore.interrupts import SweepBusyError
-    from socialscore.sweep import SweepStoppedError
+    from socialscore.sweep import SweepStoppedError, check_workers
     from socialscore.sweep import sweep as run_sweep
+
+    try:
+        check_workers(workers)
+    except ValueError as exc:
+        _fail(exc)
 
     try:
         grid = load_grid(grid_file, force=force)
