@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
+import functools
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec
 
 import pyarrow as pa
 import typer
@@ -13,6 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from socialscore import api, disparity, scenario
 from socialscore import audit as audit_checks
@@ -20,9 +23,17 @@ from socialscore.compare import DEFAULT_SEEDS, Comparison
 from socialscore.compare import compare as run_compare
 from socialscore.harms import DESCRIPTIONS, metric_row, metric_value
 from socialscore.intervals import MeanInterval
+from socialscore.query import DEFAULT_LIMIT as DEFAULT_QUERY_LIMIT
+from socialscore.query import QueryError, run_query
 from socialscore.report.build import VERDICT_WORDS
 from socialscore.report.comparison import difference_cell
-from socialscore.store import DEFAULT_ROOT, RunStore
+from socialscore.store import (
+    DEFAULT_ROOT,
+    CatalogueError,
+    DiskFullError,
+    OutputLocationError,
+    RunStore,
+)
 from socialscore.vocabulary import GROUP_LABELS
 from socialscore.window import measurement_window
 
@@ -56,8 +67,25 @@ MeasureFrom = Annotated[
     ),
 ]
 
+P = ParamSpec("P")
+
+
+def _output_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """Report an unusable ``--out`` or a full disk in one line (exit 2), not a traceback."""
+
+    @functools.wraps(command)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except (OutputLocationError, DiskFullError) as exc:
+            errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_BAD_SCENARIO) from None
+
+    return checked
+
 
 @app.command()
+@_output_errors
 def run(
     scenario_file: Annotated[
         str,
@@ -105,6 +133,7 @@ def run(
 
 
 @app.command()
+@_output_errors
 def compare(
     scenario_files: Annotated[
         list[str], typer.Argument(metavar="SCENARIO...", help="Two or more scenarios.")
@@ -155,6 +184,7 @@ AUDIT_POPULATION = 100_000
 
 
 @app.command()
+@_output_errors
 def audit(
     scenario_file: Annotated[
         str,
@@ -230,6 +260,7 @@ def audit(
 
 
 @app.command()
+@_output_errors
 def sweep(
     grid_file: Annotated[Path, typer.Argument(metavar="GRID", help="A sweep grid file (TOML).")],
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
@@ -289,25 +320,46 @@ def sweep(
         raise typer.Exit(EXIT_AUDIT_FAILED)
 
 
+EXIT_CATALOGUE = 1
+"""``socialscore query``: the catalogue could not be read (locked too long, unreadable)."""
+
+
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="A SQL query on the catalogue (DuckDB dialect).")],
+    sql: Annotated[
+        str, typer.Argument(help="One read-only SQL statement on the catalogue (DuckDB dialect).")
+    ],
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    limit: Annotated[
+        int, typer.Option(min=1, help="Print at most this many rows (the rest are counted).")
+    ] = DEFAULT_QUERY_LIMIT,
 ) -> None:
-    """Query the catalogue: tables runs, metrics, comparisons, sweep_runs."""
-    import duckdb
+    """Query the catalogue (tables runs, metrics, comparisons, sweep_runs); reads only.
 
+    One SELECT (or WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE) per call, on a
+    private read-only copy: no writes, no files, no other databases.
+    """
     try:
-        frame = RunStore(out).query(sql)
-    except duckdb.Error as exc:
-        errors.print(f"The query failed: {exc}", markup=False, highlight=False)
+        result = run_query(RunStore(out), sql, limit=limit)
+    except QueryError as exc:
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    except (CatalogueError, OutputLocationError) as exc:
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_CATALOGUE) from None
     table = Table()
-    for column in frame.columns:
-        table.add_column(str(column))
-    for row in frame.itertuples(index=False):
-        table.add_row(*(str(v) for v in row))
+    for column in result.frame.columns:
+        table.add_column(Text(str(column)))
+    for row in result.frame.itertuples(index=False):
+        table.add_row(*(Text(str(v)) for v in row))
     console.print(table)
+    if result.omitted:
+        console.print(
+            f"{result.omitted:,} more rows not shown ({result.total_rows:,} in all); "
+            "raise --limit to see them.",
+            markup=False,
+            highlight=False,
+        )
 
 
 def audit_table(result: audit_checks.Audit) -> Table:
