@@ -160,6 +160,12 @@ def test_commit_drop_table_leaves_every_metric_row(store: RunStore) -> None:
     assert query(store, "select count(*) as n from metrics").exit_code == 0
 
 
+def test_two_reads_in_one_call_are_refused(store: RunStore) -> None:
+    result = query(store, "select 1; select 2")
+    assert result.exit_code == 2
+    assert "2 statements" in result.stderr
+
+
 @pytest.mark.parametrize("sql", ["", "   ", ";", " ; ; ", "/* only a comment */"])
 def test_an_empty_query_is_a_usage_error(store: RunStore, sql: str) -> None:
     result = query(store, sql)
@@ -175,6 +181,22 @@ def test_a_read_returns_rows_and_leaves_the_catalogue_file_untouched(store: RunS
     assert result.exit_code == 0, result.output
     assert "baseline" in result.stdout and "other" in result.stdout
     assert tree(store.root) == before
+
+
+def test_the_query_connection_is_read_only_without_external_access_and_locked(
+    store: RunStore,
+) -> None:
+    settings = run_query(
+        store,
+        "select current_setting('access_mode') as mode, "
+        "current_setting('enable_external_access') as external, "
+        "current_setting('lock_configuration') as locked, "
+        "current_setting('autoload_known_extensions') as autoload",
+    ).frame.iloc[0]
+    assert settings["mode"] == "read_only"
+    assert not settings["external"] and settings["locked"] and not settings["autoload"]
+    database = run_query(store, "select path from duckdb_databases() where not internal")
+    assert str(store.catalogue_path) not in set(database.frame["path"])
 
 
 def test_a_users_io_error_is_reported_at_once_not_retried_as_busy(store: RunStore) -> None:
