@@ -1272,6 +1272,7 @@ class RunStore:
                 raise DiskFullError(
                     MSG_DISK_FULL_CATALOGUE.format(path=self.catalogue_path, error=_one_line(exc))
                 ) from exc
+            self.check_writable()  # names the reason (a file, read-only, ...) when it can
             reason = exc.strerror or str(exc)
             raise OutputLocationError(
                 MSG_OUT_NOT_WRITABLE.format(path=self.root, reason=reason)
