@@ -247,6 +247,10 @@ mount -o remount,size=40m "$D"
 python -m socialscore run --population 2000 --days 30 --out "$D/runs" >/dev/null 2>"$OUT/again.err"
 echo $? > "$OUT/again.rc"
 python -m socialscore query "select count(*) as n from runs" --out "$D/runs" > "$OUT/again.out"
+mount -o remount,ro "$D"
+python -m socialscore query "select count(*) as n from runs" --out "$D/runs" \\
+    >"$OUT/ro-query.out" 2>"$OUT/ro-query.err"
+mount -o remount,rw "$D"
 mkdir "$D/ro"
 mount -t tmpfs -o ro,size=1m tmpfs "$D/ro"
 python -m socialscore run --population 2000 --days 30 --out "$D/ro/runs" \\
@@ -293,6 +297,8 @@ def test_a_real_full_disk_and_a_real_read_only_disk(tmp_path: Path) -> None:
     # Space freed: the same command works and the catalogue was never damaged.
     assert read("again.rc") == "0", read("again.err")
     assert "│ 1 │" in read("again.out")
+    # A store on read-only media can still be queried.
+    assert "│ 1 │" in read("ro-query.out"), read("ro-query.err")
     # A read-only file system: one line naming the folder, before any simulation.
     assert read("ro.rc") == "2", read("ro.err")
     assert read("ro.err").splitlines()[-1].startswith(f"Cannot write runs to {mount_point}/ro/runs")

@@ -251,6 +251,10 @@ MSG_DISK_FULL_REGISTER = (
     "lists it."
 )
 MSG_CATALOGUE_IO = "Cannot use the run catalogue {path}: {error}"
+MSG_SNAPSHOT_FAILED = (
+    "Cannot copy the run catalogue {path} to {tmp} to query it: {error}. If the temporary "
+    "folder is full, set TMPDIR to a folder with room."
+)
 MSG_BAD_META = "Cannot read {path}: {error}"
 MSG_META_FOLDER_MISMATCH = "Skipping run folder {path}: its meta.json names run {meta_id!r}."
 
@@ -1206,18 +1210,25 @@ class RunStore:
         """
         with tempfile.TemporaryDirectory(prefix="socialscore-catalogue-") as tmp:
             copy = Path(tmp) / CATALOGUE_FILE
-            if self.catalogue_path.exists():
-                with self._locked():
-                    shutil.copyfile(self.catalogue_path, copy)
-                    wal = self.catalogue_path.with_name(CATALOGUE_FILE + ".wal")
-                    if wal.exists():
-                        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
-            con = duckdb.connect(str(copy))  # replays the copied log; nobody else sees it
             try:
-                for statement in _SCHEMA_SQL:
-                    con.execute(statement)
-            finally:
-                con.close()
+                if self.catalogue_path.exists():
+                    with self._locked(reading=True):
+                        shutil.copyfile(self.catalogue_path, copy)
+                        wal = self.catalogue_path.with_name(CATALOGUE_FILE + ".wal")
+                        if wal.exists():
+                            shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+                con = duckdb.connect(str(copy))  # replays the copied log; nobody else sees it
+                try:
+                    for statement in _SCHEMA_SQL:
+                        con.execute(statement)
+                finally:
+                    con.close()
+            except (OSError, duckdb.Error) as exc:
+                raise CatalogueError(
+                    MSG_SNAPSHOT_FAILED.format(
+                        path=self.catalogue_path, tmp=tmp, error=_one_line(exc)
+                    )
+                ) from exc
             yield copy
 
     def check_writable(self) -> None:
@@ -1261,13 +1272,17 @@ class RunStore:
                 MSG_OUT_NOT_WRITABLE.format(path=self.root, reason=reason)
             ) from exc
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold the exclusive catalogue lock (``flock`` on ``catalogue.lock``)."""
+    def _open_lock(self, *, reading: bool) -> int | None:
+        """Open ``catalogue.lock`` (None: a read-only store without one, so no writer)."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+            return os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as exc:
+            if reading and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                try:
+                    return os.open(self.lock_path, os.O_RDONLY)
+                except FileNotFoundError:
+                    return None
             if _is_disk_full(exc):
                 raise DiskFullError(
                     MSG_DISK_FULL_CATALOGUE.format(path=self.catalogue_path, error=_one_line(exc))
@@ -1277,6 +1292,21 @@ class RunStore:
             raise OutputLocationError(
                 MSG_OUT_NOT_WRITABLE.format(path=self.root, reason=reason)
             ) from exc
+
+    @contextmanager
+    def _locked(self, *, reading: bool = False) -> Iterator[None]:
+        """Hold the exclusive catalogue lock (``flock`` on ``catalogue.lock``).
+
+        Args:
+            reading: The caller only reads (a snapshot). In a store nobody can
+                write to (read-only media), the lock file is then opened
+                read-only, or not at all when it does not exist: no writer can
+                be at work there.
+        """
+        fd = self._open_lock(reading=reading)
+        if fd is None:
+            yield
+            return
         try:
             deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
             pause = 0.001
