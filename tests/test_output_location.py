@@ -167,6 +167,25 @@ def test_a_full_disk_while_writing_is_one_line_and_a_rerun_works(
     assert len(st.list_runs()) == 2
 
 
+def test_a_full_disk_while_writing_a_comparison_report_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from socialscore import compare
+
+    def full(root: Path, *_args: Any) -> Path:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(root / "comparisons"))
+
+    monkeypatch.setattr(compare, "write_comparison", full)
+    out = tmp_path / "runs"
+    args = ["compare", "no-scoring", "citizen-score", *SMALL, "--seeds", "1", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "The disk is full" in lines[0], result.stderr
+    assert str(out / "comparisons") in lines[0]
+    assert len(RunStore(out).list_runs()) == 2  # the finished runs are kept
+
+
 class FullDiskAtCommit:
     """A catalogue connection whose commit fails as DuckDB's does on a full disk.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import errno
 import functools
 import math
 from collections.abc import Callable
@@ -70,6 +71,13 @@ MeasureFrom = Annotated[
 P = ParamSpec("P")
 
 
+#: A full disk met outside the run store's own writes (a comparison's or sweep's report).
+ERR_DISK_FULL = (
+    "The disk is full ({error}); free some space and run the command again "
+    "(finished runs are kept in the run store and reused where the command allows)."
+)
+
+
 def _output_errors(command: Callable[P, None]) -> Callable[P, None]:
     """Report an unusable ``--out`` or a full disk in one line (exit 2), not a traceback."""
 
@@ -78,8 +86,15 @@ def _output_errors(command: Callable[P, None]) -> Callable[P, None]:
         try:
             command(*args, **kwargs)
         except (OutputLocationError, DiskFullError) as exc:
-            errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(EXIT_BAD_SCENARIO) from None
+            message = str(exc)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            message = ERR_DISK_FULL.format(error=exc)
+        else:
+            return
+        errors.print(message, markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_SCENARIO)
 
     return checked
 
@@ -424,6 +439,7 @@ def comparison_table(result: Comparison) -> Table:
 
 
 @app.command()
+@_output_errors
 def report(
     run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
