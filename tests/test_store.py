@@ -438,3 +438,101 @@ def test_simultaneous_processes_all_complete_and_are_catalogued(tmp_path: Path) 
     assert set(store.metrics()["run_id"]) == written
     for run_id in written:
         assert_folder_matches_manifest(store.run_path(run_id))
+
+
+# ---------------------------------------------------------------------------
+# issue 13: the schema from the start, orphans cleaned by writers, a new
+# catalogue created whole
+# ---------------------------------------------------------------------------
+
+
+def test_comparisons_table_exists_from_the_first_run_with_the_comparison_columns(
+    tmp_path: Path,
+) -> None:
+    store = RunStore(tmp_path)
+    write_run(store)
+    con = duckdb.connect(str(store.catalogue_path), read_only=True)
+    try:
+        tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+        columns = [row[0] for row in con.execute("DESCRIBE comparisons").fetchall()]
+    finally:
+        con.close()
+    assert {"runs", "metrics", "sweep_runs", "comparisons"} <= tables
+    assert columns == [
+        "compare_id",
+        "scenario",
+        "metric",
+        "subject",
+        "grp",
+        "mean",
+        "difference",
+        "ci_low",
+        "ci_high",
+    ]
+    assert store.comparisons().empty
+
+
+def test_writing_a_run_cleans_orphans_of_dead_writers_but_not_live_ones(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    dead = fake_incomplete(store, "dead-writer", dead_pid())
+    live = fake_incomplete(store, "live-writer", os.getpid())
+    other_host = fake_incomplete(store, "other-host", dead_pid())
+    info = json.loads((other_host / WRITER_FILE).read_text())
+    (other_host / WRITER_FILE).write_text(json.dumps({**info, "host": "elsewhere.invalid"}))
+
+    write_run(store)  # no reconcile, no `socialscore runs`
+
+    assert not dead.exists()
+    assert live.exists()
+    assert other_host.exists()
+
+
+def test_a_new_catalogue_cut_short_by_a_full_disk_is_not_left_half_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from socialscore import store as store_module
+    from socialscore.store import DiskFullError
+
+    store = RunStore(tmp_path)
+    real_connect = duckdb.connect
+
+    class FullAtCheckpoint:
+        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+            self._con = con
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._con, name)
+
+        def execute(self, sql: str, *args: object) -> object:
+            if sql.strip().upper() == "CHECKPOINT":
+                raise duckdb.FatalException(
+                    "FATAL Error: Failed to create checkpoint because of error: "
+                    "Could not write file: No space left on device"
+                )
+            return self._con.execute(sql, *args)
+
+    def connect(database: str = ":memory:", *args: object, **kwargs: object) -> object:
+        con = real_connect(database, *args, **kwargs)
+        return con if database == ":memory:" else FullAtCheckpoint(con)
+
+    monkeypatch.setattr(store_module.duckdb, "connect", connect)
+    with pytest.raises(DiskFullError, match="reconcile"):
+        write_run(store)
+    monkeypatch.undo()
+
+    assert sorted(p.name for p in store.root.iterdir() if p.is_file()) == ["catalogue.lock"]
+    store.reconcile()
+    assert len(store.list_runs()) == 1
+
+
+def test_a_damaged_catalogue_is_reported_at_once_not_retried_as_busy(tmp_path: Path) -> None:
+    from socialscore.store import CatalogueError
+
+    store = RunStore(tmp_path)
+    write_run(store)
+    store.catalogue_path.write_text("not a database\n" * 100)
+    started = time.monotonic()
+    with pytest.raises(CatalogueError, match="not a valid DuckDB database") as caught:
+        store.list_runs()
+    assert time.monotonic() - started < 5
+    assert "unavailable" not in str(caught.value)

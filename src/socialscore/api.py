@@ -102,11 +102,16 @@ def run(
 
     Returns:
         The finished run.
+
+    Raises:
+        OutputLocationError: If ``out`` cannot hold runs (checked before simulating).
+        DiskFullError: If the disk fills up while the run is written.
     """
     loaded = _load(scenario)
     sc = loaded.scenario.with_overrides(
         population=population, days=days, seed=seed, measure_from=measure_from
     )
+    RunStore(out).check_writable()  # before minutes of simulation, not after
     sim = _simulate(sc, progress)
     return _store(loaded, sc, sim, out=out, tags=tags)
 
@@ -250,6 +255,7 @@ def audit_regime(
     sc = loaded.scenario.with_overrides(
         population=population, days=days, seed=seed, measure_from=measure_from
     )
+    RunStore(out).check_writable()  # before minutes of simulation, not after
     say("running the regime")
     sim = _simulate(sc, None)
     say("running the no-scoring counterfactual")

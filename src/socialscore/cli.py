@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import enum
+import errno
+import functools
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, ParamSpec
 
 import pyarrow as pa
 import typer
@@ -22,9 +25,17 @@ from socialscore.compare import compare as run_compare
 from socialscore.grid import MAX_RUNS
 from socialscore.harms import DESCRIPTIONS, metric_row, metric_value
 from socialscore.intervals import MeanInterval
+from socialscore.query import DEFAULT_LIMIT as DEFAULT_QUERY_LIMIT
+from socialscore.query import QueryError, run_query
 from socialscore.report.build import VERDICT_WORDS
 from socialscore.report.comparison import difference_cell
-from socialscore.store import DEFAULT_ROOT, RunStore
+from socialscore.store import (
+    DEFAULT_ROOT,
+    CatalogueError,
+    DiskFullError,
+    OutputLocationError,
+    RunStore,
+)
 from socialscore.terminal import LINE_LIMIT, clean, shorten, text
 from socialscore.vocabulary import GROUP_LABELS
 from socialscore.window import measurement_window
@@ -69,8 +80,38 @@ MeasureFrom = Annotated[
     ),
 ]
 
+P = ParamSpec("P")
+
+
+#: A full disk met outside the run store's own writes (a comparison's or sweep's report).
+ERR_DISK_FULL = (
+    "The disk is full ({error}); free some space and run the command again "
+    "(finished runs are kept in the run store and reused where the command allows)."
+)
+
+
+def _output_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """Report an unusable ``--out`` or a full disk in one line (exit 2), not a traceback."""
+
+    @functools.wraps(command)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except (OutputLocationError, DiskFullError) as exc:
+            message = str(exc)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            message = ERR_DISK_FULL.format(error=exc)
+        else:
+            return
+        _fail(message)
+
+    return checked
+
 
 @app.command()
+@_output_errors
 def run(
     scenario_file: Annotated[
         str,
@@ -117,6 +158,7 @@ def run(
 
 
 @app.command()
+@_output_errors
 def compare(
     scenario_files: Annotated[
         list[str], typer.Argument(metavar="SCENARIO...", help="Two or more scenarios.")
@@ -181,6 +223,7 @@ AUDIT_POPULATION = 100_000
 
 
 @app.command()
+@_output_errors
 def audit(
     scenario_file: Annotated[
         str,
@@ -256,6 +299,7 @@ def audit(
 
 
 @app.command()
+@_output_errors
 def sweep(
     grid_file: Annotated[Path, typer.Argument(metavar="GRID", help="A sweep grid file (TOML).")],
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
@@ -347,24 +391,44 @@ def sweep(
         raise typer.Exit(EXIT_AUDIT_FAILED)
 
 
+EXIT_CATALOGUE = 1
+"""``socialscore query``: the catalogue could not be read (locked too long, unreadable)."""
+
+
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="A SQL query on the catalogue (DuckDB dialect).")],
+    sql: Annotated[
+        str, typer.Argument(help="One read-only SQL statement on the catalogue (DuckDB dialect).")
+    ],
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    limit: Annotated[
+        int, typer.Option(min=1, help="Print at most this many rows (the rest are counted).")
+    ] = DEFAULT_QUERY_LIMIT,
 ) -> None:
-    """Query the catalogue: tables runs, metrics, comparisons, sweep_runs."""
-    import duckdb
+    """Query the catalogue (tables runs, metrics, comparisons, sweep_runs); reads only.
 
+    One SELECT (or WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE) per call, on a
+    private read-only copy: no writes, no files, no other databases.
+    """
     try:
-        frame = RunStore(out).query(sql)
-    except duckdb.Error as exc:
-        _fail(f"The query failed: {exc}")
+        result = run_query(RunStore(out), sql, limit=limit)
+    except QueryError as exc:
+        _fail(exc)
+    except (CatalogueError, OutputLocationError) as exc:
+        _fail(exc, EXIT_CATALOGUE)
     table = Table()
-    for column in frame.columns:
+    for column in result.frame.columns:
         table.add_column(text(column))
-    for row in frame.itertuples(index=False):
+    for row in result.frame.itertuples(index=False):
         table.add_row(*(text(v) for v in row))
     console.print(table)
+    if result.omitted:
+        console.print(
+            f"{result.omitted:,} more rows not shown ({result.total_rows:,} in all); "
+            "raise --limit to see them.",
+            markup=False,
+            highlight=False,
+        )
 
 
 def audit_table(result: audit_checks.Audit) -> Table:
@@ -437,6 +501,7 @@ def comparison_table(result: Comparison) -> Table:
 
 
 @app.command()
+@_output_errors
 def report(
     run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
@@ -645,6 +710,7 @@ EXIT_RERUN_DIFFERS = 1
 
 
 @app.command()
+@_output_errors
 def rerun(
     run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,

@@ -266,7 +266,7 @@ def compare(
     facts = ComparisonFacts(
         compare_id, first.run.population, first.run.days, window.label(), window.why
     )
-    path = write_comparison(Path(out), facts, names, seed_list, values, table)
+    path = write_comparison(store.root, facts, names, seed_list, values, table)
     store.register_comparison(compare_id, table)
     return Comparison(compare_id, path, names, seed_list, runs, values, table)
 

@@ -3,7 +3,8 @@
 Layout of a store root (default ``./socialscore-runs``)::
 
     ROOT/
-      catalogue.duckdb          the catalogue (tables ``runs`` and ``metrics``)
+      catalogue.duckdb          the catalogue (tables ``runs``, ``metrics``,
+                                ``comparisons`` and ``sweep_runs``)
       catalogue.lock            OS lock taken around every catalogue access
       .incomplete/<run_id>/     runs being written (with ``.writer.json``)
       <run_id>/                 complete runs
@@ -28,7 +29,15 @@ Guarantees:
 * Many processes may use one store at once. DuckDB lets only one process
   open a database file for writing, so every connect → work → close is done
   while holding an exclusive ``flock`` on ``ROOT/catalogue.lock``; DuckDB
-  lock and I/O errors are retried with backoff as a second line of defence.
+  lock conflicts are retried with backoff as a second line of defence.
+* A query never changes the catalogue and never holds the lock while it runs:
+  it reads a private copy taken under the lock (:meth:`RunStore.catalogue_snapshot`,
+  used by :mod:`socialscore.query`).
+* A full disk is reported as :class:`DiskFullError` in one line: a run cut
+  short leaves nothing behind, and a run whose folder is complete but whose
+  catalogue insert failed is listed by the next :meth:`RunStore.reconcile`.
+* :meth:`RunStore.check_writable` tells, before any simulation, whether runs
+  can be written under the root.
 
 The lock uses ``fcntl`` and therefore needs a POSIX system.
 """
@@ -36,6 +45,7 @@ The lock uses ``fcntl`` and therefore needs a POSIX system.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -44,6 +54,7 @@ import random
 import re
 import shutil
 import socket
+import tempfile
 import threading
 import time
 import unicodedata
@@ -63,6 +74,8 @@ import pyarrow.parquet as pq
 __all__ = [
     "DEFAULT_ROOT",
     "CatalogueError",
+    "DiskFullError",
+    "OutputLocationError",
     "RunMeta",
     "RunNotFoundError",
     "RunStore",
@@ -89,7 +102,7 @@ PARQUET_COMPRESSION = "zstd"
 LOCK_TIMEOUT_SECONDS = 300.0
 """Longest wait for ``catalogue.lock`` before giving up with a clear error."""
 RETRY_SECONDS = 20.0
-"""Longest time spent retrying DuckDB lock / I/O errors on one operation."""
+"""Longest time spent retrying DuckDB lock conflicts on one operation."""
 STALE_INCOMPLETE_SECONDS = 600.0
 """Age after which a temporary run folder without a writer file is removed."""
 
@@ -154,6 +167,20 @@ _SCHEMA_SQL = (
     "CREATE TABLE IF NOT EXISTS sweep_runs (sweep_id VARCHAR, run_key VARCHAR, point INTEGER, "
     "seed BIGINT, params VARCHAR, status VARCHAR, run_id VARCHAR, error VARCHAR, "
     "seconds DOUBLE, recorded_at TIMESTAMP)",
+    "CREATE TABLE IF NOT EXISTS comparisons (compare_id VARCHAR, scenario VARCHAR, "
+    "metric VARCHAR, subject VARCHAR, grp VARCHAR, mean DOUBLE, difference DOUBLE, "
+    "ci_low DOUBLE, ci_high DOUBLE)",
+)
+_COMPARISON_COLUMNS = (
+    "compare_id",
+    "scenario",
+    "metric",
+    "subject",
+    "grp",
+    "mean",
+    "difference",
+    "ci_low",
+    "ci_high",
 )
 _RUN_COLUMNS = (
     "run_id, scenario_name, scenario_sha256, seed, population, companies, days, "
@@ -204,6 +231,30 @@ MSG_CATALOGUE_BUSY = (
     "The run catalogue {path} stayed unavailable for {seconds:.0f} s ({error}). "
     "No run was lost: complete run folders are registered by RunStore.reconcile()."
 )
+MSG_OUT_NOT_WRITABLE = (
+    "Cannot write runs to {path}: {reason}. Give --out a folder you can write to; "
+    "nothing was simulated."
+)
+MSG_OUT_IS_FILE = "it is a file, not a folder"
+MSG_OUT_PARENT_IS_FILE = "{parent} is a file, not a folder"
+MSG_DISK_FULL_RUN = (
+    "The disk holding the run store {root} is full ({error}); run {run_id!r} was not kept. "
+    "Free some space and run the same command again (same scenario and seed, same run)."
+)
+MSG_DISK_FULL_CATALOGUE = (
+    "The disk holding the catalogue {path} is full ({error}); the catalogue is unchanged. "
+    "Free some space and run the command again."
+)
+MSG_DISK_FULL_REGISTER = (
+    "Run {run_id!r} is complete in {path}, but the disk is full ({error}) so the catalogue "
+    "does not list it yet. Free some space, then `socialscore runs` (RunStore.reconcile()) "
+    "lists it."
+)
+MSG_CATALOGUE_IO = "Cannot use the run catalogue {path}: {error}"
+MSG_SNAPSHOT_FAILED = (
+    "Cannot copy the run catalogue {path} to {tmp} to query it: {error}. If the temporary "
+    "folder is full, set TMPDIR to a folder with room."
+)
 MSG_BAD_META = "Cannot read {path}: {error}"
 MSG_META_FOLDER_MISMATCH = "Skipping run folder {path}: its meta.json names run {meta_id!r}."
 
@@ -214,6 +265,43 @@ class RunNotFoundError(LookupError):
 
 class CatalogueError(RuntimeError):
     """The catalogue could not be read or written, even after retries."""
+
+
+class OutputLocationError(ValueError):
+    """The store root cannot hold runs (read-only, a file, not creatable, ...)."""
+
+
+class DiskFullError(OSError):
+    """The disk filled up while a run or the catalogue was written (message says what was kept)."""
+
+
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_DISK_FULL_TEXTS = ("no space left on device", "disk quota exceeded")
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    """Whether an exception (OSError, DuckDB or Arrow error) says the disk is full."""
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL_ERRNOS:
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, OSError | duckdb.Error) and any(t in text for t in _DISK_FULL_TEXTS)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (DuckDB adds context lines)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if any, without masking the error that ended it.
+
+    After a failed commit DuckDB has already ended the transaction, and a
+    second rollback would raise "cannot rollback - no transaction is active"
+    in place of the real cause (a full disk, say).
+    """
+    with contextlib.suppress(duckdb.Error):
+        con.rollback()
 
 
 @dataclass(frozen=True)
@@ -570,6 +658,9 @@ class RunWriter:
                 wrong columns.
             CatalogueError: If the catalogue stays unavailable; the run folder
                 is then complete and :meth:`RunStore.reconcile` registers it.
+            DiskFullError: If the disk fills up: before the rename nothing is
+                kept; after it the folder is complete and
+                :meth:`RunStore.reconcile` registers it.
         """
         if self.finished:
             raise RuntimeError(MSG_ALREADY_FINISHED.format(run_id=self.run_id))
@@ -605,7 +696,14 @@ class RunWriter:
         _fsync_dir(self.path.parent)
         self._final_path = final
 
-        self._store._register(meta, metrics)
+        try:
+            self._store._register(meta, metrics)
+        except DiskFullError as exc:
+            raise DiskFullError(
+                MSG_DISK_FULL_REGISTER.format(
+                    run_id=self.run_id, path=final, error=_one_line(exc.__cause__ or exc)
+                ),
+            ) from exc
         return final
 
 
@@ -688,10 +786,13 @@ class RunStore:
             ValueError: If the run id is invalid.
             FileExistsError: If the run already exists or is being written.
             RuntimeError: If the block ends without ``writer.finish``.
+            DiskFullError: If the disk fills up before the run is complete
+                (its temporary folder is removed).
         """
         _check_run_id(run_id)
         if (self.root / run_id).exists():
             raise FileExistsError(MSG_RUN_EXISTS.format(run_id=run_id, root=self.root))
+        self._clean_incomplete()  # folders of dead writers, whoever opens the store
         self.incomplete_path.mkdir(parents=True, exist_ok=True)
         temp = self.incomplete_path / run_id
         try:
@@ -709,9 +810,15 @@ class RunStore:
             }
             (temp / WRITER_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
             yield writer
-        except BaseException:
+        except BaseException as exc:
             if not writer.finished:
                 shutil.rmtree(temp, ignore_errors=True)
+                if _is_disk_full(exc) and not isinstance(exc, DiskFullError):
+                    raise DiskFullError(
+                        MSG_DISK_FULL_RUN.format(
+                            root=self.root, run_id=run_id, error=_one_line(exc)
+                        ),
+                    ) from exc
             raise
         if not writer.finished:
             shutil.rmtree(temp, ignore_errors=True)
@@ -923,7 +1030,7 @@ class RunStore:
                         _insert_run(con, meta, metrics)
                     con.commit()
                 except BaseException:
-                    con.rollback()
+                    _rollback(con)
                     raise
 
             self._with_catalogue(work)
@@ -991,7 +1098,7 @@ class RunStore:
                 _insert_run(con, meta, metrics)
                 con.commit()
             except BaseException:
-                con.rollback()
+                _rollback(con)
                 raise
 
         self._with_catalogue(work)
@@ -1004,26 +1111,9 @@ class RunStore:
             table: Columns scenario, metric, subject, grp, mean, difference,
                 ci_low, ci_high (one row per scenario and measure).
         """
-        frame = table.assign(compare_id=compare_id)[
-            [
-                "compare_id",
-                "scenario",
-                "metric",
-                "subject",
-                "grp",
-                "mean",
-                "difference",
-                "ci_low",
-                "ci_high",
-            ]
-        ]
+        frame = table.assign(compare_id=compare_id)[list(_COMPARISON_COLUMNS)]
 
         def work(con: duckdb.DuckDBPyConnection) -> None:
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS comparisons (compare_id VARCHAR, scenario VARCHAR, "
-                "metric VARCHAR, subject VARCHAR, grp VARCHAR, mean DOUBLE, difference DOUBLE, "
-                "ci_low DOUBLE, ci_high DOUBLE)"
-            )
             con.begin()
             try:
                 con.execute("DELETE FROM comparisons WHERE compare_id = ?", [compare_id])
@@ -1032,7 +1122,7 @@ class RunStore:
                 con.unregister("incoming")
                 con.commit()
             except BaseException:
-                con.rollback()
+                _rollback(con)
                 raise
 
         self._with_catalogue(work)
@@ -1060,7 +1150,7 @@ class RunStore:
                 )
                 con.commit()
             except BaseException:
-                con.rollback()
+                _rollback(con)
                 raise
 
         self._with_catalogue(work)
@@ -1080,35 +1170,143 @@ class RunStore:
         return self._with_catalogue(work)
 
     def query(self, sql: str) -> pd.DataFrame:
-        """Run a read-only SQL query on the catalogue (tables runs, metrics, comparisons, ...)."""
+        """Run one read-only SQL statement on the catalogue; every row of its result.
 
-        def work(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-            con.begin()
-            try:
-                return con.execute(sql).df()
-            finally:
-                con.rollback()  # a query never changes the catalogue
+        See :func:`socialscore.query.run_query` for what a query may do (and
+        for a row limit).
 
-        return self._with_catalogue(work)
+        Args:
+            sql: One SELECT statement (DuckDB dialect).
+
+        Returns:
+            The result.
+
+        Raises:
+            socialscore.query.QueryError: If the statement is refused or fails.
+        """
+        from socialscore.query import run_query  # it builds on this module
+
+        return run_query(self, sql).frame
 
     def comparisons(self) -> pd.DataFrame:
         """Every stored comparison row (empty when there are none)."""
-
-        def work(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-            exists = con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'comparisons'"
-            ).fetchone()
-            if not exists or not exists[0]:
-                return pd.DataFrame()
-            return con.execute("SELECT * FROM comparisons").df()
-
-        return self._with_catalogue(work)
+        if not self.catalogue_path.exists():
+            return pd.DataFrame(columns=list(_COMPARISON_COLUMNS))
+        return self._with_catalogue(lambda con: con.execute("SELECT * FROM comparisons").df())
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold the exclusive catalogue lock (``flock`` on ``catalogue.lock``)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    def catalogue_snapshot(self) -> Iterator[Path]:
+        """A private copy of the catalogue, for reads that may take long.
+
+        The catalogue file (and a write-ahead log a crashed writer left) is
+        copied while holding the catalogue lock, so the copy is consistent;
+        the lock is released before the caller reads, so writers never wait
+        for a slow reader. The copy has the current schema (every table, even
+        in an empty or older store) and is deleted when the block ends.
+        Nothing is created under the store root.
+
+        Yields:
+            The path of the copy; open it with ``duckdb.connect(path, read_only=True)``.
+        """
+        with tempfile.TemporaryDirectory(prefix="socialscore-catalogue-") as tmp:
+            copy = Path(tmp) / CATALOGUE_FILE
+            try:
+                if self.catalogue_path.exists():
+                    with self._locked(reading=True):
+                        shutil.copyfile(self.catalogue_path, copy)
+                        wal = self.catalogue_path.with_name(CATALOGUE_FILE + ".wal")
+                        if wal.exists():
+                            shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+                con = duckdb.connect(str(copy))  # replays the copied log; nobody else sees it
+                try:
+                    for statement in _SCHEMA_SQL:
+                        con.execute(statement)
+                finally:
+                    con.close()
+            except (OSError, duckdb.Error) as exc:
+                raise CatalogueError(
+                    MSG_SNAPSHOT_FAILED.format(
+                        path=self.catalogue_path, tmp=tmp, error=_one_line(exc)
+                    )
+                ) from exc
+            yield copy
+
+    def check_writable(self) -> None:
+        """Check, before any simulation, that runs can be written under the root.
+
+        Creates the root (and its ``.incomplete`` folder) if needed, writes and
+        removes a probe file in each, and checks that an existing catalogue and
+        lock file can be opened for writing.
+
+        Raises:
+            OutputLocationError: Naming the root and the reason (read-only,
+                a file, a parent that is a file, not creatable, ...).
+        """
+        if self.root.exists() and not self.root.is_dir():
+            raise OutputLocationError(
+                MSG_OUT_NOT_WRITABLE.format(path=self.root, reason=MSG_OUT_IS_FILE)
+            )
+        for parent in self.root.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    reason = MSG_OUT_PARENT_IS_FILE.format(parent=parent)
+                    raise OutputLocationError(
+                        MSG_OUT_NOT_WRITABLE.format(path=self.root, reason=reason)
+                    )
+                break
+        try:
+            self.incomplete_path.mkdir(parents=True, exist_ok=True)
+            for folder in (self.root, self.incomplete_path):
+                fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=folder)
+                try:
+                    os.write(fd, b"probe")
+                finally:
+                    os.close(fd)
+                    os.unlink(probe)
+            for existing in (self.catalogue_path, self.lock_path):
+                if existing.exists():
+                    os.close(os.open(existing, os.O_RDWR))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise OutputLocationError(
+                MSG_OUT_NOT_WRITABLE.format(path=self.root, reason=reason)
+            ) from exc
+
+    def _open_lock(self, *, reading: bool) -> int | None:
+        """Open ``catalogue.lock`` (None: a read-only store without one, so no writer)."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            return os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            if reading and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                try:
+                    return os.open(self.lock_path, os.O_RDONLY)
+                except FileNotFoundError:
+                    return None
+            if _is_disk_full(exc):
+                raise DiskFullError(
+                    MSG_DISK_FULL_CATALOGUE.format(path=self.catalogue_path, error=_one_line(exc))
+                ) from exc
+            self.check_writable()  # names the reason (a file, read-only, ...) when it can
+            reason = exc.strerror or str(exc)
+            raise OutputLocationError(
+                MSG_OUT_NOT_WRITABLE.format(path=self.root, reason=reason)
+            ) from exc
+
+    @contextmanager
+    def _locked(self, *, reading: bool = False) -> Iterator[None]:
+        """Hold the exclusive catalogue lock (``flock`` on ``catalogue.lock``).
+
+        Args:
+            reading: The caller only reads (a snapshot). In a store nobody can
+                write to (read-only media), the lock file is then opened
+                read-only, or not at all when it does not exist: no writer can
+                be at work there.
+        """
+        fd = self._open_lock(reading=reading)
+        if fd is None:
+            yield
+            return
         try:
             deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
             pause = 0.001
@@ -1129,17 +1327,55 @@ class RunStore:
         finally:
             os.close(fd)  # closing the descriptor releases the lock
 
+    def _create_catalogue(self) -> None:
+        """Create the catalogue whole or not at all (the caller holds the lock).
+
+        DuckDB cut short by a full disk leaves a file it cannot open again, so
+        the schema is written to a temporary file that is renamed into place
+        only once complete; on failure nothing is left and a later
+        :meth:`reconcile` registers every complete run folder.
+        """
+        temp = self.root / f".{CATALOGUE_FILE}.new"
+        temp_wal = temp.with_name(temp.name + ".wal")
+        for leftover in (temp, temp_wal):  # of a creator killed earlier
+            leftover.unlink(missing_ok=True)
+        try:
+            con = duckdb.connect(str(temp))
+            try:
+                for statement in _SCHEMA_SQL:
+                    con.execute(statement)
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            fd = os.open(temp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if temp_wal.exists():
+                os.rename(temp_wal, self.catalogue_path.with_name(CATALOGUE_FILE + ".wal"))
+            os.rename(temp, self.catalogue_path)
+            _fsync_dir(self.root)
+        except BaseException:
+            for leftover in (temp, temp_wal):
+                leftover.unlink(missing_ok=True)
+            raise
+
     def _with_catalogue(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run ``work`` on a fresh connection under the catalogue lock, with retries.
 
-        ``work`` must be idempotent (it is retried after DuckDB lock / I/O
-        errors) and must leave no open transaction.
+        ``work`` must be idempotent (it is retried after DuckDB lock conflicts
+        and transaction conflicts) and must leave no open transaction. A full
+        disk is raised at once as :class:`DiskFullError`; any other I/O error
+        at once as :class:`CatalogueError`.
         """
         deadline = time.monotonic() + RETRY_SECONDS
         pause = 0.02
         while True:
             try:
                 with self._locked():
+                    if not self.catalogue_path.exists():
+                        self._create_catalogue()
                     con = duckdb.connect(str(self.catalogue_path))
                     try:
                         for statement in _SCHEMA_SQL:
@@ -1147,7 +1383,19 @@ class RunStore:
                         return work(con)
                     finally:
                         con.close()
-            except (duckdb.IOException, duckdb.TransactionException) as exc:
+            except duckdb.Error as exc:
+                if _is_disk_full(exc):
+                    raise DiskFullError(
+                        MSG_DISK_FULL_CATALOGUE.format(
+                            path=self.catalogue_path, error=_one_line(exc)
+                        )
+                    ) from exc
+                if not isinstance(exc, duckdb.IOException | duckdb.TransactionException):
+                    raise
+                if isinstance(exc, duckdb.IOException) and "lock" not in str(exc).lower():
+                    raise CatalogueError(
+                        MSG_CATALOGUE_IO.format(path=self.catalogue_path, error=_one_line(exc))
+                    ) from exc
                 if time.monotonic() > deadline:
                     raise CatalogueError(
                         MSG_CATALOGUE_BUSY.format(
