@@ -351,6 +351,7 @@ def sweep(
     check_workers(workers)
     grid = grid_file if isinstance(grid_file, Grid) else load_grid(grid_file)
     store = RunStore(out)
+    store.check_writable()  # before any worker starts
     lock = store.root / SWEEP_LOCK.format(sweep_id=grid.sweep_id)
     with exclusive(lock, grid.sweep_id), stop_on_signals():
         return _sweep(grid, store, workers=workers, ray_address=ray_address, progress=progress)
