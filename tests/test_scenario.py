@@ -251,6 +251,21 @@ def test_every_number_is_bounded_and_finite(key: str, value: float) -> None:
     assert f"x.toml: {key}: " in message, message
 
 
+def _all_models(model: type[BaseModel] = sc.Scenario) -> set[type[BaseModel]]:
+    found = {model}
+    for field in model.model_fields.values():
+        for _, inner in _models_in(field.annotation):
+            found |= _all_models(inner)
+    return found
+
+
+def test_every_model_refuses_nan_and_infinities_even_without_bounds():
+    models = _all_models()
+    assert sc.Rule in models and sc.TraitSpec in models
+    for model in models:
+        assert model.model_config.get("allow_inf_nan") is False, model.__name__
+
+
 @pytest.mark.parametrize("key", NUMERIC_KEYS)
 def test_every_number_states_its_bounds_for_the_key_reference(key: str) -> None:
     model: Any = sc.Scenario

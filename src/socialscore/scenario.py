@@ -961,8 +961,8 @@ def read_text(path: Path) -> str:
 
     Refused: a folder or other non-regular file, a file that cannot be read,
     one larger than :data:`MAX_FILE_BYTES`, one that is not UTF-8 text (or
-    holds NUL bytes, as binary files do), and an empty one. A UTF-8 byte-order
-    mark is dropped.
+    holds NUL bytes, as binary files do). A UTF-8 byte-order mark is dropped.
+    (An empty file is refused once parsed, with TOML holding only comments.)
     """
     if path.is_dir():
         raise ScenarioError(ERR_FOLDER.format(path=path))
@@ -983,8 +983,6 @@ def read_text(path: Path) -> str:
     if "\x00" in text:
         detail = f"a NUL byte at character {text.index(chr(0))}"
         raise ScenarioError(ERR_NOT_TEXT.format(path=path, detail=detail))
-    if not text.strip():
-        raise ScenarioError(ERR_EMPTY.format(path=path))
     return text
 
 
