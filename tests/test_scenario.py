@@ -388,6 +388,8 @@ def _write(tmp_path: Path, kind: str) -> Path:
         path.write_bytes(GOOD.encode() + b"\x00\x00\x00")
     elif kind == "folder":
         path.mkdir()
+    elif kind == "device":
+        return Path("/dev/null")
     elif kind == "empty":
         path.write_text("")
     elif kind == "comments only":
@@ -408,6 +410,7 @@ NOT_SCENARIOS = {
     "latin-1": "not a scenario file: not UTF-8 text",
     "nul": "not a scenario file: not UTF-8 text (a NUL byte",
     "folder": "this is a folder, not a scenario file",
+    "device": "not a scenario file: not a regular file",
     "empty": "not a scenario file: it is empty",
     "comments only": "not a scenario file: it is empty",
     "huge": "not a scenario file: larger than 1,000,000 bytes",

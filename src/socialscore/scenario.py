@@ -962,7 +962,7 @@ def read_text(path: Path) -> str:
     Refused: a folder or other non-regular file, a file that cannot be read,
     one larger than :data:`MAX_FILE_BYTES`, one that is not UTF-8 text (or
     holds NUL bytes, as binary files do). A UTF-8 byte-order mark is dropped.
-    (An empty file is refused once parsed, with TOML holding only comments.)
+    An empty file, or one with only comments, is refused once parsed (:func:`parse`).
     """
     if path.is_dir():
         raise ScenarioError(ERR_FOLDER.format(path=path))
