@@ -468,3 +468,10 @@ def test_every_shipped_grid_base_and_point_still_validates():
         grid = load_grid(path)
         for point in grid.points:
             sc.Scenario.model_validate(apply(grid.base_data, point.params))
+
+
+def test_read_text_itself_refuses_folders_and_devices(tmp_path):  # type: ignore[no-untyped-def]
+    with pytest.raises(sc.ScenarioError, match="this is a folder, not a scenario file"):
+        sc.read_text(tmp_path)
+    with pytest.raises(sc.ScenarioError, match="not a regular file"):
+        sc.read_text(Path("/dev/null"))
