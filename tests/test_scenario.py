@@ -294,14 +294,14 @@ def test_absurd_magnitudes_of_the_issue_are_refused_in_a_file(tmp_path):  # type
     assert "streams.bill_late.rate" in msg
 
 
-def test_seed_fits_the_catalogue_with_room_for_seed_plus_k():
+def test_seed_fits_the_catalogue():
     good = sc.parse(GOOD).scenario
-    assert good.with_overrides(seed=2**62 - 1).run.seed == 2**62 - 1
+    assert good.with_overrides(seed=2**63 - 1).run.seed == 2**63 - 1
     with pytest.raises(ValidationError) as info:
-        good.with_overrides(seed=2**62)
+        good.with_overrides(seed=2**63)
     assert info.value.errors()[0]["loc"] == ("seed",)
-    msg = error_for(GOOD + f"\n[run]\nseed = {2**63 - 1}\n", Path(tempfile.mkdtemp()))
-    assert "run.seed" in msg and "less than 4611686018427387904" in msg
+    msg = error_for(GOOD + f"\n[run]\nseed = {2**63}\n", Path(tempfile.mkdtemp()))
+    assert "run.seed" in msg and "less than 9223372036854775808" in msg
 
 
 WIDE = GOOD.replace(

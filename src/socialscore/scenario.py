@@ -84,9 +84,10 @@ MAX_DAYS = 36_500
 #: at the peak while the daily table is computed from it. Enough for 100 years on a
 #: 0–1000 scale, or a year on the widest (0–30,000) scale.
 MAX_HISTOGRAM_CELLS = 40_000_000
-#: Seeds lie in [0, SEED_LIMIT): the catalogue stores BIGINT (int64), and a
-#: comparison or sweep adds its seed index (seed + k) to the first seed.
-SEED_LIMIT = 2**62
+#: Seeds lie in [0, SEED_LIMIT): the catalogue stores BIGINT (int64). A comparison
+#: or sweep runs seeds seed + k; compare and grid check every one against this
+#: bound before any run.
+SEED_LIMIT = 2**63
 #: Largest size of one rule's points (a score scale spans at most MAX_SCORE_RANGE).
 MAX_POINTS = 10_000
 #: Most rules in a rulebook, grades in a scale, operators in a scenario.
@@ -205,7 +206,7 @@ class RunSettings(_Model):
     days: int = num(365, doc="Number of simulated days.", ge=1, le=MAX_DAYS)
     seed: int = num(
         20140614,
-        doc="Random seed (below 2^62 so that seed + k of a comparison or sweep fits int64).",
+        doc="Random seed (an int64, what the catalogue stores).",
         ge=0,
         lt=SEED_LIMIT,
     )
