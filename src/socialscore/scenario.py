@@ -1142,7 +1142,7 @@ def format_errors(exc: ValidationError, source: str) -> str:
         else:
             msg = str(err["msg"]).removeprefix("Value error, ")
             if "input" in err and err["type"] not in ("value_error",):
-                msg += f" (got {_short(repr(err['input']))})"
+                msg += f" (got {err['input']!r})"
         if not key:
             lines += [f"  {source}: {part}" for part in msg.splitlines()]
             continue
