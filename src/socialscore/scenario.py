@@ -192,7 +192,7 @@ class About(_Model):
     """Name and description of a regime."""
 
     name: str = Field(min_length=1, max_length=200)
-    description: str = Field("", max_length=10_000)
+    description: str = ""
 
 
 #: Context key of :meth:`RunSettings.model_validate`: the score scales the days must fit.
@@ -228,14 +228,14 @@ class RunSettings(_Model):
 class Grade(_Model):
     """A named score band starting at ``from``."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1)
     from_: int = score_value(doc="Lowest score of the grade.", alias="from")
 
 
 class ScoreSettings(_Model):
     """The score scale: base, bounds, grades, blacklist, public ranking."""
 
-    scale: str = Field("illustrative", max_length=200)
+    scale: str = "illustrative"
     base: int = score_value(600, doc="Score of a new participant, within [lo, hi].")
     lo: int = score_value(350, doc="Lowest score.")
     hi: int = score_value(
@@ -372,7 +372,7 @@ class StreamSpec(_Model):
     )
     legal: bool = True
     deterrable: bool = True
-    domain: str | None = Field(None, min_length=1, max_length=100)
+    domain: str | None = Field(None, min_length=1)
 
     @field_validator("trait")
     @classmethod
@@ -417,7 +417,7 @@ class _RuleBase(_Model):
         gt=0.0,
         le=MAX_SCORE_RANGE,
     )
-    label: str = Field("", max_length=200)
+    label: str = ""
 
 
 class Rule(_RuleBase):
@@ -508,7 +508,7 @@ class NetworkSettings(_Model):
 
 class _Gate(_Model):
     enabled: bool = True
-    domain: str | None = Field(None, min_length=1, max_length=100)
+    domain: str | None = Field(None, min_length=1)
 
 
 class _CitizenGate(_Gate):
@@ -683,8 +683,8 @@ class DataErrors(_Model):
 class Operator(_Model):
     """A scoring operator: the data domains it sees, and its own rules (``rules[].operator``)."""
 
-    sees: list[str] = Field(min_length=1, max_length=100)
-    description: str = Field("", max_length=10_000)
+    sees: list[str] = Field(min_length=1)
+    description: str = ""
 
 
 class Sharing(_Model):
