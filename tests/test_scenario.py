@@ -321,12 +321,18 @@ def test_score_histogram_of_days_times_scale_is_bounded(tmp_path):  # type: igno
         GOOD + "\n[run]\ndays = 36500\n[company_score]\nlo = 0\nhi = 30000\nbase = 0\n", tmp_path
     )
     assert "company_score.hi - company_score.lo" in msg
-    # A year on the widest scale, and a century on a 0–1000 scale, are fine.
-    assert sc.parse(WIDE + "\n[run]\ndays = 365\n").scenario.run.days == 365
+    # Five years on the widest scale, and a century on a 0–1600 scale, are fine.
+    assert sc.parse(WIDE + "\n[run]\ndays = 1826\n").scenario.run.days == 1826
     century = (
-        GOOD.replace("from = 350 }]", "from = 0 }]\nlo = 0\nhi = 1000") + "[run]\ndays = 36500\n"
+        GOOD.replace("from = 350 }]", "from = 0 }]\nlo = 0\nhi = 1600") + "[run]\ndays = 36500\n"
     )
     assert sc.parse(century).scenario.run.days == 36_500
+
+
+def test_every_shipped_scenario_runs_the_longest_run_allowed():
+    for name, path in sc.shipped_scenarios().items():
+        longest = sc.load(path).scenario.with_overrides(days=sc.MAX_DAYS)
+        assert longest.run.days == sc.MAX_DAYS, name
 
 
 def test_days_option_cannot_bypass_the_histogram_bound():

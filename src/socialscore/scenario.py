@@ -80,10 +80,11 @@ MAX_SCORE_RANGE = 30_000
 #: Longest run, and longest span of days any key may give (100 years).
 MAX_DAYS = 36_500
 #: Most cells (days x score values) of a daily score histogram (recorder.py holds one
-#: for citizens and one for companies, int64): 320 MB each, and about four times that
-#: at the peak while the daily table is computed from it. Enough for 100 years on a
-#: 0–1000 scale, or a year on the widest (0–30,000) scale.
-MAX_HISTOGRAM_CELLS = 40_000_000
+#: for citizens and one for companies, int64): 480 MB each, and about four times that
+#: at the peak while the daily table is computed from it. Enough for every shipped
+#: scenario over the longest run (a century on a scale up to 0–1,600), or five years on
+#: the widest (0–30,000) scale.
+MAX_HISTOGRAM_CELLS = 60_000_000
 #: Seeds lie in [0, SEED_LIMIT): the catalogue stores BIGINT (int64). A comparison
 #: or sweep runs seeds seed + k; compare and grid check every one against this
 #: bound before any run.
