@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+import math
+import re
 import subprocess
 import sys
+import tempfile
+import tomllib
+import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
 from socialscore import scenario as sc
 
@@ -150,3 +158,320 @@ def test_cli_reports_bad_file_without_traceback_and_exits_nonzero(tmp_path):  # 
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "gates.mortgage.threshold" in proc.stderr
     assert not (tmp_path / "runs").exists(), "nothing is written for a bad scenario"
+
+
+# -- issue 13, item 10: files that are not scenarios, and absurd magnitudes -------------
+
+#: A key of each dict of sub-tables, to reach the numbers inside (a new dict of
+#: sub-tables in the schema needs an entry here, or the walk below fails).
+DICT_KEYS = {
+    "streams": "bill_late",
+    "company_streams": "tax_late",
+    "traits": "diligence",
+    "operators": "state",
+}
+
+FULL = (
+    GOOD
+    + """
+[nation.traits.diligence]
+minority_shift = 0.1
+[company_streams.tax_late]
+rate = 0.003
+[[company_rules]]
+event = "tax_late"
+points = -20
+"""
+)
+
+
+def _models_in(annotation: Any) -> list[tuple[str, type[BaseModel]]]:
+    """The models an annotation holds: ("", M), ("[]", M) for a list, (".{key}", M) for a dict."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [("", annotation)]
+    if origin is list:
+        return [("[0]", m) for _, m in _models_in(args[0])]
+    if origin is dict:
+        return [("{dict}", m) for _, m in _models_in(args[1])]
+    return [found for arg in args for found in _models_in(arg)]
+
+
+def _is_number(annotation: Any) -> bool:
+    kinds = set(typing.get_args(annotation)) or {annotation}
+    return bool(kinds & {int, float}) and bool not in kinds
+
+
+def numeric_keys(model: type[BaseModel] = sc.Scenario, prefix: str = "") -> list[str]:
+    """Every number key of the schema, as a path into FULL (e.g. ``rules[0].cap``)."""
+    keys: list[str] = []
+    for name, field in model.model_fields.items():
+        key = prefix + (field.alias or name)
+        if _is_number(field.annotation):
+            keys.append(key)
+        for suffix, inner in _models_in(field.annotation):
+            if suffix == "{dict}":
+                suffix = "." + DICT_KEYS[field.alias or name]
+            keys += numeric_keys(inner, f"{key}{suffix}.")
+    return keys
+
+
+def _set(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(data)
+    node: Any = out
+    parts = [int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", key)]
+    for part in parts[:-1]:
+        node = node[part] if isinstance(part, int) else node.setdefault(part, {})
+    node[parts[-1]] = value
+    return out
+
+
+NUMERIC_KEYS = numeric_keys()
+ABSURD = [1e300, -1e300, math.nan, math.inf, -math.inf]
+
+
+def test_the_walk_finds_every_kind_of_number():
+    for key in ("run.seed", "score.grades[0].from", "rules[0].cap", "streams.bill_late.rate"):
+        assert key in NUMERIC_KEYS
+    for key in ("nation.traits.diligence.minority_shift", "company_rules[0].points"):
+        assert key in NUMERIC_KEYS
+    assert "gates.mortgage.threshold" in NUMERIC_KEYS
+    assert not any(k.endswith(".enabled") for k in NUMERIC_KEYS), "booleans are not numbers"
+    assert len(NUMERIC_KEYS) > 80
+
+
+@pytest.mark.parametrize("value", ABSURD, ids=["1e300", "-1e300", "nan", "inf", "-inf"])
+@pytest.mark.parametrize("key", NUMERIC_KEYS)
+def test_every_number_is_bounded_and_finite(key: str, value: float) -> None:
+    base = tomllib.loads(FULL)
+    sc.Scenario.model_validate(base)  # the base is valid: the refusal is the value's
+    with pytest.raises(ValidationError) as info:
+        sc.Scenario.model_validate(_set(base, key, value))
+    message = sc.format_errors(info.value, "x.toml")
+    assert f"x.toml: {key}: " in message, message
+
+
+def _all_models(model: type[BaseModel] = sc.Scenario) -> set[type[BaseModel]]:
+    found = {model}
+    for field in model.model_fields.values():
+        for _, inner in _models_in(field.annotation):
+            found |= _all_models(inner)
+    return found
+
+
+def test_every_model_refuses_nan_and_infinities_even_without_bounds():
+    models = _all_models()
+    assert sc.Rule in models and sc.TraitSpec in models
+    for model in models:
+        assert model.model_config.get("allow_inf_nan") is False, model.__name__
+
+
+@pytest.mark.parametrize("key", NUMERIC_KEYS)
+def test_every_number_states_its_bounds_for_the_key_reference(key: str) -> None:
+    model: Any = sc.Scenario
+    field = None
+    for part in re.findall(r"[^.\[\]]+", key):
+        if part.isdigit() or part in DICT_KEYS.values():
+            continue
+        fields = {f.alias or n: f for n, f in model.model_fields.items()}
+        field = fields[part]
+        inner = _models_in(field.annotation)
+        model = inner[0][1] if inner else None
+    assert field is not None and field.description, key
+    assert "Allowed: " in field.description, field.description
+
+
+def test_absurd_magnitudes_of_the_issue_are_refused_in_a_file(tmp_path):  # type: ignore[no-untyped-def]
+    msg = error_for(FULL.replace("half_life_days = 90", "half_life_days = 1e300"), tmp_path)
+    assert "rules[0].half_life_days: Input should be less than or equal to 36500" in msg
+    msg = error_for(
+        FULL.replace("threshold = 600", "threshold = 600\ndenial_stress = inf"), tmp_path
+    )
+    assert "gates.mortgage.denial_stress" in msg
+    msg = error_for(FULL.replace("points = -20\nhalf", "points = -20\ncap = 1e300\nhalf"), tmp_path)
+    assert "rules[0].cap: Input should be less than or equal to 30000" in msg
+    msg = error_for(FULL.replace("rate = 0.01", "rate = nan"), tmp_path)
+    assert "streams.bill_late.rate" in msg
+
+
+def test_seed_fits_the_catalogue():
+    good = sc.parse(GOOD).scenario
+    assert good.with_overrides(seed=2**63 - 1).run.seed == 2**63 - 1
+    with pytest.raises(ValidationError) as info:
+        good.with_overrides(seed=2**63)
+    assert info.value.errors()[0]["loc"] == ("seed",)
+    msg = error_for(GOOD + f"\n[run]\nseed = {2**63}\n", Path(tempfile.mkdtemp()))
+    assert "run.seed" in msg and "less than 9223372036854775808" in msg
+
+
+WIDE = GOOD.replace(
+    'grades = [{ name = "all", from = 350 }]',
+    'lo = 0\nhi = 30000\nbase = 600\nblacklist_below = 0\ngrades = [{ name = "all", from = 0 }]',
+)
+
+
+def test_score_histogram_of_days_times_scale_is_bounded(tmp_path):  # type: ignore[no-untyped-def]
+    # The issue's case: 36,500 days on a 0–30,000 scale would ask 8 GiB for the histogram.
+    msg = error_for(WIDE + "\n[run]\npopulation = 100\ndays = 36500\n", tmp_path)
+    assert "run.days x (score.hi - score.lo + 1) = 36,500 x 30,001" in msg
+    assert "shorten run.days or narrow score.lo to score.hi" in msg
+    assert f"more than the {sc.MAX_HISTOGRAM_CELLS:,} allowed" in msg
+    # The company scale is recorded the same way.
+    msg = error_for(
+        GOOD + "\n[run]\ndays = 36500\n[company_score]\nlo = 0\nhi = 30000\nbase = 0\n", tmp_path
+    )
+    assert "company_score.hi - company_score.lo" in msg
+    # Five years on the widest scale, and a century on a 0–1600 scale, are fine.
+    assert sc.parse(WIDE + "\n[run]\ndays = 1826\n").scenario.run.days == 1826
+    century = (
+        GOOD.replace("from = 350 }]", "from = 0 }]\nlo = 0\nhi = 1600") + "[run]\ndays = 36500\n"
+    )
+    assert sc.parse(century).scenario.run.days == 36_500
+
+
+def test_every_shipped_scenario_runs_the_longest_run_allowed():
+    for name, path in sc.shipped_scenarios().items():
+        longest = sc.load(path).scenario.with_overrides(days=sc.MAX_DAYS)
+        assert longest.run.days == sc.MAX_DAYS, name
+
+
+def test_days_option_cannot_bypass_the_histogram_bound():
+    wide = sc.parse(WIDE).scenario
+    assert wide.with_overrides(days=1_000).run.days == 1_000
+    with pytest.raises(ValidationError) as info:
+        wide.with_overrides(days=36_500)
+    err = info.value.errors()[0]
+    assert err["loc"] == ("days",), "the CLI names the option from the key: --days"
+    assert "score histogram" in err["msg"]
+
+
+def test_cross_checks_get_one_line_each_without_a_top_prefix(tmp_path):  # type: ignore[no-untyped-def]
+    bad = GOOD.replace("threshold = 600", "threshold = 2000") + (
+        "\n[gates.documents]\nthreshold = 100\n"
+    )
+    msg = error_for(bad, tmp_path)
+    lines = msg.splitlines()
+    assert "2 problem(s)" in lines[0]
+    assert "(top)" not in msg
+    prefix = f"  {tmp_path / 'bad.toml'}: gates.mortgage.threshold = 2000 lies outside"
+    assert sum(line.startswith(prefix) for line in lines) == 1
+    assert any(line.endswith("choose a threshold within it") for line in lines[1:])
+    assert sum("gates.documents.threshold = 100" in line for line in lines) == 1
+
+
+def test_chilling_cut_must_lie_on_the_scale_when_chilling_is_on(tmp_path):  # type: ignore[no-untyped-def]
+    on = GOOD + "\n[feedback.chilling]\nstrength = 0.001\nbelow = 5000\n"
+    assert "feedback.chilling.below = 5000 lies outside the score range" in error_for(on, tmp_path)
+    off = GOOD + "\n[feedback.chilling]\nstrength = 0.0\nbelow = 5000\n"
+    assert sc.parse(off).scenario.feedback.chilling.below == 5000
+
+
+def test_toml_syntax_error_gives_the_line_and_column(tmp_path):  # type: ignore[no-untyped-def]
+    text = GOOD + "\n[broken\n"
+    line = text.splitlines().index("[broken") + 1
+    msg = error_for(text, tmp_path)
+    assert f"not valid TOML at line {line}, column 8" in msg
+    assert "line ?" not in msg and "\n" not in msg
+    msg = error_for(GOOD.replace("points = -20", "points = -20 20"), tmp_path)
+    assert f"at line {GOOD.splitlines().index('points = -20') + 1}, column 14" in msg
+    msg = error_for(GOOD + '\nlabel = "unterminated', tmp_path)
+    assert f"at line {len(GOOD.splitlines()) + 2}" in msg
+
+
+def _write(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / "regime.toml"
+    if kind == "binary":
+        path.write_bytes(bytes(range(256)) * 8)
+    elif kind == "latin-1":
+        path.write_bytes(GOOD.replace('"ok"', '"Zürich"').encode("latin-1"))
+    elif kind == "nul":
+        path.write_bytes(GOOD.encode() + b"\x00\x00\x00")
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "device":
+        return Path("/dev/null")
+    elif kind == "empty":
+        path.write_text("")
+    elif kind == "comments only":
+        path.write_text("# a scenario will go here\n\n")
+    elif kind == "huge":
+        path.write_text(GOOD + "#" * (sc.MAX_FILE_BYTES + 10) + "\n")
+    elif kind == "pyproject":
+        path.write_text('[project]\nname = "x"\n[build-system]\nrequires = []\n[tool.ruff]\n')
+    elif kind == "grid":
+        path.write_text(
+            '[sweep]\nname = "g"\nbase = "citizen-score"\n[grid]\n"network.weight" = [0.1]\n'
+        )
+    return path
+
+
+NOT_SCENARIOS = {
+    "binary": "not a scenario file: not UTF-8 text (byte 128 is 0x80)",
+    "latin-1": "not a scenario file: not UTF-8 text",
+    "nul": "not a scenario file: not UTF-8 text (a NUL byte",
+    "folder": "this is a folder, not a scenario file",
+    "device": "not a scenario file: not a regular file",
+    "empty": "not a scenario file: it is empty",
+    "comments only": "not a scenario file: it is empty",
+    "huge": "not a scenario file: larger than 1,000,000 bytes",
+    "pyproject": "not a scenario file: it has [project], [build-system], [tool] but none",
+    "grid": "It looks like a sweep grid: run it with `socialscore sweep`.",
+}
+
+
+@pytest.mark.parametrize("kind", list(NOT_SCENARIOS))
+def test_a_file_that_is_not_a_scenario_gets_one_line_naming_it(tmp_path, kind):  # type: ignore[no-untyped-def]
+    path = _write(tmp_path, kind)
+    with pytest.raises(sc.ScenarioError) as info:
+        sc.load(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: "), message
+    assert "\n" not in message
+    assert NOT_SCENARIOS[kind] in message
+
+
+def test_a_parent_named_by_extends_is_read_with_the_same_care(tmp_path):  # type: ignore[no-untyped-def]
+    (tmp_path / "base.toml").write_bytes(b"\xff\xfe binary")
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "base.toml"\n[scenario]\nname = "c"\n')
+    with pytest.raises(sc.ScenarioError, match=r"base\.toml: not a scenario file: not UTF-8"):
+        sc.load(child)
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert sc.load(path).scenario.scenario.name == "ok"
+
+
+@pytest.mark.parametrize("kind", ["binary", "folder", "pyproject"])
+def test_cli_refuses_a_non_scenario_in_one_message_without_traceback(tmp_path, kind):  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from socialscore.cli import app
+
+    path = _write(tmp_path, kind)
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    output = " ".join(result.output.split())
+    assert "Traceback" not in output
+    assert f"{path}: " in output and NOT_SCENARIOS[kind] in output
+
+
+def test_every_shipped_grid_base_and_point_still_validates():
+    from socialscore.grid import apply, load_grid
+
+    grids = sorted(Path(sc.SHIPPED_DIR.parent / "sweeps").glob("*.toml"))
+    assert grids
+    for path in grids:
+        grid = load_grid(path)
+        for point in grid.points:
+            sc.Scenario.model_validate(apply(grid.base_data, point.params))
+
+
+def test_read_text_itself_refuses_folders_and_devices(tmp_path):  # type: ignore[no-untyped-def]
+    with pytest.raises(sc.ScenarioError, match="this is a folder, not a scenario file"):
+        sc.read_text(tmp_path)
+    with pytest.raises(sc.ScenarioError, match="not a regular file"):
+        sc.read_text(Path("/dev/null"))
