@@ -619,7 +619,8 @@ def _overridden_or_exit(
         for err in exc.errors():
             option = "--" + str(err["loc"][-1]).replace("_", "-")
             value = shorten(repr(err.get("input")), OPTION_ECHO_LIMIT)
-            lines.append(ERR_BAD_OPTION.format(option=option, problem=err["msg"], value=value))
+            problem = str(err["msg"]).removeprefix("Value error, ")  # pydantic's wording
+            lines.append(ERR_BAD_OPTION.format(option=option, problem=problem, value=value))
         _fail("\n".join(lines))
 
 
