@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from socialscore import audit as audit_checks
-from socialscore import harms, nation, report
+from socialscore import harms, nation, report, resources
 from socialscore.engine import Engine
 from socialscore.recorder import Recorder
 from socialscore.scenario import LoadedScenario, Scenario, digest, load, parse
@@ -78,6 +78,7 @@ def run(
     out: str | Path = DEFAULT_ROOT,
     tags: dict[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
 ) -> Result:
     """Run a scenario on its synthetic nation and store the run.
 
@@ -93,14 +94,21 @@ def run(
             and registered in ``out/catalogue.duckdb``.
         tags: Extra labels stored with the run in the catalogue.
         progress: Called as ``progress(days_done, days_total)`` after each day.
+        force: Run even when the estimated memory or disk exceeds what the
+            machine has (:mod:`socialscore.resources`).
 
     Returns:
         The finished run.
+
+    Raises:
+        socialscore.resources.ResourceError: Before simulating, when the run
+            would not fit (unless ``force``).
     """
     loaded = _load(scenario)
     sc = loaded.scenario.with_overrides(
         population=population, days=days, seed=seed, measure_from=measure_from
     )
+    resources.check(resources.estimate(sc), force=force, out=out, audience="api")
     sim = _simulate(sc, progress)
     return _store(loaded, sc, sim, out=out, tags=tags)
 

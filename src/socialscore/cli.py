@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from socialscore import api, disparity, scenario
+from socialscore import api, disparity, resources, scenario
 from socialscore import audit as audit_checks
 from socialscore.compare import DEFAULT_SEEDS, Comparison
 from socialscore.compare import compare as run_compare
@@ -56,6 +56,34 @@ MeasureFrom = Annotated[
     ),
 ]
 
+#: The ``--force`` option of run, compare, audit and sweep.
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Run even when the estimated memory or disk exceeds what this machine has.",
+    ),
+]
+
+
+def _resources_or_exit(
+    guess: resources.Estimate,
+    *,
+    force: bool,
+    out: Path,
+    what: str = "this run",
+    audience: resources.Audience = "cli",
+    quiet: bool = False,
+) -> None:
+    """Refuse (exit 2) a job the machine cannot hold; say the estimate before a long one."""
+    try:
+        resources.check(guess, force=force, out=out, audience=audience, what=what)
+    except resources.ResourceError as exc:
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    if not quiet and guess.seconds >= resources.LONG_RUN_SECONDS:
+        console.print(f"Estimate: {guess.line()}.", markup=False, highlight=False, soft_wrap=True)
+
 
 @app.command()
 def run(
@@ -71,6 +99,7 @@ def run(
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     measure_from: MeasureFrom = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    force: Force = False,
 ) -> None:
     """Run a scoring regime on a synthetic nation and store the run."""
     loaded = _load_or_exit(scenario_file)
@@ -83,6 +112,7 @@ def run(
             option = "--" + str(err["loc"][-1]).replace("_", "-")
             errors.print(f"Bad option {option}: {err['msg']} (got {err['input']!r}).", markup=False)
         raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    _resources_or_exit(resources.estimate(effective), force=force, out=out)
     console.print(
         f"[bold]{effective.scenario.name}[/bold]: {effective.run.population:,} synthetic "
         f"citizens, {effective.run.days:,} days, seed {effective.run.seed}"
@@ -97,6 +127,7 @@ def run(
             measure_from=measure_from,
             out=out,
             progress=lambda done, total: bar.update(task, completed=done),
+            force=True,  # checked above
         )
     console.print(summary_table(result))
     console.print(f"Run [bold]{result.run_id}[/bold] written to {result.path}")
@@ -122,12 +153,19 @@ def compare(
     seed: Annotated[int | None, typer.Option(help="First seed.")] = None,
     measure_from: MeasureFrom = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    force: Force = False,
 ) -> None:
     """Run scenarios on the same people and seeds; show differences against the first."""
     loaded = [_load_or_exit(name) for name in scenario_files]
     total = seeds * len(loaded)
     try:
-        with _progress() as bar:
+        sizes = [ld.scenario.with_overrides(population=population, days=days) for ld in loaded]
+    except ValidationError:
+        sizes = []  # compare reports the bad option itself
+    guess = resources.for_comparison(sizes, seeds=seeds)
+    _resources_or_exit(guess, force=force, out=out, what="this comparison")
+    try:
+        with resources.forced(force), _progress() as bar:
             task = bar.add_task("runs", total=total)
             result = run_compare(
                 loaded,
@@ -182,6 +220,7 @@ def audit(
     max_chilling: Annotated[
         float, typer.Option(help="Largest acceptable drop of a penalised legal behaviour.")
     ] = 0.05,
+    force: Force = False,
 ) -> None:
     """Check a regime against the law and measure its harms; exit 1 when any check fails."""
     loaded = _load_or_exit(scenario_file)
@@ -193,7 +232,7 @@ def audit(
     )
     quiet = output_format is OutputFormat.json
     try:
-        loaded.scenario.with_overrides(
+        effective = loaded.scenario.with_overrides(
             population=population, days=days, seed=seed, measure_from=measure_from
         )
     except ValidationError as exc:
@@ -201,6 +240,8 @@ def audit(
             option = "--" + str(err["loc"][-1]).replace("_", "-")
             errors.print(f"Bad option {option}: {err['msg']} (got {err['input']!r}).", markup=False)
         raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    guess = resources.estimate(effective, kind="audit")
+    _resources_or_exit(guess, force=force, out=out, what="this audit", quiet=quiet)
     with _progress(disable=quiet) as bar:
         task = bar.add_task("auditing", total=4)
 
@@ -244,6 +285,7 @@ def sweep(
             help="Run on a Ray cluster: its address, 'auto', or 'local' to start one here.",
         ),
     ] = None,
+    force: Force = False,
 ) -> None:
     """Run a grid of regimes and seeds in parallel; resumable; writes a sweep report."""
     from socialscore.grid import load_grid
@@ -255,12 +297,14 @@ def sweep(
         errors.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(EXIT_BAD_SCENARIO) from None
     total = len(grid.points) * len(grid.seeds)
+    guess = resources.for_grid(grid, workers=workers, out=out)
+    _resources_or_exit(guess, force=force, out=out, what="this sweep", audience="grid")
     console.print(
         f"[bold]{grid.spec.sweep.name}[/bold]: {len(grid.points):,} points x "
         f"{len(grid.seeds)} seeds = {total:,} runs of {grid.spec.sweep.base} "
         f"({'Ray ' + ray if ray else 'local processes'})"
     )
-    with _progress() as bar:
+    with resources.forced(force), _progress() as bar:
         task = bar.add_task("runs done", total=total)
 
         def update(done: int, failed: int, runs: int) -> None:
