@@ -210,6 +210,14 @@ def test_the_python_api_refuses_too(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with pytest.raises(resources.ResourceError, match=r"use population=\d+ or fewer, or force=Tr"):
         api.run(population=500_000_000, out=tmp_path / "runs")
     assert not calls
+    # On a small machine the process's own 400 MB matter: the way out allows for them.
+    machine_with(monkeypatch, memory=2 * GIB)
+    with pytest.raises(resources.ResourceError) as refused:
+        api.run(population=500_000_000, out=tmp_path / "runs")
+    found = re.search(r"use population=(\d+) or fewer", str(refused.value))
+    assert found, refused.value
+    fits = resources.estimate(sized(population=int(found.group(1)), days=365)).memory_bytes
+    assert 0.8 * 2 * GIB < fits <= 2 * GIB
     with pytest.raises(ReachedError):
         api.run(population=500_000_000, out=tmp_path / "runs", force=True)
     with pytest.raises(ReachedError), resources.forced():
