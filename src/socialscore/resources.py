@@ -512,7 +512,7 @@ def _round_down(n: int) -> int:
     """Down to two significant digits: 238,456,123 → 230,000,000."""
     if n < 100:
         return n
-    unit = 10 ** (len(str(n)) - 2)
+    unit: int = 10 ** (len(str(n)) - 2)
     return n // unit * unit
 
 
