@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from socialscore import audit as audit_checks
-from socialscore import environment, harms, nation, report
+from socialscore import environment, harms, nation, report, resources
 from socialscore import rerun as rerun_check
 from socialscore.engine import Engine
 from socialscore.recorder import Recorder
@@ -84,6 +84,7 @@ def run(
     out: str | Path = DEFAULT_ROOT,
     tags: dict[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
 ) -> Result:
     """Run a scenario on its synthetic nation and store the run.
 
@@ -99,6 +100,8 @@ def run(
             and registered in ``out/catalogue.duckdb``.
         tags: Extra labels stored with the run in the catalogue.
         progress: Called as ``progress(days_done, days_total)`` after each day.
+        force: Run even when the estimated memory or disk exceeds what the
+            machine has (:mod:`socialscore.resources`).
 
     Returns:
         The finished run.
@@ -106,12 +109,15 @@ def run(
     Raises:
         OutputLocationError: If ``out`` cannot hold runs (checked before simulating).
         DiskFullError: If the disk fills up while the run is written.
+        socialscore.resources.ResourceError: Before simulating, when the run
+            would not fit (unless ``force``).
     """
     loaded = _load(scenario)
     sc = loaded.scenario.with_overrides(
         population=population, days=days, seed=seed, measure_from=measure_from
     )
     RunStore(out).check_writable()  # before minutes of simulation, not after
+    resources.check(resources.estimate(sc), force=force, out=out, audience="api")
     sim = _simulate(sc, progress)
     return _store(loaded, sc, sim, out=out, tags=tags)
 

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from socialscore import api, disparity, scenario
+from socialscore import api, disparity, resources, scenario
 from socialscore import audit as audit_checks
 from socialscore.compare import DEFAULT_SEEDS, CompareStoppedError, Comparison
 from socialscore.compare import compare as run_compare
@@ -110,6 +110,34 @@ def _output_errors(command: Callable[P, None]) -> Callable[P, None]:
     return checked
 
 
+#: The ``--force`` option of run, compare, audit and sweep.
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Run even when the estimated memory or disk exceeds what this machine has.",
+    ),
+]
+
+
+def _resources_or_exit(
+    guess: resources.Estimate,
+    *,
+    force: bool,
+    out: Path,
+    what: str = "this run",
+    audience: resources.Audience = "cli",
+    quiet: bool = False,
+) -> None:
+    """Refuse (exit 2) a job the machine cannot hold; say the estimate before a long one."""
+    try:
+        resources.check(guess, force=force, out=out, audience=audience, what=what)
+    except resources.ResourceError as exc:
+        _fail(exc)
+    if not quiet and guess.seconds >= resources.LONG_RUN_SECONDS:
+        console.print(f"Estimate: {guess.line()}.", markup=False, highlight=False, soft_wrap=True)
+
+
 @app.command()
 @_output_errors
 def run(
@@ -125,12 +153,14 @@ def run(
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     measure_from: MeasureFrom = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    force: Force = False,
 ) -> None:
     """Run a scoring regime on a synthetic nation and store the run."""
     loaded = _load_or_exit(scenario_file)
     effective = _overridden_or_exit(
         loaded, population=population, days=days, seed=seed, measure_from=measure_from
     )
+    _resources_or_exit(resources.estimate(effective), force=force, out=out)
     console.print(
         Text.assemble(
             text(effective.scenario.name, style="bold"),
@@ -148,6 +178,7 @@ def run(
             measure_from=measure_from,
             out=out,
             progress=lambda done, total: bar.update(task, completed=done),
+            force=True,  # checked above
         )
     console.print(summary_table(result))
     console.print(
@@ -175,6 +206,7 @@ def compare(
     seed: Annotated[int | None, typer.Option(help="First seed.")] = None,
     measure_from: MeasureFrom = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    force: Force = False,
 ) -> None:
     """Run scenarios on the same people and seeds; show differences against the first."""
     loaded = [_load_or_exit(name) for name in scenario_files]
@@ -184,13 +216,17 @@ def compare(
                 option="--seeds", problem="give 1 or more seeds per scenario", value=seeds
             )
         )
-    for one in loaded:
+    sizes = [
         _overridden_or_exit(
             one, population=population, days=days, seed=seed, measure_from=measure_from
         )
+        for one in loaded
+    ]
     total = seeds * len(loaded)
+    guess = resources.for_comparison(sizes, seeds=seeds)
+    _resources_or_exit(guess, force=force, out=out, what="this comparison")
     try:
-        with _progress() as bar:
+        with resources.forced(force), _progress() as bar:
             task = bar.add_task("runs", total=total)
             result = run_compare(
                 loaded,
@@ -251,6 +287,7 @@ def audit(
     max_chilling: Annotated[
         float, typer.Option(help="Largest acceptable drop of a penalised legal behaviour.")
     ] = 0.05,
+    force: Force = False,
 ) -> None:
     """Check a regime against the law and measure its harms; exit 1 when any check fails."""
     try:
@@ -265,9 +302,11 @@ def audit(
         _fail(f"Bad option {option}: {exc}")
     loaded = _load_or_exit(scenario_file)
     quiet = output_format is OutputFormat.json
-    _overridden_or_exit(
+    effective = _overridden_or_exit(
         loaded, population=population, days=days, seed=seed, measure_from=measure_from
     )
+    guess = resources.estimate(effective, kind="audit")
+    _resources_or_exit(guess, force=force, out=out, what="this audit", quiet=quiet)
     with _progress(disable=quiet) as bar:
         task = bar.add_task("auditing", total=4)
 
@@ -322,8 +361,9 @@ def sweep(
         bool,
         typer.Option(
             "--force",
-            help="Run a sweep of more runs (points x seeds) than the limit "
-            f"({MAX_RUNS:,}, or the grid file's sweep.max_runs).",
+            help="Run anyway: a sweep of more runs (points x seeds) than the limit "
+            f"({MAX_RUNS:,}, or the grid file's sweep.max_runs), or one whose estimated "
+            "memory or disk exceeds what this machine has.",
         ),
     ] = False,
 ) -> None:
@@ -343,6 +383,8 @@ def sweep(
     except scenario.ScenarioError as exc:
         _fail(exc)
     total = len(grid.points) * len(grid.seeds)
+    guess = resources.for_grid(grid, workers=workers, out=out)
+    _resources_or_exit(guess, force=force, out=out, what="this sweep", audience="grid")
     console.print(
         Text.assemble(
             text(grid.spec.sweep.name, style="bold"),
@@ -353,7 +395,7 @@ def sweep(
             ")",
         )
     )
-    with _progress() as bar:
+    with resources.forced(force), _progress() as bar:
         task = bar.add_task("runs done", total=total)
 
         def update(done: int, failed: int, runs: int) -> None:
