@@ -296,3 +296,4 @@ def test_available_memory_and_free_disk_are_read_from_the_machine(tmp_path: Path
     )
     free, where = resources.free_disk(tmp_path / "not" / "yet" / "made")
     assert where == tmp_path and free is not None and free > 0
+    assert resources.free_disk("/proc/no-such-folder") == (None, Path("/proc"))

@@ -416,14 +416,20 @@ def available_memory() -> int | None:
 
 
 def free_disk(out: str | Path) -> tuple[int | None, Path]:
-    """Free bytes on the file system that holds ``out`` (or its nearest existing parent)."""
+    """Free bytes on the file system that holds ``out`` (or its nearest existing parent).
+
+    None when unknown (unreadable, or a virtual file system such as ``/proc``).
+    """
     path = Path(out).expanduser().absolute()
     while not path.exists() and path != path.parent:
         path = path.parent
     try:
-        return shutil.disk_usage(path).free, path
+        usage = shutil.disk_usage(path)
     except OSError:
         return None, path
+    # A file system of no size (/proc, /sys) has no free space to speak of: unknown,
+    # so that the output-location check names the real problem.
+    return (usage.free if usage.total > 0 else None), path
 
 
 def machine(out: str | Path) -> Machine:
