@@ -289,7 +289,9 @@ def test_a_sweep_counts_its_workers_memory_at_once(tmp_path: Path) -> None:
     assert "--workers 3" in resources.way_out(six, has, audience="grid")
 
 
-def test_available_memory_and_free_disk_are_read_from_the_machine(tmp_path: Path) -> None:
+def test_available_memory_and_free_disk_are_read_from_the_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     memory = resources.available_memory()
     assert memory is not None and 0 < memory <= os.sysconf("SC_PAGE_SIZE") * os.sysconf(
         "SC_PHYS_PAGES"
@@ -297,3 +299,5 @@ def test_available_memory_and_free_disk_are_read_from_the_machine(tmp_path: Path
     free, where = resources.free_disk(tmp_path / "not" / "yet" / "made")
     assert where == tmp_path and free is not None and free > 0
     assert resources.free_disk("/proc/no-such-folder") == (None, Path("/proc"))
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # as on a read-only mount
+    assert resources.free_disk(tmp_path) == (None, tmp_path)
