@@ -418,7 +418,8 @@ def available_memory() -> int | None:
 def free_disk(out: str | Path) -> tuple[int | None, Path]:
     """Free bytes on the file system that holds ``out`` (or its nearest existing parent).
 
-    None when unknown (unreadable, or a virtual file system such as ``/proc``).
+    None when unknown: unreadable, not writable (a read-only mount), or a
+    virtual file system such as ``/proc``.
     """
     path = Path(out).expanduser().absolute()
     while not path.exists() and path != path.parent:
@@ -427,9 +428,10 @@ def free_disk(out: str | Path) -> tuple[int | None, Path]:
         usage = shutil.disk_usage(path)
     except OSError:
         return None, path
-    # A file system of no size (/proc, /sys) has no free space to speak of: unknown,
-    # so that the output-location check names the real problem.
-    return (usage.free if usage.total > 0 else None), path
+    # Free space where nothing can be written (/proc, a read-only mount) is unknown:
+    # the output-location check then names the real problem.
+    writable = usage.total > 0 and os.access(path, os.W_OK)
+    return (usage.free if writable else None), path
 
 
 def machine(out: str | Path) -> Machine:
