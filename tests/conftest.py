@@ -48,3 +48,38 @@ def simulate(scenario: sc.Scenario):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def store_root(tmp_path):  # type: ignore[no-untyped-def]
     return tmp_path / "runs"
+
+
+def write_fake_run(store: Any, name: str = "baseline") -> str:
+    """Write a small complete run (one table, two metrics) into ``store`` without simulating."""
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+
+    from socialscore.store import RunMeta
+
+    run_id = store.new_run_id(name)
+    with store.writing(run_id) as writer:
+        writer.write_table("daily", pa.table({"day": pa.array(range(50), type=pa.int32())}))
+        meta = RunMeta(
+            run_id=run_id,
+            scenario_name=name,
+            scenario_sha256="0" * 64,
+            seed=7,
+            population=1000,
+            companies=20,
+            days=30,
+            created_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+            wall_seconds=1.5,
+            version="0.1.0",
+        )
+        metrics = pa.table(
+            {
+                "metric": ["mean_score", "gini"],
+                "subject": ["citizen", "citizen"],
+                "grp": ["all", "all"],
+                "value": [600.0, 0.25],
+            }
+        )
+        writer.finish(meta, metrics)
+    return str(run_id)

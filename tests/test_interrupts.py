@@ -269,3 +269,28 @@ def test_a_run_finished_after_its_sweep_died_is_adopted_not_run_again(
     assert result.skipped == 1 and len(result.done) == 1
     assert recorded(root, grid.sweep_id) == {orphan.run_id}
     assert len(RunStore(root).list_runs()) == 1
+
+
+def test_ctrl_c_inside_a_catalogue_transaction_waits_for_its_end(tmp_path: Path) -> None:
+    """A signal that lands inside DuckDB work would surface as DuckDB's own error.
+
+    (It did: a compare stopped during a run's catalogue insert ended in an
+    InvalidInputException traceback.) The transaction completes, then the
+    Ctrl-C is delivered as the KeyboardInterrupt the command handles.
+    """
+    import pyarrow as pa
+
+    store = RunStore(tmp_path)
+
+    def work(con) -> int:  # type: ignore[no-untyped-def]
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the signal has arrived; Python would act on it here
+        con.register("_rows", pa.table({"x": [1, 2, 3]}))
+        con.execute("CREATE TABLE held AS SELECT * FROM _rows")
+        return 3
+
+    with pytest.raises(KeyboardInterrupt):
+        store._with_catalogue(work)
+    got = store._with_catalogue(lambda con: con.execute("SELECT count(*) FROM held").fetchone())
+    assert got == (3,)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

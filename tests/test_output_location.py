@@ -14,14 +14,14 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
+
+from conftest import write_fake_run
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 if importlib.util.find_spec("socialscore") is None:  # package not installed: use src/
@@ -34,36 +34,12 @@ from socialscore.store import (  # noqa: E402
     INCOMPLETE_DIR,
     DiskFullError,
     OutputLocationError,
-    RunMeta,
     RunStore,
     RunWriter,
 )
 
 runner = CliRunner()
 SMALL = ["--population", "2000", "--days", "30"]
-
-
-def write_run(st: RunStore, name: str = "baseline") -> str:
-    run_id = st.new_run_id(name)
-    with st.writing(run_id) as writer:
-        writer.write_table("daily", pa.table({"day": pa.array(range(50), type=pa.int32())}))
-        meta = RunMeta(
-            run_id=run_id,
-            scenario_name=name,
-            scenario_sha256="0" * 64,
-            seed=7,
-            population=1000,
-            companies=20,
-            days=30,
-            created_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
-            wall_seconds=1.5,
-            version="0.1.0",
-        )
-        metrics = pa.table(
-            {"metric": ["gini"], "subject": ["citizen"], "grp": ["all"], "value": [0.25]}
-        )
-        writer.finish(meta, metrics)
-    return run_id
 
 
 @pytest.fixture
@@ -148,7 +124,7 @@ def test_a_full_disk_while_writing_is_one_line_and_a_rerun_works(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "runs"
-    write_run(RunStore(out))  # a catalogue with a run already in it
+    write_fake_run(RunStore(out))  # a catalogue with a run already in it
     fill_disk_while_writing(monkeypatch)
 
     result = runner.invoke(app, ["run", *SMALL, "--out", str(out)])
@@ -211,7 +187,7 @@ def test_a_full_disk_at_the_catalogue_insert_keeps_the_run_and_reconcile_lists_i
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     st = RunStore(tmp_path / "runs")
-    first = write_run(st)
+    first = write_fake_run(st)
     real_connect = duckdb.connect
 
     def connect(database: str = ":memory:", *args: Any, **kwargs: Any) -> Any:
@@ -221,7 +197,7 @@ def test_a_full_disk_at_the_catalogue_insert_keeps_the_run_and_reconcile_lists_i
     monkeypatch.setattr(store_module.duckdb, "connect", connect)
     started = time.monotonic()
     with pytest.raises(DiskFullError) as caught:
-        write_run(st, "second")
+        write_fake_run(st, "second")
     assert time.monotonic() - started < 5  # reported at once, not retried as "busy"
     message = str(caught.value)
     assert "cannot rollback" not in message

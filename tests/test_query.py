@@ -13,12 +13,12 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
+
+from conftest import write_fake_run
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 if importlib.util.find_spec("socialscore") is None:  # package not installed: use src/
@@ -31,45 +31,17 @@ from socialscore.query import (  # noqa: E402
     QueryError,
     run_query,
 )
-from socialscore.store import RunMeta, RunStore  # noqa: E402
+from socialscore.store import RunStore  # noqa: E402
 
 runner = CliRunner()
-
-
-def write_run(store: RunStore, name: str = "baseline") -> str:
-    run_id = store.new_run_id(name)
-    with store.writing(run_id) as writer:
-        writer.write_table("daily", pa.table({"day": pa.array(range(50), type=pa.int32())}))
-        meta = RunMeta(
-            run_id=run_id,
-            scenario_name=name,
-            scenario_sha256="0" * 64,
-            seed=7,
-            population=1000,
-            companies=20,
-            days=30,
-            created_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
-            wall_seconds=1.5,
-            version="0.1.0",
-        )
-        metrics = pa.table(
-            {
-                "metric": ["mean_score", "gini"],
-                "subject": ["citizen", "citizen"],
-                "grp": ["all", "all"],
-                "value": [600.0, 0.25],
-            }
-        )
-        writer.finish(meta, metrics)
-    return run_id
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> RunStore:
     """A store with two runs, a finished sweep row and a comparison."""
     st = RunStore(tmp_path / "runs")
-    first = write_run(st)
-    write_run(st, "other")
+    first = write_fake_run(st)
+    write_fake_run(st, "other")
     st.register_sweep_run(
         "sweep-1",
         {
@@ -259,7 +231,7 @@ def test_a_slow_query_does_not_make_a_run_wait(store: RunStore) -> None:
         assert proc.poll() is None
         written: list[str] = []
         started = time.monotonic()
-        writer = threading.Thread(target=lambda: written.append(write_run(store, "during")))
+        writer = threading.Thread(target=lambda: written.append(write_fake_run(store, "during")))
         writer.start()
         writer.join(timeout=10)
         waited = time.monotonic() - started

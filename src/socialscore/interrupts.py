@@ -81,6 +81,40 @@ def stop_on_signals() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back while inside; deliver them on leaving.
+
+    For short steps that must not be cut in the middle, such as a catalogue
+    transaction: a signal arriving inside would otherwise surface in a foreign
+    library as its own error (DuckDB turns a ``KeyboardInterrupt`` raised in its
+    callbacks into an ``InvalidInputException``). On leaving, the previous
+    handlers are restored and a held signal is raised again, so it acts exactly
+    as it would have (``KeyboardInterrupt``, :class:`Terminated`, or the default
+    action). Outside the main thread this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def hold(signum: int, _frame: FrameType | None) -> None:
+        held.append(signum)
+
+    previous: dict[int, object] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        current = signal.getsignal(signum)
+        if current is not None:  # None: a handler installed outside Python; leave it
+            previous[signum] = signal.signal(signum, hold)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        for signum in dict.fromkeys(held):
+            signal.raise_signal(signum)
+
+
 def watch_parent(parent: int) -> None:
     """Initializer of a worker process: ignore Ctrl-C and die with the parent ``parent``.
 

@@ -71,6 +71,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from socialscore.interrupts import signals_deferred
+
 __all__ = [
     "DEFAULT_ROOT",
     "CatalogueError",
@@ -1373,7 +1375,7 @@ class RunStore:
         pause = 0.02
         while True:
             try:
-                with self._locked():
+                with signals_deferred(), self._locked():
                     if not self.catalogue_path.exists():
                         self._create_catalogue()
                     con = duckdb.connect(str(self.catalogue_path))
