@@ -41,6 +41,7 @@ def main() -> None:
 
     sc = base.with_overrides(population=args.population, days=args.days)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
     def peak_now() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 

@@ -49,7 +49,7 @@ def _chilled(**extra: object) -> Scenario:
                         update={"below": 650, "strength": 0.003, "risk_aversion_weight": 0.0}
                     ),
                 }
-            )
+            ),
         }
     )
 

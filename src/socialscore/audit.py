@@ -713,7 +713,7 @@ def _persistence_check(frame: pd.DataFrame, bound: float) -> Check | None:
             f"interval straddles {bound:.0%}: this run cannot tell"
         )
     # Pass only when the whole interval is provably within the bound: NaN never passes.
-    verdict = "pass" if high <= bound else "fail" if low > bound else "inconclusive"
+    verdict: Verdict = "pass" if high <= bound else "fail" if low > bound else "inconclusive"
     return Check(
         HARM_PERSISTENCE,
         "regime",
@@ -800,14 +800,14 @@ def chilling_checks(
                     HARM_CHILLING,
                     f"behaviour {event}",
                     "not applicable",
-                    f"the no-scoring counterfactual has no '{event}' in {window.label()}."
-                    + tally,
+                    f"the no-scoring counterfactual has no '{event}' in {window.label()}." + tally,
                 )
             )
             continue
         lo, hi = change.ci
         line = -t.max_chilling
         # Pass only when the change and both ends are provably within the line: NaN never passes.
+        verdict: Verdict
         if lo >= line and hi >= line and change.change >= line:
             verdict, where = "pass", f"within −{t.max_chilling:.0%} throughout its interval"
         elif hi < line:

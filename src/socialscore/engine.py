@@ -431,9 +431,7 @@ class Engine:
             self._c_gates,
         )
         # [gate, replicate, group, tally]: the replicates summed give the groups' tallies.
-        by_replicate = self._gates.sum(axis=0).reshape(
-            len(CITIZEN_GATES), REPLICATES, -1, TALLIES
-        )
+        by_replicate = self._gates.sum(axis=0).reshape(len(CITIZEN_GATES), REPLICATES, -1, TALLIES)
         recorder.record_day(
             day,
             hist=hist,

@@ -406,9 +406,9 @@ def load_grid(path: str | Path, *, force: bool = False) -> Grid:
     keys = list(spec.grid or {}) or list(spec.sensitivity.parameters if spec.sensitivity else {})
     where = "grid key" if spec.grid is not None else "sensitivity parameter"
     problems = [
-        ERR_KEY.format(path=path, where=where, key=key, problem=problem)
+        ERR_KEY.format(path=path, where=where, key=key, problem=wrong)
         for key in keys
-        if (problem := _check_key(data, key)) is not None
+        if (wrong := _check_key(data, key)) is not None
     ]
     if problems:
         raise _refuse(path, problems)

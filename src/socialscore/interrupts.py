@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
-from typing import Final
+from typing import Any, Final
 
 #: How often a worker checks that its parent is still alive (the Linux death
 #: signal acts at once; this is the fallback everywhere).
@@ -101,18 +101,17 @@ def signals_deferred() -> Iterator[None]:
     def hold(signum: int, _frame: FrameType | None) -> None:
         held.append(signum)
 
-    previous: dict[int, object] = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        current = signal.getsignal(signum)
-        if current is not None:  # None: a handler installed outside Python; leave it
-            previous[signum] = signal.signal(signum, hold)
+    previous: dict[int, Any] = {}
+    for caught in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(caught) is not None:  # None: a handler set outside Python; leave it
+            previous[caught] = signal.signal(caught, hold)
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
-        for signum in dict.fromkeys(held):
-            signal.raise_signal(signum)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(held):
+            signal.raise_signal(number)
 
 
 def watch_parent(parent: int) -> None:

@@ -112,7 +112,7 @@ def check_statement(sql: str) -> str:
     return sql
 
 
-def _config(temp_dir: Path) -> dict[str, str | bool]:
+def _config(temp_dir: Path) -> dict[str, str | bool | int | float | list[str]]:
     """DuckDB settings of a query connection: no external access, settings locked."""
     return {
         "enable_external_access": False,

@@ -81,9 +81,7 @@ def _mark_chunks(
             if i >= n:
                 break
             w = weights[published[i] - lo]
-            if w >= 1.0 or (
-                w > 0.0 and rng.hash_uniform(rng.entity_hash(dkey, i, stream)) < w
-            ):
+            if w >= 1.0 or (w > 0.0 and rng.hash_uniform(rng.entity_hash(dkey, i, stream)) < w):
                 byte |= 1 << k
         bits[b] = byte
 

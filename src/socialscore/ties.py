@@ -27,7 +27,7 @@ persistence is 0.1, the chance level, and rank correlations are undefined.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -153,6 +153,6 @@ def class_shares(counts: npt.ArrayLike, n_classes: int) -> npt.NDArray[np.float6
         0,
         None,
     )
-    out = np.zeros_like(overlap)
+    out: np.ndarray[Any, np.dtype[np.float64]] = np.zeros(overlap.shape, dtype=np.float64)
     np.divide(overlap, c[:, None], out=out, where=c[:, None] > 0)
     return out

@@ -222,9 +222,11 @@ def _travel(m: pd.DataFrame) -> Headline | None:
             attempts += n.value
             blocked += n.value * (0.0 if math.isnan(rate) else rate)
             days = _days(n)
-    listed = f"{fmt.share(black.value)} of citizens ended the run below the blacklist line" if (
-        black is not None
-    ) else ""
+    listed = (
+        f"{fmt.share(black.value)} of citizens ended the run below the blacklist line"
+        if (black is not None)
+        else ""
+    )
     if attempts == 0:
         if black is None or black.value == 0:
             return None
@@ -279,9 +281,7 @@ def _persistence(m: pd.DataFrame) -> Headline | None:
         else abs(r.value - PERSISTENCE_CHANCE) < 1e-9
     )
     if at_chance:
-        said += (
-            f": no measurable persistence beyond chance ({fmt.share(PERSISTENCE_CHANCE)})"
-        )
+        said += f": no measurable persistence beyond chance ({fmt.share(PERSISTENCE_CHANCE)})"
     elif r.has_interval and r.low > PERSISTENCE_CHANCE:
         said += f", against {fmt.share(PERSISTENCE_CHANCE)} by chance"
     return Headline(said + ".", False)
