@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import socialscore
 from socialscore.store import RunStore
@@ -88,6 +89,11 @@ def test_metric_values_follow_from_the_tables(tmp_path):  # type: ignore[no-unty
     assert row.ci_low <= row.value <= row.ci_high
     score = result.table("citizens").column("score").to_numpy()
     assert np.isclose(result.metric("mean_score"), score.mean())
+    # Every metric the run wrote has words (and so is one Result.metric accepts) ...
+    assert set(m.metric) <= set(socialscore.harms.DESCRIPTIONS)
+    # ... and a typo is an error naming the metric meant, not a silent nan.
+    with pytest.raises(KeyError, match="Did you mean 'adverse_impact_ratio'"):
+        result.metric("adverse_impact_raito", subject="mortgage")
 
 
 def _cli(*args: str, **kwargs) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]

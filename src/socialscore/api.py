@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import time
 from collections.abc import Callable
@@ -35,6 +36,9 @@ def package_version() -> str:
         return version("socialscore")
     except PackageNotFoundError:
         return "0+unknown"
+
+
+ERR_UNKNOWN_METRIC = "No metric {metric!r}.{hint} Metrics (docs/model.md): {known}."
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,18 @@ class Result:
         return self.table(name).to_pandas()
 
     def metric(self, metric: str, *, subject: str = "", grp: str = "all") -> float:
-        """One metric's value (nan when the run did not produce it)."""
+        """One metric's value (nan when the run did not produce it for that subject and group).
+
+        Raises:
+            KeyError: If ``metric`` is not a metric socialscore computes (with a did-you-mean).
+        """
+        if metric not in harms.DESCRIPTIONS:
+            known = sorted(harms.DESCRIPTIONS)
+            close = difflib.get_close_matches(metric, known, n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise KeyError(
+                ERR_UNKNOWN_METRIC.format(metric=metric, hint=hint, known=", ".join(known))
+            )
         return harms.metric_value(self.metrics.to_pandas(), metric, subject, grp)
 
 
