@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from socialscore.store import RunStore
+from socialscore.store import RunStore, first_line
 
 __all__ = ["DEFAULT_LIMIT", "QueryError", "QueryResult", "run_query"]
 
@@ -80,11 +80,6 @@ class QueryResult:
         return self.total_rows - len(self.frame)
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def check_statement(sql: str) -> str:
     """Parse a query and accept it only if it is one read statement.
 
@@ -101,7 +96,7 @@ def check_statement(sql: str) -> str:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise QueryError(MSG_QUERY_FAILED.format(error=_one_line(exc))) from None
+        raise QueryError(MSG_QUERY_FAILED.format(error=first_line(exc))) from None
     if not statements:
         raise QueryError(MSG_QUERY_EMPTY)
     if len(statements) > 1:
@@ -148,9 +143,9 @@ def run_query(store: RunStore, sql: str, *, limit: int | None = None) -> QueryRe
         try:
             return _fetch(con, statement, limit)
         except duckdb.PermissionException as exc:
-            raise QueryError(MSG_QUERY_NO_ACCESS.format(error=_one_line(exc))) from None
+            raise QueryError(MSG_QUERY_NO_ACCESS.format(error=first_line(exc))) from None
         except duckdb.Error as exc:
-            raise QueryError(MSG_QUERY_FAILED.format(error=_one_line(exc))) from None
+            raise QueryError(MSG_QUERY_FAILED.format(error=first_line(exc))) from None
         finally:
             con.close()
 

@@ -203,6 +203,13 @@ def state_bytes_per_citizen(scenario: Scenario) -> float:
     return per + NATION_BYTES_PER_CITIZEN
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def _cores(threads: int | None) -> int:
     cpus = os.cpu_count() or 1
     if threads is None:
@@ -334,7 +341,7 @@ def combine(per_run: Sequence[tuple[Estimate, int]], *, workers: int) -> Estimat
     return Estimate(
         memory_bytes=memory,
         disk_bytes=disk,
-        seconds=STARTUP_SECONDS + seconds / min(at_once, os.cpu_count() or 1),
+        seconds=STARTUP_SECONDS + seconds / min(at_once, usable_cores()),
         population=population,
         memory_per_citizen=slope,
         disk_per_citizen=disk_slope,
@@ -382,7 +389,7 @@ def for_grid(grid: Grid, *, workers: int | None, out: str | Path) -> Estimate:
         except ValidationError:
             continue
         per_run.append((_one(sc, kind="run", threads=1), count))
-    return combine(per_run, workers=max(1, workers or os.cpu_count() or 1))
+    return combine(per_run, workers=max(1, workers or usable_cores()))
 
 
 def available_memory() -> int | None:

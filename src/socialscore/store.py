@@ -289,7 +289,7 @@ def _is_disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError | duckdb.Error) and any(t in text for t in _DISK_FULL_TEXTS)
 
 
-def _one_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (DuckDB adds context lines)."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -703,7 +703,7 @@ class RunWriter:
         except DiskFullError as exc:
             raise DiskFullError(
                 MSG_DISK_FULL_REGISTER.format(
-                    run_id=self.run_id, path=final, error=_one_line(exc.__cause__ or exc)
+                    run_id=self.run_id, path=final, error=first_line(exc.__cause__ or exc)
                 ),
             ) from exc
         return final
@@ -818,7 +818,7 @@ class RunStore:
                 if _is_disk_full(exc) and not isinstance(exc, DiskFullError):
                     raise DiskFullError(
                         MSG_DISK_FULL_RUN.format(
-                            root=self.root, run_id=run_id, error=_one_line(exc)
+                            root=self.root, run_id=run_id, error=first_line(exc)
                         ),
                     ) from exc
             raise
@@ -1228,7 +1228,7 @@ class RunStore:
             except (OSError, duckdb.Error) as exc:
                 raise CatalogueError(
                     MSG_SNAPSHOT_FAILED.format(
-                        path=self.catalogue_path, tmp=tmp, error=_one_line(exc)
+                        path=self.catalogue_path, tmp=tmp, error=first_line(exc)
                     )
                 ) from exc
             yield copy
@@ -1287,7 +1287,7 @@ class RunStore:
                     return None
             if _is_disk_full(exc):
                 raise DiskFullError(
-                    MSG_DISK_FULL_CATALOGUE.format(path=self.catalogue_path, error=_one_line(exc))
+                    MSG_DISK_FULL_CATALOGUE.format(path=self.catalogue_path, error=first_line(exc))
                 ) from exc
             self.check_writable()  # names the reason (a file, read-only, ...) when it can
             reason = exc.strerror or str(exc)
@@ -1389,14 +1389,14 @@ class RunStore:
                 if _is_disk_full(exc):
                     raise DiskFullError(
                         MSG_DISK_FULL_CATALOGUE.format(
-                            path=self.catalogue_path, error=_one_line(exc)
+                            path=self.catalogue_path, error=first_line(exc)
                         )
                     ) from exc
                 if not isinstance(exc, duckdb.IOException | duckdb.TransactionException):
                     raise
                 if isinstance(exc, duckdb.IOException) and "lock" not in str(exc).lower():
                     raise CatalogueError(
-                        MSG_CATALOGUE_IO.format(path=self.catalogue_path, error=_one_line(exc))
+                        MSG_CATALOGUE_IO.format(path=self.catalogue_path, error=first_line(exc))
                     ) from exc
                 if time.monotonic() > deadline:
                     raise CatalogueError(

@@ -50,6 +50,7 @@ from socialscore.interrupts import (
     watch_parent,
 )
 from socialscore.intervals import MeanInterval, mean_interval
+from socialscore.resources import PROCESS_BYTES, usable_cores
 from socialscore.store import DEFAULT_ROOT, RunStore
 
 #: Metrics a sweep reports by default (every subject of each).
@@ -90,21 +91,14 @@ class SweepStoppedError(Exception):
         self.signum = signum
 
 
-def _usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the OS tells it)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
-
-
 #: Most local worker processes a sweep may start: one per usable core. Every run
 #: uses one numba thread, so a worker beyond the cores adds no speed, only its
 #: memory (each worker is a separate process: Python, numpy, numba's compiled
 #: kernels and a run's arrays).
-MAX_WORKERS: Final = _usable_cores()
-#: Resident memory of one worker process before a run's own arrays (MB): measured
-#: 405 MB per worker for runs of 1,200 citizens (Python, numpy, pandas, numba's kernels).
-WORKER_MB: Final = 400
+MAX_WORKERS: Final = usable_cores()
+#: Resident memory of one worker process before a run's own arrays (MB): the resource
+#: estimate's process cost (measured 405 MB per worker for runs of 1,200 citizens).
+WORKER_MB: Final = PROCESS_BYTES // 1_000_000
 MSG_WORKERS_LOW = (
     "--workers {workers}: give at least 1 worker process "
     "(or leave the option out for one per core, {cores} here)."
