@@ -14,9 +14,9 @@ import time
 
 import numpy as np
 
-from socialscore import nation
-from socialscore.engine import Engine
-from socialscore.scenario import load
+from socialscore.scenario.schema import load
+from socialscore.simulation import nation
+from socialscore.simulation.engine import Engine
 
 
 def copy_bandwidth(n_bytes: int = 1 << 30, repeats: int = 5) -> float:

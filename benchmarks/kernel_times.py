@@ -32,11 +32,11 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=100)
     args = parser.parse_args()
 
-    from socialscore import engine as engine_module
-    from socialscore import nation
-    from socialscore.engine import Engine
-    from socialscore.recorder import Recorder
-    from socialscore.scenario import load
+    from socialscore.scenario.schema import load
+    from socialscore.simulation import engine as engine_module
+    from socialscore.simulation import nation
+    from socialscore.simulation.engine import Engine
+    from socialscore.simulation.recorder import Recorder
 
     spent: dict[str, float] = defaultdict(float)
 

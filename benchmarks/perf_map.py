@@ -30,10 +30,10 @@ def main() -> None:
 
     from numba.core.registry import CPUDispatcher
 
-    from socialscore import nation
-    from socialscore.engine import Engine
-    from socialscore.recorder import Recorder
-    from socialscore.scenario import load
+    from socialscore.scenario.schema import load
+    from socialscore.simulation import nation
+    from socialscore.simulation.engine import Engine
+    from socialscore.simulation.recorder import Recorder
 
     sc = load(args.scenario).scenario.with_overrides(population=args.population, days=args.days)
     engine = Engine(sc, nation.generate(sc))

@@ -27,10 +27,11 @@ def main() -> None:
 
     import numba
 
-    from socialscore import harms, nation
-    from socialscore.engine import Engine
-    from socialscore.recorder import Recorder
-    from socialscore.scenario import load
+    from socialscore.analysis import harms
+    from socialscore.scenario.schema import load
+    from socialscore.simulation import nation
+    from socialscore.simulation.engine import Engine
+    from socialscore.simulation.recorder import Recorder
 
     base = load(args.scenario).scenario
     # Compile (or load from numba's cache) on a tiny nation first.

@@ -25,10 +25,10 @@ HERE = Path(__file__).resolve().parent
 
 def engine_child(population: int, days: int, scenario: str) -> None:
     """Time the engine's day loop in this (fresh) process and print one result line."""
-    from socialscore import nation
-    from socialscore.engine import Engine
-    from socialscore.recorder import Recorder
-    from socialscore.scenario import load
+    from socialscore.scenario.schema import load
+    from socialscore.simulation import nation
+    from socialscore.simulation.engine import Engine
+    from socialscore.simulation.recorder import Recorder
 
     base = load(scenario).scenario
     warm = base.with_overrides(population=2_000, days=8)

@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 import socialscore
-from socialscore.grid import load_grid
-from socialscore.sweep import sweep
+from socialscore.studies.grid import load_grid
+from socialscore.studies.sweep import sweep
 
 GRID = """
 [sweep]
@@ -58,8 +58,8 @@ def main() -> None:
     socialscore.run("citizen-score", population=2_000, days=3, out=work / "warm")
     sweep(grid_path, out=work / "warm-sweep", workers=2)
 
-    from socialscore.grid import apply
-    from socialscore.scenario import Scenario
+    from socialscore.scenario.schema import Scenario
+    from socialscore.studies.grid import apply
 
     started = time.perf_counter()
     for point in grid.points:

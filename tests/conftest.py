@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from socialscore import scenario as sc
+from socialscore.scenario import schema as sc
 
 
 def small(name: str = "citizen-score", **overrides: Any) -> sc.Scenario:
@@ -34,9 +34,9 @@ def minimal(**extra: Any) -> sc.Scenario:
 
 def simulate(scenario: sc.Scenario):  # type: ignore[no-untyped-def]
     """Run a scenario's engine in memory; return the engine and its recorder."""
-    from socialscore import nation
-    from socialscore.engine import Engine
-    from socialscore.recorder import Recorder
+    from socialscore.simulation import nation
+    from socialscore.simulation.engine import Engine
+    from socialscore.simulation.recorder import Recorder
 
     nat = nation.generate(scenario)
     engine = Engine(scenario, nat)
@@ -56,7 +56,7 @@ def write_fake_run(store: Any, name: str = "baseline") -> str:
 
     import pyarrow as pa
 
-    from socialscore.store import RunMeta
+    from socialscore.store.catalogue import RunMeta
 
     run_id = store.new_run_id(name)
     with store.writing(run_id) as writer:

@@ -13,10 +13,10 @@ import pytest
 
 import socialscore
 from conftest import minimal
-from socialscore import audit
-from socialscore import disparity as dp
-from socialscore.scenario import load
-from socialscore.vocabulary import CITIZEN_EVENTS
+from socialscore.analysis import audit
+from socialscore.analysis import disparity as dp
+from socialscore.scenario.schema import load
+from socialscore.scenario.vocabulary import CITIZEN_EVENTS
 
 LATE = {"event": "bill_late", "points": -20, "half_life_days": 90, "severity": 1}
 BOOK = {"event": "flagged_book", "points": -15, "half_life_days": 90, "severity": 0}
@@ -459,7 +459,7 @@ def test_persistence_never_passes_on_a_nan_bound_or_a_nan_measure():
 
 
 def test_chilling_never_passes_on_a_nan_measure_or_bound(monkeypatch):  # type: ignore[no-untyped-def]
-    from socialscore import chilling
+    from socialscore.analysis import chilling
 
     sc = load("citizen-score").scenario.with_overrides(days=40)
     events = np.ones((40, len(CITIZEN_EVENTS), 2))

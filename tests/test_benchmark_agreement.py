@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from socialscore import nation
-from socialscore.engine import Engine
-from socialscore.gates import G_MORTGAGE, G_TRAVEL, T_APPLIED, T_SELECTED
-from socialscore.recorder import Recorder
-from socialscore.scenario import load
+from socialscore.scenario.schema import load
+from socialscore.simulation import nation
+from socialscore.simulation.engine import Engine
+from socialscore.simulation.kernels.gates import G_MORTGAGE, G_TRAVEL, T_APPLIED, T_SELECTED
+from socialscore.simulation.recorder import Recorder
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import numpy_baseline

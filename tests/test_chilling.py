@@ -16,13 +16,14 @@ import pandas as pd
 import pytest
 
 from conftest import minimal, simulate, small
-from socialscore import audit, chilling, harms, nation, rng
-from socialscore.engine import Engine
-from socialscore.recorder import Recorder
-from socialscore.rulebook import trait_multiplier_table
-from socialscore.scenario import Scenario, load
-from socialscore.vocabulary import CITIZEN_EVENTS, GROUP_LABELS, TRAITS
-from socialscore.window import Window, measurement_window
+from socialscore.analysis import audit, chilling, harms
+from socialscore.scenario.schema import Scenario, load
+from socialscore.scenario.vocabulary import CITIZEN_EVENTS, GROUP_LABELS, TRAITS
+from socialscore.scenario.window import Window, measurement_window
+from socialscore.simulation import nation, rng
+from socialscore.simulation.compiled import trait_multiplier_table
+from socialscore.simulation.engine import Engine
+from socialscore.simulation.recorder import Recorder
 
 EV = {name: k for k, name in enumerate(CITIZEN_EVENTS)}
 P_UNIT = 2.0**-31
@@ -341,8 +342,8 @@ def test_audit_chilling_check_states_the_window_interval_and_own_tally(tmp_path)
 
 
 def test_compare_measures_chilling_against_no_scoring_on_the_same_draws(tmp_path):  # type: ignore[no-untyped-def]
-    from socialscore.api import parse_json
-    from socialscore.compare import HEADLINE_METRICS, common_window, compare
+    from socialscore.studies.compare import HEADLINE_METRICS, common_window, compare
+    from socialscore.studies.run import parse_json
 
     assert {"chilling_forgone_share", "chilling_forgone_acts"} <= set(HEADLINE_METRICS)
     chilled = _chilled(days=60).with_overrides(population=5_000)

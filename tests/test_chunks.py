@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numba import njit
 
-from socialscore import chunks
-from socialscore.chunks import over_chunks, ranges
+from socialscore.simulation import chunks
+from socialscore.simulation.chunks import over_chunks, ranges
 
 
 @given(n_chunks=st.integers(0, 500), n_threads=st.integers(1, 64))

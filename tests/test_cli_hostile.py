@@ -18,8 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from socialscore import cli
-from socialscore import scenario as sc
-from socialscore.terminal import CUT, clean
+from socialscore.scenario import schema as sc
+from socialscore.system.terminal import CUT, clean
 
 HOSTILE = {
     "close": "evil [/] name",

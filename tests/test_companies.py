@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from socialscore.companies import step_companies
-from socialscore.vocabulary import COMPANY_EVENTS
+from socialscore.scenario.vocabulary import COMPANY_EVENTS
+from socialscore.simulation.kernels.companies import step_companies
 
 VIOLATION = COMPANY_EVENTS.index("violation")
 

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 
 import socialscore
-from socialscore.compare import behaviour_rates, compare
-from socialscore.intervals import MeanInterval
+from socialscore.measures.intervals import MeanInterval
 from socialscore.report.comparison import ComparisonFacts, build_comparison, change_words
-from socialscore.scenario import load
-from socialscore.store import RunStore
+from socialscore.scenario.schema import load
+from socialscore.store.catalogue import RunStore
+from socialscore.studies.compare import behaviour_rates, compare
 
 
 def test_a_scenario_compared_with_itself_differs_by_exactly_zero(tmp_path):  # type: ignore[no-untyped-def]
@@ -98,7 +98,7 @@ def test_scenarios_on_different_nations_are_refused(tmp_path):  # type: ignore[n
         update={"nation": other.nation.model_copy(update={"minority_share": 0.3})}
     )
     text = other.model_dump_json(by_alias=True)
-    from socialscore.api import parse_json
+    from socialscore.studies.run import parse_json
 
     with pytest.raises(ValueError, match="different nations"):
         compare(["citizen-score", parse_json(text)], population=1_000, days=5, out=tmp_path)
@@ -295,7 +295,7 @@ def test_the_ratio_chart_marks_a_straddling_gate_as_undecided():
 
 def test_every_scenario_is_measured_over_the_same_window(tmp_path):  # type: ignore[no-untyped-def]
     """citizen-score's own window starts later than no-scoring's; compared, both use the later."""
-    from socialscore.window import measurement_window
+    from socialscore.scenario.window import measurement_window
 
     free = load("no-scoring").scenario.with_overrides(population=3_000, days=240)
     scored = load("citizen-score").scenario.with_overrides(population=3_000, days=240)
@@ -324,7 +324,7 @@ def test_the_window_can_be_set_for_every_compared_scenario(tmp_path):  # type: i
 
 
 def test_the_comparison_alarm_needs_the_whole_interval_below_the_line() -> None:
-    from socialscore.intervals import MeanInterval
+    from socialscore.measures.intervals import MeanInterval
     from socialscore.report.comparison import line_words
 
     nan = float("nan")

@@ -18,8 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from socialscore.cli import app
-from socialscore.compare import compare
-from socialscore.store import RunStore
+from socialscore.store.catalogue import RunStore
+from socialscore.studies.compare import compare
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 SCENARIOS = ["no-scoring", "citizen-score"]

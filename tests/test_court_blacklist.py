@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import simulate
-from socialscore.gates import G_TRAVEL, T_APPLIED, T_SELECTED
-from socialscore.scenario import load
-from socialscore.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES
+from socialscore.scenario.schema import load
+from socialscore.scenario.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES
+from socialscore.simulation.kernels.gates import G_TRAVEL, T_APPLIED, T_SELECTED
 
 
 def test_about_one_percent_is_listed_after_a_year():

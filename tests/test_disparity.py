@@ -9,8 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from socialscore import disparity as dp
-from socialscore.window import Window
+from socialscore.analysis import disparity as dp
+from socialscore.scenario.window import Window
 
 SIMULATIONS = 2_000
 #: 95% intervals over 2,000 tables: the coverage's standard error is 0.005, so 0.93–0.97 is

@@ -6,15 +6,16 @@ import numpy as np
 import pytest
 
 from conftest import minimal
-from socialscore import friends, nation
-from socialscore.friends import ATTEMPTS, DROPPED_BIT, EMPTY
+from socialscore.simulation import nation
+from socialscore.simulation.kernels import friends
+from socialscore.simulation.kernels.friends import ATTEMPTS, DROPPED_BIT, EMPTY
 
 
 def _reference_friends(nat: nation.Nation, local: int, distant: int) -> np.ndarray:
     """The generator's rule, written out slowly in Python from the RNG's candidates."""
     from numba import njit
 
-    from socialscore import rng
+    from socialscore.simulation import rng
 
     @njit
     def draw_one(

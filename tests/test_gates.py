@@ -8,10 +8,10 @@ import pytest
 
 import socialscore
 from conftest import minimal, small
-from socialscore import gates as g
-from socialscore.scenario import Scenario
-from socialscore.scoring import layout
-from socialscore.vocabulary import CITIZEN_GATES, TRAITS
+from socialscore.scenario.schema import Scenario
+from socialscore.scenario.vocabulary import CITIZEN_GATES, TRAITS
+from socialscore.simulation.kernels import gates as g
+from socialscore.simulation.layout import layout
 
 SCORES = np.array([400, 599, 600, 700], dtype=np.int16)
 

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from socialscore import grid as grid_module
+from socialscore.analysis.harms import DESCRIPTIONS
 from socialscore.cli import app
-from socialscore.grid import MAX_RUNS, SEED_BOUND, load_grid
-from socialscore.harms import DESCRIPTIONS
-from socialscore.scenario import RunSettings, ScenarioError
-from socialscore.store import RunStore
-from socialscore.sweep import MAX_WORKERS, sweep
+from socialscore.scenario.schema import RunSettings, ScenarioError
+from socialscore.store.catalogue import RunStore
+from socialscore.studies import grid as grid_module
+from socialscore.studies.grid import MAX_RUNS, SEED_BOUND, load_grid
+from socialscore.studies.sweep import MAX_WORKERS, sweep
 
 BASE = """
 [scenario]
@@ -186,7 +186,7 @@ def test_a_huge_grid_is_refused_before_its_design_is_built(tmp_path, monkeypatch
         raise AssertionError("the design was built before the size was checked")
 
     monkeypatch.setattr(grid_module.itertools, "product", built)
-    monkeypatch.setattr("socialscore.sensitivity.sample", built)
+    monkeypatch.setattr("socialscore.studies.sensitivity.sample", built)
     huge = '[grid]\n"rules[0].points" = { start = 0, stop = 1, step = 1e-6 }\n'
     started = time.perf_counter()
     text = refusal(write(tmp_path, huge))

@@ -128,7 +128,7 @@ def test_a_safeguarded_regime_is_not_said_to_bar_anyone_from_travel(tmp_path) ->
     result = socialscore.run(
         "safeguarded-citizen-score", population=20_000, days=200, seed=3, out=tmp_path
     )
-    from socialscore.window import measurement_window
+    from socialscore.scenario.window import measurement_window
 
     window = measurement_window(result.scenario, 200)
     gates = result.to_pandas("daily_gates")

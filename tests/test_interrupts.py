@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from socialscore.grid import load_grid
-from socialscore.store import RunStore
-from socialscore.sweep import execute, sweep, tasks
+from socialscore.store.catalogue import RunStore
+from socialscore.studies.grid import load_grid
+from socialscore.studies.sweep import execute, sweep, tasks
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from socialscore.intervals import (
+from socialscore.measures.intervals import (
     NO_INTERVAL,
     MeanInterval,
     incomplete_beta,
@@ -16,7 +16,7 @@ from socialscore.intervals import (
     t_cdf,
     t_quantile,
 )
-from socialscore.metrics import bootstrap_ci
+from socialscore.measures.statistics import bootstrap_ci
 
 #: Published two-sided 95% critical values t(0.975, df) (any statistics table).
 T_975 = {1: 12.7062, 2: 4.3027, 4: 2.7764, 9: 2.2622, 29: 2.0452, 1000: 1.9623}

@@ -1,4 +1,4 @@
-"""Specification of socialscore.metrics: hand-computed cases, references, invariances."""
+"""Specification of measures.statistics: hand-computed cases, references, invariances."""
 
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ from hypothesis.extra import numpy as hnp
 if importlib.util.find_spec("socialscore") is None:  # not installed: use the src layout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from socialscore.citizen_bootstrap import (
+from socialscore.measures.bootstrap import (
     MOBILITY_MEASURES,
     FriendMoments,
     auc_interval,
     mobility_from_cells,
     mobility_intervals,
 )
-from socialscore.metrics import (
+from socialscore.measures.statistics import (
     FOUR_FIFTHS,
     PERSISTENCE_CHANCE,
     GroupRates,
@@ -988,7 +988,7 @@ class TestCitizenBootstrap:
 def _one_run(days: int):  # type: ignore[no-untyped-def]
     """A small citizen-score run: its scenario, citizens table and metrics (pandas)."""
     from conftest import simulate, small
-    from socialscore import harms
+    from socialscore.analysis import harms
 
     sc = small("citizen-score", population=5_000, days=days)
     engine, recorder = simulate(sc)
@@ -1031,7 +1031,7 @@ def test_snapshot_shares_and_the_mean_carry_their_intervals() -> None:
 
 
 def test_grade_transitions_carry_wilson_intervals_over_their_start_grade() -> None:
-    from socialscore.disparity import wilson_interval
+    from socialscore.analysis.disparity import wilson_interval
 
     sc, citizens, table = _one_run(days=60)
     start = np.asarray(citizens.column("grade_start").to_numpy())

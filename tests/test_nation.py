@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import minimal
-from socialscore import nation
-from socialscore.vocabulary import TRAITS
+from socialscore.scenario.vocabulary import TRAITS
+from socialscore.simulation import nation
 
 
 def test_friends_are_distinct_not_self_and_mostly_local():

@@ -27,16 +27,16 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 if importlib.util.find_spec("socialscore") is None:  # package not installed: use src/
     sys.path.insert(0, str(SRC))
 
-from socialscore import api  # noqa: E402
-from socialscore import store as store_module  # noqa: E402
 from socialscore.cli import app  # noqa: E402
-from socialscore.store import (  # noqa: E402
+from socialscore.store import catalogue as store_module  # noqa: E402
+from socialscore.store.catalogue import (  # noqa: E402
     INCOMPLETE_DIR,
     DiskFullError,
     OutputLocationError,
     RunStore,
     RunWriter,
 )
+from socialscore.studies import run as api  # noqa: E402
 
 runner = CliRunner()
 SMALL = ["--population", "2000", "--days", "30"]
@@ -146,7 +146,7 @@ def test_a_full_disk_while_writing_is_one_line_and_a_rerun_works(
 def test_a_full_disk_while_writing_a_comparison_report_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from socialscore import compare
+    from socialscore.studies import compare
 
     def full(root: Path, *_args: Any) -> Path:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(root / "comparisons"))

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialscore import passes
+from socialscore.simulation.kernels import passes
 
 LOW31 = 0x7FFFFFFF
 

@@ -25,13 +25,8 @@ if importlib.util.find_spec("socialscore") is None:  # package not installed: us
     sys.path.insert(0, str(SRC))
 
 from socialscore.cli import app  # noqa: E402
-from socialscore.query import (  # noqa: E402
-    DEFAULT_LIMIT,
-    MSG_QUERY_EMPTY,
-    QueryError,
-    run_query,
-)
-from socialscore.store import RunStore  # noqa: E402
+from socialscore.store.catalogue import RunStore  # noqa: E402
+from socialscore.store.query import DEFAULT_LIMIT, MSG_QUERY_EMPTY, QueryError, run_query  # noqa: E402
 
 runner = CliRunner()
 
@@ -206,7 +201,7 @@ def test_terminal_output_is_limited_and_says_how_many_rows_were_left_out(
 
 SLOW_QUERY = """
 import sys
-from socialscore.store import RunStore
+from socialscore.store.catalogue import RunStore
 store = RunStore(sys.argv[1])
 print("ready", flush=True)
 store.query("select sum(hash(range)) from range(100000000000)")

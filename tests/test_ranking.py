@@ -7,7 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from socialscore.ranking import low_rank_weights, mark_low_ranked, percentile_of, percentile_table
+from socialscore.simulation.kernels.ranking import (
+    low_rank_weights,
+    mark_low_ranked,
+    percentile_of,
+    percentile_table,
+)
 
 
 @settings(max_examples=60, deadline=None)

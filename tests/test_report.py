@@ -8,15 +8,15 @@ import pandas as pd
 import pytest
 
 import socialscore
-from socialscore import disparity as dp
 from socialscore import report
-from socialscore.api import rebuild_report
+from socialscore.analysis import disparity as dp
 from socialscore.report import charts
 from socialscore.report import format as fmt
 from socialscore.report.build import _gate_rows as gate_rows
 from socialscore.report.headlines import headlines
-from socialscore.scenario import load
-from socialscore.window import measurement_window
+from socialscore.scenario.schema import load
+from socialscore.scenario.window import measurement_window
+from socialscore.studies.run import rebuild_report
 
 
 @pytest.fixture(scope="module")

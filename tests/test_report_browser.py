@@ -104,7 +104,7 @@ def test_report_loads_offline_and_renders_every_chart(result, browser, size):  #
 
 
 def test_comparison_report_loads_offline_and_renders(browser, tmp_path):  # type: ignore[no-untyped-def]
-    from socialscore.compare import compare
+    from socialscore.studies.compare import compare
 
     result = compare(
         ["no-scoring", "citizen-score"], population=5_000, days=30, seeds=2, out=tmp_path
@@ -149,7 +149,7 @@ def test_audited_report_shows_every_verdict_in_words(browser, tmp_path):  # type
 
 
 def test_sweep_report_loads_offline_and_renders(browser, tmp_path):  # type: ignore[no-untyped-def]
-    from socialscore.sweep import sweep
+    from socialscore.studies.sweep import sweep
 
     grid = tmp_path / "grid.toml"
     grid.write_text(

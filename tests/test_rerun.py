@@ -20,15 +20,13 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import socialscore
-from socialscore import api, environment
 from socialscore.cli import app
-from socialscore.rerun import (
-    ERR_OLD_RUN,
-    compare_tables,
-)
-from socialscore.scenario import Scenario, digest, load, parse, shipped_scenarios
-from socialscore.scenario_toml import scenario_toml
-from socialscore.store import RunMeta, RunStore
+from socialscore.scenario.schema import Scenario, digest, load, parse, shipped_scenarios
+from socialscore.scenario.to_toml import scenario_toml
+from socialscore.store.catalogue import RunMeta, RunStore
+from socialscore.studies import environment
+from socialscore.studies import run as api
+from socialscore.studies.rerun import ERR_OLD_RUN, compare_tables
 
 POPULATION, DAYS = 2_000, 20
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,7 +115,7 @@ def test_api_run_stores_a_toml_that_run_accepts_and_reproduces(
 
 
 def test_sweep_style_json_run_stores_toml_that_reproduces(tmp_path: Path) -> None:
-    # what socialscore.sweep.execute does: a scenario as JSON, loaded with parse_json
+    # what socialscore.studies.sweep.execute does: a scenario as JSON, loaded with parse_json
     loaded = api.parse_json(_small("no-scoring").model_dump_json(by_alias=True))
     result = api.run(loaded, out=tmp_path, tags={"sweep": "s", "point": 0})
     text = (result.path / "scenario.toml").read_text("utf-8")
@@ -200,7 +198,7 @@ def test_rerun_that_differs_exits_1_and_names_the_tables(
 
 
 def test_audit_run_is_audited_again_with_its_bounds(tmp_path: Path) -> None:
-    from socialscore.audit import Thresholds
+    from socialscore.analysis.audit import Thresholds
 
     bounds = Thresholds(max_persistence=0.01, min_impact_ratio=0.95)
     _, result = api.audit_regime(

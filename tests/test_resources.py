@@ -20,7 +20,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from socialscore import api, cli, resources, scenario
+from socialscore import cli
+from socialscore.scenario import schema as scenario
+from socialscore.studies import resources
+from socialscore.studies import run as api
 
 GIB = 1 << 30
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -54,9 +57,9 @@ def never_simulate(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     monkeypatch.setattr(api, "_simulate", stub("_simulate"))
     monkeypatch.setattr(cli.api, "audit_regime", stub("audit_regime"))
     monkeypatch.setattr(cli, "run_compare", stub("compare"))
-    import socialscore.sweep
+    import socialscore.studies.sweep
 
-    monkeypatch.setattr(socialscore.sweep, "sweep", stub("sweep"))
+    monkeypatch.setattr(socialscore.studies.sweep, "sweep", stub("sweep"))
     return calls
 
 
@@ -70,7 +73,7 @@ MEASURE = """
 import resource, subprocess, sys
 population, days, out = sys.argv[1:4]
 code = (
-    "from socialscore import api; "
+    "from socialscore.studies import run as api; "
     f"api.run('citizen-score', population={population}, days={days}, out={out!r}, force=True)"
 )
 subprocess.run([sys.executable, "-c", code], check=True)
@@ -269,7 +272,7 @@ def test_a_sweep_whose_runs_exceed_the_free_disk_is_refused(
 
 
 def test_a_sweep_counts_its_workers_memory_at_once(tmp_path: Path) -> None:
-    from socialscore.grid import load_grid
+    from socialscore.studies.grid import load_grid
 
     grid_file = tmp_path / "grid.toml"
     grid_file.write_text(GRID.replace("2000", "10000000"), encoding="utf-8")

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from conftest import small
-from socialscore import engine, friends, nation, rng
-from socialscore.rulebook import compile_streams
-from socialscore.scenario import NationSettings, load
-from socialscore.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, COMPANY_EVENTS, TRAITS
+from socialscore.scenario.schema import NationSettings, load
+from socialscore.scenario.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, COMPANY_EVENTS, TRAITS
+from socialscore.simulation import engine, nation, rng
+from socialscore.simulation.compiled import compile_streams
+from socialscore.simulation.kernels import friends
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "socialscore"
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.toml"))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import minimal, simulate
-from socialscore.rulebook import clip_round, decay_factor
+from socialscore.simulation.kernels.score import clip_round, decay_factor
 
 
 @pytest.mark.parametrize(("p", "w", "half_life"), [(0.05, 4.0, 20.0), (0.01, -20.0, 30.0)])

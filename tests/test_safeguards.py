@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import minimal, simulate
-from socialscore.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES
+from socialscore.scenario.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES
 
 MORTGAGE = CITIZEN_GATES.index("mortgage")
 

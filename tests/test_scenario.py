@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from socialscore import scenario as sc
+from socialscore.scenario import schema as sc
 
 GOOD = """
 [scenario]
@@ -460,7 +460,7 @@ def test_cli_refuses_a_non_scenario_in_one_message_without_traceback(tmp_path, k
 
 
 def test_every_shipped_grid_base_and_point_still_validates():
-    from socialscore.grid import apply, load_grid
+    from socialscore.studies.grid import apply, load_grid
 
     grids = sorted(Path(sc.SHIPPED_DIR.parent / "sweeps").glob("*.toml"))
     assert grids

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import minimal
-from socialscore.scoring import NETWORK_REASON, layout
-from socialscore.vocabulary import CITIZEN_GATES
+from socialscore.scenario.vocabulary import CITIZEN_GATES
+from socialscore.simulation.layout import NETWORK_REASON, layout
 
 LATE = {"event": "bill_late", "points": -20, "half_life_days": 90}
 BOOK = {"event": "flagged_book", "points": -15, "half_life_days": 90}

@@ -7,9 +7,9 @@ import pytest
 
 import socialscore
 from conftest import simulate, small
-from socialscore import steady
-from socialscore.harms import DESCRIPTIONS
-from socialscore.intervals import t_quantile
+from socialscore.analysis import steady
+from socialscore.analysis.harms import DESCRIPTIONS
+from socialscore.measures.intervals import t_quantile
 
 
 def ar1(rng: np.random.Generator, phi: float, size: tuple[int, int]) -> np.ndarray:

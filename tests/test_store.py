@@ -25,7 +25,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 if importlib.util.find_spec("socialscore") is None:  # package not installed: use src/
     sys.path.insert(0, str(SRC))
 
-from socialscore.store import (  # noqa: E402
+from socialscore.store.catalogue import (  # noqa: E402
     DEFAULT_ROOT,
     INCOMPLETE_DIR,
     MSG_NOT_FINISHED,
@@ -490,8 +490,8 @@ def test_writing_a_run_cleans_orphans_of_dead_writers_but_not_live_ones(tmp_path
 def test_a_new_catalogue_cut_short_by_a_full_disk_is_not_left_half_made(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from socialscore import store as store_module
-    from socialscore.store import DiskFullError
+    from socialscore.store import catalogue as store_module
+    from socialscore.store.catalogue import DiskFullError
 
     store = RunStore(tmp_path)
     real_connect = duckdb.connect
@@ -526,7 +526,7 @@ def test_a_new_catalogue_cut_short_by_a_full_disk_is_not_left_half_made(
 
 
 def test_a_damaged_catalogue_is_reported_at_once_not_retried_as_busy(tmp_path: Path) -> None:
-    from socialscore.store import CatalogueError
+    from socialscore.store.catalogue import CatalogueError
 
     store = RunStore(tmp_path)
     write_run(store)

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from socialscore.grid import apply, load_grid, split_key
-from socialscore.scenario import ScenarioError
-from socialscore.store import RunStore
-from socialscore.sweep import sweep, values
+from socialscore.scenario.schema import ScenarioError
+from socialscore.store.catalogue import RunStore
+from socialscore.studies.grid import apply, load_grid, split_key
+from socialscore.studies.sweep import sweep, values
 
 BASE = """
 [scenario]
@@ -234,7 +234,7 @@ def _grid_frame(per_seed: dict[int, list[float]]) -> pd.DataFrame:
 
 
 def test_summary_band_is_the_student_t_interval_of_per_seed_means():
-    from socialscore.sweep import summarise
+    from socialscore.studies.sweep import summarise
 
     frame = _grid_frame({1: [0.1, 0.3, 0.5, 0.7], 2: [0.2, 0.2, 0.9, 0.5], 3: [0.0, 0.4, 0.4, 0.4]})
     got = summarise(frame, "a").set_index("value")
@@ -251,7 +251,7 @@ def test_summary_band_is_the_student_t_interval_of_per_seed_means():
 
 def test_one_seed_gives_no_band_and_no_claimed_change():
     from socialscore.report.sweep import change_sentence
-    from socialscore.sweep import endpoint_change, summarise
+    from socialscore.studies.sweep import endpoint_change, summarise
 
     frame = _grid_frame({4: [0.1, 0.3, 0.5, 0.7]})
     got = summarise(frame, "a")
@@ -264,7 +264,7 @@ def test_one_seed_gives_no_band_and_no_claimed_change():
 
 def test_a_change_across_a_parameter_is_stated_only_when_its_interval_excludes_zero():
     from socialscore.report.sweep import change_sentence
-    from socialscore.sweep import endpoint_change
+    from socialscore.studies.sweep import endpoint_change
 
     # Seed by seed the share rises by 0.40, 0.50, 0.45 from a = 1 to a = 2: a change.
     rising = _grid_frame(
@@ -289,7 +289,7 @@ def test_a_change_across_a_parameter_is_stated_only_when_its_interval_excludes_z
 
 def test_sweep_report_headlines_rest_on_the_interval(local_sweep):  # type: ignore[no-untyped-def]
     from socialscore.report.sweep import change_sentence
-    from socialscore.sweep import endpoint_change
+    from socialscore.studies.sweep import endpoint_change
 
     result, root, _ = local_sweep
     table = values(result, RunStore(root))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import minimal, small
-from socialscore.window import measurement_window
+from socialscore.scenario.window import measurement_window
 
 
 def test_citizen_score_is_measured_from_coverage_plus_burn_in() -> None:

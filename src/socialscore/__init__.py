@@ -5,9 +5,9 @@ day, and measures what the regime does to people. Every person in it is
 synthetic: socialscore never ingests real personal data.
 """
 
-from socialscore.api import Result, audit_regime, run
-from socialscore.scenario import LoadedScenario, Scenario, ScenarioError, load, parse
-from socialscore.store import RunStore
+from socialscore.scenario.schema import LoadedScenario, Scenario, ScenarioError, load, parse
+from socialscore.store.catalogue import RunStore
+from socialscore.studies.run import Result, audit_regime, run
 
 __all__ = [
     "LoadedScenario",

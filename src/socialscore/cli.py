@@ -18,27 +18,30 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from socialscore import api, disparity, resources, scenario
-from socialscore import audit as audit_checks
-from socialscore.compare import DEFAULT_SEEDS, CompareStoppedError, Comparison
-from socialscore.compare import compare as run_compare
-from socialscore.grid import MAX_RUNS
-from socialscore.harms import DESCRIPTIONS, metric_row, metric_value
-from socialscore.intervals import MeanInterval
-from socialscore.query import DEFAULT_LIMIT as DEFAULT_QUERY_LIMIT
-from socialscore.query import QueryError, run_query
+from socialscore.analysis import audit as audit_checks
+from socialscore.analysis import disparity
+from socialscore.analysis.harms import DESCRIPTIONS, metric_row, metric_value
+from socialscore.measures.intervals import MeanInterval
 from socialscore.report.build import VERDICT_WORDS
 from socialscore.report.comparison import difference_cell
-from socialscore.store import (
+from socialscore.scenario import schema as scenario
+from socialscore.scenario.vocabulary import GROUP_LABELS
+from socialscore.scenario.window import measurement_window
+from socialscore.store.catalogue import (
     DEFAULT_ROOT,
     CatalogueError,
     DiskFullError,
     OutputLocationError,
     RunStore,
 )
-from socialscore.terminal import LINE_LIMIT, clean, shorten, text
-from socialscore.vocabulary import GROUP_LABELS
-from socialscore.window import measurement_window
+from socialscore.store.query import DEFAULT_LIMIT as DEFAULT_QUERY_LIMIT
+from socialscore.store.query import QueryError, run_query
+from socialscore.studies import resources
+from socialscore.studies import run as api
+from socialscore.studies.compare import DEFAULT_SEEDS, CompareStoppedError, Comparison
+from socialscore.studies.compare import compare as run_compare
+from socialscore.studies.grid import MAX_RUNS
+from socialscore.system.terminal import LINE_LIMIT, clean, shorten, text
 
 app = typer.Typer(
     add_completion=False,
@@ -49,7 +52,7 @@ app = typer.Typer(
     ),
 )
 #: Everything printed from data (names, labels, paths, catalogue cells) goes through
-#: :mod:`socialscore.terminal` as ``Text``: never markup, never a raw control character.
+#: :mod:`socialscore.system.terminal` as ``Text``: never markup, never a raw control character.
 console = Console(emoji=False)
 errors = Console(stderr=True, emoji=False)
 
@@ -368,10 +371,10 @@ def sweep(
     ] = False,
 ) -> None:
     """Run a grid of regimes and seeds in parallel; resumable; writes a sweep report."""
-    from socialscore.grid import load_grid
-    from socialscore.interrupts import SweepBusyError
-    from socialscore.sweep import SweepStoppedError, check_workers
-    from socialscore.sweep import sweep as run_sweep
+    from socialscore.studies.grid import load_grid
+    from socialscore.studies.sweep import SweepStoppedError, check_workers
+    from socialscore.studies.sweep import sweep as run_sweep
+    from socialscore.system.interrupts import SweepBusyError
 
     try:
         check_workers(workers)
@@ -762,7 +765,7 @@ def rerun(
 
     Exits 1 when a table differs from the original's, 2 when the run cannot be rerun.
     """
-    from socialscore.rerun import RerunError
+    from socialscore.studies.rerun import RerunError
 
     bar = _progress()
     task = bar.add_task("simulating days", total=None)

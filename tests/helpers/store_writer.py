@@ -23,7 +23,7 @@ if str(SRC) not in sys.path:
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
-from socialscore.store import RunMeta, RunStore  # noqa: E402
+from socialscore.store.catalogue import RunMeta, RunStore  # noqa: E402
 
 SCENARIO = 'name = "helper"\n[population]\nsize = 1000\n'
 

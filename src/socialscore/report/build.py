@@ -15,13 +15,13 @@ import pyarrow as pa
 from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
-from socialscore import disparity
-from socialscore.harms import DESCRIPTIONS, metric_value, penalised_legal_events
+from socialscore.analysis import disparity
+from socialscore.analysis.harms import DESCRIPTIONS, metric_value, penalised_legal_events
 from socialscore.report import charts
 from socialscore.report import format as fmt
 from socialscore.report.headlines import headlines
-from socialscore.scenario import Scenario
-from socialscore.window import measurement_window
+from socialscore.scenario.schema import Scenario
+from socialscore.scenario.window import measurement_window
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -14,10 +14,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from socialscore import disparity
-from socialscore import metrics as mt
-from socialscore.metrics import FOUR_FIFTHS
-from socialscore.vocabulary import GROUP_LABELS
+from socialscore.analysis import disparity
+from socialscore.measures import statistics as mt
+from socialscore.measures.statistics import FOUR_FIFTHS
+from socialscore.scenario.vocabulary import GROUP_LABELS
 
 #: Most citizens drawn in the rank-rank scatter.
 SCATTER_SAMPLE = 3_000

@@ -19,9 +19,9 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from socialscore.harms import DESCRIPTIONS
-from socialscore.intervals import NO_INTERVAL, MeanInterval
-from socialscore.metrics import FOUR_FIFTHS
+from socialscore.analysis.harms import DESCRIPTIONS
+from socialscore.measures.intervals import NO_INTERVAL, MeanInterval
+from socialscore.measures.statistics import FOUR_FIFTHS
 from socialscore.report import format as fmt
 from socialscore.report.build import ENVIRONMENT, TERMS, safe_json
 from socialscore.report.charts import FAIL_SYMBOL, PASS_SYMBOL, Chart, layout

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from socialscore.disparity import ADVERSE_LINE, Verdict, verdict_from_code, worst_of
-from socialscore.harms import MetricRow, metric_row
-from socialscore.metrics import PERSISTENCE_CHANCE
+from socialscore.analysis.disparity import ADVERSE_LINE, Verdict, verdict_from_code, worst_of
+from socialscore.analysis.harms import MetricRow, metric_row
+from socialscore.measures.statistics import PERSISTENCE_CHANCE
 from socialscore.report import format as fmt
 
 GATE_NAMES = {
@@ -41,7 +41,7 @@ ADVERSE_NAMES = {
     "public_contracts": "refused public contracts",
 }
 
-#: Words for the daily series the steady-state test reads (socialscore.steady.SERIES).
+#: Words for the daily series the steady-state test reads (socialscore.analysis.steady.SERIES).
 SERIES_NAMES = {
     "mean_score": "the mean score",
     "sd_score": "the spread of scores",

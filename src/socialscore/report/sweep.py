@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from socialscore.harms import DESCRIPTIONS
-from socialscore.intervals import NO_INTERVAL, mean_interval
+from socialscore.analysis.harms import DESCRIPTIONS
+from socialscore.measures.intervals import NO_INTERVAL, mean_interval
 from socialscore.report import format as fmt
 from socialscore.report.build import ENVIRONMENT, TERMS, safe_json
 from socialscore.report.charts import Chart, layout
@@ -33,9 +33,9 @@ from socialscore.report.headlines import Headline
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from socialscore.grid import Grid
-    from socialscore.store import RunStore
-    from socialscore.sweep import EndpointChange, SweepResult
+    from socialscore.store.catalogue import RunStore
+    from socialscore.studies.grid import Grid
+    from socialscore.studies.sweep import EndpointChange, SweepResult
 
 #: Words for the sensitivity indices.
 INDEX_WORDS = {
@@ -87,7 +87,7 @@ def _with_labels(frame: pd.DataFrame, cats: dict[str, list[str]]) -> pd.DataFram
 def _parameter_charts(
     frame: pd.DataFrame, parameters: list[str], cats: dict[str, list[str]] | None = None
 ) -> list[Chart]:
-    from socialscore.sweep import summarise
+    from socialscore.studies.sweep import summarise
 
     cats = cats or {}
     charts: list[Chart] = []
@@ -191,7 +191,7 @@ def category_rows(frame: pd.DataFrame, cats: dict[str, list[str]]) -> list[dict[
     Returns:
         Rows with parameter, measure, category, mean, interval (words), seeds.
     """
-    from socialscore.sweep import per_seed
+    from socialscore.studies.sweep import per_seed
 
     rows: list[dict[str, Any]] = []
     if frame.empty:
@@ -294,7 +294,7 @@ def _headlines(
                     )
                 )
     elif not frame.empty:
-        from socialscore.sweep import endpoint_change
+        from socialscore.studies.sweep import endpoint_change
 
         for parameter in result.grid.parameters:
             if parameter in cats:  # no "from low to high" across categories
@@ -334,7 +334,7 @@ def change_sentence(parameter: str, label: str, change: EndpointChange) -> str:
 
 def sensitivity_indices(result: SweepResult, frame: pd.DataFrame) -> pd.DataFrame:
     """Indices per parameter and measure (empty for a factorial grid)."""
-    from socialscore.sensitivity import analyse
+    from socialscore.studies.sensitivity import analyse
 
     spec = result.grid.spec.sensitivity
     if spec is None or frame.empty or result.grid.design is None:
@@ -353,7 +353,7 @@ def sensitivity_indices(result: SweepResult, frame: pd.DataFrame) -> pd.DataFram
 
 def write_sweep_report(result: SweepResult, store: RunStore) -> Path:
     """Write ``ROOT/sweeps/<id>/`` (sweep.html, values and indices) complete or not at all."""
-    from socialscore.sweep import values
+    from socialscore.studies.sweep import values
 
     cats = categories(result.grid)
     frame = _with_labels(values(result, store), cats)

@@ -1,0 +1,8 @@
+"""Stage 3: what a run did to people, computed from its tables.
+
+- ``harms``: the ``metrics`` table, every harm measure with words and interval.
+- ``disparity``: gate outcomes by group, ratios, tests and verdicts.
+- ``chilling``: legal behaviour forgone because of the regime.
+- ``steady``: whether a series has settled by the end of a run.
+- ``audit``: the legal checks of a regime.
+"""

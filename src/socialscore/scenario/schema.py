@@ -1,0 +1,1151 @@
+"""Scenario files: pydantic models of the TOML format, and clear errors.
+
+A scenario is data, never code: rules and gates are numbers and names from
+:mod:`socialscore.scenario.vocabulary`; nothing in a file is evaluated. Every problem
+is reported with the file, the key path, what is wrong and what is allowed,
+before any work starts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from socialscore.scenario.vocabulary import (
+    CITIZEN_EVENTS,
+    CITIZEN_GATES,
+    COMPANY_EVENTS,
+    EVENT_DOMAIN,
+    GATE_DOMAIN,
+    GATE_SANCTION,
+    TRAITS,
+)
+
+ERR_NOT_FOUND = "{path}: no such scenario file. Shipped scenarios: {shipped}."
+ERR_FOLDER = "{path}: this is a folder, not a scenario file; give a scenario .toml file."
+ERR_NOT_REGULAR = "{path}: not a scenario file: not a regular file; give a scenario .toml file."
+ERR_UNREADABLE = "{path}: cannot read this scenario file ({reason})."
+ERR_TOO_BIG = (
+    "{path}: not a scenario file: larger than {limit:,} bytes (a scenario is a few kilobytes)."
+)
+ERR_NOT_TEXT = "{path}: not a scenario file: not UTF-8 text ({detail}); give a TOML scenario file."
+ERR_EMPTY = (
+    "{path}: not a scenario file: it is empty; a scenario needs at least [scenario] name "
+    "and [score] grades (see the shipped scenarios)."
+)
+ERR_NOT_SCENARIO = (
+    "{path}: not a scenario file: it has {found} but none of a scenario's tables "
+    "([scenario], [score], [run], [rules], ...).{hint}"
+)
+HINT_GRID = " It looks like a sweep grid: run it with `socialscore sweep`."
+ERR_TOML = (
+    "{path}: this is not valid TOML at line {line}, column {column}: {reason}. "
+    "Fix the syntax at line {line}."
+)
+ERR_HEADER = "{path}: {count} problem(s) in the scenario; nothing was run."
+ERR_UNKNOWN_KEY = "unknown key '{key}'{hint}. Allowed here: {allowed}."
+ERR_UNKNOWN_EVENT = "unknown event '{name}'{hint}. Known {kind} events: {allowed}."
+ERR_UNKNOWN_TRAIT = "unknown trait '{name}'{hint}. Known traits: {allowed}."
+ERR_HISTOGRAM = (
+    "run.days x ({scale}.hi - {scale}.lo + 1) = {days:,} x {values:,} = {cells:,} cells of "
+    "the daily score histogram ({gib:.1f} GiB), more than the {limit:,} allowed; "
+    "shorten run.days or narrow {scale}.lo to {scale}.hi"
+)
+ERR_CHILLING_BELOW = (
+    "feedback.chilling.below = {below} lies outside the score range [{lo}, {hi}]; "
+    "choose a cut within it (or set feedback.chilling.strength = 0)"
+)
+
+#: Largest scenario file read (bytes): a scenario is a few kilobytes of text.
+MAX_FILE_BYTES = 1_000_000
+#: Scores are int16: every score, bound and threshold lies within ±SCORE_LIMIT.
+SCORE_LIMIT = 30_000
+#: Widest score scale, hi - lo (scores are int16).
+MAX_SCORE_RANGE = 30_000
+#: Longest run, and longest span of days any key may give (100 years).
+MAX_DAYS = 36_500
+#: Most cells (days x score values) of a daily score histogram (recorder.py holds one
+#: for citizens and one for companies, int64): 480 MB each, and about four times that
+#: at the peak while the daily table is computed from it. Enough for every shipped
+#: scenario over the longest run (a century on a scale up to 0–1,600), or five years on
+#: the widest (0–30,000) scale.
+MAX_HISTOGRAM_CELLS = 60_000_000
+#: Seeds lie in [0, SEED_LIMIT): the catalogue stores BIGINT (int64). A comparison
+#: or sweep runs seeds seed + k; compare and grid check every one against this
+#: bound before any run.
+SEED_LIMIT = 2**63
+#: Largest size of one rule's points (a score scale spans at most MAX_SCORE_RANGE).
+MAX_POINTS = 10_000
+#: Most rules in a rulebook, grades in a scale, operators in a scenario.
+MAX_RULES = 100
+MAX_GRADES = 100
+MAX_OPERATORS = 16
+#: Largest stress added by one denial or dismissal, and stress sensitivity of a stream.
+MAX_STRESS = 10.0
+#: Largest multiplier (minority rate multiplier).
+MAX_MULTIPLIER = 100.0
+
+#: Folder of the scenarios shipped with socialscore (``scenarios/`` in the source tree).
+SHIPPED_DIR = Path(__file__).resolve().parents[3] / "scenarios"
+
+
+def _number_words(value: float) -> str:
+    if isinstance(value, int) and value >= 2**32 and value & (value - 1) == 0:
+        return f"2^{value.bit_length() - 1}"
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:g}"
+
+
+def _bound_words(ge: float | None, gt: float | None, le: float | None, lt: float | None) -> str:
+    """The bounds of a number in words, e.g. "0 to 1" or "more than 0, at most 36,500"."""
+    if ge is not None and le is not None:
+        return f"{_number_words(ge)} to {_number_words(le)}"
+    parts = []
+    if ge is not None:
+        parts.append(f"at least {_number_words(ge)}")
+    if gt is not None:
+        parts.append(f"more than {_number_words(gt)}")
+    if le is not None:
+        parts.append(f"at most {_number_words(le)}")
+    if lt is not None:
+        parts.append(f"less than {_number_words(lt)}")
+    return ", ".join(parts)
+
+
+def num(
+    default: Any = ...,
+    *,
+    doc: str,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    alias: str | None = None,
+) -> Any:
+    """A bounded number field whose description states its bounds ("Allowed: ...").
+
+    Every number in the schema is declared with this, so that the key
+    reference shows what each key means and the values it accepts.
+    """
+    words = _bound_words(ge, gt, le, lt)
+    return Field(
+        default, ge=ge, gt=gt, le=le, lt=lt, alias=alias, description=f"{doc} Allowed: {words}."
+    )
+
+
+def probability(default: Any = ..., *, doc: str) -> Any:
+    """A probability or share: a number from 0 to 1."""
+    return num(default, doc=doc, ge=0.0, le=1.0)
+
+
+def score_value(default: Any = ..., *, doc: str, alias: str | None = None) -> Any:
+    """A point on a score scale (int16 scores): within ±SCORE_LIMIT."""
+    return num(default, doc=doc, ge=-SCORE_LIMIT, le=SCORE_LIMIT, alias=alias)
+
+
+def day_count(default: Any = ..., *, doc: str, ge: int = 0) -> Any:
+    """A number of days or a day of the run: at most MAX_DAYS."""
+    return num(default, doc=doc, ge=ge, le=MAX_DAYS)
+
+
+def _did_you_mean(name: str, allowed: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def histogram_problem(days: int, scale: str, lo: int, hi: int) -> str | None:
+    """Why ``days`` x the scale's values is too big a daily histogram (None: it fits)."""
+    values = hi - lo + 1
+    cells = days * values
+    if cells <= MAX_HISTOGRAM_CELLS:
+        return None
+    return ERR_HISTOGRAM.format(
+        scale=scale,
+        days=days,
+        values=values,
+        cells=cells,
+        gib=cells * 8 / 2**30,
+        limit=MAX_HISTOGRAM_CELLS,
+    )
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class About(_Model):
+    """Name and description of a regime."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+
+
+#: Context key of :meth:`RunSettings.model_validate`: the score scales the days must fit.
+SCALES_CONTEXT = "score_scales"
+
+
+class RunSettings(_Model):
+    """Size, length and seed of a run (command-line options override them)."""
+
+    population: int = num(1_000_000, doc="Number of citizens.", ge=100, le=2_000_000_000)
+    days: int = num(365, doc="Number of simulated days.", ge=1, le=MAX_DAYS)
+    seed: int = num(
+        20140614,
+        doc="Random seed (an int64, what the catalogue stores).",
+        ge=0,
+        lt=SEED_LIMIT,
+    )
+    citizens_per_company: int = num(
+        50, doc="Citizens per company; 0 makes no companies.", ge=0, le=1_000_000
+    )
+
+    @field_validator("days")
+    @classmethod
+    def _histograms_fit(cls, value: int, info: ValidationInfo) -> int:
+        scales = (info.context or {}).get(SCALES_CONTEXT, ())
+        for scale, lo, hi in scales:
+            problem = histogram_problem(value, scale, lo, hi)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
+
+class Grade(_Model):
+    """A named score band starting at ``from``."""
+
+    name: str = Field(min_length=1)
+    from_: int = score_value(doc="Lowest score of the grade.", alias="from")
+
+
+class ScoreSettings(_Model):
+    """The score scale: base, bounds, grades, blacklist, public ranking."""
+
+    scale: str = "illustrative"
+    base: int = score_value(600, doc="Score of a new participant, within [lo, hi].")
+    lo: int = score_value(350, doc="Lowest score.")
+    hi: int = score_value(
+        950, doc=f"Highest score; hi - lo is at most {MAX_SCORE_RANGE:,} (scores are int16)."
+    )
+    grades: list[Grade] = Field(min_length=1, max_length=MAX_GRADES)
+    blacklist_below: int = score_value(
+        450, doc="Citizens scoring below this are blacklisted; within [lo, hi]."
+    )
+    publish_every_days: int = day_count(
+        1, doc="Days between publications of the public ranking.", ge=1
+    )
+    operator: str | None = None
+    expiry_buckets: int = num(
+        7, doc="Buckets that hold points of rules with expires_after_days.", ge=1, le=64
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ScoreSettings:
+        if not self.lo < self.hi:
+            raise ValueError(f"lo ({self.lo}) must be below hi ({self.hi})")
+        if self.hi - self.lo > MAX_SCORE_RANGE:
+            raise ValueError(
+                f"the score range hi - lo must be at most {MAX_SCORE_RANGE} (scores are int16)"
+            )
+        if not self.lo <= self.base <= self.hi:
+            raise ValueError(
+                f"base ({self.base}) must lie within [lo, hi] = [{self.lo}, {self.hi}]"
+            )
+        if not self.lo <= self.blacklist_below <= self.hi:
+            raise ValueError(
+                f"blacklist_below ({self.blacklist_below}) must lie within "
+                f"[lo, hi] = [{self.lo}, {self.hi}]"
+            )
+        starts = [g.from_ for g in self.grades]
+        if starts[0] != self.lo:
+            raise ValueError(f"the first grade must start at lo ({self.lo}), not {starts[0]}")
+        if any(b <= a for a, b in itertools.pairwise(starts)):
+            raise ValueError(f"grades must start at strictly increasing scores, got {starts}")
+        if starts[-1] > self.hi:
+            raise ValueError(f"grade starts must lie within [lo, hi], got {starts[-1]} > {self.hi}")
+        return self
+
+
+class Participation(_Model):
+    """Voluntary opt-in until a day, mandatory from it on."""
+
+    mandatory_from_day: int = day_count(
+        0, doc="First day on which every citizen is rated (a day past the run: never)."
+    )
+    opt_in_share: float = probability(1.0, doc="Share of citizens who opt in before that day.")
+    adverse_selection: float = num(
+        0.0,
+        doc="How much likelier diligent citizens are to opt in (2^s at the top).",
+        ge=0.0,
+        le=8.0,
+    )
+
+
+class TraitSpec(_Model):
+    """How a latent trait depends on group and income (in standard deviations)."""
+
+    minority_shift: float = num(
+        0.0, doc="Shift of the trait for the minority, in standard deviations.", ge=-3.0, le=3.0
+    )
+    income_loading: float = num(0.0, doc="Correlation of the trait with income.", ge=-0.95, le=0.95)
+
+
+class NationSettings(_Model):
+    """The synthetic population and its social graph."""
+
+    regions: int = num(100, doc="Number of regions.", ge=1, le=65_535)
+    region_size_exponent: float = num(
+        1.0, doc="Zipf exponent of region sizes (0: equal sizes).", ge=0.0, le=5.0
+    )
+    equal_regions: bool = False
+    minority_share: float = probability(0.1, doc="Share of citizens in the minority.")
+    exact_minority_count: bool = False
+    minority_concentration: float = num(
+        1.0,
+        doc="How unevenly the minority spreads over regions (log-normal tilt).",
+        ge=0.0,
+        le=5.0,
+    )
+    minority_income_shift: float = num(
+        -0.4, doc="Income shift of the minority, in standard deviations.", ge=-3.0, le=3.0
+    )
+    children_per_citizen: float = num(
+        0.35, doc="School-age children per adult citizen.", ge=0.0, le=10.0
+    )
+    employment_rate: float = probability(0.9, doc="Share of citizens employed at the start.")
+    friends_local: int = num(8, doc="Friends in the citizen's own region.", ge=0, le=200)
+    friends_distant: int = num(2, doc="Friends in other regions.", ge=0, le=200)
+    homophily: float = probability(0.0, doc="Preference for friends of the same group.")
+    traits: dict[str, TraitSpec] = Field(default_factory=dict)
+
+    @field_validator("traits")
+    @classmethod
+    def _known_traits(cls, value: dict[str, TraitSpec]) -> dict[str, TraitSpec]:
+        for name in value:
+            if name not in TRAITS:
+                raise ValueError(
+                    ERR_UNKNOWN_TRAIT.format(
+                        name=name, hint=_did_you_mean(name, TRAITS), allowed=", ".join(TRAITS)
+                    )
+                )
+        return value
+
+
+class StreamSpec(_Model):
+    """How often a citizen event happens and what drives it.
+
+    ``legal`` marks behaviour that breaks no law; ``deterrable`` marks behaviour
+    a citizen can choose to do less of. Chilling acts on streams that are both
+    and that the rulebook penalises.
+    """
+
+    rate: float = probability(doc="Daily chance of the event for a typical citizen.")
+    spread: float = num(
+        0.5, doc="Each citizen's rate multiplier is U(1 - spread, 1 + spread).", ge=0.0, lt=1.0
+    )
+    trait: str | None = None
+    trait_strength: float = num(
+        0.0, doc="The trait scales the rate by up to 2^strength either way.", ge=-8.0, le=8.0
+    )
+    minority_multiplier: float = num(
+        1.0, doc="Rate multiplier for the minority.", ge=0.0, le=MAX_MULTIPLIER
+    )
+    stress_sensitivity: float = num(
+        0.0,
+        doc="The rate grows by this factor times the citizen's stress.",
+        ge=0.0,
+        le=MAX_STRESS,
+    )
+    legal: bool = True
+    deterrable: bool = True
+    domain: str | None = Field(None, min_length=1)
+
+    @field_validator("trait")
+    @classmethod
+    def _known_trait(cls, value: str | None) -> str | None:
+        if value is not None and value not in TRAITS:
+            raise ValueError(
+                ERR_UNKNOWN_TRAIT.format(
+                    name=value, hint=_did_you_mean(value, TRAITS), allowed=", ".join(TRAITS)
+                )
+            )
+        return value
+
+
+class CompanyStreamSpec(_Model):
+    """How often a company event happens; compliance lowers bad events."""
+
+    rate: float = probability(doc="Daily chance of the event for a typical company.")
+    spread: float = num(
+        0.5, doc="Each company's rate multiplier is U(1 - spread, 1 + spread).", ge=0.0, lt=1.0
+    )
+    compliance_strength: float = num(
+        0.0, doc="Compliance scales the rate by up to 2^strength either way.", ge=-8.0, le=8.0
+    )
+
+
+class _RuleBase(_Model):
+    event: str
+    points: float = num(
+        doc="Points the event adds to the score (negative: a penalty).",
+        ge=-MAX_POINTS,
+        le=MAX_POINTS,
+    )
+    half_life_days: float = num(
+        0.0,
+        doc="Days for the points to lose half their weight (0: no decay).",
+        ge=0.0,
+        le=MAX_DAYS,
+    )
+    cap: float | None = num(
+        None,
+        doc="Largest size the rule's accumulated points reach (none: no cap).",
+        gt=0.0,
+        le=MAX_SCORE_RANGE,
+    )
+    label: str = ""
+
+
+class Rule(_RuleBase):
+    """One rule of a citizen rulebook: an event, its points, and how long they count.
+
+    ``expires_after_days``: the points stop counting at most this many days
+    after the event (hard expiry, on top of any half-life). ``cleared_by``: an
+    event that wipes this rule's points (e.g. paying a court-ordered debt).
+    ``severity``: the gravity of the behaviour on a 0–5 scale (0 lawful and
+    harmless … 5 the gravest offences), read by the audit. ``operator``: whose
+    rulebook the rule belongs to, when the scenario has several operators.
+    """
+
+    expires_after_days: int | None = day_count(
+        None, doc="The points stop counting at most this many days after the event.", ge=1
+    )
+    cleared_by: str | None = None
+    severity: float | None = num(
+        None, doc="Gravity of the behaviour (0 lawful and harmless, 5 gravest).", ge=0.0, le=5.0
+    )
+    operator: str | None = None
+
+    @field_validator("event", "cleared_by")
+    @classmethod
+    def _known_event(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_names([value], CITIZEN_EVENTS, "citizen")
+        return value
+
+    @model_validator(mode="after")
+    def _expiry_without_cap(self) -> Rule:
+        if self.expires_after_days is not None and self.cap is not None:
+            raise ValueError(
+                "a rule with expires_after_days cannot also have a cap; remove one of them"
+            )
+        return self
+
+
+class CompanyRule(_RuleBase):
+    """One rule of the company rulebook."""
+
+    @field_validator("event")
+    @classmethod
+    def _known_event(cls, value: str) -> str:
+        _check_names([value], COMPANY_EVENTS, "company")
+        return value
+
+
+class CompanyScore(_Model):
+    """The company score scale."""
+
+    base: int = score_value(600, doc="Score of a new company, within [lo, hi].")
+    lo: int = score_value(350, doc="Lowest company score.")
+    hi: int = score_value(
+        950, doc=f"Highest company score; hi - lo is at most {MAX_SCORE_RANGE:,}."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> CompanyScore:
+        if not self.lo <= self.base <= self.hi or self.lo >= self.hi:
+            raise ValueError(
+                f"need lo < hi and lo <= base <= hi, got {self.lo}, {self.base}, {self.hi}"
+            )
+        if self.hi - self.lo > MAX_SCORE_RANGE:
+            raise ValueError(
+                f"the score range hi - lo must be at most {MAX_SCORE_RANGE} (scores are int16)"
+            )
+        return self
+
+
+class NetworkSettings(_Model):
+    """The network term (score pulled toward friends' mean) and unfriending."""
+
+    enabled: bool = False
+    weight: float = num(0.0, doc="Pull of the score toward friends' mean.", ge=-1.0, le=1.0)
+    center: int = score_value(600, doc="Score the network term is centred on.")
+    every_days: int = day_count(7, doc="Days between network updates.", ge=1)
+    low_scorer_percentile: float = probability(
+        0.1, doc="Friends below this share of the public ranking count as low scorers."
+    )
+    unfriend_below: int | None = score_value(
+        None, doc="Friends scoring below this may be dropped; within [lo, hi]."
+    )
+    unfriend_probability: float = probability(
+        0.0, doc="Chance per low-scoring friend per update of dropping them."
+    )
+
+
+class _Gate(_Model):
+    enabled: bool = True
+    domain: str | None = Field(None, min_length=1)
+
+
+class _CitizenGate(_Gate):
+    """Fields every citizen gate shares.
+
+    ``reads``: the operator whose score the gate reads (default: the public
+    score). ``purpose``: purpose limitation, the gate reads a score built only
+    from data of these domains. ``sanction``: how heavy a denial is, 1–5.
+    ``human_review``: a person reviews every denial and overturns those caused
+    by erroneous records with probability ``review_accuracy``. ``reasons``:
+    every adverse decision carries up to four reasons from the person's record.
+    """
+
+    reads: str | None = None
+    purpose: list[str] | None = None
+    sanction: int | None = num(None, doc="How heavy a denial is.", ge=1, le=5)
+    human_review: bool = False
+    review_accuracy: float = probability(
+        0.9, doc="Chance a review overturns a denial caused by an erroneous record."
+    )
+    reasons: bool = False
+
+
+_THRESHOLD = "Lowest score that passes; within [lo, hi] when the gate is on."
+
+
+class MortgageGate(_CitizenGate):
+    """Citizens apply at a daily rate and are approved at a threshold.
+
+    Only citizens without a mortgage apply, unless ``reapply`` is true
+    (every citizen applies at the rate every day, approved or not).
+    """
+
+    apply_rate: float = probability(0.0005, doc="Daily chance a citizen applies.")
+    threshold: int = score_value(600, doc=_THRESHOLD)
+    denial_stress: float = num(0.3, doc="Stress a denial adds.", ge=0.0, le=MAX_STRESS)
+    reapply: bool = False
+
+
+class JobHiringGate(_CitizenGate):
+    """Unemployed citizens search at a daily rate; hired at a threshold."""
+
+    search_rate: float = probability(0.02, doc="Daily chance an unemployed citizen applies.")
+    threshold: int = score_value(550, doc=_THRESHOLD)
+    denial_stress: float = num(0.1, doc="Stress a rejection adds.", ge=0.0, le=MAX_STRESS)
+
+
+class JobRetentionGate(_CitizenGate):
+    """Employed citizens are reviewed at a daily rate and kept at a threshold.
+
+    ``separation_rate`` is the daily chance of leaving a job for reasons that
+    have nothing to do with the score (it applies in every regime).
+    """
+
+    review_rate: float = probability(0.003, doc="Daily chance an employee is reviewed.")
+    threshold: int = score_value(450, doc=_THRESHOLD)
+    dismissal_stress: float = num(1.0, doc="Stress a dismissal adds.", ge=0.0, le=MAX_STRESS)
+    separation_rate: float = probability(
+        0.0, doc="Daily chance of leaving a job for reasons unrelated to the score."
+    )
+
+
+class SchoolGate(_CitizenGate):
+    """Once a year parents apply for their children; admitted at a threshold."""
+
+    admission_day: int = num(240, doc="Day of the year applications are decided.", ge=0, le=364)
+    threshold: int = score_value(650, doc=_THRESHOLD)
+
+
+class DatingGate(_CitizenGate):
+    """Citizens seek matches; both partners' public percentiles are weighed."""
+
+    attempt_rate: float = probability(0.01, doc="Daily chance a citizen seeks a match.")
+    min_partner_percentile: float = probability(
+        0.3, doc="Lowest public percentile a partner accepts."
+    )
+    max_percentile_gap: float = probability(
+        0.5, doc="Largest gap between the partners' percentiles."
+    )
+
+
+class DocumentsGate(_CitizenGate):
+    """Applications for official documents; granted at a threshold."""
+
+    apply_rate: float = probability(0.0005, doc="Daily chance a citizen applies.")
+    threshold: int = score_value(500, doc=_THRESHOLD)
+
+
+class TravelGate(_CitizenGate):
+    """Attempts to travel; blocked for blacklisted citizens."""
+
+    attempt_rate: float = probability(0.01, doc="Daily chance a citizen tries to travel.")
+
+
+class PublicContractsGate(_Gate):
+    """Companies bid for public contracts or loans; granted at a threshold."""
+
+    apply_rate: float = probability(0.005, doc="Daily chance a company bids.")
+    threshold: int = score_value(
+        600, doc="Lowest company score that wins; within the company scale when on."
+    )
+
+
+class Gates(_Model):
+    """Every consequence; a missing table means the gate is off."""
+
+    mortgage: MortgageGate = MortgageGate(enabled=False)
+    job_hiring: JobHiringGate = JobHiringGate(enabled=False)
+    job_retention: JobRetentionGate = JobRetentionGate(enabled=False)
+    school: SchoolGate = SchoolGate(enabled=False)
+    dating: DatingGate = DatingGate(enabled=False)
+    documents: DocumentsGate = DocumentsGate(enabled=False)
+    travel: TravelGate = TravelGate(enabled=False)
+    public_contracts: PublicContractsGate = PublicContractsGate(enabled=False)
+
+
+class Chilling(_Model):
+    """Aware citizens below a score cut legal behaviour the rulebook penalises."""
+
+    below: int = score_value(
+        600, doc="Aware citizens below this score are chilled; within [lo, hi] when on."
+    )
+    strength: float = num(
+        0.0,
+        doc="Daily fall of a penalised behaviour per point of its penalty.",
+        ge=0.0,
+        le=1.0,
+    )
+    risk_aversion_weight: float = probability(
+        1.0, doc="How much the citizen's risk aversion weighs in."
+    )
+
+
+class Gaming(_Model):
+    """Aware citizens add behaviour the rulebook rewards."""
+
+    strength: float = num(
+        0.0, doc="Rise of a rewarded behaviour per point of its reward.", ge=0.0, le=1.0
+    )
+    daily_increment: float = num(
+        0.0, doc="Daily growth of a citizen's gaming exposure.", ge=0.0, le=1.0
+    )
+    cap: float = num(0.0, doc="Largest gaming exposure.", ge=0.0, le=100.0)
+
+
+class Feedback(_Model):
+    """How the regime changes behaviour."""
+
+    awareness: float = probability(0.11, doc="Share of citizens aware of the regime.")
+    stress_half_life_days: float = num(90.0, doc="Days for stress to halve.", gt=0.0, le=MAX_DAYS)
+    chilling: Chilling = Chilling()
+    gaming: Gaming = Gaming()
+
+
+class DataErrors(_Model):
+    """Erroneous records: events logged that never happened, and disputes.
+
+    A citizen holding erroneous points files a dispute with daily probability
+    ``dispute_rate``; it is settled ``dispute_days`` later, and the erroneous
+    points are removed with probability ``dispute_success``.
+    """
+
+    rate: float = probability(0.0, doc="Daily chance of an erroneous record per citizen.")
+    event: str = "bill_late"
+    dispute_rate: float = probability(
+        0.0, doc="Daily chance a citizen with erroneous points disputes them."
+    )
+    dispute_days: int = num(30, doc="Days until a dispute is settled.", ge=1, le=3650)
+    dispute_success: float = probability(1.0, doc="Chance a dispute removes the erroneous points.")
+
+
+class Operator(_Model):
+    """A scoring operator: the data domains it sees, and its own rules (``rules[].operator``)."""
+
+    sees: list[str] = Field(min_length=1)
+    description: str = ""
+
+
+class Sharing(_Model):
+    """Data sharing between operators: when on, every operator sees every operator's data."""
+
+    enabled: bool = False
+
+
+class Recording(_Model):
+    """The measurement window (:mod:`socialscore.scenario.window`)."""
+
+    measure_from_day: int | None = day_count(
+        None, doc="First day of the measurement window (default: rated day + burn-in)."
+    )
+    burn_in_days: int = day_count(90, doc="Days after everyone is rated before harms are measured.")
+
+
+class Scenario(_Model):
+    """A complete, validated scenario."""
+
+    scenario: About
+    run: RunSettings = RunSettings()
+    score: ScoreSettings
+    participation: Participation = Participation()
+    nation: NationSettings = NationSettings()
+    streams: dict[str, StreamSpec] = Field(default_factory=dict)
+    rules: list[Rule] = Field(default_factory=list, max_length=MAX_RULES)
+    company_streams: dict[str, CompanyStreamSpec] = Field(default_factory=dict)
+    company_rules: list[CompanyRule] = Field(default_factory=list, max_length=MAX_RULES)
+    company_score: CompanyScore = CompanyScore()
+    network: NetworkSettings = NetworkSettings()
+    gates: Gates = Gates()
+    feedback: Feedback = Feedback()
+    data_errors: DataErrors = DataErrors()
+    recording: Recording = Recording()
+    operators: dict[str, Operator] = Field(default_factory=dict, max_length=MAX_OPERATORS)
+    sharing: Sharing = Sharing()
+
+    @field_validator("streams")
+    @classmethod
+    def _known_streams(cls, value: dict[str, StreamSpec]) -> dict[str, StreamSpec]:
+        _check_names(value, CITIZEN_EVENTS, "citizen")
+        return value
+
+    @field_validator("company_streams")
+    @classmethod
+    def _known_company_streams(
+        cls, value: dict[str, CompanyStreamSpec]
+    ) -> dict[str, CompanyStreamSpec]:
+        _check_names(value, COMPANY_EVENTS, "company")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        s = self.score
+        problems: list[str] = []
+        for name in type(self.gates).model_fields:
+            gate = getattr(self.gates, name)
+            threshold = getattr(gate, "threshold", None)
+            if gate.enabled and threshold is not None and name != "public_contracts":
+                if not s.lo <= threshold <= s.hi:
+                    problems.append(
+                        f"gates.{name}.threshold = {threshold} lies outside the score range "
+                        f"[{s.lo}, {s.hi}]; choose a threshold within it"
+                    )
+        pc = self.gates.public_contracts
+        cs = self.company_score
+        if pc.enabled and not cs.lo <= pc.threshold <= cs.hi:
+            problems.append(
+                f"gates.public_contracts.threshold = {pc.threshold} lies outside the company "
+                f"score range [{cs.lo}, {cs.hi}]"
+            )
+        if self.run.citizens_per_company == 0:
+            for name in ("job_hiring", "job_retention", "public_contracts"):
+                if getattr(self.gates, name).enabled:
+                    problems.append(
+                        f"gates.{name} needs companies, but run.citizens_per_company = 0 "
+                        f"makes none; remove [gates.{name}] or set run.citizens_per_company"
+                    )
+        if self.data_errors.rate > 0 and self.data_errors.event not in CITIZEN_EVENTS:
+            problems.append(
+                ERR_UNKNOWN_EVENT.format(
+                    name=self.data_errors.event,
+                    hint=_did_you_mean(self.data_errors.event, CITIZEN_EVENTS),
+                    kind="citizen",
+                    allowed=", ".join(CITIZEN_EVENTS),
+                )
+            )
+        if self.network.unfriend_below is not None and not (
+            s.lo <= self.network.unfriend_below <= s.hi
+        ):
+            problems.append(f"network.unfriend_below must lie within [{s.lo}, {s.hi}]")
+        chill = self.feedback.chilling
+        if chill.strength > 0 and not s.lo <= chill.below <= s.hi:
+            problems.append(ERR_CHILLING_BELOW.format(below=chill.below, lo=s.lo, hi=s.hi))
+        for scale, lo, hi in self.score_scales():
+            problem = histogram_problem(self.run.days, scale, lo, hi)
+            if problem is not None:
+                problems.append(problem)
+        problems += self._operator_problems()
+        if problems:
+            # One problem a line: format_errors prints each on its own line.
+            raise ValueError("\n".join(problems))
+        return self
+
+    def score_scales(self) -> tuple[tuple[str, int, int], ...]:
+        """The scales recorded in a daily histogram: (key, lo, hi) for citizens and companies."""
+        return (
+            ("score", self.score.lo, self.score.hi),
+            ("company_score", self.company_score.lo, self.company_score.hi),
+        )
+
+    def _operator_problems(self) -> list[str]:
+        names = list(self.operators)
+        problems: list[str] = []
+
+        def check(where: str, name: str | None) -> None:
+            if name is None:
+                return
+            if not names:
+                problems.append(
+                    f"{where} = '{name}' names an operator, but the scenario defines none; "
+                    f"add [operators.{name}] or remove the key"
+                )
+            elif name not in names:
+                problems.append(
+                    f"{where} = '{name}' is not an operator{_did_you_mean(name, names)}; "
+                    f"operators: {', '.join(names)}"
+                )
+
+        check("score.operator", self.score.operator)
+        for k, rule in enumerate(self.rules):
+            check(f"rules[{k}].operator", rule.operator)
+            if names and rule.operator is None:
+                problems.append(
+                    f"rules[{k}].operator is missing: with several operators every rule names "
+                    f"its operator ({', '.join(names)})"
+                )
+        for gate in CITIZEN_GATES:
+            check(f"gates.{gate}.reads", getattr(self.gates, gate).reads)
+        return problems
+
+    # -- derived views used by the engine and the audit ---------------------
+
+    def stream_of(self, event: str) -> StreamSpec | None:
+        """The stream that produces an event (a derived event's source stream), if any."""
+        return self.streams.get("interaction" if event == "interaction_low_scorer" else event)
+
+    def event_domain(self, event: str) -> str:
+        """The domain an event's data comes from (the stream's, else the vocabulary's)."""
+        spec = self.stream_of(event)
+        if spec is not None and spec.domain is not None:
+            return spec.domain
+        return EVENT_DOMAIN[event]
+
+    def gate_domain(self, gate: str) -> str:
+        """The context a citizen gate decides in."""
+        declared = getattr(self.gates, gate).domain
+        return str(declared) if declared is not None else GATE_DOMAIN[gate]
+
+    def gate_sanction(self, gate: str) -> int:
+        """How heavy a citizen gate's denial is, 1–5."""
+        declared = getattr(self.gates, gate).sanction
+        return int(declared) if declared is not None else GATE_SANCTION[gate]
+
+    def public_operator(self) -> str | None:
+        """The operator whose score is public (ranking, blacklist, network term)."""
+        if not self.operators:
+            return None
+        return self.score.operator or next(iter(self.operators))
+
+    def operator_sees(self, operator: str | None) -> set[str] | None:
+        """The domains an operator has data from (None: all of them)."""
+        if operator is None or not self.operators:
+            return None
+        if self.sharing.enabled:
+            return {d for op in self.operators.values() for d in op.sees}
+        return set(self.operators[operator].sees)
+
+    def rule_counts(self, k: int, operator: str | None) -> bool:
+        """Whether rule ``k`` feeds the score of ``operator`` (None: the public score)."""
+        rule = self.rules[k]
+        op = operator if operator is not None else self.public_operator()
+        if op is None:
+            return True
+        if rule.operator != op:
+            return False
+        sees = self.operator_sees(op)
+        return sees is None or self.event_domain(rule.event) in sees
+
+    def with_overrides(
+        self,
+        *,
+        population: int | None = None,
+        days: int | None = None,
+        seed: int | None = None,
+        measure_from: int | None = None,
+    ) -> Scenario:
+        """Return a copy with run settings (and the window's first day) replaced where given."""
+        run = self.run.model_copy(
+            update={
+                k: v
+                for k, v in {"population": population, "days": days, "seed": seed}.items()
+                if v is not None
+            }
+        )
+        validated = RunSettings.model_validate(
+            run.model_dump(), context={SCALES_CONTEXT: self.score_scales()}
+        )
+        update: dict[str, Any] = {"run": validated}
+        if measure_from is not None:
+            recording = self.recording.model_copy(update={"measure_from_day": measure_from})
+            update["recording"] = Recording.model_validate(recording.model_dump())
+        return self.model_copy(update=update)
+
+
+def _check_names(names: Any, allowed: tuple[str, ...], kind: str) -> None:
+    for name in names:
+        if name not in allowed:
+            raise ValueError(
+                ERR_UNKNOWN_EVENT.format(
+                    name=name,
+                    hint=_did_you_mean(name, allowed),
+                    kind=kind,
+                    allowed=", ".join(allowed),
+                )
+            )
+
+
+class ScenarioError(Exception):
+    """A scenario file could not be read; the message says where and how to fix it."""
+
+
+class LoadedScenario(BaseModel):
+    """A validated scenario together with its source text and hash."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    scenario: Scenario
+    text: str  # the file as written
+    sha256: str  # hash of the resolved, validated scenario (after ``extends``)
+    path: str
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Return the shipped scenario files by name."""
+    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.toml"))}
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """Return the file for a path, or for the name of a shipped scenario."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = shipped_scenarios()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    if path.stem in shipped and not path.parent.parts:
+        return shipped[path.stem]
+    if path.is_dir():
+        raise ScenarioError(ERR_FOLDER.format(path=path))
+    if path.exists():
+        raise ScenarioError(ERR_NOT_REGULAR.format(path=path))
+    raise ScenarioError(ERR_NOT_FOUND.format(path=path, shipped=", ".join(shipped)))
+
+
+def load(name_or_path: str | Path) -> LoadedScenario:
+    """Read and validate a scenario file (or a shipped scenario by name)."""
+    path = resolve(name_or_path)
+    return parse(read_text(path), source=str(path))
+
+
+def read_text(path: Path) -> str:
+    """The text of a scenario file, or a one-line ScenarioError saying why it is not one.
+
+    Refused: a folder or other non-regular file, a file that cannot be read,
+    one larger than :data:`MAX_FILE_BYTES`, one that is not UTF-8 text (or
+    holds NUL bytes, as binary files do). A UTF-8 byte-order mark is dropped.
+    An empty file, or one with only comments, is refused once parsed (:func:`parse`).
+    """
+    if path.is_dir():
+        raise ScenarioError(ERR_FOLDER.format(path=path))
+    if path.exists() and not path.is_file():
+        raise ScenarioError(ERR_NOT_REGULAR.format(path=path))
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(ERR_UNREADABLE.format(path=path, reason=exc.strerror or exc)) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(ERR_TOO_BIG.format(path=path, limit=MAX_FILE_BYTES))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        detail = f"byte {exc.start} is 0x{raw[exc.start]:02x}"
+        raise ScenarioError(ERR_NOT_TEXT.format(path=path, detail=detail)) from None
+    if "\x00" in text:
+        detail = f"a NUL byte at character {text.index(chr(0))}"
+        raise ScenarioError(ERR_NOT_TEXT.format(path=path, detail=detail))
+    return text
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
+
+
+def toml_error(exc: tomllib.TOMLDecodeError, text: str, source: str) -> str:
+    """One line for a TOML syntax error: the file, line and column, and what is wrong."""
+    detail = str(exc)
+    line: Any = getattr(exc, "lineno", None)
+    column: Any = getattr(exc, "colno", None)
+    found = _TOML_POSITION.search(detail)
+    if found is not None:
+        line, column = line or int(found[1]), column or int(found[2])
+    elif _TOML_END.search(detail) is not None:
+        line, column = line or max(text.count("\n") + 1, 1), column or "end"
+    reason = _TOML_END.sub("", _TOML_POSITION.sub("", detail)).rstrip(".") or "syntax error"
+    return ERR_TOML.format(path=source, line=line or "?", column=column or "?", reason=reason)
+
+
+def _read_toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(toml_error(exc, text, source)) from None
+
+
+def _check_is_scenario(data: dict[str, Any], source: str) -> None:
+    """Refuse TOML that is not a scenario at all (empty, or none of a scenario's tables)."""
+    if not data:
+        raise ScenarioError(ERR_EMPTY.format(path=source))
+    known = set(Scenario.model_fields) | {"extends"}
+    if known.isdisjoint(data):
+        names = [f"[{_short(str(key), 30)}]" for key in list(data)[:4]]
+        found = ", ".join(names) + (", ..." if len(data) > 4 else "")
+        hint = HINT_GRID if "sweep" in data else ""
+        raise ScenarioError(ERR_NOT_SCENARIO.format(path=source, found=found, hint=hint))
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters (an ellipsis and the length say it was cut)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; any other value (lists included) is replaced whole."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _resolve_extends(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[str, Any]:
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(
+            f"{source}: extends: must be a scenario name or a path, got {parent!r}."
+        )
+    here = Path(source).parent
+    candidate = here / parent
+    try:
+        path = candidate if candidate.is_file() else resolve(parent)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{source}: extends: {exc}") from None
+    key = str(path.resolve())
+    if key in seen:
+        raise ScenarioError(
+            f"{source}: extends: '{parent}' leads back to itself; remove the cycle."
+        )
+    base = _read_toml(read_text(path), str(path))
+    base = _resolve_extends(base, str(path), (*seen, key))
+    return _merge(base, data)
+
+
+def parse(text: str, *, source: str = "<string>") -> LoadedScenario:
+    """Validate scenario TOML text; ``source`` names it in error messages.
+
+    A file may start from another with ``extends = "NAME-OR-PATH"``: its tables
+    are merged key by key over the other's (lists such as ``rules`` replace
+    the other's list whole).
+    """
+    data = _read_toml(text, source)
+    _check_is_scenario(data, source)
+    data = _resolve_extends(data, source, (str(Path(source).resolve()),))
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(format_errors(exc, source)) from None
+    return LoadedScenario(scenario=scenario, text=text, sha256=digest(scenario), path=source)
+
+
+def digest(scenario: Scenario) -> str:
+    """The sha256 of a validated scenario's canonical JSON (the same after ``extends``)."""
+    return hashlib.sha256(scenario.model_dump_json(by_alias=True).encode("utf-8")).hexdigest()
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """Return the pydantic model class that holds the key at ``loc``."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if model is None or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return model
+    return None
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def format_errors(exc: ValidationError, source: str) -> str:
+    """Turn a pydantic error into lines: file, key path, what is wrong, what is allowed.
+
+    Problems found across keys (the scenario's cross-checks) name their keys
+    in their own words and get one line each, with no key prefix.
+    """
+    lines: list[str] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc)
+        key = key.replace(".[", "[")
+        if err["type"] == "extra_forbidden":
+            model = _model_at(loc)
+            allowed = _field_names(model) if model else []
+            leaf = str(loc[-1])
+            msg = ERR_UNKNOWN_KEY.format(
+                key=leaf, hint=_did_you_mean(leaf, allowed), allowed=", ".join(allowed) or "none"
+            )
+        elif err["type"] == "missing":
+            msg = "this key is required but missing."
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if "input" in err and err["type"] not in ("value_error",):
+                msg += f" (got {err['input']!r})"
+        if not key:
+            lines += [f"  {source}: {part}" for part in msg.splitlines()]
+            continue
+        lines.append(f"  {source}: {key}: {msg}")
+    return "\n".join([ERR_HEADER.format(path=source, count=len(lines)), *lines])

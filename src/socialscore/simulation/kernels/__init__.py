@@ -1,0 +1,13 @@
+"""The numba kernels: plain functions over arrays, one file per step of the day.
+
+- ``behaviour``: each citizen's events of the day, rated into the score.
+- ``score``: accumulators decay and gain points; the score is clipped.
+- ``passes``: the small array passes the behaviour kernel is made of.
+- ``friends``: friend lists stored as draws; ``network``: the network term and
+  unfriending.
+- ``ranking``: the public ranking and who is low-ranked.
+- ``gates``: mortgages, jobs, schools, dating, documents, travel, contracts.
+- ``feedback``: stress, chilling and gaming updates used by the gates kernel.
+- ``disputes``: erroneous records disputed and settled.
+- ``companies``: the company score.
+"""

@@ -1,0 +1,610 @@
+"""Consequences: each gate is a decision taken when its occasion arises.
+
+Citizen gates, in daily order: mortgage, job hiring, job retention, school
+admission (once a year), dating, official documents, travel. Each reads the
+citizen's current score (dating reads both partners' public percentiles) and
+compares it with the gate's threshold. A denial that would have been an
+approval without the citizen's erroneous records is counted as caused by
+data errors. Feedback from the day's decisions (stress, chilling, gaming) is
+applied in the same kernel, in passes of its own after the decisions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from socialscore.scenario.schema import Scenario
+from socialscore.scenario.vocabulary import CITIZEN_GATES, TRAITS
+from socialscore.simulation import rng
+from socialscore.simulation.kernels import passes
+from socialscore.simulation.kernels.behaviour import CHUNK
+from socialscore.simulation.kernels.feedback import chill_increment, gaming_update
+from socialscore.simulation.kernels.score import clip_round
+
+G_MORTGAGE, G_HIRING, G_RETENTION, G_SCHOOL, G_DATING, G_DOCUMENTS, G_TRAVEL = range(7)
+#: Columns of the gate parameter table.
+P_ENABLED, P_RATE, P_THRESHOLD, P_STRESS, P_EXTRA1, P_EXTRA2, P_REVIEW, P_ACCURACY, P_REASONS = (
+    range(9)
+)
+#: Columns of the per-gate tallies: applications, approvals, denials caused by
+#: erroneous records, denials overturned by human review, adverse decisions
+#: whose reasons hold nothing from the person's own record.
+T_APPLIED, T_SELECTED, T_ERRONEOUS, T_OVERTURNED, T_UNEXPLAINED = range(5)
+TALLIES = 5
+#: Gate tallies are kept per replicate of citizens (citizen id modulo this) inside each group,
+#: so that intervals can allow for repeated decisions about the same person (a citizen's
+#: decisions all fall in one replicate): the tally arrays' group axis holds
+#: ``group + groups * replicate``.
+REPLICATES = 16
+#: Columns of the per-group state tallies.
+S_EMPLOYED, S_MORTGAGE, S_BLACKLISTED, S_CHILLED, S_STRESS, S_CHILL = range(6)
+
+_RISK = TRAITS.index("risk_aversion")
+_GAMING = TRAITS.index("gaming")
+
+
+def gate_table(scenario: Scenario) -> np.ndarray:
+    """The citizen gates' parameters as a float64 table [gate, column]."""
+    g = scenario.gates
+    t = np.zeros((len(CITIZEN_GATES), 9), dtype=np.float64)
+    rows = {
+        G_MORTGAGE: (
+            g.mortgage.enabled,
+            g.mortgage.apply_rate,
+            g.mortgage.threshold,
+            g.mortgage.denial_stress,
+            g.mortgage.reapply,
+            0.0,
+        ),
+        G_HIRING: (
+            g.job_hiring.enabled,
+            g.job_hiring.search_rate,
+            g.job_hiring.threshold,
+            g.job_hiring.denial_stress,
+            0.0,
+            0.0,
+        ),
+        G_RETENTION: (
+            g.job_retention.enabled,
+            g.job_retention.review_rate,
+            g.job_retention.threshold,
+            g.job_retention.dismissal_stress,
+            g.job_retention.separation_rate,
+            0.0,
+        ),
+        G_SCHOOL: (g.school.enabled, 0.0, g.school.threshold, 0.0, g.school.admission_day, 0.0),
+        G_DATING: (
+            g.dating.enabled,
+            g.dating.attempt_rate,
+            0.0,
+            0.0,
+            g.dating.min_partner_percentile,
+            g.dating.max_percentile_gap,
+        ),
+        G_DOCUMENTS: (
+            g.documents.enabled,
+            g.documents.apply_rate,
+            g.documents.threshold,
+            0.0,
+            0.0,
+            0.0,
+        ),
+        G_TRAVEL: (
+            g.travel.enabled,
+            g.travel.attempt_rate,
+            scenario.score.blacklist_below,
+            0.0,
+            0.0,
+            0.0,
+        ),
+    }
+    for k, row in rows.items():
+        spec = getattr(g, CITIZEN_GATES[k])
+        t[k] = [float(v) for v in row] + [
+            float(spec.human_review),
+            spec.review_accuracy,
+            float(spec.reasons),
+        ]
+    return t
+
+
+@njit(cache=True)
+def view_scores(
+    v: int,
+    i: int,
+    s: int,
+    clean: int,
+    rated: float,
+    acc: np.ndarray,
+    net: np.ndarray,
+    err_acc: np.ndarray,
+    view_weight: np.ndarray,
+    view_net: np.ndarray,
+    view_err: np.ndarray,
+    base: int,
+    lo: int,
+    hi: int,
+) -> tuple[int, int]:
+    """A citizen's score and error-free score as view ``v`` sees them (view 0: the public score).
+
+    ``acc`` holds 16-bit units; ``view_weight[v, q]`` is the points one unit of
+    accumulator ``q`` counts in view ``v`` (0: not counted).
+    """
+    if v == 0:
+        return s, clean
+    raw = base + net[i] * rated * view_net[v]
+    for q in range(acc.shape[0]):
+        raw += acc[q, i] * view_weight[v, q]
+    e = err_acc[i] * view_err[v]
+    return clip_round(raw + e, lo, hi), clip_round(raw, lo, hi)
+
+
+@njit(cache=True)
+def give_reasons(
+    reasons: np.ndarray,
+    counts: np.ndarray,
+    c: int,
+    gate: int,
+    g: int,
+    i: int,
+    v: int,
+    rated: float,
+    acc: np.ndarray,
+    net: np.ndarray,
+    err_acc: np.ndarray,
+    view_weight: np.ndarray,
+    view_net: np.ndarray,
+    view_err: np.ndarray,
+    q_reason: np.ndarray,
+) -> None:
+    """Tally up to four reasons for an adverse decision: the biggest penalties in the view.
+
+    Reasons are the rule groups that cost the person the most points (at least
+    half a point each), the network term, or an erroneous record. A decision
+    whose reasons hold nothing from the person's own record is tallied as
+    unexplained.
+    """
+    n_reasons = reasons.shape[2] - 2
+    contrib = np.zeros(n_reasons + 2, dtype=np.float64)
+    for q in range(acc.shape[0]):
+        contrib[q_reason[q]] += acc[q, i] * view_weight[v, q]
+    contrib[n_reasons] = net[i] * rated * view_net[v]
+    contrib[n_reasons + 1] = err_acc[i] * view_err[v]
+    own = False
+    for _ in range(4):
+        best = -1
+        low = -0.5
+        for r in range(n_reasons + 2):
+            if contrib[r] < low:
+                low = contrib[r]
+                best = r
+        if best < 0:
+            break
+        reasons[c, gate, best] += 1
+        contrib[best] = 0.0
+        if best != n_reasons:
+            own = True
+    if not own:
+        counts[c, gate, g, T_UNEXPLAINED] += 1
+
+
+@njit(cache=True)
+def _decide(
+    counts: np.ndarray,
+    c: int,
+    gate: int,
+    g: int,
+    score: int,
+    clean: int,
+    threshold: float,
+    gp: np.ndarray,
+    seed: int,
+    day: int,
+    i: int,
+) -> int:
+    """1 = approved, 0 = denied, 2 = denied and needing reasons."""
+    counts[c, gate, g, T_APPLIED] += 1
+    if score >= threshold:
+        counts[c, gate, g, T_SELECTED] += 1
+        return 1
+    if clean >= threshold:
+        # Human review catches a share of the denials caused by erroneous records.
+        if (
+            gp[gate, P_REVIEW] > 0
+            and rng.uniform(seed, day, i, rng.stream(rng.REVIEW, gate)) < gp[gate, P_ACCURACY]
+        ):
+            counts[c, gate, g, T_SELECTED] += 1
+            counts[c, gate, g, T_OVERTURNED] += 1
+            return 1
+        counts[c, gate, g, T_ERRONEOUS] += 1
+    return 2 if gp[gate, P_REASONS] > 0 else 0
+
+
+@njit(cache=True, inline="always")
+def dating_match(p_self: float, p_partner: float, min_percentile: float, max_gap: float) -> bool:
+    """Both partners clear the minimum public percentile and are close enough in rank."""
+    return (
+        p_self >= min_percentile
+        and p_partner >= min_percentile
+        and abs(p_self - p_partner) <= max_gap
+    )
+
+
+@njit(cache=True)
+def _gate(
+    gate: int,
+    counts: np.ndarray,
+    reasons: np.ndarray,
+    c: int,
+    g: int,
+    i: int,
+    s: int,
+    clean: int,
+    gp: np.ndarray,
+    seed: int,
+    day: int,
+    rated: float,
+    acc: np.ndarray,
+    net: np.ndarray,
+    err_acc: np.ndarray,
+    view_weight: np.ndarray,
+    view_net: np.ndarray,
+    view_err: np.ndarray,
+    gate_view: np.ndarray,
+    q_reason: np.ndarray,
+    base: int,
+    lo: int,
+    hi: int,
+) -> bool:
+    """Decide one application on the score the gate reads; give reasons when due.
+
+    A function of its own, not inlined: called for the few citizens with a
+    decision due, and compiled once instead of once per gate.
+    """
+    v = gate_view[gate]
+    sv, cv = s, clean
+    if v != 0:  # most gates read the public score: no call, no array references taken
+        sv, cv = view_scores(
+            v, i, s, clean, rated, acc, net, err_acc, view_weight, view_net, view_err, base, lo, hi
+        )
+    d = _decide(counts, c, gate, g, sv, cv, gp[gate, P_THRESHOLD], gp, seed, day, i)
+    if d == 2:
+        give_reasons(
+            reasons, counts, c, gate, g, i, v, rated, acc, net, err_acc,
+            view_weight, view_net, view_err, q_reason,
+        )  # fmt: skip
+    return d == 1
+
+
+@njit(cache=True)
+def _due(
+    hashes: np.ndarray, children_c: np.ndarray, gp: np.ndarray, school_day: bool
+) -> np.ndarray:
+    """1 for each citizen of a chunk whose draws make some decision possible today.
+
+    A superset of the citizens who apply, leave a job or are reviewed: each
+    draw is compared with the largest rate it serves, whatever the citizen's
+    state.
+    """
+    r_mortgage = gp[G_MORTGAGE, P_RATE] if gp[G_MORTGAGE, P_ENABLED] > 0 else 0.0
+    r_travel = gp[G_TRAVEL, P_RATE] if gp[G_TRAVEL, P_ENABLED] > 0 else 0.0
+    r_hiring = gp[G_HIRING, P_RATE] if gp[G_HIRING, P_ENABLED] > 0 else 0.0
+    r_leave = gp[G_RETENTION, P_EXTRA1] if gp[G_RETENTION, P_ENABLED] > 0 else 0.0
+    r_review = gp[G_RETENTION, P_RATE] if gp[G_RETENTION, P_ENABLED] > 0 else 0.0
+    r_dating = gp[G_DATING, P_RATE] if gp[G_DATING, P_ENABLED] > 0 else 0.0
+    r_documents = gp[G_DOCUMENTS, P_RATE] if gp[G_DOCUMENTS, P_ENABLED] > 0 else 0.0
+    r_job = max(r_hiring, r_leave)
+    m = hashes.shape[1]
+    h1 = hashes[0]
+    h2 = hashes[1]
+    h3 = hashes[2]
+    due = np.empty(m, dtype=np.uint8)
+    for k in range(m):
+        due[k] = np.uint8(
+            (rng.half_uniform(h1[k], 0) < r_mortgage)
+            | (rng.half_uniform(h1[k], 1) < r_travel)
+            | (rng.half_uniform(h2[k], 0) < r_job)
+            | (rng.half_uniform(h2[k], 1) < r_review)
+            | (rng.half_uniform(h3[k], 0) < r_dating)
+            | (rng.half_uniform(h3[k], 1) < r_documents)
+            | (school_day & (children_c[k] > 0))
+        )
+    return due
+
+
+@njit(cache=True)
+def _aware_feedback(
+    counts: np.ndarray,
+    aware_c: np.ndarray,
+    score: np.ndarray,
+    group: np.ndarray,
+    risk: np.ndarray,
+    gaming_trait: np.ndarray,
+    chill_c: np.ndarray,
+    gaming_c: np.ndarray,
+    chill_below: int,
+    chill_weight: float,
+    gaming_increment: float,
+    gaming_cap: float,
+) -> None:
+    """Chilling and gaming exposures of a chunk's aware citizens, and their tallies.
+
+    ``aware_c`` lists the chunk's aware citizens, ``chill_c`` and ``gaming_c``
+    their exposures (only aware citizens have any).
+    """
+    chilled = np.zeros(2, dtype=np.int64)
+    total0 = 0.0
+    total1 = 0.0
+    for a in range(aware_c.shape[0]):
+        i = aware_c[a]
+        g = np.int64(group[i])
+        ch = chill_c[a] + chill_increment(True, int(score[i]), chill_below, risk[i], chill_weight)
+        chill_c[a] = ch
+        gaming_c[a] = gaming_update(
+            gaming_c[a], True, gaming_trait[i], gaming_increment, gaming_cap
+        )
+        chilled[g] += np.int64(ch > 0.0)
+        total1 += ch * g
+        total0 += ch * (1 - g)
+    for g in range(2):
+        counts[g, S_CHILLED] += chilled[g]
+    counts[0, S_CHILL] += total0
+    counts[1, S_CHILL] += total1
+
+
+@njit(cache=True)
+def _state_counts(
+    counts: np.ndarray,
+    group_c: np.ndarray,
+    employer_c: np.ndarray,
+    mortgage_c: np.ndarray,
+    score_c: np.ndarray,
+    stress_c: np.ndarray,
+    blacklist_below: int,
+) -> None:
+    """Per group: employed, with a mortgage, blacklisted, and the sum of stress.
+
+    Stress is summed in eight interleaved running sums per group (citizen k
+    into sum k mod 8), added up in a fixed order: the totals are the same on
+    any machine, and the loop is not held up by one long chain of additions.
+    """
+    employed = np.zeros(2, dtype=np.int64)
+    mortgaged = np.zeros(2, dtype=np.int64)
+    listed = np.zeros(2, dtype=np.int64)
+    n1 = np.int64(0)
+    e1 = np.int64(0)
+    h1 = np.int64(0)
+    b1 = np.int64(0)
+    e = np.int64(0)
+    h = np.int64(0)
+    b = np.int64(0)
+    m = group_c.shape[0]
+    for k in range(m):
+        g = np.int64(group_c[k])
+        ek = np.int64(employer_c[k] >= 0)
+        hk = np.int64(mortgage_c[k])
+        bk = np.int64(score_c[k] < blacklist_below)
+        e += ek
+        h += hk
+        b += bk
+        e1 += ek & g
+        h1 += hk & g
+        b1 += bk & g
+        n1 += g
+    employed[1] = e1
+    employed[0] = e - e1
+    mortgaged[1] = h1
+    mortgaged[0] = h - h1
+    listed[1] = b1
+    listed[0] = b - b1
+    for g in range(2):
+        counts[g, S_EMPLOYED] += employed[g]
+        counts[g, S_MORTGAGE] += mortgaged[g]
+        counts[g, S_BLACKLISTED] += listed[g]
+    lanes = np.zeros((2, 8), dtype=np.float64)
+    for base in range(0, m - 7, 8):
+        for j in range(8):
+            x = stress_c[base + j]
+            g = np.float64(group_c[base + j])
+            lanes[1, j] += x * g
+            lanes[0, j] += x * (1.0 - g)
+    for k in range(m - m % 8, m):
+        x = stress_c[k]
+        g = np.float64(group_c[k])
+        lanes[1, k % 8] += x * g
+        lanes[0, k % 8] += x * (1.0 - g)
+    for g in range(2):
+        total = 0.0
+        for j in range(8):
+            total += lanes[g, j]
+        counts[g, S_STRESS] += total
+
+
+@njit(cache=True, nogil=True)
+def step_gates(
+    first: int,
+    last: int,
+    seed: int,
+    day: int,
+    n_companies: int,
+    group: np.ndarray,
+    traits: np.ndarray,
+    children: np.ndarray,
+    score: np.ndarray,
+    score_clean: np.ndarray,
+    published: np.ndarray,
+    published_below: np.ndarray,
+    employer: np.ndarray,
+    has_mortgage: np.ndarray,
+    aware: np.ndarray,
+    aware_offset: np.ndarray,
+    stress: np.ndarray,
+    chill: np.ndarray,
+    gaming: np.ndarray,
+    acc: np.ndarray,
+    net: np.ndarray,
+    err_acc: np.ndarray,
+    participant: np.ndarray,
+    all_rated: bool,
+    view_weight: np.ndarray,
+    view_net: np.ndarray,
+    view_err: np.ndarray,
+    gate_view: np.ndarray,
+    q_reason: np.ndarray,
+    base: int,
+    lo: int,
+    hi: int,
+    gp: np.ndarray,
+    blacklist_below: int,
+    stress_decay: float,
+    chill_below: int,
+    chill_weight: float,
+    gaming_increment: float,
+    gaming_cap: float,
+    counts: np.ndarray,
+    reasons: np.ndarray,
+    state_counts: np.ndarray,
+) -> None:
+    """Take every gate decision due today and apply the day's feedback.
+
+    Each gate reads the score of its view (:mod:`socialscore.simulation.layout`); a
+    denial may be overturned by human review, and carries reasons when the
+    gate gives them (tallied in ``reasons[chunk, gate, reason]``).
+
+    Runs chunks ``first`` to ``last - 1``; :func:`socialscore.simulation.chunks.over_chunks`
+    shares the chunks out over threads.
+    """
+    n = group.shape[0]
+    school_day = gp[G_SCHOOL, P_ENABLED] > 0 and (day % 365) == int(gp[G_SCHOOL, P_EXTRA1])
+    today_key = rng.day_key(seed, day)
+    hire_key = rng.stream(rng.GATE_CHOICE, G_HIRING)
+    date_key = rng.stream(rng.GATE_CHOICE, G_DATING)
+    # Gate numbers passed as plain int64, not literal constants: one compiled
+    # `_gate` serves every call.
+    gate_ids = np.arange(gp.shape[0])
+    groups = counts.shape[2] // REPLICATES
+    for c in range(first, last):
+        counts[c, :, :, :] = 0
+        reasons[c, :, :] = 0
+        state_counts[c, :, :] = 0.0
+        start = c * CHUNK
+        m = min(start + CHUNK, n) - start
+        # Exposures are stored for aware citizens only, in citizen order.
+        first_aware, last_aware = aware_offset[c], aware_offset[c + 1]
+        # Three hashes give the six daily draws: (mortgage, travel), (hiring or
+        # separation, review), (dating, documents); drawn in SIMD passes first.
+        hashes = np.empty((rng.GATE_HASHES, m), dtype=np.uint64)
+        for q in range(rng.GATE_HASHES):
+            passes.fill_hashes(hashes[q], today_key, start, rng.stream(rng.GATE_DRAWS, q))
+        # A vector pass finds the few citizens with a decision due today; the
+        # branches below run for them only.
+        due = _due(hashes, children[start : start + m], gp, school_day)
+        st_c = np.empty(m, dtype=np.float64)
+        stress_c = stress[start : start + m]
+        for k in range(m):
+            st_c[k] = stress_c[k] * stress_decay
+        for k in range(m):
+            if due[k] == 0:
+                continue
+            i = start + k
+            h1 = hashes[0, k]
+            h2 = hashes[1, k]
+            h3 = hashes[2, k]
+            g = group[i] + groups * (i % REPLICATES)  # the group within its replicate
+            s = int(score[i])
+            clean = int(score_clean[i])
+            rated = 1.0 if all_rated or participant[i] != 0 else 0.0
+            st = st_c[k]
+            if gp[G_MORTGAGE, P_ENABLED] > 0 and (
+                has_mortgage[i] == 0 or gp[G_MORTGAGE, P_EXTRA1] > 0
+            ):
+                if rng.half_uniform(h1, 0) < gp[G_MORTGAGE, P_RATE]:
+                    if _gate(
+                        gate_ids[G_MORTGAGE], counts, reasons, c, g, i, s, clean,
+                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
+                        view_err, gate_view, q_reason, base, lo, hi,
+                    ):  # fmt: skip
+                        has_mortgage[i] = 1
+                    else:
+                        st += gp[G_MORTGAGE, P_STRESS]
+            if gp[G_HIRING, P_ENABLED] > 0 and employer[i] < 0:
+                if rng.half_uniform(h2, 0) < gp[G_HIRING, P_RATE]:
+                    if _gate(
+                        gate_ids[G_HIRING], counts, reasons, c, g, i, s, clean,
+                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
+                        view_err, gate_view, q_reason, base, lo, hi,
+                    ):  # fmt: skip
+                        employer[i] = rng.uniform_below(seed, day, i, hire_key, n_companies)
+                    else:
+                        st += gp[G_HIRING, P_STRESS]
+            elif gp[G_RETENTION, P_ENABLED] > 0 and employer[i] >= 0:
+                if rng.half_uniform(h2, 0) < gp[G_RETENTION, P_EXTRA1]:
+                    employer[i] = -1
+                elif rng.half_uniform(h2, 1) < gp[G_RETENTION, P_RATE]:
+                    if not _gate(
+                        gate_ids[G_RETENTION], counts, reasons, c, g, i, s, clean,
+                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
+                        view_err, gate_view, q_reason, base, lo, hi,
+                    ):  # fmt: skip
+                        employer[i] = -1
+                        st += gp[G_RETENTION, P_STRESS]
+            if school_day and children[i] > 0:
+                _gate(
+                    gate_ids[G_SCHOOL], counts, reasons, c, g, i, s, clean,
+                    gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
+                        view_err, gate_view, q_reason, base, lo, hi,
+                )  # fmt: skip
+            if gp[G_DATING, P_ENABLED] > 0:
+                if rng.half_uniform(h3, 0) < gp[G_DATING, P_RATE]:
+                    j = rng.uniform_below(seed, day, i, date_key, n - 1)
+                    if j >= i:
+                        j += 1
+                    counts[c, G_DATING, g, T_APPLIED] += 1
+                    if dating_match(
+                        published_below[published[i] - lo],
+                        published_below[published[j] - lo],
+                        gp[G_DATING, P_EXTRA1],
+                        gp[G_DATING, P_EXTRA2],
+                    ):
+                        counts[c, G_DATING, g, T_SELECTED] += 1
+            if gp[G_DOCUMENTS, P_ENABLED] > 0:
+                if rng.half_uniform(h3, 1) < gp[G_DOCUMENTS, P_RATE]:
+                    _gate(
+                        gate_ids[G_DOCUMENTS], counts, reasons, c, g, i, s, clean,
+                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
+                        view_err, gate_view, q_reason, base, lo, hi,
+                    )  # fmt: skip
+            if gp[G_TRAVEL, P_ENABLED] > 0:
+                if rng.half_uniform(h1, 1) < gp[G_TRAVEL, P_RATE]:
+                    _gate(
+                        gate_ids[G_TRAVEL], counts, reasons, c, g, i, s, clean,
+                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
+                        view_err, gate_view, q_reason, base, lo, hi,
+                    )  # fmt: skip
+            st_c[k] = st
+        for k in range(m):
+            stress_c[k] = st_c[k]
+        _aware_feedback(
+            state_counts[c],
+            aware[first_aware:last_aware],
+            score,
+            group,
+            traits[_RISK],
+            traits[_GAMING],
+            chill[first_aware:last_aware],
+            gaming[first_aware:last_aware],
+            chill_below,
+            chill_weight,
+            gaming_increment,
+            gaming_cap,
+        )
+        _state_counts(
+            state_counts[c],
+            group[start : start + m],
+            employer[start : start + m],
+            has_mortgage[start : start + m],
+            score[start : start + m],
+            st_c,
+            blacklist_below,
+        )

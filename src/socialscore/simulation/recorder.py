@@ -1,0 +1,419 @@
+"""What is kept: daily aggregates (appended day by day) and end-of-run snapshots.
+
+The recorder never looks back over history: each day it stores the day's
+tallies from the kernels into preallocated arrays, and at the end turns them
+into Arrow tables. Per-citizen data is kept twice only: a copy of the score
+on the mobility start day, and the final snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+from numba import njit, prange
+
+from socialscore.measures import statistics as metrics
+from socialscore.scenario.schema import Scenario
+from socialscore.scenario.vocabulary import (
+    CITIZEN_EVENTS,
+    CITIZEN_GATES,
+    COMPANY_EVENTS,
+    COMPANY_GATES,
+    GROUP_LABELS,
+)
+from socialscore.scenario.window import measurement_window
+from socialscore.simulation.kernels import friends
+from socialscore.simulation.kernels.disputes import D_FILED, D_REJECTED, D_UPHELD
+from socialscore.simulation.kernels.gates import (
+    REPLICATES,
+    S_BLACKLISTED,
+    S_CHILLED,
+    S_EMPLOYED,
+    S_MORTGAGE,
+    S_STRESS,
+    T_APPLIED,
+    T_ERRONEOUS,
+    T_OVERTURNED,
+    T_SELECTED,
+    T_UNEXPLAINED,
+    TALLIES,
+)
+from socialscore.simulation.kernels.passes import (
+    P2_UNIT,
+    P_UNIT,
+    SUM_P,
+    SUM_P_SQUARED,
+    SUM_P_UNCHILLED,
+)
+from socialscore.simulation.layout import NETWORK_REASON, layout
+from socialscore.simulation.nation import Nation
+
+if TYPE_CHECKING:
+    from socialscore.simulation.state import State
+
+
+#: Rows per slice of the per-citizen snapshot (and per Parquet row group).
+SNAPSHOT_ROWS = 1 << 18
+
+
+def grade_index(score: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Grade number (0 = lowest band) of each score (int8, no temporary copies)."""
+    lo = int(score.min()) if score.size else 0
+    hi = int(score.max()) if score.size else 0
+    values = np.arange(lo, hi + 1, dtype=np.int64)
+    table = (np.searchsorted(starts, values, side="right") - 1).astype(np.int8)
+    out = np.empty(score.shape[0], dtype=np.int8)
+    _lookup(score, lo, table, out)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _lookup(score: np.ndarray, lo: int, table: np.ndarray, out: np.ndarray) -> None:
+    for i in prange(score.shape[0]):
+        out[i] = table[score[i] - lo]
+
+
+class Recorder:
+    """Collects a run's daily aggregates and final snapshots."""
+
+    def __init__(self, scenario: Scenario, nation: Nation) -> None:
+        self.scenario = scenario
+        self.nation = nation
+        d = scenario.run.days
+        s = scenario.score
+        cs = scenario.company_score
+        g = len(GROUP_LABELS)
+        self.values = np.arange(s.lo, s.hi + 1, dtype=np.int64)
+        self.company_values = np.arange(cs.lo, cs.hi + 1, dtype=np.int64)
+        self.grade_starts = np.array([gr.from_ for gr in s.grades], dtype=np.int64)
+        self.hist = np.zeros((d, s.hi - s.lo + 1), dtype=np.int64)
+        self.group_hist = np.zeros((d, g, 2), dtype=np.int64)
+        self.events = np.zeros((d, len(CITIZEN_EVENTS), g), dtype=np.int64)
+        self.errors = np.zeros((d, g), dtype=np.int64)
+        # Per day, event and group: Σ p, Σ p without chilling, Σ p², as integer chances
+        # (socialscore.simulation.kernels.passes.probability_sums).
+        self.expected = np.zeros((d, len(CITIZEN_EVENTS), g, 3), dtype=np.int64)
+        self.gates = np.zeros((d, len(CITIZEN_GATES), g, TALLIES), dtype=np.int64)
+        # Applied and selected per gate, replicate of citizens (id modulo REPLICATES), group.
+        self.gate_replicates = np.zeros((d, len(CITIZEN_GATES), REPLICATES, g, 2), dtype=np.int64)
+        lay = layout(scenario)
+        self.reason_labels = lay.labels
+        self.error_weight = float(lay.view_err[0])  # points of one erroneous record
+        self.reasons = np.zeros((d, len(CITIZEN_GATES), len(self.reason_labels)), dtype=np.int64)
+        self.disputes = np.zeros((d, g, 3), dtype=np.int64)
+        self.group_state = np.zeros((d, g, 6), dtype=np.float64)
+        self.dropped = np.zeros((d, g), dtype=np.int64)
+        self.company_hist = np.zeros((d, cs.hi - cs.lo + 1), dtype=np.int64)
+        self.company_events = np.zeros((d, len(COMPANY_EVENTS), g), dtype=np.int64)
+        self.company_gates = np.zeros((d, g, 2), dtype=np.int64)
+        self.window = measurement_window(scenario, d)
+        self.score_start: np.ndarray | None = None
+        self.days_done = 0
+
+    def record_day(self, day: int, **tallies: np.ndarray) -> None:
+        """Store one day's tallies (names as the recorder's arrays)."""
+        for name, value in tallies.items():
+            getattr(self, name)[day] = value
+        self.days_done = day + 1
+
+    def observe_state(self, day: int, state: State) -> None:
+        """Keep the per-citizen values needed later (the scores at the window's start)."""
+        if day == self.window.start:
+            self.score_start = state.score.copy()
+
+    # -- tables -------------------------------------------------------------
+
+    def daily_table(self) -> pa.Table:
+        """One row per day: the population's headline aggregates."""
+        days = np.arange(self.days_done)
+        hist = self.hist[: self.days_done]
+        n = hist.sum(axis=1).astype(np.float64)
+        mean = (hist * self.values).sum(axis=1) / n
+        var = (hist * (self.values[None, :] - mean[:, None]) ** 2).sum(axis=1) / n
+        cdf = np.cumsum(hist, axis=1) / n[:, None]
+        gs = self.group_state[: self.days_done].sum(axis=1)
+        ch = self.company_hist[: self.days_done]
+        cn = ch.sum(axis=1).astype(np.float64)
+        return pa.table(
+            {
+                "day": pa.array(days, pa.int32()),
+                "mean_score": mean,
+                "sd_score": np.sqrt(var),
+                "p10": self.values[np.argmax(cdf >= 0.1, axis=1)],
+                "median": self.values[np.argmax(cdf >= 0.5, axis=1)],
+                "p90": self.values[np.argmax(cdf >= 0.9, axis=1)],
+                "gini": [metrics.gini_above_floor(self.values, h, self.values[0]) for h in hist],
+                "blacklisted_share": gs[:, S_BLACKLISTED] / n,
+                "employed_share": gs[:, S_EMPLOYED] / n,
+                "mortgage_share": gs[:, S_MORTGAGE] / n,
+                "chilled_share": gs[:, S_CHILLED] / n,
+                "mean_stress": gs[:, S_STRESS] / n,
+                "friends_dropped": self.dropped[: self.days_done].sum(axis=1),
+                "erroneous_records": self.errors[: self.days_done].sum(axis=1),
+                "disputes_filed": self.disputes[: self.days_done, :, D_FILED].sum(axis=1),
+                "disputes_upheld": self.disputes[: self.days_done, :, D_UPHELD].sum(axis=1),
+                "disputes_rejected": self.disputes[: self.days_done, :, D_REJECTED].sum(axis=1),
+                "company_mean_score": (ch * self.company_values).sum(axis=1) / np.maximum(cn, 1),
+            }
+        )
+
+    def daily_groups_table(self) -> pa.Table:
+        """One row per day and group."""
+        d, g = self.days_done, len(GROUP_LABELS)
+        gh = self.group_hist[:d].reshape(d * g, 2).astype(np.float64)
+        gs = self.group_state[:d].reshape(d * g, 6)
+        citizens = np.maximum(gh[:, 0], 1)
+        return pa.table(
+            {
+                "day": pa.array(np.repeat(np.arange(d), g), pa.int32()),
+                "group": np.tile(np.array(GROUP_LABELS), d),
+                "citizens": gh[:, 0].astype(np.int64),
+                "mean_score": gh[:, 1] / citizens,
+                "blacklisted_share": gs[:, S_BLACKLISTED] / citizens,
+                "employed_share": gs[:, S_EMPLOYED] / citizens,
+                "mortgage_share": gs[:, S_MORTGAGE] / citizens,
+                "chilled_share": gs[:, S_CHILLED] / citizens,
+                "mean_stress": gs[:, S_STRESS] / citizens,
+                "friends_dropped": self.dropped[:d].reshape(d * g),
+            }
+        )
+
+    def gate_replicates_table(self) -> pa.Table:
+        """Citizen gates' decisions per day, gate, replicate of citizens and group (non-zero rows).
+
+        A citizen's replicate is its id modulo :data:`.kernels.gates.REPLICATES`, so all
+        decisions about one person fall in one replicate; the replicates summed are the
+        ``daily_gates`` counts.
+        """
+        d = self.days_done
+        tallies = self.gate_replicates[:d]
+        day, gate, rep, grp = np.nonzero(tallies[..., 0])
+        return pa.table(
+            {
+                "day": pa.array(day.astype(np.int32)),
+                "gate": pa.array([CITIZEN_GATES[k] for k in gate], pa.string()),
+                "replicate": pa.array(rep.astype(np.int16)),
+                "group": pa.array([GROUP_LABELS[k] for k in grp], pa.string()),
+                "applied": pa.array(tallies[day, gate, rep, grp, 0]),
+                "selected": pa.array(tallies[day, gate, rep, grp, 1]),
+            }
+        )
+
+    def daily_gates_table(self) -> pa.Table:
+        """One row per day, gate and group: applications, selections, erroneous denials."""
+        d, g = self.days_done, len(GROUP_LABELS)
+        citizen = self.gates[:d]  # [d, gate, g, TALLIES]
+        company = np.zeros((d, 1, g, TALLIES), dtype=np.int64)
+        company[:, 0, :, :2] = self.company_gates[:d]
+        allg = np.concatenate([citizen, company], axis=1)
+        names = (*CITIZEN_GATES, *COMPANY_GATES)
+        k = len(names)
+        flat = allg.reshape(d * k * g, TALLIES)
+        return pa.table(
+            {
+                "day": pa.array(np.repeat(np.arange(d), k * g), pa.int32()),
+                "gate": np.tile(np.repeat(np.array(names), g), d),
+                "group": np.tile(np.array(GROUP_LABELS), d * k),
+                "applied": flat[:, T_APPLIED],
+                "selected": flat[:, T_SELECTED],
+                "erroneous_denials": flat[:, T_ERRONEOUS],
+                "overturned_by_review": flat[:, T_OVERTURNED],
+                "unexplained_denials": flat[:, T_UNEXPLAINED],
+            }
+        )
+
+    def reasons_table(self) -> pa.Table:
+        """One row per gate and reason given for its adverse decisions, over the run."""
+        total = self.reasons[: self.days_done].sum(axis=0)  # [gate, reason]
+        gate_idx, reason_idx = np.nonzero(total)
+        return pa.table(
+            {
+                "gate": pa.array([CITIZEN_GATES[k] for k in gate_idx], pa.string()),
+                "reason": pa.array([self.reason_labels[k] for k in reason_idx], pa.string()),
+                "own_record": pa.array(
+                    [self.reason_labels[k] != NETWORK_REASON for k in reason_idx], pa.bool_()
+                ),
+                "decisions": pa.array(total[gate_idx, reason_idx], pa.int64()),
+            }
+        )
+
+    def daily_events_table(self) -> pa.Table:
+        """One row per day, entity kind, event and group: how many happened, and the rate.
+
+        Citizen rows also hold the day's sums of probabilities: ``expected``
+        (Σ p, the expected number of events given the day's states),
+        ``expected_unchilled`` (the same without the chilling factor) and
+        ``variance`` (Σ p(1 − p), the variance of the count); null for companies.
+        """
+        d, g = self.days_done, len(GROUP_LABELS)
+        citizens = self.group_hist[:d, :, 0].astype(np.float64)  # [d, g]
+        sums = self.expected[:d]  # [d, e, g, 3]
+        parts = []
+        for kind, names, counts, pop in (
+            ("citizen", CITIZEN_EVENTS, self.events[:d], citizens),
+            ("company", COMPANY_EVENTS, self.company_events[:d], self._company_pop(d)),
+        ):
+            e = len(names)
+            flat = counts.reshape(d * e * g)
+            denom = np.repeat(pop[:, None, :], e, axis=1).reshape(d * e * g)
+            columns = {
+                "day": pa.array(np.repeat(np.arange(d), e * g), pa.int32()),
+                "entity": np.full(d * e * g, kind),
+                "event": np.tile(np.repeat(np.array(names), g), d),
+                "group": np.tile(np.array(GROUP_LABELS), d * e),
+                "events": flat,
+                "rate": flat / np.maximum(denom, 1.0),
+            }
+            if kind == "citizen":
+                p = sums[..., SUM_P].reshape(d * e * g) * P_UNIT
+                p2 = sums[..., SUM_P_SQUARED].reshape(d * e * g) * P2_UNIT
+                columns["expected"] = pa.array(p, pa.float64())
+                columns["expected_unchilled"] = pa.array(
+                    sums[..., SUM_P_UNCHILLED].reshape(d * e * g) * P_UNIT, pa.float64()
+                )
+                columns["variance"] = pa.array(p - p2, pa.float64())
+            else:
+                for name in ("expected", "expected_unchilled", "variance"):
+                    columns[name] = pa.nulls(d * e * g, pa.float64())
+            parts.append(pa.table(columns))
+        return pa.concat_tables(parts)
+
+    def _company_pop(self, d: int) -> np.ndarray:
+        counts = np.bincount(self.nation.company_group, minlength=len(GROUP_LABELS))
+        return np.repeat(counts[None, :].astype(np.float64), d, axis=0)
+
+    def daily_grades_table(self) -> pa.Table:
+        """One row per day and grade: citizens in the grade and their share."""
+        d = self.days_done
+        names = [gr.name for gr in self.scenario.score.grades]
+        bins = grade_index(self.values, self.grade_starts)
+        per = np.zeros((d, len(names)), dtype=np.int64)
+        for k in range(len(names)):
+            per[:, k] = self.hist[:d, bins == k].sum(axis=1)
+        n = np.maximum(per.sum(axis=1, keepdims=True), 1)
+        return pa.table(
+            {
+                "day": pa.array(np.repeat(np.arange(d), len(names)), pa.int32()),
+                "grade": np.tile(np.array(names), d),
+                "citizens": per.ravel(),
+                "share": (per / n).ravel(),
+            }
+        )
+
+    def histogram_table(self) -> pa.Table:
+        """Non-empty score bins per day (the score distribution over time)."""
+        d = self.days_done
+        day_idx, bin_idx = np.nonzero(self.hist[:d])
+        return pa.table(
+            {
+                "day": pa.array(day_idx, pa.int32()),
+                "score": pa.array(self.values[bin_idx], pa.int16()),
+                "citizens": self.hist[:d][day_idx, bin_idx],
+            }
+        )
+
+    def citizens_core(self, state: State) -> pa.Table:
+        """The per-citizen columns the metrics and the report need (no copies of the state)."""
+        start = self.score_start if self.score_start is not None else state.score
+        nat = self.nation
+        # Dropped friendships keep their draw, so the start is read back.
+        now, lost = friends.followers(
+            state.friend_codes, nat.seed, nat.region_start, nat.friends_local
+        )
+        return pa.table(
+            {
+                "group": self.nation.group,
+                "score_start": start,
+                "score": state.score,
+                "grade_start": grade_index(start, self.grade_starts),
+                "grade": grade_index(state.score, self.grade_starts),
+                "followers": now,
+                "followers_lost": lost,
+            }
+        )
+
+    def citizen_batches(
+        self, state: State, core: pa.Table, rows: int = SNAPSHOT_ROWS
+    ) -> Iterator[pa.RecordBatch]:
+        """The final per-citizen snapshot, in slices (never built whole in memory)."""
+        nat = self.nation
+        n = nat.population
+        for lo in range(0, n, rows):
+            hi = min(lo + rows, n)
+            part = slice(lo, hi)
+            cut = core.slice(lo, hi - lo)
+            score = state.score[part]
+            yield pa.record_batch(
+                {
+                    "citizen": pa.array(np.arange(lo, hi, dtype=np.int64)),
+                    "region": nat.regions_of(lo, hi),
+                    "group": nat.group[part],
+                    "age_band": nat.age_band[part],
+                    "income_decile": nat.income_decile[part],
+                    "children": nat.children[part],
+                    "participant": state.participant_mask(lo, hi),
+                    "aware": state.aware_mask(lo, hi),
+                    "score_start": cut.column("score_start").combine_chunks(),
+                    "score": score,
+                    "score_without_errors": state.score_clean[part],
+                    "percentile": state.published_below[
+                        state.published[part].astype(np.int64) - self.scenario.score.lo
+                    ],
+                    "grade_start": cut.column("grade_start").combine_chunks(),
+                    "grade": cut.column("grade").combine_chunks(),
+                    "blacklisted": (score < self.scenario.score.blacklist_below).astype(np.uint8),
+                    "employed": (state.employer[part] >= 0).astype(np.uint8),
+                    "has_mortgage": state.has_mortgage[part],
+                    "stress": state.stress[part],
+                    "chill": state.exposure(state.chill, lo, hi),
+                    "gaming": state.exposure(state.gaming, lo, hi),
+                    "friends_start": friends.out_degree(state.friend_codes[:, part], True),
+                    "friends": friends.out_degree(state.friend_codes[:, part]),
+                    "followers_start": np.add(
+                        cut.column("followers").to_numpy(),
+                        cut.column("followers_lost").to_numpy(),
+                        dtype=np.int32,
+                    ),
+                    "followers": cut.column("followers").combine_chunks().cast(pa.int32()),
+                    "erroneous_points": (state.err_acc[part] * self.error_weight).astype(
+                        np.float32
+                    ),
+                }
+            )
+
+    def companies_table(self, state: State) -> pa.Table:
+        """The final per-company snapshot."""
+        nat = self.nation
+        return pa.table(
+            {
+                "company": pa.array(np.arange(nat.companies, dtype=np.int64)),
+                "region": nat.company_region,
+                "sector": nat.company_sector,
+                "size": nat.company_size,
+                "owner": nat.company_owner,
+                "owner_group": nat.company_group,
+                "compliance": nat.company_compliance,
+                "score": state.company_score,
+            }
+        )
+
+    def tables(self, state: State) -> dict[str, pa.Table]:
+        """Every aggregate table of the run, by name.
+
+        The per-citizen snapshot is :meth:`citizen_batches`; :meth:`citizens_core`
+        holds the per-citizen columns the metrics need.
+        """
+        return {
+            "daily": self.daily_table(),
+            "daily_groups": self.daily_groups_table(),
+            "daily_gates": self.daily_gates_table(),
+            "gate_replicates": self.gate_replicates_table(),
+            "reasons": self.reasons_table(),
+            "daily_events": self.daily_events_table(),
+            "daily_grades": self.daily_grades_table(),
+            "score_histogram": self.histogram_table(),
+            "companies": self.companies_table(state),
+        }

@@ -1,0 +1,122 @@
+"""The state of a run: one dataclass of arrays, one row per citizen or company."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from socialscore.scenario.schema import Scenario
+from socialscore.scenario.vocabulary import TRAITS
+from socialscore.simulation import rng
+from socialscore.simulation.compiled import Compiled, trait_multiplier_table
+from socialscore.simulation.kernels.behaviour import CHUNK, chunk_count
+from socialscore.simulation.nation import Nation
+
+_DILIGENCE = TRAITS.index("diligence")
+
+
+@dataclass
+class State:
+    """Everything that changes during a run, one row per citizen or company."""
+
+    score: np.ndarray  # int16 [N]
+    score_clean: np.ndarray  # int16 [N], the score without erroneous records
+    published: np.ndarray  # int16 [N], score at the last publication (is `score` when daily)
+    published_below: np.ndarray  # float32 [score range], published (mid-rank) percentile
+    net: np.ndarray  # float32 [N], network term
+    acc: np.ndarray  # float32 [Q, N], shared rule accumulators (accumulator-major)
+    err_acc: np.ndarray  # float32 [N], erroneous records held (decayed count; points per view)
+    stress: np.ndarray  # float32 [N], economic stress
+    chill: np.ndarray  # float32 [aware citizens], chilling exposure, in citizen order
+    gaming: np.ndarray  # float32 [aware citizens], gaming exposure, in citizen order
+    employer: np.ndarray  # int32 [N], -1 = unemployed
+    has_mortgage: np.ndarray  # uint8 [N]
+    participant: np.ndarray  # uint8 [N], opted in before the mandatory day ([0]: all rated)
+    aware: np.ndarray  # int32 [aware citizens], who knows what the rulebook rewards and penalises
+    aware_offset: np.ndarray  # int64 [chunks + 1], aware citizens before each chunk
+    # uint8 [K, N], the friend lists' draws (socialscore.simulation.kernels.friends)
+    friend_codes: np.ndarray
+    dispute_filed_on: np.ndarray  # int32 [N] (empty without disputes), -1 = none open
+    company_acc: np.ndarray  # float32 [M, Rc]
+    company_score: np.ndarray  # int16 [M]
+
+    def nbytes(self) -> int:
+        """Bytes held by the state's arrays (an array shared by two fields counts once)."""
+        arrays = {id(v): v for v in vars(self).values() if isinstance(v, np.ndarray)}
+        return sum(int(v.nbytes) for v in arrays.values())
+
+    def exposure(self, values: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """Citizens ``lo .. hi - 1``'s chilling or gaming exposure (0 for the unaware)."""
+        out = np.zeros(hi - lo, dtype=np.float32)
+        first, last = self._aware_between(lo, hi)
+        out[self.aware[first:last] - lo] = values[first:last]
+        return out
+
+    def _aware_between(self, lo: int, hi: int) -> tuple[int, int]:
+        """Positions in ``aware`` (and the exposures) of the aware citizens ``lo .. hi - 1``."""
+        first, last = np.searchsorted(self.aware, [lo, hi])
+        return int(first), int(last)
+
+    def participant_mask(self, lo: int, hi: int) -> np.ndarray:
+        """uint8 [hi − lo]: 1 for citizens ``lo .. hi - 1`` who opted in (all when mandatory)."""
+        if self.participant.shape[0] == 0:
+            return np.ones(hi - lo, dtype=np.uint8)
+        return self.participant[lo:hi]
+
+    def aware_mask(self, lo: int, hi: int) -> np.ndarray:
+        """uint8 [hi − lo]: 1 for citizens ``lo .. hi - 1`` who are aware."""
+        out = np.zeros(hi - lo, dtype=np.uint8)
+        first, last = self._aware_between(lo, hi)
+        out[self.aware[first:last] - lo] = 1
+        return out
+
+
+def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> State:
+    """The state on the morning of day 0: everyone at the base score."""
+    n = nation.population
+    m = nation.companies
+    seed = scenario.run.seed
+    p = scenario.participation
+    if p.mandatory_from_day <= 0:
+        participant = np.zeros(0, dtype=np.uint8)  # everyone is rated from day 0
+    else:
+        diligence = nation.traits[_DILIGENCE]
+        opt_in = p.opt_in_share * trait_multiplier_table(p.adverse_selection)[diligence]
+        draw = rng.uniforms(seed, rng.STATIC_DAY, n, rng.stream(rng.OPT_IN))
+        participant = (draw < opt_in).astype(np.uint8)
+    aware = np.flatnonzero(
+        rng.uniforms(seed, rng.STATIC_DAY, n, rng.stream(rng.AWARE)) < scenario.feedback.awareness
+    ).astype(np.int32)
+    aware_offset = np.searchsorted(aware, np.arange(0, n + CHUNK, CHUNK)[: chunk_count(n) + 1])
+    base = scenario.score.base
+    score = np.full(n, base, dtype=np.int16)
+    daily = scenario.score.publish_every_days == 1
+    s = scenario.score
+    return State(
+        score=score,
+        score_clean=np.full(n, base, dtype=np.int16),
+        # Published right after the day's scores, so with daily publication the
+        # published score is the score: no copy is kept.
+        published=score if daily else np.full(n, base, dtype=np.int16),
+        published_below=np.zeros(s.hi - s.lo + 1, dtype=np.float32),
+        net=np.zeros(n, dtype=np.float32),
+        acc=np.zeros((compiled.layout.accumulators, n), dtype=np.float32),
+        err_acc=np.zeros(n, dtype=np.float32),
+        stress=np.zeros(n, dtype=np.float32),
+        # Only aware citizens ever have exposures: store theirs alone.
+        chill=np.zeros(int(aware_offset[-1]), dtype=np.float32),
+        gaming=np.zeros(int(aware_offset[-1]), dtype=np.float32),
+        employer=nation.employer,  # owned by the run from here on, like the friend lists
+        has_mortgage=np.zeros(n, dtype=np.uint8),
+        participant=participant,
+        aware=aware,
+        aware_offset=aware_offset,
+        # Owned by the run from here on: unfriending marks dropped friendships in place.
+        friend_codes=nation.friend_codes,
+        dispute_filed_on=np.full(
+            n if scenario.data_errors.dispute_rate > 0 else 0, -1, dtype=np.int32
+        ),
+        company_acc=np.zeros((m, len(compiled.company_rules.event)), dtype=np.float32),
+        company_score=np.full(m, scenario.company_score.base, dtype=np.int16),
+    )

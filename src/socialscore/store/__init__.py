@@ -1,0 +1,6 @@
+"""Stage 4: runs on disk: run folders, the catalogue, and queries on it.
+
+- ``catalogue``: the run store (folders written complete or not at all, the
+  DuckDB catalogue of runs, comparisons and sweeps).
+- ``query``: read-only SQL on a snapshot of the catalogue.
+"""

@@ -1,0 +1,8 @@
+"""Stage 6: the studies a user runs, from one run to a sweep.
+
+- ``run``: one run: simulate, analyse, render, store (the Python API).
+- ``compare``: several scenarios over the same seeds and window.
+- ``grid``, ``sensitivity``, ``sweep``: parameter sweeps and their analysis.
+- ``resources``: estimates of memory, disk and time, and refusals.
+- ``rerun``, ``environment``: a stored run reproduced, and what it ran on.
+"""

@@ -1,0 +1,451 @@
+"""The Python API: run a scenario and get its tables back."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from socialscore import report
+from socialscore.analysis import audit as audit_checks
+from socialscore.analysis import harms
+from socialscore.scenario.schema import LoadedScenario, Scenario, digest, load, parse
+from socialscore.scenario.to_toml import scenario_toml
+from socialscore.simulation import nation
+from socialscore.simulation.engine import Engine
+from socialscore.simulation.recorder import Recorder
+from socialscore.store.catalogue import DEFAULT_ROOT, RunMeta, RunStore
+from socialscore.studies import environment, resources
+from socialscore.studies import rerun as rerun_check
+
+#: ``LoadedScenario.path`` of a scenario given from Python as a model or JSON.
+PYTHON_SOURCE = "<python>"
+
+
+def package_version() -> str:
+    """The installed socialscore version."""
+    try:
+        return version("socialscore")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+ERR_UNKNOWN_METRIC = "No metric {metric!r}.{hint} Metrics (docs/model.md): {known}."
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished run: where it is stored, its tables and its metrics."""
+
+    run_id: str
+    path: Path
+    scenario: Scenario
+    tables: dict[str, pa.Table]
+    metrics: pa.Table
+    wall_seconds: float
+    population: int
+    companies: int
+
+    def table(self, name: str) -> pa.Table:
+        """One of the run's tables as Arrow (``daily``, ``daily_gates``, ``citizens``, ...).
+
+        The per-citizen snapshot ``citizens`` is read from the run folder.
+        """
+        if name == "metrics":
+            return self.metrics
+        if name in self.tables:
+            return self.tables[name]
+        path = self.path / f"{name}.parquet"
+        if path.is_file():
+            return pq.read_table(path)
+        known = ", ".join(sorted([*self.tables, "citizens", "metrics"]))
+        raise KeyError(f"no table {name!r}; tables: {known}")
+
+    def to_pandas(self, name: str) -> pd.DataFrame:
+        """One of the run's tables as a pandas DataFrame."""
+        return self.table(name).to_pandas()
+
+    def metric(self, metric: str, *, subject: str = "", grp: str = "all") -> float:
+        """One metric's value (nan when the run did not produce it for that subject and group).
+
+        Raises:
+            KeyError: If ``metric`` is not a metric socialscore computes (with a did-you-mean).
+        """
+        if metric not in harms.DESCRIPTIONS:
+            known = sorted(harms.DESCRIPTIONS)
+            close = difflib.get_close_matches(metric, known, n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise KeyError(
+                ERR_UNKNOWN_METRIC.format(metric=metric, hint=hint, known=", ".join(known))
+            )
+        return harms.metric_value(self.metrics.to_pandas(), metric, subject, grp)
+
+
+def run(
+    scenario: str | Path | LoadedScenario | Scenario | None = None,
+    *,
+    population: int | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    measure_from: int | None = None,
+    out: str | Path = DEFAULT_ROOT,
+    tags: dict[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
+) -> Result:
+    """Run a scenario on its synthetic nation and store the run.
+
+    Args:
+        scenario: A shipped scenario's name, a scenario file, or a loaded
+            scenario; ``None`` runs the default ``citizen-score`` regime.
+        population: Number of citizens (overrides the file).
+        days: Number of simulated days (overrides the file).
+        seed: Random seed (overrides the file).
+        measure_from: First day of the measurement window (overrides the
+            file's ``recording.measure_from_day``; see :mod:`socialscore.scenario.window`).
+        out: The run store folder; the run is written to ``out/<run_id>/``
+            and registered in ``out/catalogue.duckdb``.
+        tags: Extra labels stored with the run in the catalogue.
+        progress: Called as ``progress(days_done, days_total)`` after each day.
+        force: Run even when the estimated memory or disk exceeds what the
+            machine has (:mod:`socialscore.studies.resources`).
+
+    Returns:
+        The finished run.
+
+    Raises:
+        OutputLocationError: If ``out`` cannot hold runs (checked before simulating).
+        DiskFullError: If the disk fills up while the run is written.
+        socialscore.studies.resources.ResourceError: Before simulating, when the run
+            would not fit (unless ``force``).
+    """
+    loaded = _load(scenario)
+    sc = loaded.scenario.with_overrides(
+        population=population, days=days, seed=seed, measure_from=measure_from
+    )
+    RunStore(out).check_writable()  # before minutes of simulation, not after
+    resources.check(resources.estimate(sc), force=force, out=out, audience="api")
+    sim = _simulate(sc, progress)
+    return _store(loaded, sc, sim, out=out, tags=tags)
+
+
+@dataclass
+class _Simulation:
+    engine: Engine
+    recorder: Recorder
+    tables: dict[str, pa.Table]
+    analysis: dict[str, pa.Table]
+    metrics: pa.Table
+    wall_seconds: float
+
+
+def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Simulation:
+    started = time.perf_counter()
+    nat = nation.generate(sc)
+    engine = Engine(sc, nat)
+    recorder = Recorder(sc, nat)
+    total = sc.run.days
+    engine.run(recorder, None if progress is None else lambda d: progress(d + 1, total))
+    tables = recorder.tables(engine.state)
+    core = recorder.citizens_core(engine.state)
+    analysis = {**tables, "citizens": core}
+    metric_table = harms.compute(sc, analysis, nat.friend_blocks(engine.state.friend_codes))
+    tables["gate_months"] = analysis["gate_months"] = harms.gate_months(analysis)
+    return _Simulation(
+        engine=engine,
+        recorder=recorder,
+        tables=tables,
+        analysis=analysis,
+        metrics=metric_table,
+        wall_seconds=time.perf_counter() - started,
+    )
+
+
+def _store(
+    loaded: LoadedScenario,
+    sc: Scenario,
+    sim: _Simulation,
+    *,
+    out: str | Path,
+    tags: dict[str, Any] | None,
+    audit_table: pa.Table | None = None,
+    thresholds: audit_checks.Thresholds | None = None,
+) -> Result:
+    nat = sim.engine.nation
+    total = sc.run.days
+    store = RunStore(out)
+    run_id = store.new_run_id(sc.scenario.name)
+    resolved = sc.model_dump_json(by_alias=True, indent=2)
+    meta = RunMeta(
+        run_id=run_id,
+        scenario_name=sc.scenario.name,
+        scenario_sha256=loaded.sha256,
+        seed=sc.run.seed,
+        population=nat.population,
+        companies=nat.companies,
+        days=total,
+        created_at=datetime.now(UTC),
+        wall_seconds=sim.wall_seconds,
+        version=package_version(),
+        tags=dict(tags or {}),
+    )
+    facts = report.RunFacts(run_id, nat.population, nat.companies, total, sc.run.seed)
+    page = report.build(sc, sim.analysis, sim.metrics, facts, audit=audit_table)
+    tables = dict(sim.tables)
+    if audit_table is not None:
+        tables["audit"] = audit_table
+    run_doc: dict[str, Any] = {
+        "population": nat.population,
+        "days": total,
+        "seed": sc.run.seed,
+        "source": loaded.path,
+    }
+    if thresholds is not None:
+        run_doc["audit_thresholds"] = dataclasses.asdict(thresholds)
+    with store.writing(run_id) as writer:
+        writer.write_text("report.html", page)
+        # The scenario as it ran (extends merged, options applied), as TOML that
+        # `socialscore run` reads; the file as given is kept beside it.
+        writer.write_text("scenario.toml", scenario_toml(sc, header=_header(run_id, loaded)))
+        if loaded.path != PYTHON_SOURCE:
+            writer.write_text("scenario.source.toml", loaded.text)
+        writer.write_text("scenario.resolved.json", resolved)
+        writer.write_text("scenario.sha256", digest(sc) + "\n")
+        writer.write_text(environment.ENVIRONMENT_FILE, environment.to_json(environment.record()))
+        writer.write_text("run.json", json.dumps(run_doc, indent=2))
+        for name, table in tables.items():
+            writer.write_table(name, table)
+        core = sim.analysis["citizens"]
+        writer.write_batches("citizens", sim.recorder.citizen_batches(sim.engine.state, core))
+        path = writer.finish(meta, sim.metrics)
+    return Result(
+        run_id=run_id,
+        path=path,
+        scenario=sc,
+        tables=tables,
+        metrics=sim.metrics,
+        wall_seconds=sim.wall_seconds,
+        population=nat.population,
+        companies=nat.companies,
+    )
+
+
+def audit_regime(
+    scenario: str | Path | LoadedScenario | Scenario | None = None,
+    *,
+    population: int | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    measure_from: int | None = None,
+    thresholds: audit_checks.Thresholds | None = None,
+    out: str | Path = DEFAULT_ROOT,
+    progress: Callable[[str], None] | None = None,
+    tags: dict[str, Any] | None = None,
+) -> tuple[audit_checks.Audit, Result]:
+    """Audit a regime against the law and measure its harms; store the run with the audit.
+
+    Runs the regime (stored, with an audit section in its report), its
+    no-scoring counterfactual on the same random numbers (for chilling), and
+    the regime again with 1% of records made worse (for guilt by association).
+
+    Args:
+        scenario: A shipped scenario's name, a file, or a loaded scenario.
+        population: Number of citizens (overrides the file).
+        days: Number of simulated days (overrides the file).
+        seed: Random seed (overrides the file).
+        measure_from: First day of the measurement window (overrides the file).
+        thresholds: The auditor's bounds.
+        out: The run store folder.
+        progress: Called with the name of each stage as it starts.
+        tags: Extra labels stored with the run in the catalogue (besides ``audit``).
+
+    Returns:
+        The audit and the stored run of the regime.
+    """
+    t = thresholds or audit_checks.Thresholds()
+    say = progress or (lambda _stage: None)
+    loaded = _load(scenario)
+    sc = loaded.scenario.with_overrides(
+        population=population, days=days, seed=seed, measure_from=measure_from
+    )
+    RunStore(out).check_writable()  # before minutes of simulation, not after
+    say("running the regime")
+    sim = _simulate(sc, None)
+    say("running the no-scoring counterfactual")
+    _, baseline = audit_checks.simulate(audit_checks.counterfactual(sc))
+    say("checking guilt by association")
+    association = audit_checks.association_check(sc, sim.engine.state.score, t)
+    result = audit_checks.Audit(sc.scenario.name)
+    result.checks += audit_checks.legal_checks(sc, t, sim.tables["daily_gates"])
+    result.checks.append(association)
+    result.checks += audit_checks.harm_checks(
+        sc, sim.metrics, sim.recorder.events, baseline.events, t
+    )
+    say("writing the run and its report")
+    stored = _store(
+        loaded,
+        sc,
+        sim,
+        out=out,
+        tags={**(tags or {}), "audit": True},
+        audit_table=result.table(),
+        thresholds=t,
+    )
+    return result, stored
+
+
+REPORT_TABLES = (
+    "daily",
+    "daily_groups",
+    "daily_grades",
+    "daily_events",
+    "companies",
+)
+
+
+def rebuild_report(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Path:
+    """Rebuild a stored run's ``report.html`` from its tables; return its path."""
+    store = RunStore(out)
+    path = store.run_path(run_id)
+    sc = Scenario.model_validate_json((path / "scenario.resolved.json").read_text("utf-8"))
+    tables = {name: store.load_table(run_id, name) for name in REPORT_TABLES}
+    tables["citizens"] = store.load_table(
+        run_id, "citizens", columns=["score_start", "score", "group"]
+    )
+    if (path / "gate_months.parquet").is_file():  # runs stored before it existed have none
+        tables["gate_months"] = store.load_table(run_id, "gate_months")
+    meta = json.loads((path / "run.json").read_text("utf-8"))
+    companies = tables["companies"].num_rows
+    facts = report.RunFacts(
+        run_id, int(meta["population"]), companies, int(meta["days"]), int(meta["seed"])
+    )
+    audit_table = None
+    if (path / "audit.parquet").is_file():
+        audit_table = store.load_table(run_id, "audit")
+    page = report.build(sc, tables, store.load_table(run_id, "metrics"), facts, audit=audit_table)
+    return store.replace_derived(run_id, "report.html", page)
+
+
+def _load(scenario: str | Path | LoadedScenario | Scenario | None) -> LoadedScenario:
+    if scenario is None:
+        return load("citizen-score")
+    if isinstance(scenario, LoadedScenario):
+        return scenario
+    if isinstance(scenario, Scenario):
+        text = scenario.model_dump_json(by_alias=True)
+        loaded = parse_json(text)
+        return loaded
+    return load(scenario)
+
+
+def parse_json(text: str) -> LoadedScenario:
+    """Load a scenario given as its JSON form (as written to ``scenario.resolved.json``)."""
+    sc = Scenario.model_validate_json(text)
+    return LoadedScenario(scenario=sc, text=text, sha256=digest(sc), path=PYTHON_SOURCE)
+
+
+def _header(run_id: str, loaded: LoadedScenario) -> list[str]:
+    source = "a scenario given from Python" if loaded.path == PYTHON_SOURCE else loaded.path
+    return [
+        f"socialscore run {run_id}",
+        "The scenario exactly as it ran: every `extends` merged in, every command-line",
+        "option applied. Given as: " + source,
+        "`socialscore run` reads this file as it is; `socialscore rerun RUN` runs it again",
+        "and compares the tables. scenario.sha256 holds its hash: rerun refuses an edited copy.",
+    ]
+
+
+@dataclass(frozen=True)
+class Rerun:
+    """A stored run made again, compared table by table with the original.
+
+    Attributes:
+        original: The original run's id.
+        result: The new run (stored in the same run store).
+        tables: One check per Parquet table.
+        environment: What differs between the original's environment and
+            this one, as ``(what, then, now)``.
+    """
+
+    original: str
+    result: Result
+    tables: list[rerun_check.TableCheck]
+    environment: list[tuple[str, str, str]]
+
+    @property
+    def identical(self) -> bool:
+        """Whether every table holds the same data as the original's."""
+        return all(check.same for check in self.tables)
+
+    @property
+    def byte_identical(self) -> bool:
+        """Whether every table's Parquet file has the original's bytes."""
+        return all(check.verdict == "byte-identical" for check in self.tables)
+
+
+def rerun(
+    run_id: str,
+    *,
+    out: str | Path = DEFAULT_ROOT,
+    progress: Callable[[int, int], None] | None = None,
+) -> Rerun:
+    """Run a stored run again from its resolved scenario and compare the tables.
+
+    The stored ``scenario.toml`` is checked against ``scenario.sha256`` first;
+    an audit run is audited again with the bounds it was audited with. The
+    new run is stored in the same run store, tagged ``rerun_of``.
+
+    Args:
+        run_id: The stored run.
+        out: The run store folder.
+        progress: Called as ``progress(days_done, days_total)`` after each day
+            (not for an audit run).
+
+    Returns:
+        The new run and how its tables compare with the original's.
+
+    Raises:
+        socialscore.store.catalogue.RunNotFoundError: No complete run ``run_id`` in ``out``.
+        socialscore.studies.rerun.RerunError: The run cannot be rerun (stored by an
+            older socialscore, or its scenario was changed since); one line.
+    """
+    store = RunStore(out)
+    folder = store.run_path(run_id)
+    stored = rerun_check.load_stored(folder, run_id)
+    tags = {"rerun_of": run_id}
+    if stored.audit_thresholds is not None:
+        thresholds = audit_checks.Thresholds(**stored.audit_thresholds)
+        _, result = audit_regime(stored.loaded, thresholds=thresholds, out=out, tags=tags)
+    else:
+        result = run(stored.loaded, out=out, tags=tags, progress=progress)
+    return Rerun(
+        original=run_id,
+        result=result,
+        tables=rerun_check.compare_tables(folder, result.path),
+        environment=environment.differences(
+            stored.environment, rerun_check.read_environment(result.path)
+        ),
+    )
+
+
+__all__ = [
+    "Rerun",
+    "Result",
+    "audit_regime",
+    "package_version",
+    "parse",
+    "rebuild_report",
+    "rerun",
+    "run",
+]

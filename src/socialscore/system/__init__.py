@@ -1,0 +1,6 @@
+"""What the program needs from the operating system and the terminal.
+
+- ``interrupts``: stopping cleanly on signals, deferring them inside
+  transactions, exclusive locks.
+- ``terminal``: text for the terminal, escaped and shortened.
+"""
