@@ -90,7 +90,7 @@ def test_metric_values_follow_from_the_tables(tmp_path):  # type: ignore[no-unty
     score = result.table("citizens").column("score").to_numpy()
     assert np.isclose(result.metric("mean_score"), score.mean())
     # Every metric the run wrote has words (and so is one Result.metric accepts) ...
-    assert set(m.metric) <= set(socialscore.analysis.harms.DESCRIPTIONS)
+    assert set(m.metric) <= set(socialscore.analysis.definitions.DESCRIPTIONS)
     # ... and a typo is an error naming the metric meant, not a silent nan.
     with pytest.raises(KeyError, match="Did you mean 'adverse_impact_ratio'"):
         result.metric("adverse_impact_raito", subject="mortgage")

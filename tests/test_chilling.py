@@ -17,6 +17,7 @@ import pytest
 
 from conftest import minimal, simulate, small
 from socialscore.analysis import audit, chilling, harms
+from socialscore.analysis.definitions import DESCRIPTIONS
 from socialscore.scenario.schema import Scenario, load
 from socialscore.scenario.vocabulary import CITIZEN_EVENTS, GROUP_LABELS, TRAITS
 from socialscore.scenario.window import Window, measurement_window
@@ -241,7 +242,7 @@ def test_harms_report_chilling_over_the_measurement_window(tmp_path):  # type: i
     realised = m[m.metric == "chilling_realised_share"]
     assert (realised.ci_low < realised.value).all() and (realised.value < realised.ci_high).all()
     for metric in ("chilling_forgone_share", "chilling_forgone_acts", "chilling_realised_share"):
-        assert metric in harms.DESCRIPTIONS
+        assert metric in DESCRIPTIONS
     # The recorded columns: citizens carry expectations, companies none.
     ev = result.to_pandas("daily_events")
     assert ev[ev.entity == "company"].expected.isna().all()

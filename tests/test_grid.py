@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from socialscore.analysis.harms import DESCRIPTIONS
+from socialscore.analysis.definitions import DESCRIPTIONS
 from socialscore.cli import app
 from socialscore.scenario.schema import RunSettings, ScenarioError
 from socialscore.store.catalogue import RunStore

@@ -8,7 +8,7 @@ import pytest
 import socialscore
 from conftest import simulate, small
 from socialscore.analysis import steady
-from socialscore.analysis.harms import DESCRIPTIONS
+from socialscore.analysis.definitions import DESCRIPTIONS
 from socialscore.measures.intervals import t_quantile
 
 

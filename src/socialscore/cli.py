@@ -20,7 +20,8 @@ from rich.text import Text
 
 from socialscore.analysis import audit as audit_checks
 from socialscore.analysis import disparity
-from socialscore.analysis.harms import DESCRIPTIONS, metric_row, metric_value
+from socialscore.analysis.definitions import DESCRIPTIONS
+from socialscore.analysis.harms import metric_row, metric_value
 from socialscore.measures.intervals import MeanInterval
 from socialscore.report.build import VERDICT_WORDS
 from socialscore.report.comparison import difference_cell

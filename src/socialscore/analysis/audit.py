@@ -28,6 +28,7 @@ from socialscore.scenario.vocabulary import (
     CITIZEN_EVENTS,
     CITIZEN_GATES,
     COMPANY_GATES,
+    GATE_BY_NAME,
     NETWORK_DOMAIN,
 )
 from socialscore.scenario.window import measurement_window
@@ -205,14 +206,7 @@ def gate_inputs(scenario: Scenario, gate: str) -> tuple[list[int], bool]:
 
 
 #: The field holding each gate's daily decision rate (school decides once a year).
-_RATE_FIELD = {
-    "mortgage": "apply_rate",
-    "job_hiring": "search_rate",
-    "job_retention": "review_rate",
-    "dating": "attempt_rate",
-    "documents": "apply_rate",
-    "travel": "attempt_rate",
-}
+_RATE_FIELD = {g: rate for g in CITIZEN_GATES if (rate := GATE_BY_NAME[g].rate) is not None}
 
 
 def _enabled_gates(scenario: Scenario) -> list[str]:

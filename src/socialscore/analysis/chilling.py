@@ -43,25 +43,6 @@ INTERACTION_LOW = "interaction_low_scorer"
 #: Two-sided 95% normal quantile.
 Z95: Final[float] = 1.959963984540054
 
-DESCRIPTIONS: Final[dict[str, str]] = {
-    "chilling_forgone_share": (
-        "Share of a lawful, penalised behaviour the regime deterred over the measurement "
-        "window: 1 − acts expected / acts the same citizens were expected to do on the same "
-        "days without the chilling factor. Exact given the run (no sampling interval); "
-        "0 = nothing deterred."
-    ),
-    "chilling_forgone_acts": (
-        "Acts of a lawful, penalised behaviour the regime deterred over the measurement "
-        "window: acts expected without the chilling factor minus acts expected with it "
-        "(exact given the run)."
-    ),
-    "chilling_realised_share": (
-        "1 − acts that happened / acts expected without the chilling factor, over the "
-        "measurement window: the forgone share read from the events themselves; its 95% "
-        "interval is the randomness of the draws."
-    ),
-}
-
 
 @dataclass(frozen=True)
 class Measure:

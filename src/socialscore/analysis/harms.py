@@ -2,8 +2,8 @@
 
 Every row is (metric, subject, grp, value): ``subject`` names what the
 metric is about (a gate, a grade transition, a decile) and ``grp`` the
-group it is for ("all" for the whole population). :data:`DESCRIPTIONS`
-gives every metric's meaning in words, for the CLI and the report.
+group it is for ("all" for the whole population). Every metric is declared,
+with its words and the days it covers, in :mod:`socialscore.analysis.definitions`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -24,129 +23,6 @@ from socialscore.scenario.schema import Scenario
 from socialscore.scenario.vocabulary import CITIZEN_GATES, COMPANY_GATES, GROUP_LABELS
 from socialscore.scenario.window import measurement_window
 from socialscore.simulation.kernels.gates import REPLICATES
-
-DESCRIPTIONS: Final[dict[str, str]] = {
-    "mean_score": (
-        "Average score on the last day (95% interval: ±1.96 standard deviations of the scores "
-        "over the square root of the number of citizens)."
-    ),
-    "sd_score": "Spread of scores on the last day (standard deviation).",
-    "gini": (
-        "Inequality of scores on the last day, measured on each score's height above the "
-        "bottom of its scale (score minus the lowest possible score), so it reads the same "
-        "on any scale: 0 when all are equal, near 1 when one citizen holds all the height "
-        "and everyone else sits at the bottom."
-    ),
-    "grade_share": "Share of citizens in each grade on the last day (95% Wilson interval).",
-    "blacklisted_share": (
-        "Share of citizens below the blacklist line on the last day (95% Wilson interval)."
-    ),
-    "selection_rate": (
-        "Share of a group's decisions at a gate that went the citizen's way, over the "
-        "measurement window (95% Wilson interval)."
-    ),
-    "adverse_rate": (
-        "Share of a group's decisions at a gate that went against the citizen (denied, "
-        "dismissed, refused, barred), over the measurement window (95% Wilson interval)."
-    ),
-    "adverse_rate_per_member": (
-        "Adverse decisions at a gate per member of the group over the measurement window, "
-        "counting those who never applied (95% Poisson score interval)."
-    ),
-    "applications": "Number of decisions taken at a gate over the measurement window, per group.",
-    "adverse_impact_ratio": (
-        "Lowest group's selection rate divided by the highest group's (95% Katz interval); "
-        "below 0.8 fails the four-fifths rule (evidence of adverse impact)."
-    ),
-    "four_fifths_pass": (
-        "1 when the point adverse-impact ratio is at least 0.8, 0 when it is lower; empty when "
-        "a group had no decisions or nobody was approved (not applicable)."
-    ),
-    "four_fifths_verdict": (
-        "Four-fifths verdict from the interval of the adverse-impact ratio: 1 passes (interval "
-        "wholly within 0.8–1.25), 0 fails (wholly below 0.8), 0.5 inconclusive (the interval "
-        "straddles the line), empty when not applicable."
-    ),
-    "demographic_parity_difference": (
-        "Highest group's selection rate minus the lowest's (95% Newcombe interval)."
-    ),
-    "applicants_p_value": (
-        "p-value of the test that both groups' applicants are approved (and denied) at the same "
-        "rate: Fisher's exact test for small counts, the two-proportion z-test otherwise."
-    ),
-    "adverse_outcome_ratio": (
-        "Minority applicants' adverse rate divided by majority applicants' (95% Katz interval): "
-        "above 1 the minority is denied or sanctioned more often. The gate fails when the whole "
-        "interval lies beyond 1.25 (or below 0.8), is inconclusive when it straddles the line."
-    ),
-    "adverse_outcome_verdict": (
-        "Verdict on the adverse-outcome ratio from its interval against the band 0.8–1.25: "
-        "1 passes, 0 fails, 0.5 inconclusive, empty when not applicable."
-    ),
-    "adverse_outcome_ratio_population": (
-        "Minority's adverse decisions per member divided by the majority's, whether or not they "
-        "applied (95% interval on the log ratio of two Poisson rates)."
-    ),
-    "adverse_outcome_population_p_value": (
-        "p-value of the test that adverse decisions fall on the groups in proportion to their "
-        "size (exact conditional binomial test)."
-    ),
-    "adverse_outcome_population_verdict": (
-        "Verdict on the per-member adverse-outcome ratio from its interval against the band "
-        "0.8–1.25: 1 passes, 0 fails, 0.5 inconclusive, empty when not applicable."
-    ),
-    "erroneous_denials": (
-        "Denials over the measurement window that would have been approvals without "
-        "erroneous records."
-    ),
-    "rank_rank_correlation": (
-        "Correlation of citizens' ranks at the start of the measurement window and at the "
-        "end (Spearman; tied citizens share the middle of their ranks): 1 means everyone "
-        "kept their place, 0 that the start says nothing about the end. Undefined when "
-        "every citizen has the same score at the start or at the end."
-    ),
-    "rank_rank_slope": (
-        "Slope of end rank on start rank over the measurement window (US parent-child "
-        "income: about 0.34). Undefined when every citizen has the same score at the start."
-    ),
-    "bottom_decile_persistence": (
-        "Share of the bottom tenth of the ranking at the start of the measurement window "
-        "still in the bottom tenth at the end. Citizens tied at the edge of the bottom tenth "
-        "count in it in part, so it always holds a tenth of the citizens. 0.10 is chance: "
-        "what it is when the start says nothing about the end, or nobody has a distinct score."
-    ),
-    "grade_transition": (
-        "Share of citizens in a grade at the start of the measurement window who ended it in "
-        "each grade (95% Wilson interval)."
-    ),
-    "score_assortativity": (
-        "Correlation of scores between friends: high values mean friendships sort by score."
-    ),
-    "friends_dropped": "Friendships dropped because of a friend's low score, over the run.",
-    "followers_lost_by_decile": (
-        "Average number of citizens who dropped a citizen as a friend, by the citizen's "
-        "final score decile (0 = lowest tenth; citizens tied across a decile's edge count "
-        "in each decile in part)."
-    ),
-    "privacy_auc": (
-        "How well a low score alone singles out minority citizens (ROC AUC): 0.5 reveals "
-        "nothing, 1 identifies them perfectly, below 0.5 they score higher."
-    ),
-    **chilling.DESCRIPTIONS,
-    "mean_score_by_group": "Average score of each group on the last day.",
-    "company_mean_score": "Average company score on the last day.",
-    "drift_per_year": (
-        "How much a daily series (the subject) was still moving at the end of the run: the "
-        "straight-line trend over the run's last quarter (days as stated), projected over a "
-        "year, with a 95% interval that allows for day-to-day autocorrelation."
-    ),
-    "settled": (
-        "0 when a daily series (the subject) was still changing at the end of the run: its "
-        "drift per year is significant (the interval excludes 0) and material (more than 5% "
-        "of the series' level a year; for scores, 5% of the score scale's width). 1 when no "
-        "such drift was found (a persistent series may hide a slow drift; a longer run tells)."
-    ),
-}
 
 
 @dataclass(frozen=True)

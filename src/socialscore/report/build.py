@@ -16,7 +16,8 @@ from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
 from socialscore.analysis import disparity
-from socialscore.analysis.harms import DESCRIPTIONS, metric_value, penalised_legal_events
+from socialscore.analysis.definitions import DESCRIPTIONS
+from socialscore.analysis.harms import metric_value, penalised_legal_events
 from socialscore.report import charts
 from socialscore.report import format as fmt
 from socialscore.report.headlines import headlines

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from socialscore.analysis.harms import DESCRIPTIONS
+from socialscore.analysis.definitions import BY_NAME, DESCRIPTIONS
 from socialscore.measures.intervals import NO_INTERVAL, MeanInterval
 from socialscore.measures.statistics import FOUR_FIFTHS
 from socialscore.report import format as fmt
@@ -29,12 +29,15 @@ from socialscore.report.headlines import Headline
 
 #: Measures drawn in the differences chart, with the words on their axis.
 DIFFERENCE_MEASURES = {
-    "mean_score": "mean score",
-    "gini": "Gini of scores",
-    "blacklisted_share": "blacklisted share",
-    "bottom_decile_persistence": "bottom-decile persistence",
-    "privacy_auc": "privacy AUC",
-    "rank_rank_correlation": "rank-rank correlation",
+    m: BY_NAME[m].label
+    for m in (
+        "mean_score",
+        "gini",
+        "blacklisted_share",
+        "bottom_decile_persistence",
+        "privacy_auc",
+        "rank_rank_correlation",
+    )
 }
 
 #: Why a measure can be undefined (nan) for a regime, in words.

@@ -17,29 +17,13 @@ from socialscore.analysis.disparity import ADVERSE_LINE, Verdict, verdict_from_c
 from socialscore.analysis.harms import MetricRow, metric_row
 from socialscore.measures.statistics import PERSISTENCE_CHANCE
 from socialscore.report import format as fmt
+from socialscore.scenario.vocabulary import GATES
 
-GATE_NAMES = {
-    "mortgage": "mortgages",
-    "job_hiring": "jobs",
-    "job_retention": "keeping their jobs",
-    "school": "school places for their children",
-    "dating": "dating matches",
-    "documents": "official documents",
-    "travel": "travel",
-    "public_contracts": "public contracts",
-}
+#: What each gate grants, in words.
+GATE_NAMES = {g.name: g.benefit for g in GATES}
 
 #: What an adverse decision at each gate is, as a passive verb phrase.
-ADVERSE_NAMES = {
-    "mortgage": "refused mortgages",
-    "job_hiring": "turned down for jobs",
-    "job_retention": "dismissed from their jobs",
-    "school": "refused school places for their children",
-    "dating": "refused dating matches",
-    "documents": "refused official documents",
-    "travel": "barred from travel",
-    "public_contracts": "refused public contracts",
-}
+ADVERSE_NAMES = {g.name: g.adverse for g in GATES}
 
 #: Words for the daily series the steady-state test reads (socialscore.analysis.steady.SERIES).
 SERIES_NAMES = {

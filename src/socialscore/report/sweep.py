@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from socialscore.analysis.harms import DESCRIPTIONS
+from socialscore.analysis.definitions import DESCRIPTIONS
 from socialscore.measures.intervals import NO_INTERVAL, mean_interval
 from socialscore.report import format as fmt
 from socialscore.report.build import ENVIRONMENT, TERMS, safe_json

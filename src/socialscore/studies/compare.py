@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
+from socialscore.analysis.definitions import HEADLINES
 from socialscore.measures.intervals import mean_interval
 from socialscore.report.comparison import ComparisonFacts, build_comparison
 from socialscore.scenario.schema import LoadedScenario, Scenario, load
@@ -78,22 +79,8 @@ DEFAULT_SEEDS: Final = 5
 #: Chilling measures: a scenario that does not deter a behaviour forgoes none of it (0).
 CHILLING_METRICS: Final[tuple[str, ...]] = ("chilling_forgone_share", "chilling_forgone_acts")
 
-#: The measures compared, as (metric, subject filter); subject None means every subject.
-HEADLINE_METRICS: Final[tuple[str, ...]] = (
-    "mean_score",
-    "gini",
-    "blacklisted_share",
-    "selection_rate",
-    "adverse_impact_ratio",
-    "demographic_parity_difference",
-    "erroneous_denials",
-    "rank_rank_correlation",
-    "bottom_decile_persistence",
-    "score_assortativity",
-    "friends_dropped",
-    "privacy_auc",
-    *CHILLING_METRICS,
-)
+#: The measures compared: the headline measures of the registry.
+HEADLINE_METRICS: Final[tuple[str, ...]] = HEADLINES
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ from pydantic import (
     model_validator,
 )
 
-from socialscore.analysis.harms import DESCRIPTIONS
+from socialscore.analysis.definitions import DESCRIPTIONS
 from socialscore.scenario.schema import RunSettings, ScenarioError, format_errors, load, resolve
 
 #: Most runs (points x seeds) a sweep may have unless ``[sweep] max_runs`` or

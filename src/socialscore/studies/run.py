@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ import pyarrow.parquet as pq
 from socialscore import report
 from socialscore.analysis import audit as audit_checks
 from socialscore.analysis import harms
+from socialscore.analysis.definitions import MetricName, check_name
 from socialscore.scenario.schema import LoadedScenario, Scenario, digest, load, parse
 from socialscore.scenario.to_toml import scenario_toml
 from socialscore.simulation import nation
@@ -39,9 +39,6 @@ def package_version() -> str:
         return version("socialscore")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-ERR_UNKNOWN_METRIC = "No metric {metric!r}.{hint} Metrics (docs/model.md): {known}."
 
 
 @dataclass(frozen=True)
@@ -76,19 +73,13 @@ class Result:
         """One of the run's tables as a pandas DataFrame."""
         return self.table(name).to_pandas()
 
-    def metric(self, metric: str, *, subject: str = "", grp: str = "all") -> float:
+    def metric(self, metric: MetricName, *, subject: str = "", grp: str = "all") -> float:
         """One metric's value (nan when the run did not produce it for that subject and group).
 
         Raises:
             KeyError: If ``metric`` is not a metric socialscore computes (with a did-you-mean).
         """
-        if metric not in harms.DESCRIPTIONS:
-            known = sorted(harms.DESCRIPTIONS)
-            close = difflib.get_close_matches(metric, known, n=1, cutoff=0.6)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise KeyError(
-                ERR_UNKNOWN_METRIC.format(metric=metric, hint=hint, known=", ".join(known))
-            )
+        check_name(metric)
         return harms.metric_value(self.metrics.to_pandas(), metric, subject, grp)
 
 

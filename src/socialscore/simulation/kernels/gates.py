@@ -15,15 +15,23 @@ import numpy as np
 from numba import njit
 
 from socialscore.scenario.schema import Scenario
-from socialscore.scenario.vocabulary import CITIZEN_GATES, TRAITS
+from socialscore.scenario.vocabulary import CITIZEN_GATES, GATE_BY_NAME, TRAITS
 from socialscore.simulation import rng
 from socialscore.simulation.kernels import passes
 from socialscore.simulation.kernels.behaviour import CHUNK
 from socialscore.simulation.kernels.feedback import chill_increment, gaming_update
 from socialscore.simulation.kernels.score import clip_round
 
-G_MORTGAGE, G_HIRING, G_RETENTION, G_SCHOOL, G_DATING, G_DOCUMENTS, G_TRAVEL = range(7)
-#: Columns of the gate parameter table.
+#: Row of each citizen gate in the gate table and the tallies (its place in the registry).
+G_MORTGAGE = CITIZEN_GATES.index("mortgage")
+G_HIRING = CITIZEN_GATES.index("job_hiring")
+G_RETENTION = CITIZEN_GATES.index("job_retention")
+G_SCHOOL = CITIZEN_GATES.index("school")
+G_DATING = CITIZEN_GATES.index("dating")
+G_DOCUMENTS = CITIZEN_GATES.index("documents")
+G_TRAVEL = CITIZEN_GATES.index("travel")
+#: Columns of the gate parameter table; what P_EXTRA1 and P_EXTRA2 hold is declared per
+#: gate (``Gate.extra`` in socialscore.scenario.vocabulary).
 P_ENABLED, P_RATE, P_THRESHOLD, P_STRESS, P_EXTRA1, P_EXTRA2, P_REVIEW, P_ACCURACY, P_REASONS = (
     range(9)
 )
@@ -44,68 +52,33 @@ _RISK = TRAITS.index("risk_aversion")
 _GAMING = TRAITS.index("gaming")
 
 
+def _field(scenario: Scenario, spec: object, field: str | None) -> float:
+    """A gate's parameter: a field of its own table, a dotted path from the top, or 0."""
+    if field is None:
+        return 0.0
+    where: object = scenario if "." in field else spec
+    for part in field.split("."):
+        where = getattr(where, part)
+    return float(where)  # type: ignore[arg-type]
+
+
 def gate_table(scenario: Scenario) -> np.ndarray:
-    """The citizen gates' parameters as a float64 table [gate, column]."""
-    g = scenario.gates
+    """The citizen gates' parameters as a float64 table [gate, column], as the registry says."""
     t = np.zeros((len(CITIZEN_GATES), 9), dtype=np.float64)
-    rows = {
-        G_MORTGAGE: (
-            g.mortgage.enabled,
-            g.mortgage.apply_rate,
-            g.mortgage.threshold,
-            g.mortgage.denial_stress,
-            g.mortgage.reapply,
-            0.0,
-        ),
-        G_HIRING: (
-            g.job_hiring.enabled,
-            g.job_hiring.search_rate,
-            g.job_hiring.threshold,
-            g.job_hiring.denial_stress,
-            0.0,
-            0.0,
-        ),
-        G_RETENTION: (
-            g.job_retention.enabled,
-            g.job_retention.review_rate,
-            g.job_retention.threshold,
-            g.job_retention.dismissal_stress,
-            g.job_retention.separation_rate,
-            0.0,
-        ),
-        G_SCHOOL: (g.school.enabled, 0.0, g.school.threshold, 0.0, g.school.admission_day, 0.0),
-        G_DATING: (
-            g.dating.enabled,
-            g.dating.attempt_rate,
-            0.0,
-            0.0,
-            g.dating.min_partner_percentile,
-            g.dating.max_percentile_gap,
-        ),
-        G_DOCUMENTS: (
-            g.documents.enabled,
-            g.documents.apply_rate,
-            g.documents.threshold,
-            0.0,
-            0.0,
-            0.0,
-        ),
-        G_TRAVEL: (
-            g.travel.enabled,
-            g.travel.attempt_rate,
-            scenario.score.blacklist_below,
-            0.0,
-            0.0,
-            0.0,
-        ),
-    }
-    for k, row in rows.items():
-        spec = getattr(g, CITIZEN_GATES[k])
-        t[k] = [float(v) for v in row] + [
-            float(spec.human_review),
-            spec.review_accuracy,
-            float(spec.reasons),
-        ]
+    for k, name in enumerate(CITIZEN_GATES):
+        gate = GATE_BY_NAME[name]
+        spec = getattr(scenario.gates, name)
+
+        extra = [*gate.extra, None, None][:2]
+        t[k, P_ENABLED] = float(spec.enabled)
+        t[k, P_RATE] = _field(scenario, spec, gate.rate)
+        t[k, P_THRESHOLD] = _field(scenario, spec, gate.threshold)
+        t[k, P_STRESS] = _field(scenario, spec, gate.stress)
+        t[k, P_EXTRA1] = _field(scenario, spec, extra[0])
+        t[k, P_EXTRA2] = _field(scenario, spec, extra[1])
+        t[k, P_REVIEW] = float(spec.human_review)
+        t[k, P_ACCURACY] = spec.review_accuracy
+        t[k, P_REASONS] = float(spec.reasons)
     return t
 
 
