@@ -47,7 +47,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import random
@@ -71,6 +70,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from socialscore.store.durable import (
+    fsync_dir,
+    hash_and_fsync,
+    replace_file,
+    sha256,
+    write_durably,
+)
 from socialscore.system.interrupts import signals_deferred
 
 __all__ = [
@@ -407,46 +413,9 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _fsync_dir(path: Path) -> None:
-    """Flush a directory entry table to disk (no-op where unsupported)."""
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _hash_and_fsync(path: Path) -> tuple[int, str]:
-    """Fsync a file and return its size and sha256 (hex)."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-        os.fsync(handle.fileno())
-    return size, digest.hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     """Write a manifest as sorted, indented JSON and fsync it."""
-    with path.open("wb") as handle:
-        handle.write((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
-        handle.flush()
-        os.fsync(handle.fileno())
+    write_durably(path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
 
 
 def _read_manifest(folder: Path) -> dict[str, Any] | None:
@@ -481,7 +450,7 @@ def _folder_is_complete(folder: Path, *, verify_hashes: bool = False) -> bool:
             target = folder / str(entry["name"])
             if target.stat().st_size != int(entry["size"]):
                 return False
-            if verify_hashes and _sha256(target) != entry["sha256"]:
+            if verify_hashes and sha256(target) != entry["sha256"]:
                 return False
     except (OSError, KeyError, TypeError, ValueError):
         return False
@@ -680,7 +649,7 @@ class RunWriter:
         for entry in sorted(self.path.iterdir()):
             if entry.name in (MANIFEST_FILE, WRITER_FILE) or not entry.is_file():
                 continue
-            size, digest = _hash_and_fsync(entry)
+            size, digest = hash_and_fsync(entry)
             item: dict[str, Any] = {"name": entry.name, "size": size, "sha256": digest}
             if entry.name in DERIVED_FILES:
                 item["derived"] = True
@@ -688,14 +657,14 @@ class RunWriter:
         manifest = {"format": MANIFEST_FORMAT, "run_id": self.run_id, "files": files}
         _write_manifest(self.path / MANIFEST_FILE, manifest)
         (self.path / WRITER_FILE).unlink(missing_ok=True)
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
 
         final = self._store.root / self.run_id
         if final.exists():
             raise FileExistsError(MSG_RUN_EXISTS.format(run_id=self.run_id, root=self._store.root))
         os.rename(self.path, final)
-        _fsync_dir(self._store.root)
-        _fsync_dir(self.path.parent)
+        fsync_dir(self._store.root)
+        fsync_dir(self.path.parent)
         self._final_path = final
 
         try:
@@ -936,10 +905,7 @@ class RunStore:
             raise ValueError(MSG_NOT_DERIVED.format(name=name, derived=sorted(DERIVED_FILES)))
         folder = self.run_path(run_id)
         target = folder / name
-        tmp = folder / f".{name}.tmp"
-        tmp.write_bytes(text.encode("utf-8"))
-        size, digest = _hash_and_fsync(tmp)
-        os.replace(tmp, target)
+        size, digest = replace_file(target, text.encode("utf-8"))
         manifest = _read_manifest(folder) or {"format": MANIFEST_FORMAT, "run_id": run_id}
         files = [e for e in manifest.get("files", []) if e.get("name") != name]
         files.append({"name": name, "size": size, "sha256": digest, "derived": True})
@@ -947,7 +913,7 @@ class RunStore:
         tmp_manifest = folder / f".{MANIFEST_FILE}.tmp"
         _write_manifest(tmp_manifest, manifest)
         os.replace(tmp_manifest, folder / MANIFEST_FILE)
-        _fsync_dir(folder)
+        fsync_dir(folder)
         return target
 
     def load_table(self, run_id: str, name: str, *, columns: list[str] | None = None) -> pa.Table:
@@ -1357,7 +1323,7 @@ class RunStore:
             if temp_wal.exists():
                 os.rename(temp_wal, self.catalogue_path.with_name(CATALOGUE_FILE + ".wal"))
             os.rename(temp, self.catalogue_path)
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
         except BaseException:
             for leftover in (temp, temp_wal):
                 leftover.unlink(missing_ok=True)

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +38,7 @@ from socialscore.report.comparison import ComparisonFacts, build_comparison
 from socialscore.scenario.schema import LoadedScenario, Scenario, load
 from socialscore.scenario.window import Window, measurement_window
 from socialscore.store.catalogue import DEFAULT_ROOT, RunNotFoundError, RunStore
+from socialscore.store.durable import atomic_folder
 from socialscore.studies.run import Result, package_version, run
 from socialscore.system.interrupts import Terminated, stop_on_signals
 
@@ -327,19 +326,13 @@ def write_comparison(
 ) -> Path:
     """Write ``ROOT/comparisons/<id>/`` (report and tables) complete or not at all."""
     final = root / COMPARISONS_DIR / facts.compare_id
-    tmp = root / COMPARISONS_DIR / f".{facts.compare_id}.tmp"
-    tmp.mkdir(parents=True, exist_ok=False)
-    try:
-        page = build_comparison(table, names, seeds, facts)
+    page = build_comparison(table, names, seeds, facts)
+    with atomic_folder(final) as tmp:
         (tmp / "comparison.html").write_text(page, encoding="utf-8")
         pq.write_table(
             pa.Table.from_pandas(table, preserve_index=False), tmp / "comparison.parquet"
         )
         pq.write_table(pa.Table.from_pandas(values, preserve_index=False), tmp / "values.parquet")
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 

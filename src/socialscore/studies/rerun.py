@@ -12,7 +12,6 @@ puts it together.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import tomllib
@@ -25,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from socialscore.scenario.schema import LoadedScenario, ScenarioError, parse
+from socialscore.store.durable import sha256
 from socialscore.studies.environment import ENVIRONMENT_FILE
 
 ERR_OLD_RUN = (
@@ -160,7 +160,7 @@ def compare_tables(original: Path, rerun: Path) -> list[TableCheck]:
             checks.append(TableCheck(name, "missing in rerun"))
         elif not a.is_file():
             checks.append(TableCheck(name, "new in rerun"))
-        elif _file_sha256(a) == _file_sha256(b):
+        elif sha256(a) == sha256(b):
             checks.append(TableCheck(name, "byte-identical"))
         else:
             differing = _differing_columns(a, b)
@@ -197,14 +197,6 @@ def _columns_equal(a: pa.ChunkedArray, b: pa.ChunkedArray) -> bool:
     values_a = a.to_numpy(zero_copy_only=False)[~nulls_a]
     values_b = b.to_numpy(zero_copy_only=False)[~nulls_b]
     return bool(np.array_equal(values_a, values_b, equal_nan=True))
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _read_text(path: Path) -> str:
