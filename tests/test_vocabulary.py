@@ -51,8 +51,8 @@ def test_every_event_fits_the_daily_event_mask() -> None:
 
 def test_event_views_are_read_from_the_registry() -> None:
     assert tuple(e.name for e in v.EVENTS) == v.CITIZEN_EVENTS
-    assert set(v.EVENT_DOMAIN) == set(v.EVENT_STREAM) == set(v.CITIZEN_EVENTS)
-    assert v.EVENT_DOMAIN["flagged_book"] == "reading" and v.EVENT_STREAM["fraud"] == "commerce"
+    assert set(v.EVENT_DOMAIN) == set(v.EVENT_SOURCE) == set(v.CITIZEN_EVENTS)
+    assert v.EVENT_DOMAIN["flagged_book"] == "reading" and v.EVENT_SOURCE["fraud"] == "commerce"
 
 
 def test_kernel_gate_rows_follow_the_registry_order() -> None:
