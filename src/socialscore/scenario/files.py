@@ -39,7 +39,10 @@ HINT_GRID = " It looks like a sweep grid: run it with `socialscore sweep`."
 MAX_FILE_BYTES = 1_000_000
 
 #: Folder of the scenarios shipped with socialscore: package data, a real folder next to
-#: this module in an editable install and in an installed wheel alike.
+#: this module in an editable install and in an installed wheel alike. A path, not an
+#: importlib.resources handle: a run records its scenario's path and ``extends`` reads
+#: the file's siblings, and socialscore never runs from a zip (numba caches its kernels
+#: beside the modules).
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 
 
