@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from socialscore.scenario.schema import load
+from socialscore.scenario.files import load
 from socialscore.simulation import nation
 from socialscore.simulation.engine import Engine
 

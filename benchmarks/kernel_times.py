@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=100)
     args = parser.parse_args()
 
-    from socialscore.scenario.schema import load
+    from socialscore.scenario.files import load
     from socialscore.simulation import engine as engine_module
     from socialscore.simulation import nation
     from socialscore.simulation.engine import Engine

@@ -2,7 +2,7 @@
 
 Arrays and ``np.random.Generator``, vectorised per day, float32 state and
 preallocated buffers; no numba. It implements exactly the regime of
-``scenarios/benchmark.toml`` (see the speed-and-scale issue) and is used
+``src/socialscore/scenario/shipped/benchmark.toml`` (see the speed-and-scale issue) and is used
 twice: as the yardstick the engine's speed is divided by, and as an
 independent implementation the engine must agree with statistically.
 """

@@ -1,6 +1,6 @@
 """Byte-identity guard: hashes of every Parquet table of every shipped scenario.
 
-Runs every shipped scenario (``scenarios/*.toml``, the benchmark regime among
+Runs every shipped scenario (``src/socialscore/scenario/shipped/*.toml``, the benchmark regime among
 them) at 20,000 citizens x 60 days with the scenario's own seed, and records
 for each Parquet table of each run two hashes: of the file's bytes, and of its
 content (the table as an Arrow IPC stream, which does not depend on the
@@ -35,7 +35,7 @@ DAYS = 60
 
 def scenario_names() -> list[str]:
     """Every shipped scenario, by name."""
-    from socialscore.scenario.schema import shipped_scenarios
+    from socialscore.scenario.files import shipped_scenarios
 
     return sorted(shipped_scenarios())
 

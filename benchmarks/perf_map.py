@@ -30,7 +30,7 @@ def main() -> None:
 
     from numba.core.registry import CPUDispatcher
 
-    from socialscore.scenario.schema import load
+    from socialscore.scenario.files import load
     from socialscore.simulation import nation
     from socialscore.simulation.engine import Engine
     from socialscore.simulation.recorder import Recorder

@@ -28,7 +28,7 @@ def main() -> None:
     import numba
 
     from socialscore.analysis import harms
-    from socialscore.scenario.schema import load
+    from socialscore.scenario.files import load
     from socialscore.simulation import nation
     from socialscore.simulation.engine import Engine
     from socialscore.simulation.recorder import Recorder

@@ -1,6 +1,7 @@
 """Speed and scale: the engine against the hand-written numpy baseline.
 
-Runs the benchmark regime (scenarios/benchmark.toml) in the engine and in
+Runs the benchmark regime (the shipped scenario ``benchmark``,
+src/socialscore/scenario/shipped/benchmark.toml) in the engine and in
 benchmarks/numpy_baseline.py at each population, and prints citizen-days per
 second of each day loop, their ratio, and the engine's peak resident bytes
 per citizen. Usage:
@@ -25,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 
 def engine_child(population: int, days: int, scenario: str) -> None:
     """Time the engine's day loop in this (fresh) process and print one result line."""
-    from socialscore.scenario.schema import load
+    from socialscore.scenario.files import load
     from socialscore.simulation import nation
     from socialscore.simulation.engine import Engine
     from socialscore.simulation.recorder import Recorder

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from socialscore.scenario import schema as sc
+from socialscore import scenario as sc
 
 
 def small(name: str = "citizen-score", **overrides: Any) -> sc.Scenario:

@@ -15,7 +15,7 @@ import socialscore
 from conftest import minimal
 from socialscore.analysis import audit
 from socialscore.analysis import disparity as dp
-from socialscore.scenario.schema import load
+from socialscore.scenario.files import load
 from socialscore.scenario.vocabulary import CITIZEN_EVENTS
 
 LATE = {"event": "bill_late", "points": -20, "half_life_days": 90, "severity": 1}

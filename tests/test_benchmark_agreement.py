@@ -1,7 +1,7 @@
 """The engine and the hand-written numpy baseline agree on the benchmark regime.
 
 Two kinds of check, each sized to catch a small deviation from the regime's
-specification (scenarios/benchmark.toml) in either implementation:
+specification (the shipped benchmark.toml) in either implementation:
 
 - *Against the specification, given the scores.* Mortgage applications and
   travel attempts are drawn independently of the score, so given each day's
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from socialscore.scenario.schema import load
+from socialscore.scenario.files import load
 from socialscore.simulation import nation
 from socialscore.simulation.engine import Engine
 from socialscore.simulation.kernels.gates import G_MORTGAGE, G_TRAVEL, T_APPLIED, T_SELECTED
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import numpy_baseline
 
 N, DAYS, SEEDS = 30_000, 180, tuple(range(11, 19))
-# The specification (scenarios/benchmark.toml and the speed-and-scale issue).
+# The specification (the shipped benchmark.toml and the speed-and-scale issue).
 LO, MORTGAGE_THRESHOLD, BLACKLIST_LINE, TRAVEL_RATE = 350, 520, 450, 0.01
 LAST_DAYS = 20
 

@@ -18,7 +18,8 @@ import pytest
 from conftest import minimal, simulate, small
 from socialscore.analysis import audit, chilling, harms
 from socialscore.analysis.definitions import DESCRIPTIONS
-from socialscore.scenario.schema import Scenario, load
+from socialscore.scenario.files import load
+from socialscore.scenario.schema import Scenario
 from socialscore.scenario.vocabulary import CITIZEN_EVENTS, GROUP_LABELS, TRAITS
 from socialscore.scenario.window import Window, measurement_window
 from socialscore.simulation import nation, rng

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from socialscore import cli
-from socialscore.scenario import schema as sc
+from socialscore.scenario import files as sc
 from socialscore.system.terminal import CUT, clean
 
 HOSTILE = {

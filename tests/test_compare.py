@@ -16,7 +16,7 @@ import pytest
 import socialscore
 from socialscore.measures.intervals import MeanInterval
 from socialscore.report.comparison import ComparisonFacts, build_comparison, change_words
-from socialscore.scenario.schema import load
+from socialscore.scenario.files import load
 from socialscore.store.catalogue import RunStore
 from socialscore.studies.compare import behaviour_rates, compare
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import simulate
-from socialscore.scenario.schema import load
+from socialscore.scenario.files import load
 from socialscore.scenario.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES
 from socialscore.simulation.kernels.gates import G_TRAVEL, T_APPLIED, T_SELECTED
 

@@ -14,6 +14,7 @@ import pytest
 
 import socialscore
 from conftest import minimal, simulate, small
+from socialscore.scenario import shipped_scenarios
 from socialscore.simulation import nation
 from socialscore.simulation.kernels import friends
 from socialscore.simulation.kernels.friends import DROPPED_BIT, EMPTY
@@ -83,7 +84,7 @@ def test_no_scoring_keeps_everyone_at_base_and_approves_everything(tmp_path):  #
     assert gates.applied.sum() > 0
 
 
-@pytest.mark.parametrize("name", sorted(socialscore.scenario.schema.shipped_scenarios()))
+@pytest.mark.parametrize("name", sorted(shipped_scenarios()))
 def test_every_shipped_scenario_runs_at_small_size(name, tmp_path):  # type: ignore[no-untyped-def]
     result = socialscore.run(name, population=3_000, days=20, seed=11, out=tmp_path)
     assert result.path.is_dir()

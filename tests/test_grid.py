@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from socialscore.analysis.definitions import DESCRIPTIONS
 from socialscore.cli import app
-from socialscore.scenario.schema import RunSettings, ScenarioError
+from socialscore.scenario.errors import ScenarioError
+from socialscore.scenario.schema import RunSettings
 from socialscore.store.catalogue import RunStore
 from socialscore.studies import grid as grid_module
 from socialscore.studies.grid import MAX_RUNS, SEED_BOUND, load_grid

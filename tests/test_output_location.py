@@ -69,7 +69,7 @@ COMMANDS = {
     "run": ["run", "citizen-score", *SMALL],
     "audit": ["audit", "citizen-score", *SMALL],
     "compare": ["compare", "no-scoring", "citizen-score", *SMALL, "--seeds", "2"],
-    "sweep": ["sweep", str(SRC.parent / "sweeps" / "network-and-mortgage.toml")],
+    "sweep": ["sweep", "network-and-mortgage"],
 }
 
 

@@ -14,7 +14,7 @@ from socialscore.report import charts
 from socialscore.report import format as fmt
 from socialscore.report.build import _gate_rows as gate_rows
 from socialscore.report.headlines import headlines
-from socialscore.scenario.schema import load
+from socialscore.scenario.files import load
 from socialscore.scenario.window import measurement_window
 from socialscore.studies.run import rebuild_report
 

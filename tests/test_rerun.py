@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 
 import socialscore
 from socialscore.cli import app
-from socialscore.scenario.schema import Scenario, digest, load, parse, shipped_scenarios
+from socialscore.scenario.files import digest, load, parse, resolve, shipped_scenarios
+from socialscore.scenario.schema import Scenario
 from socialscore.scenario.to_toml import scenario_toml
 from socialscore.store.catalogue import RunMeta, RunStore
 from socialscore.studies import environment
@@ -29,7 +30,6 @@ from socialscore.studies import run as api
 from socialscore.studies.rerun import ERR_OLD_RUN, compare_tables
 
 POPULATION, DAYS = 2_000, 20
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cli(*args: str) -> tuple[int, str]:
@@ -128,7 +128,7 @@ def test_extends_run_is_stored_resolved_and_ignores_a_later_change_of_parent(
     tmp_path: Path,
 ) -> None:
     parent = tmp_path / "parent.toml"
-    parent.write_text((ROOT / "scenarios" / "citizen-score.toml").read_text("utf-8"), "utf-8")
+    parent.write_text(resolve("citizen-score").read_text("utf-8"), "utf-8")
     child = tmp_path / "child.toml"
     child.write_text(
         'extends = "parent.toml"\n[scenario]\nname = "child"\n[feedback]\nawareness = 0.5\n',

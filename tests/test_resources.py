@@ -20,8 +20,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from socialscore import cli
-from socialscore.scenario import schema as scenario
+from socialscore import cli, scenario
 from socialscore.studies import resources
 from socialscore.studies import run as api
 

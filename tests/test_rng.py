@@ -11,14 +11,15 @@ import numpy as np
 import pytest
 
 from conftest import small
-from socialscore.scenario.schema import NationSettings, load
+from socialscore.scenario.files import load, shipped_scenarios
+from socialscore.scenario.schema import NationSettings
 from socialscore.scenario.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, COMPANY_EVENTS, TRAITS
 from socialscore.simulation import engine, nation, rng
 from socialscore.simulation.compiled import compile_streams
 from socialscore.simulation.kernels import friends
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "socialscore"
-SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.toml"))
+SCENARIOS = sorted(shipped_scenarios().values())
 
 #: A key as the engine uses it: (purpose, index, sub-key), the day kind and entity kind
 #: coming from the purpose.

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from socialscore.scenario import schema as sc
+from socialscore.scenario import errors, files, schema
 
 GOOD = """
 [scenario]
@@ -37,8 +37,8 @@ threshold = 600
 def error_for(text: str, tmp_path: Path) -> str:
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    with pytest.raises(sc.ScenarioError) as info:
-        sc.load(path)
+    with pytest.raises(errors.ScenarioError) as info:
+        files.load(path)
     message = str(info.value)
     assert str(path) in message, "the message names the file"
     return message
@@ -47,7 +47,7 @@ def error_for(text: str, tmp_path: Path) -> str:
 def test_good_file_loads(tmp_path):  # type: ignore[no-untyped-def]
     path = tmp_path / "ok.toml"
     path.write_text(GOOD)
-    loaded = sc.load(path)
+    loaded = files.load(path)
     assert loaded.scenario.rules[0].points == -20
     assert len(loaded.sha256) == 64
 
@@ -111,8 +111,8 @@ def test_rules_are_data_not_code(tmp_path):  # type: ignore[no-untyped-def]
 
 
 def test_missing_file_lists_shipped_scenarios():
-    with pytest.raises(sc.ScenarioError) as info:
-        sc.load("no-such-regime")
+    with pytest.raises(errors.ScenarioError) as info:
+        files.load("no-such-regime")
     assert "citizen-score" in str(info.value)
 
 
@@ -123,7 +123,7 @@ def test_extends_merges_tables_and_replaces_lists(tmp_path):  # type: ignore[no-
         'extends = "base.toml"\nrules = []\n[scenario]\nname = "child"\n'
         "[gates.mortgage]\napply_rate = 0.5\n"
     )
-    loaded = sc.load(child).scenario
+    loaded = files.load(child).scenario
     assert loaded.scenario.name == "child"
     assert loaded.rules == []
     assert loaded.gates.mortgage.apply_rate == 0.5
@@ -134,15 +134,15 @@ def test_extends_merges_tables_and_replaces_lists(tmp_path):  # type: ignore[no-
 def test_extends_cycle_is_refused(tmp_path):  # type: ignore[no-untyped-def]
     (tmp_path / "a.toml").write_text('extends = "b.toml"\n' + GOOD)
     (tmp_path / "b.toml").write_text('extends = "a.toml"\n' + GOOD)
-    with pytest.raises(sc.ScenarioError, match="cycle"):
-        sc.load(tmp_path / "a.toml")
+    with pytest.raises(errors.ScenarioError, match="cycle"):
+        files.load(tmp_path / "a.toml")
 
 
 def test_every_shipped_scenario_is_valid():
-    shipped = sc.shipped_scenarios()
+    shipped = files.shipped_scenarios()
     assert {"citizen-score", "no-scoring"} <= set(shipped)
     for path in shipped.values():
-        sc.load(path)
+        files.load(path)
 
 
 def test_cli_reports_bad_file_without_traceback_and_exits_nonzero(tmp_path):  # type: ignore[no-untyped-def]
@@ -202,7 +202,7 @@ def _is_number(annotation: Any) -> bool:
     return bool(kinds & {int, float}) and bool not in kinds
 
 
-def numeric_keys(model: type[BaseModel] = sc.Scenario, prefix: str = "") -> list[str]:
+def numeric_keys(model: type[BaseModel] = schema.Scenario, prefix: str = "") -> list[str]:
     """Every number key of the schema, as a path into FULL (e.g. ``rules[0].cap``)."""
     keys: list[str] = []
     for name, field in model.model_fields.items():
@@ -244,14 +244,14 @@ def test_the_walk_finds_every_kind_of_number():
 @pytest.mark.parametrize("key", NUMERIC_KEYS)
 def test_every_number_is_bounded_and_finite(key: str, value: float) -> None:
     base = tomllib.loads(FULL)
-    sc.Scenario.model_validate(base)  # the base is valid: the refusal is the value's
+    schema.Scenario.model_validate(base)  # the base is valid: the refusal is the value's
     with pytest.raises(ValidationError) as info:
-        sc.Scenario.model_validate(_set(base, key, value))
-    message = sc.format_errors(info.value, "x.toml")
+        schema.Scenario.model_validate(_set(base, key, value))
+    message = errors.format_errors(info.value, "x.toml")
     assert f"x.toml: {key}: " in message, message
 
 
-def _all_models(model: type[BaseModel] = sc.Scenario) -> set[type[BaseModel]]:
+def _all_models(model: type[BaseModel] = schema.Scenario) -> set[type[BaseModel]]:
     found = {model}
     for field in model.model_fields.values():
         for _, inner in _models_in(field.annotation):
@@ -261,14 +261,14 @@ def _all_models(model: type[BaseModel] = sc.Scenario) -> set[type[BaseModel]]:
 
 def test_every_model_refuses_nan_and_infinities_even_without_bounds():
     models = _all_models()
-    assert sc.Rule in models and sc.TraitSpec in models
+    assert schema.Rule in models and schema.TraitSpec in models
     for model in models:
         assert model.model_config.get("allow_inf_nan") is False, model.__name__
 
 
 @pytest.mark.parametrize("key", NUMERIC_KEYS)
 def test_every_number_states_its_bounds_for_the_key_reference(key: str) -> None:
-    model: Any = sc.Scenario
+    model: Any = schema.Scenario
     field = None
     for part in re.findall(r"[^.\[\]]+", key):
         if part.isdigit() or part in DICT_KEYS.values():
@@ -295,7 +295,7 @@ def test_absurd_magnitudes_of_the_issue_are_refused_in_a_file(tmp_path):  # type
 
 
 def test_seed_fits_the_catalogue():
-    good = sc.parse(GOOD).scenario
+    good = files.parse(GOOD).scenario
     assert good.with_overrides(seed=2**63 - 1).run.seed == 2**63 - 1
     with pytest.raises(ValidationError) as info:
         good.with_overrides(seed=2**63)
@@ -315,28 +315,28 @@ def test_score_histogram_of_days_times_scale_is_bounded(tmp_path):  # type: igno
     msg = error_for(WIDE + "\n[run]\npopulation = 100\ndays = 36500\n", tmp_path)
     assert "run.days x (score.hi - score.lo + 1) = 36,500 x 30,001" in msg
     assert "shorten run.days or narrow score.lo to score.hi" in msg
-    assert f"more than the {sc.MAX_HISTOGRAM_CELLS:,} allowed" in msg
+    assert f"more than the {schema.MAX_HISTOGRAM_CELLS:,} allowed" in msg
     # The company scale is recorded the same way.
     msg = error_for(
         GOOD + "\n[run]\ndays = 36500\n[company_score]\nlo = 0\nhi = 30000\nbase = 0\n", tmp_path
     )
     assert "company_score.hi - company_score.lo" in msg
     # Five years on the widest scale, and a century on a 0–1600 scale, are fine.
-    assert sc.parse(WIDE + "\n[run]\ndays = 1826\n").scenario.run.days == 1826
+    assert files.parse(WIDE + "\n[run]\ndays = 1826\n").scenario.run.days == 1826
     century = (
         GOOD.replace("from = 350 }]", "from = 0 }]\nlo = 0\nhi = 1600") + "[run]\ndays = 36500\n"
     )
-    assert sc.parse(century).scenario.run.days == 36_500
+    assert files.parse(century).scenario.run.days == 36_500
 
 
 def test_every_shipped_scenario_runs_the_longest_run_allowed():
-    for name, path in sc.shipped_scenarios().items():
-        longest = sc.load(path).scenario.with_overrides(days=sc.MAX_DAYS)
-        assert longest.run.days == sc.MAX_DAYS, name
+    for name, path in files.shipped_scenarios().items():
+        longest = files.load(path).scenario.with_overrides(days=schema.MAX_DAYS)
+        assert longest.run.days == schema.MAX_DAYS, name
 
 
 def test_days_option_cannot_bypass_the_histogram_bound():
-    wide = sc.parse(WIDE).scenario
+    wide = files.parse(WIDE).scenario
     assert wide.with_overrides(days=1_000).run.days == 1_000
     with pytest.raises(ValidationError) as info:
         wide.with_overrides(days=36_500)
@@ -363,7 +363,7 @@ def test_chilling_cut_must_lie_on_the_scale_when_chilling_is_on(tmp_path):  # ty
     on = GOOD + "\n[feedback.chilling]\nstrength = 0.001\nbelow = 5000\n"
     assert "feedback.chilling.below = 5000 lies outside the score range" in error_for(on, tmp_path)
     off = GOOD + "\n[feedback.chilling]\nstrength = 0.0\nbelow = 5000\n"
-    assert sc.parse(off).scenario.feedback.chilling.below == 5000
+    assert files.parse(off).scenario.feedback.chilling.below == 5000
 
 
 def test_toml_syntax_error_gives_the_line_and_column(tmp_path):  # type: ignore[no-untyped-def]
@@ -395,7 +395,7 @@ def _write(tmp_path: Path, kind: str) -> Path:
     elif kind == "comments only":
         path.write_text("# a scenario will go here\n\n")
     elif kind == "huge":
-        path.write_text(GOOD + "#" * (sc.MAX_FILE_BYTES + 10) + "\n")
+        path.write_text(GOOD + "#" * (files.MAX_FILE_BYTES + 10) + "\n")
     elif kind == "pyproject":
         path.write_text('[project]\nname = "x"\n[build-system]\nrequires = []\n[tool.ruff]\n')
     elif kind == "grid":
@@ -422,8 +422,8 @@ NOT_SCENARIOS = {
 @pytest.mark.parametrize("kind", list(NOT_SCENARIOS))
 def test_a_file_that_is_not_a_scenario_gets_one_line_naming_it(tmp_path, kind):  # type: ignore[no-untyped-def]
     path = _write(tmp_path, kind)
-    with pytest.raises(sc.ScenarioError) as info:
-        sc.load(path)
+    with pytest.raises(errors.ScenarioError) as info:
+        files.load(path)
     message = str(info.value)
     assert message.startswith(f"{path}: "), message
     assert "\n" not in message
@@ -434,14 +434,14 @@ def test_a_parent_named_by_extends_is_read_with_the_same_care(tmp_path):  # type
     (tmp_path / "base.toml").write_bytes(b"\xff\xfe binary")
     child = tmp_path / "child.toml"
     child.write_text('extends = "base.toml"\n[scenario]\nname = "c"\n')
-    with pytest.raises(sc.ScenarioError, match=r"base\.toml: not a scenario file: not UTF-8"):
-        sc.load(child)
+    with pytest.raises(errors.ScenarioError, match=r"base\.toml: not a scenario file: not UTF-8"):
+        files.load(child)
 
 
 def test_a_utf8_byte_order_mark_is_accepted(tmp_path):  # type: ignore[no-untyped-def]
     path = tmp_path / "bom.toml"
     path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
-    assert sc.load(path).scenario.scenario.name == "ok"
+    assert files.load(path).scenario.scenario.name == "ok"
 
 
 @pytest.mark.parametrize("kind", ["binary", "folder", "pyproject"])
@@ -461,17 +461,18 @@ def test_cli_refuses_a_non_scenario_in_one_message_without_traceback(tmp_path, k
 
 def test_every_shipped_grid_base_and_point_still_validates():
     from socialscore.studies.grid import apply, load_grid
+    from socialscore.studies.shipped import shipped_sweeps
 
-    grids = sorted(Path(sc.SHIPPED_DIR.parent / "sweeps").glob("*.toml"))
+    grids = list(shipped_sweeps().values())
     assert grids
     for path in grids:
         grid = load_grid(path)
         for point in grid.points:
-            sc.Scenario.model_validate(apply(grid.base_data, point.params))
+            schema.Scenario.model_validate(apply(grid.base_data, point.params))
 
 
 def test_read_text_itself_refuses_folders_and_devices(tmp_path):  # type: ignore[no-untyped-def]
-    with pytest.raises(sc.ScenarioError, match="this is a folder, not a scenario file"):
-        sc.read_text(tmp_path)
-    with pytest.raises(sc.ScenarioError, match="not a regular file"):
-        sc.read_text(Path("/dev/null"))
+    with pytest.raises(errors.ScenarioError, match="this is a folder, not a scenario file"):
+        files.read_text(tmp_path)
+    with pytest.raises(errors.ScenarioError, match="not a regular file"):
+        files.read_text(Path("/dev/null"))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from socialscore.scenario.schema import ScenarioError
+from socialscore.scenario.errors import ScenarioError
 from socialscore.store.catalogue import RunStore
 from socialscore.studies.grid import apply, load_grid, split_key
 from socialscore.studies.sweep import sweep, values

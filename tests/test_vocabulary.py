@@ -7,7 +7,8 @@ import pytest
 
 from socialscore.report.headlines import ADVERSE_NAMES, GATE_NAMES
 from socialscore.scenario import vocabulary as v
-from socialscore.scenario.schema import Scenario, load
+from socialscore.scenario.files import load
+from socialscore.scenario.schema import Scenario
 from socialscore.simulation.kernels import gates
 
 #: The citizen events as first shipped. An event's index keys its random draws, so a new

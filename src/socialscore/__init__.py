@@ -5,7 +5,7 @@ day, and measures what the regime does to people. Every person in it is
 synthetic: socialscore never ingests real personal data.
 """
 
-from socialscore.scenario.schema import LoadedScenario, Scenario, ScenarioError, load, parse
+from socialscore.scenario import LoadedScenario, Scenario, ScenarioError, load, parse
 from socialscore.store.catalogue import RunStore
 from socialscore.studies.run import Result, audit_regime, run
 

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from socialscore import scenario
 from socialscore.analysis import audit as audit_checks
 from socialscore.analysis import disparity
 from socialscore.analysis.definitions import DESCRIPTIONS
@@ -25,7 +26,6 @@ from socialscore.analysis.harms import metric_row, metric_value
 from socialscore.measures.intervals import MeanInterval
 from socialscore.report.build import VERDICT_WORDS
 from socialscore.report.comparison import difference_cell
-from socialscore.scenario import schema as scenario
 from socialscore.scenario.vocabulary import GROUP_LABELS
 from socialscore.scenario.window import measurement_window
 from socialscore.store.catalogue import (
@@ -344,7 +344,9 @@ def audit(
 @app.command()
 @_output_errors
 def sweep(
-    grid_file: Annotated[Path, typer.Argument(metavar="GRID", help="A sweep grid file (TOML).")],
+    grid_file: Annotated[
+        Path, typer.Argument(metavar="GRID", help="A sweep grid file, or a shipped one by name.")
+    ],
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
     workers: Annotated[
         int | None,

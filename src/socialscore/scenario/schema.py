@@ -1,26 +1,22 @@
-"""Scenario files: pydantic models of the TOML format, and clear errors.
+"""The scenario's keys: their types, bounds and meaning (pydantic models).
 
 A scenario is data, never code: rules and gates are numbers and names from
-:mod:`socialscore.scenario.vocabulary`; nothing in a file is evaluated. Every problem
-is reported with the file, the key path, what is wrong and what is allowed,
-before any work starts.
+:mod:`socialscore.scenario.vocabulary`; nothing in a file is evaluated. Every
+number is declared with its bounds (:func:`num`), so a problem is reported with
+what is allowed. Reading files is :mod:`socialscore.scenario.files`; turning
+validation errors into lines is :mod:`socialscore.scenario.errors`.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import itertools
-import re
-import tomllib
-from pathlib import Path
 from typing import Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -36,29 +32,6 @@ from socialscore.scenario.vocabulary import (
     TRAITS,
 )
 
-ERR_NOT_FOUND = "{path}: no such scenario file. Shipped scenarios: {shipped}."
-ERR_FOLDER = "{path}: this is a folder, not a scenario file; give a scenario .toml file."
-ERR_NOT_REGULAR = "{path}: not a scenario file: not a regular file; give a scenario .toml file."
-ERR_UNREADABLE = "{path}: cannot read this scenario file ({reason})."
-ERR_TOO_BIG = (
-    "{path}: not a scenario file: larger than {limit:,} bytes (a scenario is a few kilobytes)."
-)
-ERR_NOT_TEXT = "{path}: not a scenario file: not UTF-8 text ({detail}); give a TOML scenario file."
-ERR_EMPTY = (
-    "{path}: not a scenario file: it is empty; a scenario needs at least [scenario] name "
-    "and [score] grades (see the shipped scenarios)."
-)
-ERR_NOT_SCENARIO = (
-    "{path}: not a scenario file: it has {found} but none of a scenario's tables "
-    "([scenario], [score], [run], [rules], ...).{hint}"
-)
-HINT_GRID = " It looks like a sweep grid: run it with `socialscore sweep`."
-ERR_TOML = (
-    "{path}: this is not valid TOML at line {line}, column {column}: {reason}. "
-    "Fix the syntax at line {line}."
-)
-ERR_HEADER = "{path}: {count} problem(s) in the scenario; nothing was run."
-ERR_UNKNOWN_KEY = "unknown key '{key}'{hint}. Allowed here: {allowed}."
 ERR_UNKNOWN_EVENT = "unknown event '{name}'{hint}. Known {kind} events: {allowed}."
 ERR_UNKNOWN_TRAIT = "unknown trait '{name}'{hint}. Known traits: {allowed}."
 ERR_HISTOGRAM = (
@@ -71,8 +44,6 @@ ERR_CHILLING_BELOW = (
     "choose a cut within it (or set feedback.chilling.strength = 0)"
 )
 
-#: Largest scenario file read (bytes): a scenario is a few kilobytes of text.
-MAX_FILE_BYTES = 1_000_000
 #: Scores are int16: every score, bound and threshold lies within ±SCORE_LIMIT.
 SCORE_LIMIT = 30_000
 #: Widest score scale, hi - lo (scores are int16).
@@ -99,9 +70,6 @@ MAX_OPERATORS = 16
 MAX_STRESS = 10.0
 #: Largest multiplier (minority rate multiplier).
 MAX_MULTIPLIER = 100.0
-
-#: Folder of the scenarios shipped with socialscore (``scenarios/`` in the source tree).
-SHIPPED_DIR = Path(__file__).resolve().parents[3] / "scenarios"
 
 
 def _number_words(value: float) -> str:
@@ -164,7 +132,8 @@ def day_count(default: Any = ..., *, doc: str, ge: int = 0) -> Any:
     return num(default, doc=doc, ge=ge, le=MAX_DAYS)
 
 
-def _did_you_mean(name: str, allowed: list[str] | tuple[str, ...]) -> str:
+def did_you_mean(name: str, allowed: list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'X'?)`` for the closest of ``allowed`` to ``name``, or nothing."""
     close = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -340,7 +309,7 @@ class NationSettings(_Model):
             if name not in TRAITS:
                 raise ValueError(
                     ERR_UNKNOWN_TRAIT.format(
-                        name=name, hint=_did_you_mean(name, TRAITS), allowed=", ".join(TRAITS)
+                        name=name, hint=did_you_mean(name, TRAITS), allowed=", ".join(TRAITS)
                     )
                 )
         return value
@@ -381,7 +350,7 @@ class StreamSpec(_Model):
         if value is not None and value not in TRAITS:
             raise ValueError(
                 ERR_UNKNOWN_TRAIT.format(
-                    name=value, hint=_did_you_mean(value, TRAITS), allowed=", ".join(TRAITS)
+                    name=value, hint=did_you_mean(value, TRAITS), allowed=", ".join(TRAITS)
                 )
             )
         return value
@@ -769,7 +738,7 @@ class Scenario(_Model):
             problems.append(
                 ERR_UNKNOWN_EVENT.format(
                     name=self.data_errors.event,
-                    hint=_did_you_mean(self.data_errors.event, CITIZEN_EVENTS),
+                    hint=did_you_mean(self.data_errors.event, CITIZEN_EVENTS),
                     kind="citizen",
                     allowed=", ".join(CITIZEN_EVENTS),
                 )
@@ -812,7 +781,7 @@ class Scenario(_Model):
                 )
             elif name not in names:
                 problems.append(
-                    f"{where} = '{name}' is not an operator{_did_you_mean(name, names)}; "
+                    f"{where} = '{name}' is not an operator{did_you_mean(name, names)}; "
                     f"operators: {', '.join(names)}"
                 )
 
@@ -908,244 +877,8 @@ def _check_names(names: Any, allowed: tuple[str, ...], kind: str) -> None:
             raise ValueError(
                 ERR_UNKNOWN_EVENT.format(
                     name=name,
-                    hint=_did_you_mean(name, allowed),
+                    hint=did_you_mean(name, allowed),
                     kind=kind,
                     allowed=", ".join(allowed),
                 )
             )
-
-
-class ScenarioError(Exception):
-    """A scenario file could not be read; the message says where and how to fix it."""
-
-
-class LoadedScenario(BaseModel):
-    """A validated scenario together with its source text and hash."""
-
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
-
-    scenario: Scenario
-    text: str  # the file as written
-    sha256: str  # hash of the resolved, validated scenario (after ``extends``)
-    path: str
-
-
-def shipped_scenarios() -> dict[str, Path]:
-    """Return the shipped scenario files by name."""
-    return {p.stem: p for p in sorted(SHIPPED_DIR.glob("*.toml"))}
-
-
-def resolve(name_or_path: str | Path) -> Path:
-    """Return the file for a path, or for the name of a shipped scenario."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    shipped = shipped_scenarios()
-    if str(name_or_path) in shipped:
-        return shipped[str(name_or_path)]
-    if path.stem in shipped and not path.parent.parts:
-        return shipped[path.stem]
-    if path.is_dir():
-        raise ScenarioError(ERR_FOLDER.format(path=path))
-    if path.exists():
-        raise ScenarioError(ERR_NOT_REGULAR.format(path=path))
-    raise ScenarioError(ERR_NOT_FOUND.format(path=path, shipped=", ".join(shipped)))
-
-
-def load(name_or_path: str | Path) -> LoadedScenario:
-    """Read and validate a scenario file (or a shipped scenario by name)."""
-    path = resolve(name_or_path)
-    return parse(read_text(path), source=str(path))
-
-
-def read_text(path: Path) -> str:
-    """The text of a scenario file, or a one-line ScenarioError saying why it is not one.
-
-    Refused: a folder or other non-regular file, a file that cannot be read,
-    one larger than :data:`MAX_FILE_BYTES`, one that is not UTF-8 text (or
-    holds NUL bytes, as binary files do). A UTF-8 byte-order mark is dropped.
-    An empty file, or one with only comments, is refused once parsed (:func:`parse`).
-    """
-    if path.is_dir():
-        raise ScenarioError(ERR_FOLDER.format(path=path))
-    if path.exists() and not path.is_file():
-        raise ScenarioError(ERR_NOT_REGULAR.format(path=path))
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ScenarioError(ERR_UNREADABLE.format(path=path, reason=exc.strerror or exc)) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(ERR_TOO_BIG.format(path=path, limit=MAX_FILE_BYTES))
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        detail = f"byte {exc.start} is 0x{raw[exc.start]:02x}"
-        raise ScenarioError(ERR_NOT_TEXT.format(path=path, detail=detail)) from None
-    if "\x00" in text:
-        detail = f"a NUL byte at character {text.index(chr(0))}"
-        raise ScenarioError(ERR_NOT_TEXT.format(path=path, detail=detail))
-    return text
-
-
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
-_TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
-
-
-def toml_error(exc: tomllib.TOMLDecodeError, text: str, source: str) -> str:
-    """One line for a TOML syntax error: the file, line and column, and what is wrong."""
-    detail = str(exc)
-    line: Any = getattr(exc, "lineno", None)
-    column: Any = getattr(exc, "colno", None)
-    found = _TOML_POSITION.search(detail)
-    if found is not None:
-        line, column = line or int(found[1]), column or int(found[2])
-    elif _TOML_END.search(detail) is not None:
-        line, column = line or max(text.count("\n") + 1, 1), column or "end"
-    reason = _TOML_END.sub("", _TOML_POSITION.sub("", detail)).rstrip(".") or "syntax error"
-    return ERR_TOML.format(path=source, line=line or "?", column=column or "?", reason=reason)
-
-
-def _read_toml(text: str, source: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(toml_error(exc, text, source)) from None
-
-
-def _check_is_scenario(data: dict[str, Any], source: str) -> None:
-    """Refuse TOML that is not a scenario at all (empty, or none of a scenario's tables)."""
-    if not data:
-        raise ScenarioError(ERR_EMPTY.format(path=source))
-    known = set(Scenario.model_fields) | {"extends"}
-    if known.isdisjoint(data):
-        names = [f"[{_short(str(key), 30)}]" for key in list(data)[:4]]
-        found = ", ".join(names) + (", ..." if len(data) > 4 else "")
-        hint = HINT_GRID if "sweep" in data else ""
-        raise ScenarioError(ERR_NOT_SCENARIO.format(path=source, found=found, hint=hint))
-
-
-def _short(text: str, limit: int = 80) -> str:
-    """``text`` cut to ``limit`` characters (an ellipsis and the length say it was cut)."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text):,} characters)"
-
-
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Tables merge key by key; any other value (lists included) is replaced whole."""
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _resolve_extends(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[str, Any]:
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ScenarioError(
-            f"{source}: extends: must be a scenario name or a path, got {parent!r}."
-        )
-    here = Path(source).parent
-    candidate = here / parent
-    try:
-        path = candidate if candidate.is_file() else resolve(parent)
-    except ScenarioError as exc:
-        raise ScenarioError(f"{source}: extends: {exc}") from None
-    key = str(path.resolve())
-    if key in seen:
-        raise ScenarioError(
-            f"{source}: extends: '{parent}' leads back to itself; remove the cycle."
-        )
-    base = _read_toml(read_text(path), str(path))
-    base = _resolve_extends(base, str(path), (*seen, key))
-    return _merge(base, data)
-
-
-def parse(text: str, *, source: str = "<string>") -> LoadedScenario:
-    """Validate scenario TOML text; ``source`` names it in error messages.
-
-    A file may start from another with ``extends = "NAME-OR-PATH"``: its tables
-    are merged key by key over the other's (lists such as ``rules`` replace
-    the other's list whole).
-    """
-    data = _read_toml(text, source)
-    _check_is_scenario(data, source)
-    data = _resolve_extends(data, source, (str(Path(source).resolve()),))
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(format_errors(exc, source)) from None
-    return LoadedScenario(scenario=scenario, text=text, sha256=digest(scenario), path=source)
-
-
-def digest(scenario: Scenario) -> str:
-    """The sha256 of a validated scenario's canonical JSON (the same after ``extends``)."""
-    return hashlib.sha256(scenario.model_dump_json(by_alias=True).encode("utf-8")).hexdigest()
-
-
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """Return the pydantic model class that holds the key at ``loc``."""
-    model: Any = Scenario
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        if model is None or not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return None
-        field = model.model_fields.get(part)
-        if field is None:
-            return None
-        model = _inner_model(field.annotation)
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return model
-    return None
-
-
-def _inner_model(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _field_names(model: type[BaseModel]) -> list[str]:
-    return [f.alias or name for name, f in model.model_fields.items()]
-
-
-def format_errors(exc: ValidationError, source: str) -> str:
-    """Turn a pydantic error into lines: file, key path, what is wrong, what is allowed.
-
-    Problems found across keys (the scenario's cross-checks) name their keys
-    in their own words and get one line each, with no key prefix.
-    """
-    lines: list[str] = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc)
-        key = key.replace(".[", "[")
-        if err["type"] == "extra_forbidden":
-            model = _model_at(loc)
-            allowed = _field_names(model) if model else []
-            leaf = str(loc[-1])
-            msg = ERR_UNKNOWN_KEY.format(
-                key=leaf, hint=_did_you_mean(leaf, allowed), allowed=", ".join(allowed) or "none"
-            )
-        elif err["type"] == "missing":
-            msg = "this key is required but missing."
-        else:
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            if "input" in err and err["type"] not in ("value_error",):
-                msg += f" (got {err['input']!r})"
-        if not key:
-            lines += [f"  {source}: {part}" for part in msg.splitlines()]
-            continue
-        lines.append(f"  {source}: {key}: {msg}")
-    return "\n".join([ERR_HEADER.format(path=source, count=len(lines)), *lines])

@@ -44,7 +44,7 @@ def scenario_toml(scenario: Scenario, *, header: Sequence[str] = ()) -> str:
         header: Comment lines (without ``#``); control characters are escaped.
 
     Returns:
-        TOML text that :func:`socialscore.scenario.schema.parse` reads back to ``scenario``.
+        TOML text that :func:`socialscore.scenario.files.parse` reads back to ``scenario``.
     """
     data = scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
     lines = [f"# {_comment(line)}".rstrip() for line in header]

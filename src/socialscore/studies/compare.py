@@ -35,7 +35,8 @@ from pydantic import ValidationError
 from socialscore.analysis.definitions import HEADLINES
 from socialscore.measures.intervals import mean_interval
 from socialscore.report.comparison import ComparisonFacts, build_comparison
-from socialscore.scenario.schema import LoadedScenario, Scenario, load
+from socialscore.scenario.files import LoadedScenario, load
+from socialscore.scenario.schema import Scenario
 from socialscore.scenario.window import Window, measurement_window
 from socialscore.store.catalogue import DEFAULT_ROOT, RunNotFoundError, RunStore
 from socialscore.store.durable import atomic_folder

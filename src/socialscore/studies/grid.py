@@ -58,7 +58,10 @@ from pydantic import (
 )
 
 from socialscore.analysis.definitions import DESCRIPTIONS
-from socialscore.scenario.schema import RunSettings, ScenarioError, format_errors, load, resolve
+from socialscore.scenario.errors import ScenarioError, format_errors
+from socialscore.scenario.files import load, resolve
+from socialscore.scenario.schema import RunSettings
+from socialscore.studies.shipped import resolve_grid
 
 #: Most runs (points x seeds) a sweep may have unless ``[sweep] max_runs`` or
 #: ``force`` says otherwise. Measured on the Citizen Score (2 shared cores): the
@@ -365,14 +368,14 @@ def load_grid(path: str | Path, *, force: bool = False) -> Grid:
     """Read and check a grid file; expand its design into points.
 
     Args:
-        path: The grid file.
+        path: The grid file, or the name of a shipped grid (:mod:`.shipped`).
         force: Accept more runs than :data:`MAX_RUNS` (or the file's ``max_runs``).
 
     Raises:
         ScenarioError: A one-line refusal (or a list of them) naming the file and
             key, before the design is built and before any run.
     """
-    path = Path(path)
+    path = resolve_grid(path)
     raw = _read(path)
     try:
         spec = GridFile.model_validate(raw)

@@ -23,7 +23,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from socialscore.scenario.schema import LoadedScenario, ScenarioError, parse
+from socialscore.scenario.errors import ScenarioError
+from socialscore.scenario.files import LoadedScenario, parse
 from socialscore.store.durable import sha256
 from socialscore.studies.environment import ENVIRONMENT_FILE
 

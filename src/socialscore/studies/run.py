@@ -20,7 +20,8 @@ from socialscore import report
 from socialscore.analysis import audit as audit_checks
 from socialscore.analysis import harms
 from socialscore.analysis.definitions import MetricName, check_name
-from socialscore.scenario.schema import LoadedScenario, Scenario, digest, load, parse
+from socialscore.scenario.files import LoadedScenario, digest, load, parse
+from socialscore.scenario.schema import Scenario
 from socialscore.scenario.to_toml import scenario_toml
 from socialscore.simulation import nation
 from socialscore.simulation.engine import Engine

@@ -165,7 +165,8 @@ def execute(task: Task) -> Outcome:
     try:
         from pydantic import ValidationError
 
-        from socialscore.scenario.schema import Scenario, format_errors
+        from socialscore.scenario.errors import format_errors
+        from socialscore.scenario.schema import Scenario
         from socialscore.studies.run import parse_json, run
 
         data = json.loads(task.scenario_json)
