@@ -71,6 +71,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from socialscore.store.defaults import DEFAULT_ROOT
 from socialscore.system.interrupts import signals_deferred
 
 __all__ = [
@@ -85,9 +86,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-DEFAULT_ROOT: Path = Path("socialscore-runs")
-"""Default store root, relative to the current directory."""
 
 CATALOGUE_FILE = "catalogue.duckdb"
 LOCK_FILE = "catalogue.lock"

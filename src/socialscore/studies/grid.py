@@ -60,16 +60,8 @@ from pydantic import (
 from socialscore.analysis.harms import DESCRIPTIONS
 from socialscore.scenario.schema import RunSettings, ScenarioError, format_errors, load, resolve
 from socialscore.studies import sensitivity
+from socialscore.studies.defaults import MAX_RUNS
 from socialscore.studies.sensitivity import Sensitivity
-
-#: Most runs (points x seeds) a sweep may have unless ``[sweep] max_runs`` or
-#: ``force`` says otherwise. Measured on the Citizen Score (2 shared cores): the
-#: runs of 10,000 points are listed in about 20 s and 100 MB before the first
-#: run starts, those of 100,000 points in 160 s and 1 GB (each point is a copy
-#: of the scenario). 10,000 runs at 1-2 s each are hours of computing on a
-#: small machine already; more is almost always a typo in a range's step or a
-#: Sobol sample count, and a file that means it says so with ``max_runs``.
-MAX_RUNS: Final = 10_000
 
 ERR_GRID_TOML = "{path}: this is not valid TOML ({detail})."
 ERR_GRID = "{path}: {count} problem(s) in the grid file; nothing was run."
