@@ -1,6 +1,6 @@
 """The package's layers: every import of every module goes one way, and no module cycles.
 
-The layers, lowest first (``docs/architecture.md``, CONTRIBUTING.md):
+The layers, lowest first:
 
     measures, system -> scenario -> simulation -> analysis -> store -> report
     -> studies -> the façade (``socialscore/__init__.py``, ``cli.py``, ``__main__.py``)
@@ -280,6 +280,46 @@ def _path_exists(start: str, goal: str, imports: list[Import]) -> bool:
                 seen.add(w)
                 todo.append(w)
     return False
+
+
+#: What writing to disk looks like: modules imported for it, and the calls that do it.
+WRITING_MODULES = {"os", "shutil", "tempfile", "pyarrow.parquet"}
+WRITING_CALLS = {"open", "write_text", "write_bytes", "write_table", "mkdir", "to_parquet"}
+
+
+def writes(source: str) -> list[str]:
+    """Where a module's source imports a writing module or calls a writing function."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+        if WRITING_MODULES & set(names):
+            found.append(f"line {node.lineno}: imports {sorted(WRITING_MODULES & set(names))}")
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in WRITING_CALLS:
+                found.append(f"line {node.lineno}: calls {name}")
+    return found
+
+
+def test_the_report_layer_renders_and_writes_nothing():
+    # Its functions return strings (HTML); the studies write them (a run, a comparison, a sweep).
+    found = {
+        name: where
+        for name, path in modules().items()
+        if layer(name) == "report" and (where := writes(path.read_text(encoding="utf-8")))
+    }
+    assert not found, found
+
+
+def test_writing_is_recognised():
+    assert writes("import shutil\n") and writes("from pyarrow import parquet as pq\n")
+    assert writes("def f(p):\n    p.write_text('x')\n")
+    assert not writes("import json\n\ndef f(t):\n    return t.render()\n")
 
 
 # -- the checks themselves, on made-up modules ------------------------------------------
