@@ -31,6 +31,54 @@ def test_public_names_are_pinned():
     ]
 
 
+#: Run in a fresh interpreter: what ``import socialscore`` alone puts in the namespace
+#: and in sys.modules, then what every public name resolves to.
+FRESH_IMPORT = """
+import json, sys
+import socialscore
+seen = {
+    "public": sorted(n for n in vars(socialscore) if not n.startswith("_")),
+    "dir": dir(socialscore),
+    "heavy": sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[1:])),
+}
+star = {}
+exec("from socialscore import *", star)
+seen["star"] = sorted(n for n in star if not n.startswith("_"))
+seen["homes"] = {n: getattr(socialscore, n).__module__ for n in socialscore.__all__}
+seen["dir_after"] = dir(socialscore)
+try:
+    socialscore.no_such_name
+except AttributeError as exc:
+    seen["missing"] = str(exc)
+print(json.dumps(seen))
+"""
+HEAVY = ("numba", "pandas", "plotly", "duckdb")
+
+
+def test_the_namespace_is_the_public_names_and_the_import_stays_light():
+    import json
+
+    got = subprocess.run(
+        [sys.executable, "-c", FRESH_IMPORT, *HEAVY],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    seen = json.loads(got.stdout)
+    public = sorted(socialscore.__all__)
+    # Nothing but the public names: no submodule, no helper the façade imports.
+    assert set(seen["public"]) <= set(public), seen["public"]
+    assert seen["dir"] == public and seen["dir_after"] == public
+    assert seen["star"] == public
+    # Each public name resolves to the object its home module defines.
+    assert set(seen["homes"]) == set(public)
+    assert all(home.startswith("socialscore.") for home in seen["homes"].values()), seen
+    assert "no_such_name" in seen["missing"]
+    # The guard that keeps the façade light: importing it loads none of the heavy libraries.
+    assert seen["heavy"] == [], seen["heavy"]
+
+
 def test_run_returns_tables_and_stores_a_complete_catalogued_run(tmp_path):  # type: ignore[no-untyped-def]
     result = socialscore.run("citizen-score", population=4_000, days=15, seed=3, out=tmp_path)
     assert (result.path / "scenario.toml").read_text().startswith("#")

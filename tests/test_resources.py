@@ -54,10 +54,12 @@ def never_simulate(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         return call
 
     monkeypatch.setattr(api, "_simulate", stub("_simulate"))
-    monkeypatch.setattr(cli.api, "audit_regime", stub("audit_regime"))
-    monkeypatch.setattr(cli, "run_compare", stub("compare"))
+    monkeypatch.setattr(api, "audit_regime", stub("audit_regime"))
+    # The command line imports each command's module when the command runs.
+    import socialscore.studies.compare
     import socialscore.studies.sweep
 
+    monkeypatch.setattr(socialscore.studies.compare, "compare", stub("compare"))
     monkeypatch.setattr(socialscore.studies.sweep, "sweep", stub("sweep"))
     return calls
 

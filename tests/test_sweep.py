@@ -303,12 +303,15 @@ def test_sweep_report_headlines_rest_on_the_interval(local_sweep):  # type: igno
 
 def test_the_band_is_described_as_what_it_is():
     from socialscore.report.sweep import _parameter_charts
+    from socialscore.studies.sweep import summarise
 
-    (one,) = _parameter_charts(_grid_frame({4: [0.1, 0.3, 0.5, 0.7]}), ["a"])
+    def charts(frame: pd.DataFrame):  # type: ignore[no-untyped-def]
+        return _parameter_charts({"a": summarise(frame, "a")}, ["a"])
+
+    (one,) = charts(_grid_frame({4: [0.1, 0.3, 0.5, 0.7]}))
     assert "one seed: no interval (no band)" in one.how_to_read
-    (three,) = _parameter_charts(
-        _grid_frame({1: [0.1, 0.3, 0.5, 0.7], 2: [0.2, 0.2, 0.9, 0.5], 3: [0.0, 0.4, 0.4, 0.4]}),
-        ["a"],
+    (three,) = charts(
+        _grid_frame({1: [0.1, 0.3, 0.5, 0.7], 2: [0.2, 0.2, 0.9, 0.5], 3: [0.0, 0.4, 0.4, 0.4]})
     )
     assert "95% Student t interval of that mean across seeds" in three.how_to_read
     assert "bootstrap" not in three.how_to_read

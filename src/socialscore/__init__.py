@@ -3,11 +3,35 @@
 It generates a synthetic nation, runs a citizen-scoring regime on it day by
 day, and measures what the regime does to people. Every person in it is
 synthetic: socialscore never ingests real personal data.
+
+The names below are imported on first use (PEP 562), so ``import socialscore``
+loads none of numba, pandas, plotly or DuckDB until a run needs them.
 """
 
-from socialscore.scenario import LoadedScenario, Scenario, ScenarioError, load, parse
-from socialscore.store.catalogue import RunStore
-from socialscore.studies.run import Result, audit_regime, run
+# Every module-level name here but __all__'s is private (a leading underscore): the
+# namespace test holds ``import socialscore`` to exactly the public names.
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from socialscore.scenario.errors import ScenarioError
+    from socialscore.scenario.files import LoadedScenario, load, parse
+    from socialscore.scenario.schema import Scenario
+    from socialscore.store.catalogue import RunStore
+    from socialscore.studies.run import Result, audit_regime, run
+
+#: Where each public name is defined.
+_HOMES = {
+    "LoadedScenario": "socialscore.scenario.files",
+    "Result": "socialscore.studies.run",
+    "RunStore": "socialscore.store.catalogue",
+    "Scenario": "socialscore.scenario.schema",
+    "ScenarioError": "socialscore.scenario.errors",
+    "audit_regime": "socialscore.studies.run",
+    "load": "socialscore.scenario.files",
+    "parse": "socialscore.scenario.files",
+    "run": "socialscore.studies.run",
+}
 
 __all__ = [
     "LoadedScenario",
@@ -20,3 +44,18 @@ __all__ = [
     "parse",
     "run",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """A public name, imported from its home module on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'socialscore' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(home), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names (``__all__``), not the submodules a run may have imported."""
+    return sorted(__all__)

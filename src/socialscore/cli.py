@@ -1,4 +1,8 @@
-"""The ``socialscore`` command: a thin layer over the Python API."""
+"""The ``socialscore`` command: a thin layer over the Python API.
+
+Each command imports what it runs when it runs: ``socialscore --help`` loads
+typer and rich and the defaults it shows, not numba, pandas, plotly or DuckDB.
+"""
 
 from __future__ import annotations
 
@@ -8,41 +12,26 @@ import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, ParamSpec
+from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec
 
-import pyarrow as pa
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from socialscore import scenario
-from socialscore.analysis import audit as audit_checks
-from socialscore.analysis import disparity
-from socialscore.analysis.definitions import DESCRIPTIONS
-from socialscore.analysis.harms import metric_row, metric_value
-from socialscore.measures.intervals import MeanInterval
-from socialscore.report.build import VERDICT_WORDS
-from socialscore.report.comparison import difference_cell
-from socialscore.scenario.vocabulary import GROUP_LABELS
-from socialscore.scenario.window import measurement_window
-from socialscore.store.catalogue import (
-    DEFAULT_ROOT,
-    CatalogueError,
-    DiskFullError,
-    OutputLocationError,
-    RunStore,
-)
-from socialscore.store.query import DEFAULT_LIMIT as DEFAULT_QUERY_LIMIT
-from socialscore.store.query import QueryError, run_query
-from socialscore.studies import resources
-from socialscore.studies import run as api
-from socialscore.studies.compare import DEFAULT_SEEDS, CompareStoppedError, Comparison
-from socialscore.studies.compare import compare as run_compare
-from socialscore.studies.grid import MAX_RUNS
+from socialscore.store.defaults import DEFAULT_LIMIT as DEFAULT_QUERY_LIMIT
+from socialscore.store.defaults import DEFAULT_ROOT
+from socialscore.studies.defaults import DEFAULT_SEEDS, MAX_RUNS
 from socialscore.system.terminal import LINE_LIMIT, clean, shorten, text
+
+if TYPE_CHECKING:
+    from socialscore.analysis.audit import Audit
+    from socialscore.scenario.files import LoadedScenario
+    from socialscore.scenario.schema import Scenario
+    from socialscore.studies.compare import Comparison
+    from socialscore.studies.resources import Audience, Estimate
+    from socialscore.studies.run import Result
 
 app = typer.Typer(
     add_completion=False,
@@ -99,6 +88,8 @@ def _output_errors(command: Callable[P, None]) -> Callable[P, None]:
 
     @functools.wraps(command)
     def checked(*args: P.args, **kwargs: P.kwargs) -> None:
+        from socialscore.store.catalogue import DiskFullError, OutputLocationError
+
         try:
             command(*args, **kwargs)
         except (OutputLocationError, DiskFullError) as exc:
@@ -125,15 +116,17 @@ Force = Annotated[
 
 
 def _resources_or_exit(
-    guess: resources.Estimate,
+    guess: Estimate,
     *,
     force: bool,
     out: Path,
     what: str = "this run",
-    audience: resources.Audience = "cli",
+    audience: Audience = "cli",
     quiet: bool = False,
 ) -> None:
     """Refuse (exit 2) a job the machine cannot hold; say the estimate before a long one."""
+    from socialscore.studies import resources
+
     try:
         resources.check(guess, force=force, out=out, audience=audience, what=what)
     except resources.ResourceError as exc:
@@ -160,6 +153,9 @@ def run(
     force: Force = False,
 ) -> None:
     """Run a scoring regime on a synthetic nation and store the run."""
+    from socialscore.studies import resources
+    from socialscore.studies import run as api
+
     loaded = _load_or_exit(scenario_file)
     effective = _overridden_or_exit(
         loaded, population=population, days=days, seed=seed, measure_from=measure_from
@@ -213,6 +209,10 @@ def compare(
     force: Force = False,
 ) -> None:
     """Run scenarios on the same people and seeds; show differences against the first."""
+    from socialscore.studies import resources
+    from socialscore.studies.compare import CompareStoppedError
+    from socialscore.studies.compare import compare as run_compare
+
     loaded = [_load_or_exit(name) for name in scenario_files]
     if seeds < 1:
         _fail(
@@ -294,6 +294,10 @@ def audit(
     force: Force = False,
 ) -> None:
     """Check a regime against the law and measure its harms; exit 1 when any check fails."""
+    from socialscore.analysis import audit as audit_checks
+    from socialscore.studies import resources
+    from socialscore.studies import run as api
+
     try:
         thresholds = audit_checks.Thresholds(
             max_sanction_ratio=max_sanction_ratio,
@@ -374,6 +378,8 @@ def sweep(
     ] = False,
 ) -> None:
     """Run a grid of regimes and seeds in parallel; resumable; writes a sweep report."""
+    from socialscore.scenario.errors import ScenarioError
+    from socialscore.studies import resources
     from socialscore.studies.grid import load_grid
     from socialscore.studies.sweep import SweepStoppedError, check_workers
     from socialscore.studies.sweep import sweep as run_sweep
@@ -386,7 +392,7 @@ def sweep(
 
     try:
         grid = load_grid(grid_file, force=force)
-    except scenario.ScenarioError as exc:
+    except ScenarioError as exc:
         _fail(exc)
     total = len(grid.points) * len(grid.seeds)
     guess = resources.for_grid(grid, workers=workers, out=out)
@@ -458,6 +464,9 @@ def query(
     One SELECT (or WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE) per call, on a
     private read-only copy: no writes, no files, no other databases.
     """
+    from socialscore.store.catalogue import CatalogueError, OutputLocationError, RunStore
+    from socialscore.store.query import QueryError, run_query
+
     try:
         result = run_query(RunStore(out), sql, limit=limit)
     except QueryError as exc:
@@ -479,8 +488,10 @@ def query(
         )
 
 
-def audit_table(result: audit_checks.Audit) -> Table:
+def audit_table(result: Audit) -> Table:
     """One row per check: law or harm, subject, verdict in words, and why."""
+    from socialscore.report.build import VERDICT_WORDS
+
     table = Table(title=Text.assemble("Audit of ", text(result.scenario)), show_lines=False)
     table.add_column("law or harm")
     table.add_column("about")
@@ -499,6 +510,9 @@ def audit_table(result: audit_checks.Audit) -> Table:
 
 def comparison_table(result: Comparison) -> Table:
     """Headline measures side by side, with differences against the first scenario."""
+    from socialscore.measures.intervals import MeanInterval
+    from socialscore.report.comparison import difference_cell
+
     t = result.table
     first = result.scenarios[0]
     table = Table(
@@ -555,6 +569,8 @@ def report(
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
 ) -> None:
     """Rebuild a run's report.html from its stored tables."""
+    from socialscore.studies import run as api
+
     try:
         path = api.rebuild_report(run_id, out=out)
     except LookupError as exc:
@@ -578,6 +594,8 @@ def validate(
 @app.command()
 def runs(out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT) -> None:
     """List the runs in the catalogue."""
+    from socialscore.store.catalogue import RunStore
+
     store = RunStore(out)
     store.reconcile()
     df = store.list_runs()
@@ -599,6 +617,8 @@ def runs(out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_
 @app.command()
 def scenarios() -> None:
     """List the shipped scenarios."""
+    from socialscore import scenario
+
     for name, path in scenario.shipped_scenarios().items():
         loaded = scenario.load(path)
         console.print(
@@ -622,8 +642,10 @@ def _progress(*, disable: bool = False) -> Progress:
     )
 
 
-def _load_or_exit(name: str) -> scenario.LoadedScenario:
+def _load_or_exit(name: str) -> LoadedScenario:
     """The scenario, or its errors on stderr (as plain, shortened text) and exit 2."""
+    from socialscore import scenario
+
     try:
         return scenario.load(name)
     except scenario.ScenarioError as exc:
@@ -647,17 +669,19 @@ def _path(path: Path | str) -> Text:
 
 
 def _overridden_or_exit(
-    loaded: scenario.LoadedScenario,
+    loaded: LoadedScenario,
     *,
     population: int | None,
     days: int | None,
     seed: int | None,
     measure_from: int | None,
-) -> scenario.Scenario:
+) -> Scenario:
     """The scenario with the command line's run settings, or one "Bad option" line each and exit 2.
 
     Checked before anything runs or is stored, the same way for run, compare and audit.
     """
+    from pydantic import ValidationError
+
     try:
         return loaded.scenario.with_overrides(
             population=population, days=days, seed=seed, measure_from=measure_from
@@ -678,8 +702,15 @@ def _fmt(value: float, *, share: bool = False) -> str:
     return f"{value:.1%}" if share else f"{value:,.3f}"
 
 
-def summary_table(result: api.Result) -> Table:
+def summary_table(result: Result) -> Table:
     """The headline measures of a run, with their 95% intervals, days and words."""
+    from socialscore.analysis import disparity
+    from socialscore.analysis.definitions import DESCRIPTIONS
+    from socialscore.analysis.harms import metric_row, metric_value
+    from socialscore.report.build import VERDICT_WORDS
+    from socialscore.scenario.vocabulary import GROUP_LABELS
+    from socialscore.scenario.window import measurement_window
+
     m = result.metrics.to_pandas()
 
     def get(metric: str, subject: str = "", grp: str = "all") -> float:
@@ -768,6 +799,7 @@ def rerun(
 
     Exits 1 when a table differs from the original's, 2 when the run cannot be rerun.
     """
+    from socialscore.studies import run as api
     from socialscore.studies.rerun import RerunError
 
     bar = _progress()
@@ -809,4 +841,4 @@ def main() -> None:
     app()
 
 
-__all__ = ["app", "main", "pa"]
+__all__ = ["app", "main"]

@@ -1,5 +1,8 @@
 """The sweep report: each headline harm against each varied parameter, and sensitivity.
 
+It renders what :mod:`socialscore.studies.sweep` computed (:class:`SweepFacts`)
+and writes nothing.
+
 A parameter whose values are all numbers is drawn as a line against its
 values, and its endpoint change (lowest to highest value) may be claimed. A
 parameter with any other value (a string such as an event name, a boolean) is
@@ -10,32 +13,22 @@ whose runs all failed still gets its report: the failures, and no charts.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-from typing import TYPE_CHECKING, Any
+import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import pyarrow as pa
-import pyarrow.parquet as pq
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from socialscore.analysis.definitions import DESCRIPTIONS
-from socialscore.measures.intervals import NO_INTERVAL, mean_interval
+from socialscore.measures.intervals import NO_INTERVAL, MeanInterval
 from socialscore.report import format as fmt
 from socialscore.report.build import ENVIRONMENT, TERMS, safe_json
 from socialscore.report.charts import Chart, layout
 from socialscore.report.headlines import Headline
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from socialscore.store.catalogue import RunStore
-    from socialscore.studies.grid import Grid
-    from socialscore.studies.sweep import EndpointChange, SweepResult
 
 #: Words for the sensitivity indices.
 INDEX_WORDS = {
@@ -45,57 +38,81 @@ INDEX_WORDS = {
     "sigma": "Morris sigma: how much that change varies (interactions, non-linearity)",
 }
 
+#: Measures whose move across a numeric parameter is a headline (of a factorial grid).
+CHANGE_METRICS = ("blacklisted_share", "adverse_impact_ratio")
+
+
+@dataclass(frozen=True)
+class EndpointChange:
+    """A metric at the lowest and highest value of a parameter, and their paired difference."""
+
+    low_value: float  # the parameter's lowest value
+    high_value: float  # and its highest
+    at_low: float  # the metric's mean over seeds there
+    at_high: float
+    difference: MeanInterval  # at_high - at_low, paired by seed, with its t interval
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A run of the sweep that failed: its point, seed, parameters and error."""
+
+    point: int
+    seed: int
+    params: dict[str, Any]
+    error: str | None
+
+
+@dataclass(frozen=True)
+class SweepFacts:
+    """Everything the sweep report shows, computed by :mod:`socialscore.studies.sweep`.
+
+    Attributes:
+        values: Per-run values (point, seed, one column per parameter, metric,
+            subject, grp, value), a categorical parameter's values as their labels.
+        categories: The categorical parameters and their labels, in file order.
+        summaries: A factorial design's summary per parameter: each measure's
+            mean over seeds at each value, with its interval (columns metric,
+            subject, value, mean, ci_low, ci_high, seeds); none for a sample design.
+        changes: Each measure's change across each numeric parameter, by
+            ``(parameter, metric, subject)``.
+        indices: The sensitivity indices (empty for a factorial design).
+        method: ``"sobol"``, ``"morris"``, or ``""`` for a factorial design.
+    """
+
+    sweep_id: str
+    name: str
+    base: str
+    parameters: list[str]
+    points: int
+    seeds: list[int]
+    done: int
+    skipped: int
+    failures: list[Failure]
+    values: pd.DataFrame
+    categories: dict[str, list[str]]
+    summaries: dict[str, pd.DataFrame]
+    changes: dict[tuple[str, str, str], EndpointChange]
+    indices: pd.DataFrame
+    method: str
+
 
 def _label(metric: str, subject: str) -> str:
     text = metric.replace("_", " ")
     return f"{text}: {subject}" if subject else text
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def category_label(value: Any) -> str:
-    """How a categorical parameter's value is shown and stored: a string as is, else JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def categories(grid: Grid) -> dict[str, list[str]]:
-    """The categorical parameters of a grid and their categories, in the grid file's order.
-
-    A parameter is categorical when any of its values is not a number (a
-    string, a boolean); a sensitivity design has only numeric parameters.
-    """
-    out: dict[str, list[str]] = {}
-    for parameter in grid.parameters:
-        values = [point.params[parameter] for point in grid.points]
-        if not all(_is_number(v) for v in values):
-            out[parameter] = list(dict.fromkeys(category_label(v) for v in values))
-    return out
-
-
-def _with_labels(frame: pd.DataFrame, cats: dict[str, list[str]]) -> pd.DataFrame:
-    """The frame with each categorical parameter's values replaced by their labels."""
-    if frame.empty or not cats:
-        return frame
-    out = frame.copy()
-    for parameter in cats:
-        out[parameter] = out[parameter].map(category_label)
-    return out
-
-
 def _parameter_charts(
-    frame: pd.DataFrame, parameters: list[str], cats: dict[str, list[str]] | None = None
+    summaries: dict[str, pd.DataFrame],
+    parameters: list[str],
+    cats: dict[str, list[str]] | None = None,
 ) -> list[Chart]:
-    from socialscore.studies.sweep import summarise
-
+    """One chart per parameter with a summary: each measure against the parameter's values."""
     cats = cats or {}
     charts: list[Chart] = []
-    if frame.empty:  # no run completed: nothing to draw
-        return charts
     for k, parameter in enumerate(parameters):
-        summary = summarise(frame, parameter)
-        if summary.empty:
+        summary = summaries.get(parameter)
+        if summary is None or summary.empty:
             continue
         order = cats.get(parameter)
         measures = list(dict.fromkeys(zip(summary.metric, summary.subject, strict=True)))
@@ -185,36 +202,36 @@ def _category_traces(fig: go.Figure, part: pd.DataFrame, order: list[str], r: in
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=order, row=r, col=c)
 
 
-def category_rows(frame: pd.DataFrame, cats: dict[str, list[str]]) -> list[dict[str, Any]]:
+def category_rows(
+    summaries: dict[str, pd.DataFrame], cats: dict[str, list[str]]
+) -> list[dict[str, Any]]:
     """Each measure's mean over seeds in each category of each categorical parameter.
 
     Returns:
-        Rows with parameter, measure, category, mean, interval (words), seeds.
+        Rows with parameter, measure, category, mean, interval (words), seeds;
+        measures in name order, categories in the grid file's order.
     """
-    from socialscore.studies.sweep import per_seed
-
     rows: list[dict[str, Any]] = []
-    if frame.empty:
-        return rows
     for parameter, order in cats.items():
-        seeds = per_seed(frame, parameter)
+        summary = summaries.get(parameter)
+        if summary is None:
+            continue
         rank = {label: n for n, label in enumerate(order)}
-        groups = seeds.groupby(["metric", "subject", "value"], sort=False)
-        keyed = sorted(groups, key=lambda g: (g[0][0], g[0][1], rank.get(g[0][2], len(rank))))
-        for (metric, subject, category), part in keyed:
-            got = mean_interval(part["mean"].to_numpy(dtype=np.float64))
-            if got.n == 0:
-                continue
+        keyed = sorted(
+            summary.itertuples(index=False),
+            key=lambda r: (r.metric, r.subject, rank.get(r.value, len(rank))),
+        )
+        for r in keyed:
+            low, high = float(r.ci_low), float(r.ci_high)
+            has_interval = not (math.isnan(low) or math.isnan(high))
             rows.append(
                 {
                     "parameter": parameter,
-                    "measure": _label(str(metric), str(subject)),
-                    "category": category,
-                    "mean": f"{got.mean:.4g}",
-                    "interval": (
-                        f"[{got.low:.4g}, {got.high:.4g}]" if got.has_interval else NO_INTERVAL
-                    ),
-                    "seeds": got.n,
+                    "measure": _label(str(r.metric), str(r.subject)),
+                    "category": r.value,
+                    "mean": f"{float(r.mean):.4g}",
+                    "interval": f"[{low:.4g}, {high:.4g}]" if has_interval else NO_INTERVAL,
+                    "seeds": int(r.seeds),
                 }
             )
     return rows
@@ -263,17 +280,16 @@ def _sensitivity_chart(indices: pd.DataFrame, method: str) -> Chart | None:
     )
 
 
-def _headlines(
-    frame: pd.DataFrame, indices: pd.DataFrame, result: SweepResult, cats: dict[str, list[str]]
-) -> list[Headline]:
+def _headlines(facts: SweepFacts) -> list[Headline]:
+    frame, indices = facts.values, facts.indices
     out = [
         Headline(
-            f"{len(result.done):,} runs completed, {len(result.failed):,} failed "
-            f"({result.skipped:,} were already done and were not run again).",
-            bool(result.failed),
+            f"{facts.done:,} runs completed, {len(facts.failures):,} failed "
+            f"({facts.skipped:,} were already done and were not run again).",
+            bool(facts.failures),
         )
     ]
-    if not result.done:
+    if not facts.done:
         out.append(
             Headline(
                 "No run completed, so there is nothing to draw: the failed runs below say why.",
@@ -294,18 +310,16 @@ def _headlines(
                     )
                 )
     elif not frame.empty:
-        from socialscore.studies.sweep import endpoint_change
-
-        for parameter in result.grid.parameters:
-            if parameter in cats:  # no "from low to high" across categories
+        for parameter in facts.parameters:
+            if parameter in facts.categories:  # no "from low to high" across categories
                 continue
             pairs = (
                 frame[["metric", "subject"]].drop_duplicates().sort_values(["metric", "subject"])
             )
             for metric, subject in pairs.itertuples(index=False):
-                if metric not in ("blacklisted_share", "adverse_impact_ratio"):
+                if metric not in CHANGE_METRICS:
                     continue
-                change = endpoint_change(frame, parameter, str(metric), str(subject))
+                change = facts.changes.get((parameter, str(metric), str(subject)))
                 if change is None:
                     continue
                 out.append(
@@ -332,36 +346,11 @@ def change_sentence(parameter: str, label: str, change: EndpointChange) -> str:
     return f"{span}, {label} went from {change.at_low:.3g} to {change.at_high:.3g} ({bounds})."
 
 
-def sensitivity_indices(result: SweepResult, frame: pd.DataFrame) -> pd.DataFrame:
-    """Indices per parameter and measure (empty for a factorial grid)."""
-    from socialscore.studies.sensitivity import analyse
-
-    spec = result.grid.spec.sensitivity
-    if spec is None or frame.empty or result.grid.design is None:
-        return pd.DataFrame()
-    n_points = len(result.grid.points)
-    parts = []
-    for (metric, subject), part in frame.groupby(["metric", "subject"], sort=True):
-        means = part.groupby("point")["value"].mean()
-        if len(means) < n_points or not np.all(np.isfinite(means.to_numpy())):
-            continue  # an index needs every point of the design
-        y = means.reindex(range(n_points)).to_numpy(dtype=np.float64)
-        table = analyse(spec, result.grid.design, y, seed=result.grid.seeds[0])
-        parts.append(table.assign(metric=metric, subject=subject))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-
-
-def write_sweep_report(result: SweepResult, store: RunStore) -> Path:
-    """Write ``ROOT/sweeps/<id>/`` (sweep.html, values and indices) complete or not at all."""
-    from socialscore.studies.sweep import values
-
-    cats = categories(result.grid)
-    frame = _with_labels(values(result, store), cats)
-    indices = sensitivity_indices(result, frame)
-    parameters = result.grid.parameters
-    charts = _parameter_charts(frame, parameters, cats) if result.grid.spec.grid is not None else []
-    method = result.grid.spec.sensitivity.method if result.grid.spec.sensitivity else ""
-    sens = _sensitivity_chart(indices, method)
+def build_sweep(facts: SweepFacts) -> str:
+    """Return the sweep report as one self-contained HTML document."""
+    frame, indices = facts.values, facts.indices
+    charts = _parameter_charts(facts.summaries, facts.parameters, facts.categories)
+    sens = _sensitivity_chart(indices, facts.method)
     if sens is not None:
         charts.insert(0, sens)
     used = sorted(set(frame.metric)) if not frame.empty else []
@@ -369,44 +358,18 @@ def write_sweep_report(result: SweepResult, store: RunStore) -> Path:
         (m.replace("_", " "), DESCRIPTIONS[m]) for m in used if m in DESCRIPTIONS
     ]
     glossary += [(k, v) for k, v in INDEX_WORDS.items() if not indices.empty]
-    spec = result.grid.spec.sweep
-    page = ENVIRONMENT.get_template("sweep.html.j2").render(
-        result=result,
-        spec=spec,
-        parameters=parameters,
+    return ENVIRONMENT.get_template("sweep.html.j2").render(
+        facts=facts,
         fmt=fmt,
-        headlines=_headlines(frame, indices, result, cats),
-        by_category=category_rows(frame, cats),
+        headlines=_headlines(facts),
+        by_category=category_rows(facts.summaries, facts.categories),
         charts=charts,
         chart_data=safe_json({c.key: c.figure for c in charts}),
-        failures=result.failed,
+        failures=facts.failures,
         indices=_index_rows(indices),
         glossary=glossary,
         plotly_js=get_plotlyjs(),
     )
-    final = result.path
-    tmp = final.parent / f".{final.name}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        (tmp / "sweep.html").write_text(page, encoding="utf-8")
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp / "values.parquet")
-        if not indices.empty:
-            pq.write_table(
-                pa.Table.from_pandas(indices, preserve_index=False), tmp / "indices.parquet"
-            )
-        if final.exists():
-            old = final.parent / f".{final.name}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
 
 
 def _index_rows(indices: pd.DataFrame) -> list[dict[str, Any]]:

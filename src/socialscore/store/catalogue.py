@@ -70,6 +70,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from socialscore.store.defaults import DEFAULT_ROOT
 from socialscore.store.durable import (
     fsync_dir,
     hash_and_fsync,
@@ -91,9 +92,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-DEFAULT_ROOT: Path = Path("socialscore-runs")
-"""Default store root, relative to the current directory."""
 
 CATALOGUE_FILE = "catalogue.duckdb"
 LOCK_FILE = "catalogue.lock"

@@ -29,11 +29,9 @@ import duckdb
 import pandas as pd
 
 from socialscore.store.catalogue import RunStore, first_line
+from socialscore.store.defaults import DEFAULT_LIMIT
 
 __all__ = ["DEFAULT_LIMIT", "QueryError", "QueryResult", "run_query"]
-
-DEFAULT_LIMIT = 1000
-"""Rows ``socialscore query`` prints unless ``--limit`` says otherwise."""
 
 ALLOWED_STATEMENTS = frozenset({duckdb.StatementType.SELECT})
 """Statement types a query may be (DuckDB parses WITH, FROM, VALUES, DESCRIBE,

@@ -4,5 +4,6 @@
 - ``compare``: several scenarios over the same seeds and window.
 - ``grid``, ``sensitivity``, ``sweep``: parameter sweeps and their analysis.
 - ``resources``: estimates of memory, disk and time, and refusals.
+- ``defaults``: the seeds and run limit a user gets without asking.
 - ``rerun``, ``environment``: a stored run reproduced, and what it ran on.
 """

@@ -40,6 +40,7 @@ from socialscore.scenario.schema import Scenario
 from socialscore.scenario.window import Window, measurement_window
 from socialscore.store.catalogue import DEFAULT_ROOT, RunNotFoundError, RunStore
 from socialscore.store.durable import atomic_folder
+from socialscore.studies.defaults import DEFAULT_SEEDS
 from socialscore.studies.run import Result, package_version, run
 from socialscore.system.interrupts import Terminated, stop_on_signals
 
@@ -71,10 +72,6 @@ class CompareStoppedError(Exception):
         self.total = total
         self.signum = signum
 
-
-#: Seeds per scenario unless told otherwise: five give a t interval whose half-width is
-#: about 1.24 standard deviations of a per-seed value (two would give 9.0, three 2.5).
-DEFAULT_SEEDS: Final = 5
 
 #: Chilling measures: a scenario that does not deter a behaviour forgoes none of it (0).
 CHILLING_METRICS: Final[tuple[str, ...]] = ("chilling_forgone_share", "chilling_forgone_acts")

@@ -1,4 +1,4 @@
-"""Sweep grid files: a base scenario, the parameters to vary, seeds, a design.
+"""Sweep grid files: a base scenario, the parameters to vary, seeds, a design, its runs.
 
 A grid file is TOML, data like a scenario::
 
@@ -61,16 +61,10 @@ from socialscore.analysis.definitions import DESCRIPTIONS
 from socialscore.scenario.errors import ScenarioError, format_errors
 from socialscore.scenario.files import load, resolve
 from socialscore.scenario.schema import RunSettings
+from socialscore.studies import sensitivity
+from socialscore.studies.defaults import MAX_RUNS
+from socialscore.studies.sensitivity import Sensitivity
 from socialscore.studies.shipped import resolve_grid
-
-#: Most runs (points x seeds) a sweep may have unless ``[sweep] max_runs`` or
-#: ``force`` says otherwise. Measured on the Citizen Score (2 shared cores): the
-#: runs of 10,000 points are listed in about 20 s and 100 MB before the first
-#: run starts, those of 100,000 points in 160 s and 1 GB (each point is a copy
-#: of the scenario). 10,000 runs at 1-2 s each are hours of computing on a
-#: small machine already; more is almost always a typo in a range's step or a
-#: Sobol sample count, and a file that means it says so with ``max_runs``.
-MAX_RUNS: Final = 10_000
 
 ERR_GRID_TOML = "{path}: this is not valid TOML ({detail})."
 ERR_GRID = "{path}: {count} problem(s) in the grid file; nothing was run."
@@ -82,7 +76,6 @@ ERR_RANGE_REVERSED = (
     "write start <= stop (a decreasing sweep is the same points)"
 )
 ERR_EMPTY_LIST = "the list of values is empty; give at least one value"
-ERR_BOUNDS = "bounds [{lo}, {hi}] must be finite numbers with lower < upper"
 ERR_TOO_MANY_RUNS = (
     "{path}: sweep has {runs:,} runs ({detail}), above the limit of {limit:,}; "
     "make the design smaller, or set [sweep] max_runs = {runs} (or pass --force) "
@@ -164,35 +157,6 @@ class SweepSettings(_Model):
     days: int | None = Field(None, ge=_run_bound("days", "ge"), le=_run_bound("days", "le"))
     metrics: list[str] | None = None
     max_runs: int | None = Field(None, ge=1)  # raises MAX_RUNS for this grid
-
-
-class Sensitivity(_Model):
-    """A sensitivity design over named parameters with bounds."""
-
-    method: Literal["sobol", "morris"] = "sobol"
-    samples: int = Field(16, ge=2, le=100_000)
-    levels: int = Field(4, ge=2, le=20)  # Morris grid levels
-    parameters: dict[str, tuple[float, float]] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _bounds(self) -> Sensitivity:
-        if self.method == "sobol" and self.samples & (self.samples - 1):
-            raise ValueError(
-                f"samples = {self.samples}: a Sobol design needs a power of two (e.g. 8, 16, 32)"
-            )
-        for key, (lo, hi) in self.parameters.items():
-            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-                raise ValueError(
-                    f"sensitivity.parameters.'{key}': " + ERR_BOUNDS.format(lo=lo, hi=hi)
-                )
-        return self
-
-    def points(self) -> int:
-        """Points of the design, from its size alone (SALib's formulas, as :func:`sample`)."""
-        k = len(self.parameters)
-        if self.method == "sobol":
-            return self.samples * (k + 2)  # Saltelli without second-order terms
-        return self.samples * (k + 1)  # Morris: trajectories of k + 1 points
 
 
 class GridFile(_Model):
@@ -423,10 +387,8 @@ def load_grid(path: str | Path, *, force: bool = False) -> Grid:
             for k, combo in enumerate(itertools.product(*axes))
         ]
     else:
-        from socialscore.studies.sensitivity import sample
-
         assert spec.sensitivity is not None
-        design = sample(spec.sensitivity, seed=base.run.seed)
+        design = sensitivity.sample(spec.sensitivity, seed=base.run.seed)
         points = [
             Point(k, {key: float(x) for key, x in zip(keys, row, strict=True)})
             for k, row in enumerate(design)
@@ -439,3 +401,55 @@ def load_grid(path: str | Path, *, force: bool = False) -> Grid:
         seeds=[first + s for s in range(spec.sweep.seeds)],
         design=design,
     )
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run of a sweep: a point of the design on one seed."""
+
+    sweep_id: str
+    point: int
+    seed: int
+    params: dict[str, Any]
+    scenario_json: str  # the base scenario with the point's values (not yet validated)
+    out: str
+
+    @property
+    def run_key(self) -> str:
+        """Identity of the run: same scenario data and seed → same key."""
+        return hashlib.sha256(f"{self.scenario_json}|{self.seed}".encode()).hexdigest()[:16]
+
+
+def tasks(grid: Grid, out: str | Path) -> list[Task]:
+    """Every (point, seed) run of a grid."""
+    out_text = str(out)
+    result = []
+    for point in grid.points:
+        data = apply(grid.base_data, point.params)
+        text = json.dumps(data, sort_keys=True)
+        for seed in grid.seeds:
+            result.append(Task(grid.sweep_id, point.index, seed, point.params, text, out_text))
+    return result
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def category_label(value: Any) -> str:
+    """How a categorical parameter's value is shown and stored: a string as is, else JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def categories(grid: Grid) -> dict[str, list[str]]:
+    """The categorical parameters of a grid and their categories, in the grid file's order.
+
+    A parameter is categorical when any of its values is not a number (a
+    string, a boolean); a sensitivity design has only numeric parameters.
+    """
+    out: dict[str, list[str]] = {}
+    for parameter in grid.parameters:
+        values = [point.params[parameter] for point in grid.points]
+        if not all(_is_number(v) for v in values):
+            out[parameter] = list(dict.fromkeys(category_label(v) for v in values))
+    return out

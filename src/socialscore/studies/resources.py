@@ -44,12 +44,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Literal
+from typing import Final, Literal
 
 from socialscore.scenario.schema import Scenario
-
-if TYPE_CHECKING:
-    from socialscore.studies.grid import Grid
+from socialscore.studies.grid import Grid, tasks
 
 #: Bytes of the loaded Python process before any citizen (numba, pyarrow, duckdb, the report).
 PROCESS_BYTES: Final = 400_000_000
@@ -368,7 +366,6 @@ def for_grid(grid: Grid, *, workers: int | None, out: str | Path) -> Estimate:
     from pydantic import ValidationError
 
     from socialscore.store.catalogue import RunStore
-    from socialscore.studies.sweep import tasks
 
     store = RunStore(out)
     done: set[str] = set()

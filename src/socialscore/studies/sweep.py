@@ -24,9 +24,9 @@ running sweep on the same store is refused (:class:`~socialscore.system.interrup
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
+import shutil
 import signal
 import time
 import traceback
@@ -40,10 +40,14 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from socialscore.measures.intervals import MeanInterval, mean_interval
+from socialscore.measures.intervals import mean_interval
+from socialscore.report.sweep import EndpointChange, Failure, SweepFacts, build_sweep
 from socialscore.store.catalogue import DEFAULT_ROOT, RunStore
-from socialscore.studies.grid import Grid, apply, load_grid
+from socialscore.studies import sensitivity
+from socialscore.studies.grid import Grid, Task, categories, category_label, load_grid, tasks
 from socialscore.studies.resources import PROCESS_BYTES, usable_cores
 from socialscore.system.interrupts import (
     Terminated,
@@ -129,23 +133,6 @@ def check_workers(workers: int | None) -> int:
 
 
 @dataclass(frozen=True)
-class Task:
-    """One run of a sweep: a point of the design on one seed."""
-
-    sweep_id: str
-    point: int
-    seed: int
-    params: dict[str, Any]
-    scenario_json: str  # the base scenario with the point's values (not yet validated)
-    out: str
-
-    @property
-    def run_key(self) -> str:
-        """Identity of the run: same scenario data and seed → same key."""
-        return hashlib.sha256(f"{self.scenario_json}|{self.seed}".encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
 class Outcome:
     """What became of a task."""
 
@@ -212,18 +199,6 @@ def execute(task: Task) -> Outcome:
 def _short(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return "; ".join(lines[1:] if len(lines) > 1 else lines)
-
-
-def tasks(grid: Grid, out: str | Path) -> list[Task]:
-    """Every (point, seed) run of a grid."""
-    out_text = str(out)
-    result = []
-    for point in grid.points:
-        data = apply(grid.base_data, point.params)
-        text = json.dumps(data, sort_keys=True)
-        for seed in grid.seeds:
-            result.append(Task(grid.sweep_id, point.index, seed, point.params, text, out_text))
-    return result
 
 
 @dataclass(frozen=True)
@@ -360,8 +335,6 @@ def _sweep(
     ray_address: str | None,
     progress: Callable[[int, int, int], None] | None,
 ) -> SweepResult:
-    from socialscore.report.sweep import write_sweep_report
-
     every = tasks(grid, store.root)
     # Identical points (a Morris design repeats some) are run once.
     unique = list({t.run_key: t for t in every}.values())
@@ -410,7 +383,7 @@ def _sweep(
         )
     path = store.root / "sweeps" / grid.sweep_id
     result = SweepResult(grid.sweep_id, grid, outcomes, skipped, path)
-    write_sweep_report(result, store)
+    write_report(result, store)
     return result
 
 
@@ -552,28 +525,35 @@ def summarise(frame: pd.DataFrame, parameter: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@dataclass(frozen=True)
-class EndpointChange:
-    """A metric at the lowest and highest value of a parameter, and their paired difference."""
+def endpoint_changes(frame: pd.DataFrame, parameter: str) -> dict[tuple[str, str], EndpointChange]:
+    """How each metric moved from the lowest to the highest value of a parameter, seed by seed.
 
-    low_value: float  # the parameter's lowest value
-    high_value: float  # and its highest
-    at_low: float  # the metric's mean over seeds there
-    at_high: float
-    difference: MeanInterval  # at_high - at_low, paired by seed, with its t interval
+    Every point runs on the same seeds (common random numbers), so the change
+    is taken per seed and its interval is the t interval of those per-seed
+    changes. A metric is left out where the parameter takes fewer than two values.
+
+    Returns:
+        The change of each ``(metric, subject)``.
+    """
+    out: dict[tuple[str, str], EndpointChange] = {}
+    seeds = per_seed(frame, parameter)
+    for (metric, subject), part in seeds.groupby(["metric", "subject"], sort=True):
+        change = _change(part)
+        if change is not None:
+            out[(str(metric), str(subject))] = change
+    return out
 
 
 def endpoint_change(
     frame: pd.DataFrame, parameter: str, metric: str, subject: str
 ) -> EndpointChange | None:
-    """How a metric moved from the lowest to the highest value of a parameter, seed by seed.
-
-    Every point runs on the same seeds (common random numbers), so the change
-    is taken per seed and its interval is the t interval of those per-seed
-    changes. None when the parameter takes fewer than two values.
-    """
+    """One metric's move across a parameter (:func:`endpoint_changes`); None for one value."""
     seeds = per_seed(frame, parameter)
-    part = seeds[(seeds.metric == metric) & (seeds.subject == subject)]
+    return _change(seeds[(seeds.metric == metric) & (seeds.subject == subject)])
+
+
+def _change(part: pd.DataFrame) -> EndpointChange | None:
+    """The endpoint change of one metric's per-seed means (:func:`per_seed` rows)."""
     values = sorted(set(part["value"]))
     if len(values) < 2:
         return None
@@ -587,3 +567,82 @@ def endpoint_change(
         float(high.mean()),
         mean_interval(paired),
     )
+
+
+def with_labels(frame: pd.DataFrame, cats: dict[str, list[str]]) -> pd.DataFrame:
+    """The frame with each categorical parameter's values replaced by their labels."""
+    if frame.empty or not cats:
+        return frame
+    out = frame.copy()
+    for parameter in cats:
+        out[parameter] = out[parameter].map(category_label)
+    return out
+
+
+def findings(result: SweepResult, store: RunStore) -> SweepFacts:
+    """What the sweep found: its values, summaries, changes and sensitivity indices."""
+    grid = result.grid
+    cats = categories(grid)
+    frame = with_labels(values(result, store), cats)
+    design = grid.spec.sensitivity
+    indices = pd.DataFrame()
+    if design is not None and grid.design is not None:
+        indices = sensitivity.indices(design, grid.design, frame, seed=grid.seeds[0])
+    summaries: dict[str, pd.DataFrame] = {}
+    changes: dict[tuple[str, str, str], EndpointChange] = {}
+    if not frame.empty:
+        if grid.spec.grid is not None:  # a sample design is read through its indices
+            summaries = {p: summarise(frame, p) for p in grid.parameters}
+        for parameter in grid.parameters:
+            if parameter in cats:  # no "from low to high" across categories
+                continue
+            for (metric, subject), change in endpoint_changes(frame, parameter).items():
+                changes[(parameter, metric, subject)] = change
+    return SweepFacts(
+        sweep_id=result.sweep_id,
+        name=grid.spec.sweep.name,
+        base=grid.spec.sweep.base,
+        parameters=grid.parameters,
+        points=len(grid.points),
+        seeds=grid.seeds,
+        done=len(result.done),
+        skipped=result.skipped,
+        failures=[Failure(o.point, o.seed, o.params, o.error) for o in result.failed],
+        values=frame,
+        categories=cats,
+        summaries=summaries,
+        changes=changes,
+        indices=indices,
+        method=design.method if design is not None else "",
+    )
+
+
+def write_report(result: SweepResult, store: RunStore) -> Path:
+    """Write ``ROOT/sweeps/<id>/`` (sweep.html, values and indices) complete or not at all."""
+    facts = findings(result, store)
+    page = build_sweep(facts)
+    final = result.path
+    tmp = final.parent / f".{final.name}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        (tmp / "sweep.html").write_text(page, encoding="utf-8")
+        pq.write_table(
+            pa.Table.from_pandas(facts.values, preserve_index=False), tmp / "values.parquet"
+        )
+        if not facts.indices.empty:
+            pq.write_table(
+                pa.Table.from_pandas(facts.indices, preserve_index=False), tmp / "indices.parquet"
+            )
+        if final.exists():
+            old = final.parent / f".{final.name}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
