@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import time
 import traceback
@@ -46,6 +45,7 @@ import pyarrow.parquet as pq
 from socialscore.measures.intervals import mean_interval
 from socialscore.report.sweep import EndpointChange, Failure, SweepFacts, build_sweep
 from socialscore.store.catalogue import DEFAULT_ROOT, RunStore
+from socialscore.store.durable import atomic_folder
 from socialscore.studies import sensitivity
 from socialscore.studies.grid import Grid, Task, categories, category_label, load_grid, tasks
 from socialscore.studies.resources import PROCESS_BYTES, usable_cores
@@ -622,10 +622,7 @@ def write_report(result: SweepResult, store: RunStore) -> Path:
     facts = findings(result, store)
     page = build_sweep(facts)
     final = result.path
-    tmp = final.parent / f".{final.name}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
+    with atomic_folder(final, replace=True) as tmp:
         (tmp / "sweep.html").write_text(page, encoding="utf-8")
         pq.write_table(
             pa.Table.from_pandas(facts.values, preserve_index=False), tmp / "values.parquet"
@@ -634,15 +631,4 @@ def write_report(result: SweepResult, store: RunStore) -> Path:
             pq.write_table(
                 pa.Table.from_pandas(facts.indices, preserve_index=False), tmp / "indices.parquet"
             )
-        if final.exists():
-            old = final.parent / f".{final.name}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
