@@ -35,7 +35,7 @@ def bytes_per_citizen_day(engine: Engine) -> dict[str, float]:
     """Bytes each daily pass must read and write per citizen (compulsory traffic)."""
     st, nat = engine.state, engine.nation
     n = nat.population
-    per = {name: getattr(st, name).nbytes / n for name in vars(st) if name != "company_acc"}
+    per = {name: getattr(st, name).nbytes / n for name in st._fields if name != "company_acc"}
     per.update(
         {
             f"nation.{k}": v.nbytes / n

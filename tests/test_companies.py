@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from socialscore.scenario.vocabulary import COMPANY_EVENTS
+from socialscore.simulation.compiled import PublicContracts, Rules, ScoreScale, make_streams
+from socialscore.simulation.engine import CompanyTallies, Day, NationArrays
 from socialscore.simulation.kernels.companies import step_companies
+from socialscore.simulation.state import State
 
 VIOLATION = COMPANY_EVENTS.index("violation")
 
@@ -19,30 +22,38 @@ def run_day(acc, *, rate: float, gate_rate: float = 1.0, threshold: int = 600): 
     step_companies(
         0,  # chunks 0 to 0: the test's companies are one chunk
         1,
-        1,
-        0,
-        len(COMPANY_EVENTS),
-        np.full(m, 128, np.uint8),
-        np.array([0, 1, 0, 1], np.uint8),
-        acc,
-        score,
-        np.array([VIOLATION]),
-        np.array([rate]),
-        np.array([0.0]),
-        np.ones((1, 256)),
-        np.array([VIOLATION]),
-        np.array([-30.0]),
-        np.array([1.0]),
-        np.array([np.inf]),
-        600,
-        350,
-        950,
-        True,
-        gate_rate,
-        threshold,
-        hist,
-        events,
-        gates,
+        Day(seed=1, day=0, all_rated=True, low_ranked=np.zeros(0, np.uint8)),
+        NationArrays(
+            group=np.zeros(0, np.uint8),
+            traits=np.zeros((0, 0), np.uint8),
+            children=np.zeros(0, np.uint8),
+            region_start=np.zeros(1, np.int64),
+            friends_local=0,
+            companies=m,
+            company_compliance=np.full(m, 128, np.uint8),
+            company_group=np.array([0, 1, 0, 1], np.uint8),
+        ),
+        State(*[np.zeros(0)] * 17, company_acc=acc, company_score=score),  # type: ignore[arg-type]
+        make_streams(
+            event=np.array([VIOLATION]),
+            rate=np.array([rate]),
+            spread=np.array([0.0]),
+            trait=np.zeros(1, np.int64),
+            trait_table=np.ones((1, 256)),
+            group_mult=np.ones((1, 2)),
+            stress_sens=np.zeros(1),
+            chill_coef=np.zeros(1),
+            gaming_coef=np.zeros(1),
+        ),
+        Rules(
+            event=np.array([VIOLATION]),
+            points=np.array([-30.0]),
+            decay=np.array([1.0]),
+            cap=np.array([np.inf]),
+        ),
+        ScoreScale(base=600, lo=350, hi=950, blacklist_below=350),
+        PublicContracts(enabled=True, rate=gate_rate, threshold=threshold),
+        CompanyTallies(hist=hist, events=events, gates=gates),
     )
     return score, gates[0], events[0]
 

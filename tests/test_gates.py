@@ -10,8 +10,10 @@ import socialscore
 from conftest import minimal, small
 from socialscore.scenario.schema import Scenario
 from socialscore.scenario.vocabulary import CITIZEN_GATES, TRAITS
+from socialscore.simulation.compiled import Feedback, compile_scenario
+from socialscore.simulation.engine import Day, GateTallies, NationArrays
 from socialscore.simulation.kernels import gates as g
-from socialscore.simulation.layout import layout
+from socialscore.simulation.state import State
 
 SCORES = np.array([400, 599, 600, 700], dtype=np.int16)
 
@@ -28,66 +30,68 @@ def decide(
     group=None,
 ):
     n = score.shape[0]
-    state = {
-        "employer": np.full(n, -1, np.int32) if employer is None else employer.copy(),
-        "has_mortgage": np.zeros(n, np.uint8),
-        "stress": np.zeros(n, np.float32),
-        "chill": np.zeros(0, np.float32),  # nobody is aware: no exposures
-        "gaming": np.zeros(0, np.float32),
-    }
-    counts = np.zeros((1, len(CITIZEN_GATES), 2, g.TALLIES), np.int64)
-    state_counts = np.zeros((1, 2, 6), np.float64)
-    lay = layout(scenario)
-    reasons = np.zeros((1, len(CITIZEN_GATES), len(lay.labels)), np.int64)
     s = scenario.score
+    compiled = compile_scenario(scenario)
+    zeros = np.zeros(n, np.float32)
+    state = State(
+        score=score,
+        score_clean=score if clean is None else clean,
+        # Citizen k's published percentile is below[k]: published scores lo, lo + 1, ...
+        published=(s.lo + np.arange(n)).astype(np.int16),
+        published_below=_below(s, np.linspace(0, 0.75, n) if percentile is None else percentile),
+        net=zeros,
+        acc=np.zeros((compiled.layout.accumulators, n), np.float32),
+        err_acc=zeros,
+        stress=np.zeros(n, np.float32),
+        chill=np.zeros(0, np.float32),  # nobody is aware: no exposures
+        gaming=np.zeros(0, np.float32),
+        employer=np.full(n, -1, np.int32) if employer is None else employer.copy(),
+        has_mortgage=np.zeros(n, np.uint8),
+        participant=np.ones(n, np.uint8),
+        aware=np.zeros(0, np.int32),  # the aware citizens: none
+        aware_offset=np.zeros(len(range(0, n, g.CHUNK)) + 1, np.int64),
+        friend_codes=np.zeros((0, n), np.uint8),
+        dispute_filed_on=np.zeros(0, np.int32),
+        company_acc=np.zeros((0, 0), np.float32),
+        company_score=np.zeros(0, np.int16),
+    )
+    nation = NationArrays(
+        group=np.zeros(n, np.uint8) if group is None else group,
+        traits=np.full((len(TRAITS), n), 128, np.uint8),
+        children=np.ones(n, np.uint8) if children is None else children,
+        region_start=np.array([0, n], np.int64),
+        friends_local=0,
+        companies=10,
+        company_compliance=np.zeros(0, np.uint8),
+        company_group=np.zeros(0, np.uint8),
+    )
+    tallies = GateTallies(
+        gates=np.zeros((1, len(CITIZEN_GATES), 2, g.TALLIES), np.int64),
+        reasons=np.zeros((1, len(CITIZEN_GATES), len(compiled.layout.labels)), np.int64),
+        group_state=np.zeros((1, 2, 6), np.float64),
+    )
     g.step_gates(
         0,  # chunks 0 to 0: the test's citizens are one chunk
         1,
-        1,
-        day,
-        10,
-        np.zeros(n, np.uint8) if group is None else group,
-        np.full((len(TRAITS), n), 128, np.uint8),
-        np.ones(n, np.uint8) if children is None else children,
-        score,
-        score if clean is None else clean,
-        # Citizen k's published percentile is below[k]: published scores lo, lo + 1, ...
-        (s.lo + np.arange(n)).astype(np.int16),
-        _below(s, np.linspace(0, 0.75, n) if percentile is None else percentile),
-        state["employer"],
-        state["has_mortgage"],
-        np.zeros(0, np.int32),  # the aware citizens: none
-        np.zeros(len(range(0, n, g.CHUNK)) + 1, np.int64),
-        state["stress"],
-        state["chill"],
-        state["gaming"],
-        np.zeros((lay.accumulators, n), np.float32),
-        np.zeros(n, np.float32),
-        np.zeros(n, np.float32),
-        np.ones(n, np.uint8),
-        True,
-        lay.view_weight,
-        lay.view_net,
-        lay.view_err,
-        lay.gate_view,
-        lay.reason,
-        s.base,
-        s.lo,
-        s.hi,
-        g.gate_table(scenario),
-        scenario.score.blacklist_below,
-        1.0,
-        0,
-        1.0,
-        0.0,
-        0.0,
-        counts,
-        reasons,
-        state_counts,
+        Day(seed=1, day=day, all_rated=True, low_ranked=np.zeros((n + 7) // 8, np.uint8)),
+        nation,
+        state,
+        compiled.views,
+        compiled.score,
+        compiled.gates,
+        Feedback(
+            stress_decay=1.0, chill_below=0, chill_weight=1.0, gaming_increment=0.0, gaming_cap=0.0
+        ),
+        tallies,
     )
-    state["counts"] = counts[0]
-    state["reasons"] = reasons[0]
-    return counts[0, :, 0, :3], state
+    out = {
+        "employer": state.employer,
+        "has_mortgage": state.has_mortgage,
+        "stress": state.stress,
+        "counts": tallies.gates[0],
+        "reasons": tallies.reasons[0],
+    }
+    return tallies.gates[0, :, 0, :3], out
 
 
 def _below(s, percentiles):  # type: ignore[no-untyped-def]

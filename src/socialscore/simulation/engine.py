@@ -17,6 +17,7 @@ loop calls the kernels in a fixed order:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -42,12 +43,71 @@ from socialscore.simulation.kernels.ranking import (
     mark_low_ranked,
     percentile_table,
 )
-from socialscore.simulation.kernels.score import decay_factor
 from socialscore.simulation.nation import Nation
 from socialscore.simulation.recorder import Recorder
 from socialscore.simulation.state import initial_state
 
 _DILIGENCE = TRAITS.index("diligence")
+
+
+class Day(NamedTuple):
+    """The day's inputs every daily kernel reads (made by :meth:`Engine.step`)."""
+
+    seed: int
+    day: int
+    all_rated: bool  # participation is mandatory from this day
+    low_ranked: (
+        np.ndarray
+    )  # uint8 [(N + 7) // 8], bit i: citizen i low-ranked at the last publication
+
+
+class NationArrays(NamedTuple):
+    """The nation's fixed arrays the kernels read, under :class:`Nation`'s names."""
+
+    group: np.ndarray  # uint8 [N], 0 majority, 1 minority
+    traits: np.ndarray  # uint8 [len(TRAITS), N], trait-major
+    children: np.ndarray  # uint8 [N], school-age children
+    region_start: np.ndarray  # int64 [R + 1], first citizen of each region
+    friends_local: int  # friend slots drawn within the region
+    companies: int
+    company_compliance: np.ndarray  # uint8 [M]
+    company_group: np.ndarray  # uint8 [M], the owner's group
+
+
+class CitizenTallies(NamedTuple):
+    """What the behaviour kernel counts each day, per chunk (int64; zeroed by the kernel)."""
+
+    hist: np.ndarray  # [chunk, score - lo]
+    group_hist: np.ndarray  # [chunk, group, 2]: citizens, sum of their scores
+    events: np.ndarray  # [chunk, event, group]
+    errors: np.ndarray  # [chunk, group], erroneous records made
+    # [chunk, event, group, 3]: Σ p, Σ p without chilling, Σ p², as integer chances
+    # (socialscore.simulation.kernels.passes.probability_sums)
+    expected: np.ndarray
+
+
+class FixedSums(NamedTuple):
+    """The fixed part of each stream's threshold sums, per chunk, made on its first day."""
+
+    ready: np.ndarray  # uint8 [chunk], 1 = ``sums`` made
+    sums: np.ndarray  # int64 [chunk, stream, group, 3], as ``CitizenTallies.expected``
+
+
+class GateTallies(NamedTuple):
+    """What the gate kernel counts each day, per chunk (zeroed by the kernel)."""
+
+    # int64 [chunk, gate, group + groups * replicate, T_*] (kernels.gates.REPLICATES)
+    gates: np.ndarray
+    reasons: np.ndarray  # int64 [chunk, gate, reason]
+    group_state: np.ndarray  # float64 [chunk, group, S_*]
+
+
+class CompanyTallies(NamedTuple):
+    """What the company kernel counts each day, per chunk (int64; zeroed by the kernel)."""
+
+    hist: np.ndarray  # [chunk, company score - lo]
+    events: np.ndarray  # [chunk, company event, owner's group]
+    gates: np.ndarray  # [chunk, owner's group, 2]: public-contract bids, granted
 
 
 class Engine:
@@ -71,30 +131,44 @@ class Engine:
         chunks = chunk_count(n)
         company_chunks = chunk_count(m)
         groups = 2
-        self._hist = np.zeros((chunks, s.hi - s.lo + 1), dtype=np.int64)
-        self._group_hist = np.zeros((chunks, groups, 2), dtype=np.int64)
-        self._events = np.zeros((chunks, len(CITIZEN_EVENTS), groups), dtype=np.int64)
-        self._errors = np.zeros((chunks, groups), dtype=np.int64)
-        # Expected events (Σ p, Σ p without chilling, Σ p²) per event and group, as
-        # integer chances (socialscore.simulation.kernels.passes.probability_sums).
-        self._expected = np.zeros((chunks, len(CITIZEN_EVENTS), groups, 3), dtype=np.int64)
-        self._static_ready = np.zeros(chunks, dtype=np.uint8)
-        self._static_sums = np.zeros(
-            (chunks, len(self.compiled.streams.event), groups, 3), dtype=np.int64
+        self.nation_arrays = NationArrays(
+            group=nation.group,
+            traits=nation.traits,
+            children=nation.children,
+            region_start=nation.region_start,
+            friends_local=nation.friends_local,
+            companies=m,
+            company_compliance=nation.company_compliance,
+            company_group=nation.company_group,
         )
-        self._gates = np.zeros(
-            (chunks, len(CITIZEN_GATES), groups * REPLICATES, TALLIES), dtype=np.int64
+        self.citizen_tallies = CitizenTallies(
+            hist=np.zeros((chunks, s.hi - s.lo + 1), dtype=np.int64),
+            group_hist=np.zeros((chunks, groups, 2), dtype=np.int64),
+            events=np.zeros((chunks, len(CITIZEN_EVENTS), groups), dtype=np.int64),
+            errors=np.zeros((chunks, groups), dtype=np.int64),
+            expected=np.zeros((chunks, len(CITIZEN_EVENTS), groups, 3), dtype=np.int64),
         )
-        self._reasons = np.zeros(
-            (chunks, len(CITIZEN_GATES), len(self.compiled.layout.labels)), dtype=np.int64
+        self.fixed_sums = FixedSums(
+            ready=np.zeros(chunks, dtype=np.uint8),
+            sums=np.zeros((chunks, len(self.compiled.streams.event), groups, 3), dtype=np.int64),
+        )
+        self.gate_tallies = GateTallies(
+            gates=np.zeros(
+                (chunks, len(CITIZEN_GATES), groups * REPLICATES, TALLIES), dtype=np.int64
+            ),
+            reasons=np.zeros(
+                (chunks, len(CITIZEN_GATES), len(self.compiled.layout.labels)), dtype=np.int64
+            ),
+            group_state=np.zeros((chunks, groups, 6), dtype=np.float64),
+        )
+        cs = scenario.company_score
+        self.company_tallies = CompanyTallies(
+            hist=np.zeros((company_chunks, cs.hi - cs.lo + 1), dtype=np.int64),
+            events=np.zeros((company_chunks, len(COMPANY_EVENTS), groups), dtype=np.int64),
+            gates=np.zeros((company_chunks, groups, 2), dtype=np.int64),
         )
         self._disputes = np.zeros((chunks, groups, 3), dtype=np.int64)
-        self._group_state = np.zeros((chunks, groups, 6), dtype=np.float64)
         self._dropped = np.zeros((chunks, groups), dtype=np.int64)
-        cs = scenario.company_score
-        self._c_hist = np.zeros((company_chunks, cs.hi - cs.lo + 1), dtype=np.int64)
-        self._c_events = np.zeros((company_chunks, len(COMPANY_EVENTS), groups), dtype=np.int64)
-        self._c_gates = np.zeros((company_chunks, groups, 2), dtype=np.int64)
         # One bit per citizen: low-ranked in the last published ranking (none before day 0).
         self._low_bits = np.zeros((n + 7) // 8, dtype=np.uint8)
 
@@ -108,92 +182,36 @@ class Engine:
 
     def step(self, day: int, recorder: Recorder) -> None:
         """Advance one day and record it."""
-        sc, nat, st, cp = self.scenario, self.nation, self.state, self.compiled
-        seed = sc.run.seed
-        s = sc.score
+        sc, nat, st, cp = self.scenario, self.nation_arrays, self.state, self.compiled
+        today = Day(sc.run.seed, day, day >= sc.participation.mandatory_from_day, self._low_bits)
         net = sc.network
         self._dropped[:] = 0
         if net.enabled and day % net.every_days == 0:
             over_chunks(
-                step_network,
-                self._dropped.shape[0],
-                seed,
-                day,
-                st.friend_codes,
-                nat.region_start,
-                nat.friends_local,
-                nat.group,
-                st.score,
-                st.net,
-                net.weight,
-                float(net.center),
-                s.lo - 1 if net.unfriend_below is None else net.unfriend_below,
-                net.unfriend_probability,
-                self._dropped,
+                step_network, self._dropped.shape[0], today, nat, st, cp.network, self._dropped
             )
-        streams, lay = cp.streams, cp.layout
-        for q in lay.rows_to_empty(day):
+        for q in cp.layout.rows_to_empty(day):
             st.acc[q].fill(0.0)
+        ct = self.citizen_tallies
         over_chunks(
             step_citizens,
-            self._hist.shape[0],
-            seed,
-            day,
-            len(CITIZEN_EVENTS),
-            nat.group,
-            nat.traits,
-            st.friend_codes,
-            nat.region_start,
-            nat.friends_local,
-            st.acc,
-            st.score,
-            st.score_clean,
-            st.err_acc,
-            st.net,
-            st.participant,
-            st.stress,
-            st.aware,
-            st.aware_offset,
-            st.chill,
-            st.gaming,
-            streams.event,
-            streams.rate,
-            streams.spread,
-            streams.trait,
-            streams.trait_table,
-            streams.group_mult,
-            streams.stress_sens,
-            *cp.chill_slots,
-            *cp.gaming_slots,
-            lay.event,
-            lay.points,
-            lay.slots_on(day),
-            lay.decay,
-            lay.cap,
-            lay.view_weight[0],
-            lay.clear,
-            s.base,
-            s.lo,
-            s.hi,
-            day >= sc.participation.mandatory_from_day,
-            self._low_bits,
-            sc.data_errors.rate,
-            cp.error_decay,
-            float(lay.view_err[0]),
-            self._hist,
-            self._group_hist,
-            self._events,
-            self._errors,
-            self._expected,
-            self._static_ready,
-            self._static_sums,
+            ct.hist.shape[0],
+            today,
+            nat,
+            st,
+            cp.streams,
+            cp.citizen_rules(day),
+            cp.score,
+            cp.errors,
+            ct,
+            self.fixed_sums,
         )
         de = sc.data_errors
         if de.dispute_rate > 0:
             over_chunks(
                 step_disputes,
                 self._disputes.shape[0],
-                seed,
+                today.seed,
                 day,
                 nat.group,
                 st.err_acc,
@@ -203,105 +221,57 @@ class Engine:
                 de.dispute_success,
                 self._disputes,
             )
-        hist = self._hist.sum(axis=0)
+        s = sc.score
+        hist = ct.hist.sum(axis=0)
         if day % s.publish_every_days == 0:
             st.published_below[:] = percentile_table(hist)  # mid-rank percentile
             if st.published is not st.score:
                 st.published[:] = st.score
             low = low_rank_weights(hist, sc.network.low_scorer_percentile)
-            mark_low_ranked(st.published, low, s.lo, seed, day, self._low_bits)
-        fb = sc.feedback
+            mark_low_ranked(st.published, low, s.lo, today.seed, day, self._low_bits)
+        gt = self.gate_tallies
         over_chunks(
             step_gates,
-            self._gates.shape[0],
-            seed,
-            day,
-            nat.companies,
-            nat.group,
-            nat.traits,
-            nat.children,
-            st.score,
-            st.score_clean,
-            st.published,
-            st.published_below,
-            st.employer,
-            st.has_mortgage,
-            st.aware,
-            st.aware_offset,
-            st.stress,
-            st.chill,
-            st.gaming,
-            st.acc,
-            st.net,
-            st.err_acc,
-            st.participant,
-            day >= sc.participation.mandatory_from_day,
-            lay.view_weight,
-            lay.view_net,
-            lay.view_err,
-            lay.gate_view,
-            lay.reason,
-            s.base,
-            s.lo,
-            s.hi,
+            gt.gates.shape[0],
+            today,
+            nat,
+            st,
+            cp.views,
+            cp.score,
             cp.gates,
-            s.blacklist_below,
-            decay_factor(fb.stress_half_life_days),
-            fb.chilling.below,
-            fb.chilling.risk_aversion_weight,
-            fb.gaming.daily_increment,
-            fb.gaming.cap,
-            self._gates,
-            self._reasons,
-            self._group_state,
+            cp.feedback,
+            gt,
         )
-        cs, pc = sc.company_score, sc.gates.public_contracts
-        c_streams, c_rules = cp.company_streams, cp.company_rules
+        co = self.company_tallies
         over_chunks(
             step_companies,
-            self._c_hist.shape[0],
-            seed,
-            day,
-            len(COMPANY_EVENTS),
-            nat.company_compliance,
-            nat.company_group,
-            st.company_acc,
-            st.company_score,
-            c_streams.event,
-            c_streams.rate,
-            c_streams.spread,
-            c_streams.trait_table,
-            c_rules.event,
-            c_rules.points,
-            c_rules.decay,
-            c_rules.cap,
-            cs.base,
-            cs.lo,
-            cs.hi,
-            pc.enabled,
-            pc.apply_rate,
-            pc.threshold,
-            self._c_hist,
-            self._c_events,
-            self._c_gates,
+            co.hist.shape[0],
+            today,
+            nat,
+            st,
+            cp.company_streams,
+            cp.company_rules,
+            cp.company_score,
+            cp.contracts,
+            co,
         )
         # [gate, replicate, group, tally]: the replicates summed give the groups' tallies.
-        by_replicate = self._gates.sum(axis=0).reshape(len(CITIZEN_GATES), REPLICATES, -1, TALLIES)
+        by_replicate = gt.gates.sum(axis=0).reshape(len(CITIZEN_GATES), REPLICATES, -1, TALLIES)
         recorder.record_day(
             day,
             hist=hist,
-            group_hist=self._group_hist.sum(axis=0),
-            events=self._events.sum(axis=0),
-            errors=self._errors.sum(axis=0),
-            expected=self._expected.sum(axis=0),
+            group_hist=ct.group_hist.sum(axis=0),
+            events=ct.events.sum(axis=0),
+            errors=ct.errors.sum(axis=0),
+            expected=ct.expected.sum(axis=0),
             gates=by_replicate.sum(axis=1),
             gate_replicates=by_replicate[:, :, :, [T_APPLIED, T_SELECTED]],
-            reasons=self._reasons.sum(axis=0),
+            reasons=gt.reasons.sum(axis=0),
             disputes=self._disputes.sum(axis=0),
-            group_state=self._group_state.sum(axis=0),
+            group_state=gt.group_state.sum(axis=0),
             dropped=self._dropped.sum(axis=0),
-            company_hist=self._c_hist.sum(axis=0),
-            company_events=self._c_events.sum(axis=0),
-            company_gates=self._c_gates.sum(axis=0),
+            company_hist=co.hist.sum(axis=0),
+            company_events=co.events.sum(axis=0),
+            company_gates=co.gates.sum(axis=0),
         )
         recorder.observe_state(day, st)

@@ -1,8 +1,8 @@
-"""The state of a run: one dataclass of arrays, one row per citizen or company."""
+"""The state of a run: one named tuple of arrays, one row per citizen or company."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -16,9 +16,12 @@ from socialscore.simulation.nation import Nation
 _DILIGENCE = TRAITS.index("diligence")
 
 
-@dataclass
-class State:
-    """Everything that changes during a run, one row per citizen or company."""
+class State(NamedTuple):
+    """Everything that changes during a run, one row per citizen or company.
+
+    The arrays change in place, never the tuple: the kernels take it as an
+    argument as it is and read the fields they need.
+    """
 
     score: np.ndarray  # int16 [N]
     score_clean: np.ndarray  # int16 [N], the score without erroneous records
@@ -43,7 +46,7 @@ class State:
 
     def nbytes(self) -> int:
         """Bytes held by the state's arrays (an array shared by two fields counts once)."""
-        arrays = {id(v): v for v in vars(self).values() if isinstance(v, np.ndarray)}
+        arrays = {id(v): v for v in self}
         return sum(int(v.nbytes) for v in arrays.values())
 
     def exposure(self, values: np.ndarray, lo: int, hi: int) -> np.ndarray:

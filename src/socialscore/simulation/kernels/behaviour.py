@@ -48,10 +48,19 @@ def heterogeneity(static_hash: np.uint64, event: int, spread: float) -> float:
 
 @njit(cache=True, nogil=True)
 def _fixed_thresholds(
-    thr: np.ndarray, grp: np.ndarray, static_hash: np.ndarray, byte_shift: np.uint64,
-    thr0: float, thr1: float, lo_mult: float, step: float, spread: float,
-    trait: np.ndarray, trait_table: np.ndarray, has_trait: bool,
-) -> None:  # fmt: skip
+    thr: np.ndarray,
+    grp: np.ndarray,
+    static_hash: np.ndarray,
+    byte_shift: np.uint64,
+    thr0: float,
+    thr1: float,
+    lo_mult: float,
+    step: float,
+    spread: float,
+    trait: np.ndarray,
+    trait_table: np.ndarray,
+    has_trait: bool,
+) -> None:
     """The part of a stream's thresholds fixed for the run: group rate, heterogeneity, trait."""
     if spread > 0.0:
         passes.spread_thresholds(thr, grp, static_hash, byte_shift, thr0, thr1, lo_mult, step)
@@ -431,78 +440,19 @@ def _score(
 
 @njit(cache=True, nogil=True)
 def step_citizens(
-    first: int,
-    last: int,
-    seed: int,
-    day: int,
-    n_events: int,
-    # fixed nation
-    group: np.ndarray,
-    traits: np.ndarray,
-    friends: np.ndarray,
-    region_start: np.ndarray,
-    friends_local: int,
-    # state (updated)
-    acc: np.ndarray,
-    score: np.ndarray,
-    score_clean: np.ndarray,
-    err_acc: np.ndarray,
-    net: np.ndarray,
-    participant: np.ndarray,
-    stress: np.ndarray,
-    aware: np.ndarray,
-    aware_offset: np.ndarray,
-    chill: np.ndarray,
-    gaming: np.ndarray,
-    # streams
-    s_event: np.ndarray,
-    s_rate: np.ndarray,
-    s_spread: np.ndarray,
-    s_trait: np.ndarray,
-    s_trait_table: np.ndarray,
-    s_group_mult: np.ndarray,
-    s_stress: np.ndarray,
-    s_chill_index: np.ndarray,
-    chill_values: np.ndarray,
-    s_gaming_index: np.ndarray,
-    gaming_values: np.ndarray,
-    # rules
-    r_event: np.ndarray,
-    r_points: np.ndarray,
-    r_slot: np.ndarray,
-    q_decay: np.ndarray,
-    q_cap: np.ndarray,
-    q_weight: np.ndarray,
-    q_clear: np.ndarray,
-    # score scale and other scalars
-    base: int,
-    lo: int,
-    hi: int,
-    all_rated: bool,
-    low_ranked: np.ndarray,
-    error_rate: float,
-    error_decay: float,
-    error_weight: float,
-    # per-chunk tallies (outputs, zeroed here)
-    hist: np.ndarray,
-    group_hist: np.ndarray,
-    event_counts: np.ndarray,
-    error_counts: np.ndarray,
-    expected: np.ndarray,
-    # fixed parts of the streams' threshold sums (filled on a chunk's first day)
-    static_ready: np.ndarray,
-    static_sums: np.ndarray,
+    first: int, last: int, today, nation, state, streams, rules, scale, errors, tallies, fixed
 ) -> None:
     """Advance every citizen by one day: events, rules, score.
 
-    ``acc`` is accumulator-major, ``[accumulator, citizen]``; rule ``r`` adds
-    to accumulator ``r_slot[r]`` today; accumulator ``q`` counts in the public
-    score with weight ``q_weight[q]`` and is emptied on a day its citizen's
-    event ``q_clear[q]`` happens (see :mod:`socialscore.simulation.layout`). Erroneous
-    records are kept apart: ``err_acc`` holds their decayed number, and each
-    counts ``error_weight`` points in the public score.
+    ``state.acc`` is accumulator-major, ``[accumulator, citizen]``; rule ``r``
+    adds to accumulator ``rules.slot[r]`` today; accumulator ``q`` counts in
+    the public score with weight ``rules.weight[q]`` and is emptied on a day
+    its citizen's event ``rules.clear[q]`` happens (see
+    :mod:`socialscore.simulation.layout`). Erroneous records are kept apart:
+    ``state.err_acc`` holds their decayed number, and each counts
+    ``errors.weight`` points in the public score.
 
-    ``expected[c, e, g]`` (int64) receives chunk ``c``'s sums over group
+    ``tallies.expected[c, e, g]`` receives chunk ``c``'s sums over group
     ``g`` of the day's probabilities of event ``e``, as chances in 2**31
     (quantities and units as :func:`socialscore.simulation.kernels.passes.probability_sums`):
     the expected number of events, the number expected without the chilling
@@ -511,15 +461,55 @@ def step_citizens(
     event ``interaction_low_scorer`` sums the interaction's probabilities of
     the citizens whose friend drawn today is low-ranked. Streams drawn by
     thinning never compute every citizen's threshold: their sums are the fixed
-    part of the thresholds (``static_sums[c, a, g]``, computed on the chunk's
-    first day, when ``static_ready[c]`` is 0) plus
+    part of the thresholds (``fixed.sums[c, a, g]``, computed on the chunk's
+    first day, when ``fixed.ready[c]`` is 0) plus
     what the stress, chilling and gaming multipliers change for the citizens
     they apply to (:func:`_varying_rate_sums`). The interaction is drawn in
     full passes.
 
     Runs chunks ``first`` to ``last - 1``; :func:`socialscore.simulation.chunks.over_chunks`
-    shares the chunks out over threads.
+    shares the chunks out over threads. The bundles are named tuples, each made
+    in one place (classes in :mod:`socialscore.simulation.engine`, ``compiled``
+    and ``state``, named below).
+
+    Args:
+        first: The first chunk to run.
+        last: One past the last chunk to run.
+        today: The day's inputs (``engine.Day``): seed, day, whether all are rated,
+            the low-ranked bits.
+        nation: The nation's fixed arrays (``engine.NationArrays``): group, traits,
+            the regions the friend lists are drawn in.
+        state: The run's state (``state.State``): accumulators, scores, erroneous
+            records and the friend lists are read; accumulators, scores and
+            erroneous records change.
+        streams: The citizen event streams (``compiled.Streams``).
+        rules: The rulebook as applied today (``compiled.CitizenRules``).
+        scale: The score's base and range (``compiled.ScoreScale``).
+        errors: Erroneous records: daily rate, decay, weight (``compiled.DataErrors``).
+        tallies: The day's counts per chunk (``engine.CitizenTallies``), zeroed here.
+        fixed: The fixed parts of the streams' threshold sums (``engine.FixedSums``),
+            made on a chunk's first day.
     """
+    # The kernel's names for what it reads, taken out of the bundles once.
+    seed, day, all_rated, low_ranked = today.seed, today.day, today.all_rated, today.low_ranked
+    group, traits = nation.group, nation.traits
+    region_start, friends_local = nation.region_start, nation.friends_local
+    friends, acc, participant = state.friend_codes, state.acc, state.participant
+    score, score_clean, err_acc, net = state.score, state.score_clean, state.err_acc, state.net
+    stress, aware, aware_offset = state.stress, state.aware, state.aware_offset
+    chill, gaming = state.chill, state.gaming
+    s_event, s_rate, s_spread, s_trait = streams.event, streams.rate, streams.spread, streams.trait
+    s_trait_table, s_group_mult = streams.trait_table, streams.group_mult
+    s_stress = streams.stress_sens
+    s_chill_index, chill_values = streams.chill_index, streams.chill_values
+    s_gaming_index, gaming_values = streams.gaming_index, streams.gaming_values
+    r_event, r_points, r_slot = rules.event, rules.points, rules.slot
+    q_decay, q_cap, q_weight, q_clear = rules.decay, rules.cap, rules.weight, rules.clear
+    base, lo, hi = scale.base, scale.lo, scale.hi
+    error_rate, error_decay, error_weight = errors.rate, errors.decay, errors.weight
+    hist, group_hist, expected = tallies.hist, tallies.group_hist, tallies.expected
+    event_counts, error_counts = tallies.events, tallies.errors
+    static_ready, static_sums = fixed.ready, fixed.sums
     n = group.shape[0]
     n_streams = s_event.shape[0]
     n_rules = r_event.shape[0]

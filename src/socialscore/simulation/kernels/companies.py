@@ -18,38 +18,40 @@ from socialscore.simulation.kernels.score import apply_rules, clip_round
 
 @njit(cache=True, nogil=True)
 def step_companies(
-    first: int,
-    last: int,
-    seed: int,
-    day: int,
-    n_events: int,
-    compliance: np.ndarray,
-    owner_group: np.ndarray,
-    acc: np.ndarray,
-    score: np.ndarray,
-    s_event: np.ndarray,
-    s_rate: np.ndarray,
-    s_spread: np.ndarray,
-    s_trait_table: np.ndarray,
-    r_event: np.ndarray,
-    r_points: np.ndarray,
-    r_decay: np.ndarray,
-    r_cap: np.ndarray,
-    base: int,
-    lo: int,
-    hi: int,
-    gate_enabled: bool,
-    gate_rate: float,
-    gate_threshold: int,
-    hist: np.ndarray,
-    event_counts: np.ndarray,
-    gate_counts: np.ndarray,
+    first: int, last: int, today, nation, state, streams, rules, scale, contracts, tallies
 ) -> None:
     """Advance every company by one day.
 
     Runs chunks ``first`` to ``last - 1``; :func:`socialscore.simulation.chunks.over_chunks`
-    shares the chunks out over threads.
+    shares the chunks out over threads. The bundles are named tuples, each made
+    in one place (classes in :mod:`socialscore.simulation.engine`, ``compiled``
+    and ``state``, named below).
+
+    Args:
+        first: The first chunk to run.
+        last: One past the last chunk to run.
+        today: The day's inputs (``engine.Day``).
+        nation: The nation's fixed arrays (``engine.NationArrays``): each company's
+            compliance and its owner's group.
+        state: The run's state (``state.State``): the companies' accumulators and scores change.
+        streams: The company event streams (``compiled.Streams``).
+        rules: The company rulebook (``compiled.Rules``), one accumulator per rule.
+        scale: The company score's base and range (``compiled.ScoreScale``).
+        contracts: The public-contracts gate (``compiled.PublicContracts``).
+        tallies: The day's counts per chunk (``engine.CompanyTallies``), zeroed here.
     """
+    seed, day = today.seed, today.day
+    compliance, owner_group = nation.company_compliance, nation.company_group
+    acc, score = state.company_acc, state.company_score
+    s_event, s_rate, s_spread, s_trait_table = (
+        streams.event,
+        streams.rate,
+        streams.spread,
+        streams.trait_table,
+    )
+    base, lo, hi = scale.base, scale.lo, scale.hi
+    hist, event_counts, gate_counts = tallies.hist, tallies.events, tallies.gates
+    n_events = event_counts.shape[1]
     m = compliance.shape[0]
     static_key = rng.day_key(seed, rng.STATIC_DAY)
     heterogeneity_key = rng.stream(rng.COMPANY_HETEROGENEITY)
@@ -71,11 +73,13 @@ def step_companies(
                 if rng.uniform(seed, day, i, rng.stream(rng.COMPANY_EVENT, e)) < p:
                     fired[e] = 1
                     event_counts[c, e, g] += 1
-            total = apply_rules(acc[i], fired, True, r_event, r_points, r_decay, r_cap)
+            total = apply_rules(
+                acc[i], fired, True, rules.event, rules.points, rules.decay, rules.cap
+            )
             s = clip_round(base + total, lo, hi)
             score[i] = s
             hist[c, s - lo] += 1
-            if gate_enabled and rng.uniform(seed, day, i, gate_key) < gate_rate:
+            if contracts.enabled and rng.uniform(seed, day, i, gate_key) < contracts.rate:
                 gate_counts[c, g, 0] += 1
-                if s >= gate_threshold:
+                if s >= contracts.threshold:
                     gate_counts[c, g, 1] += 1

@@ -11,6 +11,8 @@ applied in the same kernel, in passes of its own after the decisions.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -82,68 +84,64 @@ def gate_table(scenario: Scenario) -> np.ndarray:
     return t
 
 
+class Applicant(NamedTuple):
+    """A citizen with a decision due, as :func:`_gate` reads it (made in :func:`step_gates`)."""
+
+    chunk: int  # the citizen's chunk: the tallies' first index
+    slot: int  # the citizen's group within its replicate: the tallies' group index
+    citizen: int
+    score: int  # the public score
+    clean: int  # the public score without erroneous records
+    rated: float  # 1 when the citizen is rated (the network term counts), else 0
+
+
+class Record(NamedTuple):
+    """What a score view reads of the citizens' records (arrays of ``state.State``)."""
+
+    acc: np.ndarray  # float32 [Q, N], the rules' accumulators
+    net: np.ndarray  # float32 [N], the network term
+    err_acc: np.ndarray  # float32 [N], erroneous records held
+
+
 @njit(cache=True)
-def view_scores(
-    v: int,
-    i: int,
-    s: int,
-    clean: int,
-    rated: float,
-    acc: np.ndarray,
-    net: np.ndarray,
-    err_acc: np.ndarray,
-    view_weight: np.ndarray,
-    view_net: np.ndarray,
-    view_err: np.ndarray,
-    base: int,
-    lo: int,
-    hi: int,
-) -> tuple[int, int]:
+def view_scores(v: int, who, record, views, scale) -> tuple[int, int]:
     """A citizen's score and error-free score as view ``v`` sees them (view 0: the public score).
 
-    ``acc`` holds 16-bit units; ``view_weight[v, q]`` is the points one unit of
-    accumulator ``q`` counts in view ``v`` (0: not counted).
+    ``who``: an :class:`Applicant`; ``record``: a :class:`Record`; ``views``:
+    ``compiled.Views`` (``views.weight[v, q]`` is the points one unit of
+    accumulator ``q`` counts in view ``v``, 0: not counted); ``scale``:
+    ``compiled.ScoreScale``.
     """
     if v == 0:
-        return s, clean
-    raw = base + net[i] * rated * view_net[v]
+        return who.score, who.clean
+    i = who.citizen
+    acc = record.acc
+    raw = scale.base + record.net[i] * who.rated * views.net[v]
     for q in range(acc.shape[0]):
-        raw += acc[q, i] * view_weight[v, q]
-    e = err_acc[i] * view_err[v]
-    return clip_round(raw + e, lo, hi), clip_round(raw, lo, hi)
+        raw += acc[q, i] * views.weight[v, q]
+    e = record.err_acc[i] * views.err[v]
+    return clip_round(raw + e, scale.lo, scale.hi), clip_round(raw, scale.lo, scale.hi)
 
 
 @njit(cache=True)
-def give_reasons(
-    reasons: np.ndarray,
-    counts: np.ndarray,
-    c: int,
-    gate: int,
-    g: int,
-    i: int,
-    v: int,
-    rated: float,
-    acc: np.ndarray,
-    net: np.ndarray,
-    err_acc: np.ndarray,
-    view_weight: np.ndarray,
-    view_net: np.ndarray,
-    view_err: np.ndarray,
-    q_reason: np.ndarray,
-) -> None:
+def give_reasons(tallies, gate: int, v: int, who, record, views) -> None:
     """Tally up to four reasons for an adverse decision: the biggest penalties in the view.
 
     Reasons are the rule groups that cost the person the most points (at least
     half a point each), the network term, or an erroneous record. A decision
     whose reasons hold nothing from the person's own record is tallied as
-    unexplained.
+    unexplained. ``tallies``: ``engine.GateTallies``; ``who``, ``record``,
+    ``views``: as :func:`view_scores`.
     """
+    reasons = tallies.reasons
+    c, i = who.chunk, who.citizen
+    acc = record.acc
     n_reasons = reasons.shape[2] - 2
     contrib = np.zeros(n_reasons + 2, dtype=np.float64)
     for q in range(acc.shape[0]):
-        contrib[q_reason[q]] += acc[q, i] * view_weight[v, q]
-    contrib[n_reasons] = net[i] * rated * view_net[v]
-    contrib[n_reasons + 1] = err_acc[i] * view_err[v]
+        contrib[views.reason[q]] += acc[q, i] * views.weight[v, q]
+    contrib[n_reasons] = record.net[i] * who.rated * views.net[v]
+    contrib[n_reasons + 1] = record.err_acc[i] * views.err[v]
     own = False
     for _ in range(4):
         best = -1
@@ -159,24 +157,19 @@ def give_reasons(
         if best != n_reasons:
             own = True
     if not own:
-        counts[c, gate, g, T_UNEXPLAINED] += 1
+        tallies.gates[c, gate, who.slot, T_UNEXPLAINED] += 1
 
 
 @njit(cache=True)
 def _decide(
-    counts: np.ndarray,
-    c: int,
-    gate: int,
-    g: int,
-    score: int,
-    clean: int,
-    threshold: float,
-    gp: np.ndarray,
-    seed: int,
-    day: int,
-    i: int,
+    counts: np.ndarray, gate: int, who, score: int, clean: int, gp: np.ndarray, today
 ) -> int:
-    """1 = approved, 0 = denied, 2 = denied and needing reasons."""
+    """1 = approved, 0 = denied, 2 = denied and needing reasons.
+
+    ``score`` and ``clean``: the applicant's scores in the gate's view.
+    """
+    c, g, i = who.chunk, who.slot, who.citizen
+    threshold = gp[gate, P_THRESHOLD]
     counts[c, gate, g, T_APPLIED] += 1
     if score >= threshold:
         counts[c, gate, g, T_SELECTED] += 1
@@ -185,7 +178,8 @@ def _decide(
         # Human review catches a share of the denials caused by erroneous records.
         if (
             gp[gate, P_REVIEW] > 0
-            and rng.uniform(seed, day, i, rng.stream(rng.REVIEW, gate)) < gp[gate, P_ACCURACY]
+            and rng.uniform(today.seed, today.day, i, rng.stream(rng.REVIEW, gate))
+            < gp[gate, P_ACCURACY]
         ):
             counts[c, gate, g, T_SELECTED] += 1
             counts[c, gate, g, T_OVERTURNED] += 1
@@ -205,48 +199,21 @@ def dating_match(p_self: float, p_partner: float, min_percentile: float, max_gap
 
 
 @njit(cache=True)
-def _gate(
-    gate: int,
-    counts: np.ndarray,
-    reasons: np.ndarray,
-    c: int,
-    g: int,
-    i: int,
-    s: int,
-    clean: int,
-    gp: np.ndarray,
-    seed: int,
-    day: int,
-    rated: float,
-    acc: np.ndarray,
-    net: np.ndarray,
-    err_acc: np.ndarray,
-    view_weight: np.ndarray,
-    view_net: np.ndarray,
-    view_err: np.ndarray,
-    gate_view: np.ndarray,
-    q_reason: np.ndarray,
-    base: int,
-    lo: int,
-    hi: int,
-) -> bool:
+def _gate(gate: int, who, today, record, views, scale, gp: np.ndarray, tallies) -> bool:
     """Decide one application on the score the gate reads; give reasons when due.
 
-    A function of its own, not inlined: called for the few citizens with a
-    decision due, and compiled once instead of once per gate.
+    ``who``: the :class:`Applicant`; the other arguments as :func:`step_gates`
+    gets them, but ``record`` (a :class:`Record`). A function of its own, not
+    inlined: called for the few citizens with a decision due, and compiled
+    once instead of once per gate.
     """
-    v = gate_view[gate]
-    sv, cv = s, clean
+    v = views.gate_view[gate]
+    sv, cv = who.score, who.clean
     if v != 0:  # most gates read the public score: no call, no array references taken
-        sv, cv = view_scores(
-            v, i, s, clean, rated, acc, net, err_acc, view_weight, view_net, view_err, base, lo, hi
-        )
-    d = _decide(counts, c, gate, g, sv, cv, gp[gate, P_THRESHOLD], gp, seed, day, i)
+        sv, cv = view_scores(v, who, record, views, scale)
+    d = _decide(tallies.gates, gate, who, sv, cv, gp, today)
     if d == 2:
-        give_reasons(
-            reasons, counts, c, gate, g, i, v, rated, acc, net, err_acc,
-            view_weight, view_net, view_err, q_reason,
-        )  # fmt: skip
+        give_reasons(tallies, gate, v, who, record, views)
     return d == 1
 
 
@@ -396,58 +363,43 @@ def _state_counts(
 
 @njit(cache=True, nogil=True)
 def step_gates(
-    first: int,
-    last: int,
-    seed: int,
-    day: int,
-    n_companies: int,
-    group: np.ndarray,
-    traits: np.ndarray,
-    children: np.ndarray,
-    score: np.ndarray,
-    score_clean: np.ndarray,
-    published: np.ndarray,
-    published_below: np.ndarray,
-    employer: np.ndarray,
-    has_mortgage: np.ndarray,
-    aware: np.ndarray,
-    aware_offset: np.ndarray,
-    stress: np.ndarray,
-    chill: np.ndarray,
-    gaming: np.ndarray,
-    acc: np.ndarray,
-    net: np.ndarray,
-    err_acc: np.ndarray,
-    participant: np.ndarray,
-    all_rated: bool,
-    view_weight: np.ndarray,
-    view_net: np.ndarray,
-    view_err: np.ndarray,
-    gate_view: np.ndarray,
-    q_reason: np.ndarray,
-    base: int,
-    lo: int,
-    hi: int,
-    gp: np.ndarray,
-    blacklist_below: int,
-    stress_decay: float,
-    chill_below: int,
-    chill_weight: float,
-    gaming_increment: float,
-    gaming_cap: float,
-    counts: np.ndarray,
-    reasons: np.ndarray,
-    state_counts: np.ndarray,
+    first: int, last: int, today, nation, state, views, scale, gp: np.ndarray, feedback, tallies
 ) -> None:
     """Take every gate decision due today and apply the day's feedback.
 
     Each gate reads the score of its view (:mod:`socialscore.simulation.layout`); a
     denial may be overturned by human review, and carries reasons when the
-    gate gives them (tallied in ``reasons[chunk, gate, reason]``).
+    gate gives them (tallied in ``tallies.reasons[chunk, gate, reason]``).
 
     Runs chunks ``first`` to ``last - 1``; :func:`socialscore.simulation.chunks.over_chunks`
-    shares the chunks out over threads.
+    shares the chunks out over threads. The bundles are named tuples, each made
+    in one place (classes in :mod:`socialscore.simulation.engine`, ``compiled``
+    and ``state``, named below).
+
+    Args:
+        first: The first chunk to run.
+        last: One past the last chunk to run.
+        today: The day's inputs (``engine.Day``).
+        nation: The nation's fixed arrays (``engine.NationArrays``): group, traits,
+            children, the number of companies.
+        state: The run's state (``state.State``): scores and the record are read;
+            employers, mortgages, stress and exposures change.
+        views: The score views the gates read (``compiled.Views``).
+        scale: The score's base, range and blacklist cut (``compiled.ScoreScale``).
+        gp: The gate table, float64 [gate, ``P_*``] (:func:`gate_table`).
+        feedback: Stress, chilling and gaming (``compiled.Feedback``).
+        tallies: The day's counts per chunk (``engine.GateTallies``), zeroed here.
     """
+    # The kernel's names for what it reads, taken out of the bundles once.
+    seed, day, all_rated = today.seed, today.day, today.all_rated
+    group, traits, children = nation.group, nation.traits, nation.children
+    score, score_clean, participant = state.score, state.score_clean, state.participant
+    published, published_below = state.published, state.published_below
+    employer, has_mortgage, stress = state.employer, state.has_mortgage, state.stress
+    aware, aware_offset, chill, gaming = state.aware, state.aware_offset, state.chill, state.gaming
+    record = Record(state.acc, state.net, state.err_acc)
+    lo = scale.lo
+    counts, reasons, state_counts = tallies.gates, tallies.reasons, tallies.group_state
     n = group.shape[0]
     school_day = gp[G_SCHOOL, P_ENABLED] > 0 and (day % 365) == int(gp[G_SCHOOL, P_EXTRA1])
     today_key = rng.day_key(seed, day)
@@ -476,7 +428,7 @@ def step_gates(
         st_c = np.empty(m, dtype=np.float64)
         stress_c = stress[start : start + m]
         for k in range(m):
-            st_c[k] = stress_c[k] * stress_decay
+            st_c[k] = stress_c[k] * feedback.stress_decay
         for k in range(m):
             if due[k] == 0:
                 continue
@@ -485,30 +437,21 @@ def step_gates(
             h2 = hashes[1, k]
             h3 = hashes[2, k]
             g = group[i] + groups * (i % REPLICATES)  # the group within its replicate
-            s = int(score[i])
-            clean = int(score_clean[i])
             rated = 1.0 if all_rated or participant[i] != 0 else 0.0
+            who = Applicant(c, g, i, int(score[i]), int(score_clean[i]), rated)
             st = st_c[k]
             if gp[G_MORTGAGE, P_ENABLED] > 0 and (
                 has_mortgage[i] == 0 or gp[G_MORTGAGE, P_EXTRA1] > 0
             ):
                 if rng.half_uniform(h1, 0) < gp[G_MORTGAGE, P_RATE]:
-                    if _gate(
-                        gate_ids[G_MORTGAGE], counts, reasons, c, g, i, s, clean,
-                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
-                        view_err, gate_view, q_reason, base, lo, hi,
-                    ):  # fmt: skip
+                    if _gate(gate_ids[G_MORTGAGE], who, today, record, views, scale, gp, tallies):
                         has_mortgage[i] = 1
                     else:
                         st += gp[G_MORTGAGE, P_STRESS]
             if gp[G_HIRING, P_ENABLED] > 0 and employer[i] < 0:
                 if rng.half_uniform(h2, 0) < gp[G_HIRING, P_RATE]:
-                    if _gate(
-                        gate_ids[G_HIRING], counts, reasons, c, g, i, s, clean,
-                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
-                        view_err, gate_view, q_reason, base, lo, hi,
-                    ):  # fmt: skip
-                        employer[i] = rng.uniform_below(seed, day, i, hire_key, n_companies)
+                    if _gate(gate_ids[G_HIRING], who, today, record, views, scale, gp, tallies):
+                        employer[i] = rng.uniform_below(seed, day, i, hire_key, nation.companies)
                     else:
                         st += gp[G_HIRING, P_STRESS]
             elif gp[G_RETENTION, P_ENABLED] > 0 and employer[i] >= 0:
@@ -516,18 +459,12 @@ def step_gates(
                     employer[i] = -1
                 elif rng.half_uniform(h2, 1) < gp[G_RETENTION, P_RATE]:
                     if not _gate(
-                        gate_ids[G_RETENTION], counts, reasons, c, g, i, s, clean,
-                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
-                        view_err, gate_view, q_reason, base, lo, hi,
-                    ):  # fmt: skip
+                        gate_ids[G_RETENTION], who, today, record, views, scale, gp, tallies
+                    ):
                         employer[i] = -1
                         st += gp[G_RETENTION, P_STRESS]
             if school_day and children[i] > 0:
-                _gate(
-                    gate_ids[G_SCHOOL], counts, reasons, c, g, i, s, clean,
-                    gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
-                        view_err, gate_view, q_reason, base, lo, hi,
-                )  # fmt: skip
+                _gate(gate_ids[G_SCHOOL], who, today, record, views, scale, gp, tallies)
             if gp[G_DATING, P_ENABLED] > 0:
                 if rng.half_uniform(h3, 0) < gp[G_DATING, P_RATE]:
                     j = rng.uniform_below(seed, day, i, date_key, n - 1)
@@ -543,18 +480,10 @@ def step_gates(
                         counts[c, G_DATING, g, T_SELECTED] += 1
             if gp[G_DOCUMENTS, P_ENABLED] > 0:
                 if rng.half_uniform(h3, 1) < gp[G_DOCUMENTS, P_RATE]:
-                    _gate(
-                        gate_ids[G_DOCUMENTS], counts, reasons, c, g, i, s, clean,
-                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
-                        view_err, gate_view, q_reason, base, lo, hi,
-                    )  # fmt: skip
+                    _gate(gate_ids[G_DOCUMENTS], who, today, record, views, scale, gp, tallies)
             if gp[G_TRAVEL, P_ENABLED] > 0:
                 if rng.half_uniform(h1, 1) < gp[G_TRAVEL, P_RATE]:
-                    _gate(
-                        gate_ids[G_TRAVEL], counts, reasons, c, g, i, s, clean,
-                        gp, seed, day, rated, acc, net, err_acc, view_weight, view_net,
-                        view_err, gate_view, q_reason, base, lo, hi,
-                    )  # fmt: skip
+                    _gate(gate_ids[G_TRAVEL], who, today, record, views, scale, gp, tallies)
             st_c[k] = st
         for k in range(m):
             stress_c[k] = st_c[k]
@@ -567,10 +496,10 @@ def step_gates(
             traits[_GAMING],
             chill[first_aware:last_aware],
             gaming[first_aware:last_aware],
-            chill_below,
-            chill_weight,
-            gaming_increment,
-            gaming_cap,
+            feedback.chill_below,
+            feedback.chill_weight,
+            feedback.gaming_increment,
+            feedback.gaming_cap,
         )
         _state_counts(
             state_counts[c],
@@ -579,5 +508,5 @@ def step_gates(
             has_mortgage[start : start + m],
             score[start : start + m],
             st_c,
-            blacklist_below,
+            scale.blacklist_below,
         )

@@ -18,31 +18,27 @@ from socialscore.simulation.kernels.friends import DROPPED_BIT, decode_slot
 
 
 @njit(cache=True, nogil=True)
-def step_network(
-    first: int,
-    last: int,
-    seed: int,
-    day: int,
-    codes: np.ndarray,
-    region_start: np.ndarray,
-    local: int,
-    group: np.ndarray,
-    score: np.ndarray,
-    net: np.ndarray,
-    weight: float,
-    center: float,
-    unfriend_below: int,
-    unfriend_probability: float,
-    dropped: np.ndarray,
-) -> None:
+def step_network(first: int, last: int, today, nation, state, network, dropped: np.ndarray) -> None:
     """Recompute every network term and apply unfriending; tally drops per chunk and group.
 
     Runs chunks ``first`` to ``last - 1``; :func:`socialscore.simulation.chunks.over_chunks`
-    shares the chunks out over threads.
+    shares the chunks out over threads. The bundles are named tuples, each made
+    in one place (classes in :mod:`socialscore.simulation.engine`, ``compiled``
+    and ``state``, named below).
+
+    Args:
+        first: The first chunk to run.
+        last: One past the last chunk to run.
+        today: The day's inputs (``engine.Day``).
+        nation: The nation's fixed arrays (``engine.NationArrays``).
+        state: The run's state (``state.State``): friend lists and network terms change.
+        network: The network rule (``compiled.Network``).
+        dropped: int64 [chunk, group], filled with the friendships each group dropped.
     """
+    codes = state.friend_codes
     n = codes.shape[1]
-    key = rng.day_key(seed, day)
-    static_key = rng.day_key(seed, rng.STATIC_DAY)
+    key = rng.day_key(today.seed, today.day)
+    static_key = rng.day_key(today.seed, rng.STATIC_DAY)
     for c in range(first, last):
         start = c * CHUNK
         stop = min(start + CHUNK, n)
@@ -51,15 +47,15 @@ def step_network(
             static_key,
             start,
             codes[:, start:stop],
-            region_start,
-            local,
-            group[start:stop],
-            score,
-            net[start:stop],
-            weight,
-            center,
-            unfriend_below,
-            unfriend_probability,
+            nation.region_start,
+            nation.friends_local,
+            nation.group[start:stop],
+            state.score,
+            state.net[start:stop],
+            network.weight,
+            network.center,
+            network.unfriend_below,
+            network.unfriend_probability,
         )
 
 
