@@ -228,3 +228,26 @@ def test_exposures_are_kept_for_aware_citizens_only_and_expand_in_any_slices():
     cuts = [0, 5, 16_384, 20_000, 32_768, 40_000]
     parts = [st.exposure(st.gaming, a, b) for a, b in itertools.pairwise(cuts)]
     np.testing.assert_array_equal(np.concatenate(parts), st.exposure(st.gaming, 0, 40_000))
+
+
+def test_the_kernels_get_arguments_of_one_type_in_every_shipped_scenario(monkeypatch):  # type: ignore[no-untyped-def]
+    """Each kernel compiles once for all scenarios: its bundles' numba types never vary."""
+    import numba
+
+    from socialscore.scenario.schema import load, shipped_scenarios
+    from socialscore.simulation import engine
+    from socialscore.simulation.recorder import Recorder
+
+    types: dict[str, set[object]] = {}
+
+    def record(kernel, n_chunks, *args):  # type: ignore[no-untyped-def]
+        types.setdefault(kernel.py_func.__name__, set()).add(numba.typeof(args))
+
+    monkeypatch.setattr(engine, "over_chunks", record)
+    monkeypatch.setattr(engine, "mark_low_ranked", lambda *args: None)
+    for name in sorted(shipped_scenarios()):
+        sc = load(name).scenario.with_overrides(population=2_000, days=1)
+        nat = nation.generate(sc)
+        engine.Engine(sc, nat).step(0, Recorder(sc, nat))
+    assert {"step_citizens", "step_gates", "step_companies", "step_network"} <= types.keys()
+    assert {k: len(v) for k, v in types.items()} == dict.fromkeys(types, 1)

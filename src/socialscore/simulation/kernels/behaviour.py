@@ -490,7 +490,7 @@ def step_citizens(
         fixed: The fixed parts of the streams' threshold sums (``engine.FixedSums``),
             made on a chunk's first day.
     """
-    # The kernel's names for what it reads, taken out of the bundles once.
+    # Plain local names for what the loops below read, taken out of the bundles once.
     seed, day, all_rated, low_ranked = today.seed, today.day, today.all_rated, today.low_ranked
     group, traits = nation.group, nation.traits
     region_start, friends_local = nation.region_start, nation.friends_local

@@ -390,7 +390,7 @@ def step_gates(
         feedback: Stress, chilling and gaming (``compiled.Feedback``).
         tallies: The day's counts per chunk (``engine.GateTallies``), zeroed here.
     """
-    # The kernel's names for what it reads, taken out of the bundles once.
+    # Plain local names for what the loops below read, taken out of the bundles once.
     seed, day, all_rated = today.seed, today.day, today.all_rated
     group, traits, children = nation.group, nation.traits, nation.children
     score, score_clean, participant = state.score, state.score_clean, state.participant
