@@ -4,7 +4,9 @@ Runs the benchmark regime (the shipped scenario ``benchmark``,
 src/socialscore/scenario/shipped/benchmark.toml) in the engine and in
 benchmarks/numpy_baseline.py at each population, and prints citizen-days per
 second of each day loop, their ratio, and the engine's peak resident bytes
-per citizen. Usage:
+per citizen. The engine's day loop is also given per second of CPU time (all
+threads'): on a shared machine it moves less with other processes' load than
+the wall-clock rate. Usage:
 
     .venv/bin/python benchmarks/speed.py --populations 1e5 1e6 1e7 --days 365
     .venv/bin/python benchmarks/speed.py --populations 1e8 --days 365 --no-baseline
@@ -40,10 +42,12 @@ def engine_child(population: int, days: int, scenario: str) -> None:
     engine = Engine(sc, nat)
     recorder = Recorder(sc, nat)
     t1 = time.perf_counter()
+    c1 = time.process_time()
     engine.run(recorder)
+    c2 = time.process_time()
     t2 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(f"RESULT {t1 - t0:.3f} {t2 - t1:.3f} {peak}")
+    print(f"RESULT {t1 - t0:.3f} {t2 - t1:.3f} {peak} {c2 - c1:.3f}")
 
 
 def baseline_child(population: int, days: int) -> None:
@@ -51,18 +55,20 @@ def baseline_child(population: int, days: int) -> None:
     sys.path.insert(0, str(HERE))
     import numpy_baseline
 
+    c1 = time.process_time()
     r = numpy_baseline.simulate(population, days, seed=1)
+    c2 = time.process_time()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(f"RESULT 0 {r.seconds:.3f} {peak}")
+    print(f"RESULT 0 {r.seconds:.3f} {peak} {c2 - c1:.3f}")
 
 
-def _child(args: list[str]) -> tuple[float, float, int]:
+def _child(args: list[str]) -> tuple[float, float, int, float]:
     out = subprocess.run(
         [sys.executable, __file__, *args], capture_output=True, text=True, check=True
     ).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT"))
-    setup, loop, peak = line.split()[1:]
-    return float(setup), float(loop), int(peak)
+    setup, loop, peak, cpu = line.split()[1:]
+    return float(setup), float(loop), int(peak), float(cpu)
 
 
 def main() -> None:
@@ -89,13 +95,13 @@ def main() -> None:
         f"{platform.python_version()}, numba {numba.__version__}, "
         f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'all')}"
     )
-    header = f"{'citizens':>12} {'days':>5} {'engine cd/s':>14} {'bytes/cit':>10}"
+    header = f"{'citizens':>12} {'days':>5} {'engine cd/s':>14} {'cd/cpu-s':>14} {'bytes/cit':>10}"
     if not args.no_baseline:
         header += f" {'numpy cd/s':>14} {'ratio':>7}"
     print(header)
     for pop in args.populations:
         n = int(pop)
-        _, loop, peak = _child(
+        _, loop, peak, cpu = _child(
             [
                 "--child",
                 "engine",
@@ -107,10 +113,11 @@ def main() -> None:
                 args.scenario,
             ]
         )
-        line = f"{n:>12,} {args.days:>5} {n * args.days / loop:>14,.0f} {peak / n:>10.1f}"
+        rate, cpu_rate = n * args.days / loop, n * args.days / cpu
+        line = f"{n:>12,} {args.days:>5} {rate:>14,.0f} {cpu_rate:>14,.0f} {peak / n:>10.1f}"
         if not args.no_baseline:
             bdays = args.baseline_days or args.days
-            _, bloop, _ = _child(
+            _, bloop, _, _ = _child(
                 ["--child", "baseline", "--population", str(n), "--days", str(bdays)]
             )
             base_rate = n * bdays / bloop

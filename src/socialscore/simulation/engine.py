@@ -1,6 +1,12 @@
-"""State and the day loop; nothing else.
+"""The day loop, and the kernel arguments it owns; nothing else.
 
-All per-citizen state is one dataclass of arrays (struct of arrays). The day
+All per-citizen state is one named tuple of arrays (struct of arrays,
+:class:`socialscore.simulation.state.State`). The kernels take their arguments
+in a few named bundles (named tuples of arrays and numbers, which numba
+compiles as plainly as separate arguments): the scenario's compiled parts
+(:mod:`socialscore.simulation.compiled`), the state, and the bundles made
+here: the day's inputs (:class:`Day`), the nation's fixed arrays
+(:class:`NationArrays`) and the per-chunk tallies each kernel fills. The day
 loop calls the kernels in a fixed order:
 
 1. network term and unfriending (on the network schedule, from the scores at

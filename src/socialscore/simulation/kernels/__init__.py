@@ -10,4 +10,11 @@
 - ``feedback``: stress, chilling and gaming updates used by the gates kernel.
 - ``disputes``: erroneous records disputed and settled.
 - ``companies``: the company score.
+
+The daily kernels take their arguments in named bundles (named tuples of
+arrays and numbers, each made in one place): the state
+(:class:`socialscore.simulation.state.State`), the scenario's compiled parts
+(:mod:`socialscore.simulation.compiled`), and the day's inputs, the nation's
+fixed arrays and the tallies (:mod:`socialscore.simulation.engine`). The
+kernels read the fields they need and never import those classes.
 """
