@@ -234,7 +234,7 @@ def test_the_kernels_get_arguments_of_one_type_in_every_shipped_scenario(monkeyp
     """Each kernel compiles once for all scenarios: its bundles' numba types never vary."""
     import numba
 
-    from socialscore.scenario.schema import load, shipped_scenarios
+    from socialscore.scenario.files import load
     from socialscore.simulation import engine
     from socialscore.simulation.recorder import Recorder
 
