@@ -28,7 +28,8 @@ from typing import NamedTuple
 import numpy as np
 
 from socialscore.scenario.schema import Scenario
-from socialscore.scenario.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, COMPANY_EVENTS, TRAITS
+from socialscore.scenario.vocabulary import CITIZEN_GATES, TRAITS
+from socialscore.simulation import tallies
 from socialscore.simulation.chunks import over_chunks
 from socialscore.simulation.compiled import (
     compile_scenario,
@@ -133,10 +134,8 @@ class Engine:
         self.state = initial_state(scenario, nation, self.compiled)
         n = nation.population
         m = nation.companies
-        s = scenario.score
         chunks = chunk_count(n)
         company_chunks = chunk_count(m)
-        groups = 2
         self.nation_arrays = NationArrays(
             group=nation.group,
             traits=nation.traits,
@@ -147,12 +146,19 @@ class Engine:
             company_compliance=nation.company_compliance,
             company_group=nation.company_group,
         )
+        # Per-chunk buffers of the daily tallies (simulation.tallies), summed each day.
+        dims = tallies.dimensions(scenario, len(self.compiled.layout.labels))
+        groups = dims["group"]
+
+        def per_chunk(name: str, count: int = chunks) -> np.ndarray:
+            return tallies.BY_NAME[name].zeros(dims, count)
+
         self.citizen_tallies = CitizenTallies(
-            hist=np.zeros((chunks, s.hi - s.lo + 1), dtype=np.int64),
-            group_hist=np.zeros((chunks, groups, 2), dtype=np.int64),
-            events=np.zeros((chunks, len(CITIZEN_EVENTS), groups), dtype=np.int64),
-            errors=np.zeros((chunks, groups), dtype=np.int64),
-            expected=np.zeros((chunks, len(CITIZEN_EVENTS), groups, 3), dtype=np.int64),
+            hist=per_chunk("hist"),
+            group_hist=per_chunk("group_hist"),
+            events=per_chunk("events"),
+            errors=per_chunk("errors"),
+            expected=per_chunk("expected"),
         )
         self.fixed_sums = FixedSums(
             ready=np.zeros(chunks, dtype=np.uint8),
@@ -162,19 +168,16 @@ class Engine:
             gates=np.zeros(
                 (chunks, len(CITIZEN_GATES), groups * REPLICATES, TALLIES), dtype=np.int64
             ),
-            reasons=np.zeros(
-                (chunks, len(CITIZEN_GATES), len(self.compiled.layout.labels)), dtype=np.int64
-            ),
-            group_state=np.zeros((chunks, groups, 6), dtype=np.float64),
+            reasons=per_chunk("reasons"),
+            group_state=per_chunk("group_state"),
         )
-        cs = scenario.company_score
         self.company_tallies = CompanyTallies(
-            hist=np.zeros((company_chunks, cs.hi - cs.lo + 1), dtype=np.int64),
-            events=np.zeros((company_chunks, len(COMPANY_EVENTS), groups), dtype=np.int64),
-            gates=np.zeros((company_chunks, groups, 2), dtype=np.int64),
+            hist=per_chunk("company_hist", company_chunks),
+            events=per_chunk("company_events", company_chunks),
+            gates=per_chunk("company_gates", company_chunks),
         )
-        self._disputes = np.zeros((chunks, groups, 3), dtype=np.int64)
-        self._dropped = np.zeros((chunks, groups), dtype=np.int64)
+        self._disputes = per_chunk("disputes")
+        self._dropped = per_chunk("dropped")
         # One bit per citizen: low-ranked in the last published ranking (none before day 0).
         self._low_bits = np.zeros((n + 7) // 8, dtype=np.uint8)
 

@@ -25,10 +25,10 @@ from socialscore.scenario.vocabulary import (
     GROUP_LABELS,
 )
 from socialscore.scenario.window import measurement_window
+from socialscore.simulation import tallies
 from socialscore.simulation.kernels import friends
 from socialscore.simulation.kernels.disputes import D_FILED, D_REJECTED, D_UPHELD
 from socialscore.simulation.kernels.gates import (
-    REPLICATES,
     S_BLACKLISTED,
     S_CHILLED,
     S_EMPLOYED,
@@ -85,37 +85,44 @@ class Recorder:
         d = scenario.run.days
         s = scenario.score
         cs = scenario.company_score
-        g = len(GROUP_LABELS)
         self.values = np.arange(s.lo, s.hi + 1, dtype=np.int64)
         self.company_values = np.arange(cs.lo, cs.hi + 1, dtype=np.int64)
         self.grade_starts = np.array([gr.from_ for gr in s.grades], dtype=np.int64)
-        self.hist = np.zeros((d, s.hi - s.lo + 1), dtype=np.int64)
-        self.group_hist = np.zeros((d, g, 2), dtype=np.int64)
-        self.events = np.zeros((d, len(CITIZEN_EVENTS), g), dtype=np.int64)
-        self.errors = np.zeros((d, g), dtype=np.int64)
-        # Per day, event and group: Σ p, Σ p without chilling, Σ p², as integer chances
-        # (socialscore.simulation.kernels.passes.probability_sums).
-        self.expected = np.zeros((d, len(CITIZEN_EVENTS), g, 3), dtype=np.int64)
-        self.gates = np.zeros((d, len(CITIZEN_GATES), g, TALLIES), dtype=np.int64)
-        # Applied and selected per gate, replicate of citizens (id modulo REPLICATES), group.
-        self.gate_replicates = np.zeros((d, len(CITIZEN_GATES), REPLICATES, g, 2), dtype=np.int64)
         lay = layout(scenario)
         self.reason_labels = lay.labels
         self.error_weight = float(lay.view_err[0])  # points of one erroneous record
-        self.reasons = np.zeros((d, len(CITIZEN_GATES), len(self.reason_labels)), dtype=np.int64)
-        self.disputes = np.zeros((d, g, 3), dtype=np.int64)
-        self.group_state = np.zeros((d, g, 6), dtype=np.float64)
-        self.dropped = np.zeros((d, g), dtype=np.int64)
-        self.company_hist = np.zeros((d, cs.hi - cs.lo + 1), dtype=np.int64)
-        self.company_events = np.zeros((d, len(COMPANY_EVENTS), g), dtype=np.int64)
-        self.company_gates = np.zeros((d, g, 2), dtype=np.int64)
+        # One array per daily tally (simulation.tallies), one row per day.
+        dims = tallies.dimensions(scenario, len(self.reason_labels))
+
+        def per_day(name: str) -> np.ndarray:
+            return tallies.BY_NAME[name].zeros(dims, d)
+
+        self.hist = per_day("hist")
+        self.group_hist = per_day("group_hist")
+        self.events = per_day("events")
+        self.errors = per_day("errors")
+        self.expected = per_day("expected")
+        self.gates = per_day("gates")
+        self.gate_replicates = per_day("gate_replicates")
+        self.reasons = per_day("reasons")
+        self.disputes = per_day("disputes")
+        self.group_state = per_day("group_state")
+        self.dropped = per_day("dropped")
+        self.company_hist = per_day("company_hist")
+        self.company_events = per_day("company_events")
+        self.company_gates = per_day("company_gates")
         self.window = measurement_window(scenario, d)
         self.score_start: np.ndarray | None = None
         self.days_done = 0
 
-    def record_day(self, day: int, **tallies: np.ndarray) -> None:
-        """Store one day's tallies (names as the recorder's arrays)."""
-        for name, value in tallies.items():
+    def record_day(self, day: int, **counts: np.ndarray) -> None:
+        """Store one day's tallies: exactly those of :data:`socialscore.simulation.tallies.DAILY`.
+
+        Raises:
+            KeyError: If a tally is missing or unknown.
+        """
+        tallies.check_names(set(counts))
+        for name, value in counts.items():
             getattr(self, name)[day] = value
         self.days_done = day + 1
 

@@ -17,6 +17,7 @@ from socialscore.simulation.kernels.behaviour import CHUNK
 
 #: Columns of the per-group dispute tallies.
 D_FILED, D_UPHELD, D_REJECTED = range(3)
+DISPUTE_TALLIES = 3
 
 
 @njit(cache=True, nogil=True)

@@ -37,6 +37,12 @@ G_TRAVEL = CITIZEN_GATES.index("travel")
 P_ENABLED, P_RATE, P_THRESHOLD, P_STRESS, P_EXTRA1, P_EXTRA2, P_REVIEW, P_ACCURACY, P_REASONS = (
     range(9)
 )
+#: What the two gate-specific columns hold at each gate (``Gate.extra`` in the vocabulary):
+#: may a mortgage holder apply again, the daily chance of leaving a job for other reasons,
+#: the day of the year of school admissions, the lowest partner percentile and the widest
+#: percentile gap a dating match accepts.
+P_REAPPLY = P_SEPARATION = P_ADMISSION_DAY = P_MIN_PARTNER = P_EXTRA1
+P_MAX_GAP = P_EXTRA2
 #: Columns of the per-gate tallies: applications, approvals, denials caused by
 #: erroneous records, denials overturned by human review, adverse decisions
 #: whose reasons hold nothing from the person's own record.
@@ -49,6 +55,7 @@ TALLIES = 5
 REPLICATES = 16
 #: Columns of the per-group state tallies.
 S_EMPLOYED, S_MORTGAGE, S_BLACKLISTED, S_CHILLED, S_STRESS, S_CHILL = range(6)
+STATES = 6
 
 _RISK = TRAITS.index("risk_aversion")
 _GAMING = TRAITS.index("gaming")
@@ -230,7 +237,7 @@ def _due(
     r_mortgage = gp[G_MORTGAGE, P_RATE] if gp[G_MORTGAGE, P_ENABLED] > 0 else 0.0
     r_travel = gp[G_TRAVEL, P_RATE] if gp[G_TRAVEL, P_ENABLED] > 0 else 0.0
     r_hiring = gp[G_HIRING, P_RATE] if gp[G_HIRING, P_ENABLED] > 0 else 0.0
-    r_leave = gp[G_RETENTION, P_EXTRA1] if gp[G_RETENTION, P_ENABLED] > 0 else 0.0
+    r_leave = gp[G_RETENTION, P_SEPARATION] if gp[G_RETENTION, P_ENABLED] > 0 else 0.0
     r_review = gp[G_RETENTION, P_RATE] if gp[G_RETENTION, P_ENABLED] > 0 else 0.0
     r_dating = gp[G_DATING, P_RATE] if gp[G_DATING, P_ENABLED] > 0 else 0.0
     r_documents = gp[G_DOCUMENTS, P_RATE] if gp[G_DOCUMENTS, P_ENABLED] > 0 else 0.0
@@ -401,7 +408,7 @@ def step_gates(
     lo = scale.lo
     counts, reasons, state_counts = tallies.gates, tallies.reasons, tallies.group_state
     n = group.shape[0]
-    school_day = gp[G_SCHOOL, P_ENABLED] > 0 and (day % 365) == int(gp[G_SCHOOL, P_EXTRA1])
+    school_day = gp[G_SCHOOL, P_ENABLED] > 0 and (day % 365) == int(gp[G_SCHOOL, P_ADMISSION_DAY])
     today_key = rng.day_key(seed, day)
     hire_key = rng.stream(rng.GATE_CHOICE, G_HIRING)
     date_key = rng.stream(rng.GATE_CHOICE, G_DATING)
@@ -441,7 +448,7 @@ def step_gates(
             who = Applicant(c, g, i, int(score[i]), int(score_clean[i]), rated)
             st = st_c[k]
             if gp[G_MORTGAGE, P_ENABLED] > 0 and (
-                has_mortgage[i] == 0 or gp[G_MORTGAGE, P_EXTRA1] > 0
+                has_mortgage[i] == 0 or gp[G_MORTGAGE, P_REAPPLY] > 0
             ):
                 if rng.half_uniform(h1, 0) < gp[G_MORTGAGE, P_RATE]:
                     if _gate(gate_ids[G_MORTGAGE], who, today, record, views, scale, gp, tallies):
@@ -455,7 +462,7 @@ def step_gates(
                     else:
                         st += gp[G_HIRING, P_STRESS]
             elif gp[G_RETENTION, P_ENABLED] > 0 and employer[i] >= 0:
-                if rng.half_uniform(h2, 0) < gp[G_RETENTION, P_EXTRA1]:
+                if rng.half_uniform(h2, 0) < gp[G_RETENTION, P_SEPARATION]:
                     employer[i] = -1
                 elif rng.half_uniform(h2, 1) < gp[G_RETENTION, P_RATE]:
                     if not _gate(
@@ -474,8 +481,8 @@ def step_gates(
                     if dating_match(
                         published_below[published[i] - lo],
                         published_below[published[j] - lo],
-                        gp[G_DATING, P_EXTRA1],
-                        gp[G_DATING, P_EXTRA2],
+                        gp[G_DATING, P_MIN_PARTNER],
+                        gp[G_DATING, P_MAX_GAP],
                     ):
                         counts[c, G_DATING, g, T_SELECTED] += 1
             if gp[G_DOCUMENTS, P_ENABLED] > 0:
