@@ -7,7 +7,8 @@ contacts are compared with the unperturbed run on the same random numbers.
 Harm flags read the regime's run and its no-scoring counterfactual.
 
 Each check gives a verdict (``pass``, ``fail`` or ``not applicable``) and the
-reason in words. Sources: ../shared/FACTS.md, "Law, as testable properties".
+reason in words. The laws checked are entries of docs/sources.md (eu-ai-act-art5,
+fcra-disputes, fcra-expiry, ecoa-reasons, gdpr-art22, four-fifths).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The one-run harm measures of DESIGN.md §4, as a long table.
+"""The one-run harm measures, as a long table.
 
 Every row is (metric, subject, grp, value): ``subject`` names what the
 metric is about (a gate, a grade transition, a decile) and ``grp`` the

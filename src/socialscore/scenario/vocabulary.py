@@ -24,7 +24,7 @@ class Event:
 
     Attributes:
         name: The name scenario files use (``streams.<name>``, ``rules.event``).
-        source: The monitored source of data it comes from (DESIGN.md §2: purchases,
+        source: The monitored source of data it comes from (purchases,
             location, friends, screen time, bills and taxes, reading, ...). Not to be
             confused with a scenario's ``streams`` (an event's rate) or a random stream.
         domain: The context its data comes from, unless a scenario says otherwise
@@ -73,7 +73,7 @@ if len(EVENTS) > MAX_CITIZEN_EVENTS:
 
 #: Citizen event names, in the registry's order.
 CITIZEN_EVENTS: Final[tuple[str, ...]] = tuple(e.name for e in EVENTS)
-#: Which monitored source of data (DESIGN.md §2) each event comes from.
+#: Which monitored source of data each event comes from.
 EVENT_SOURCE: Final[dict[str, str]] = {e.name: e.source for e in EVENTS}
 #: The context (domain) each event's data comes from (see :class:`Event`).
 EVENT_DOMAIN: Final[dict[str, str]] = {e.name: e.domain for e in EVENTS}
