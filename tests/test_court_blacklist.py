@@ -1,25 +1,136 @@
-"""The shipped court-blacklist regime lands on the published scale: about 1% listed."""
+"""The shipped court-blacklist regimes hold the published list and flows: July 2019 and 2024."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+import pytest
 
 from conftest import simulate
+from socialscore.scenario import schema as sc_schema
 from socialscore.scenario.files import load
 from socialscore.scenario.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES
+from socialscore.simulation import nation
+from socialscore.simulation.engine import Engine
 from socialscore.simulation.kernels.gates import G_TRAVEL, T_APPLIED, T_SELECTED
+from socialscore.simulation.recorder import Recorder
+
+# The published figures, as docs/sources.md gives them.
+POPULATION_2019 = 1_400.05e6  # end of 2019 [china-population]
+POPULATION_2024 = 1_408.28e6  # end of 2024 [china-population]
+LISTED_JULY_2019 = 14.5e6  # [court-blacklist-scale]
+ADDED_JULY_2019, REMOVED_JULY_2019, JULY = 639_200, 166_500, 31  # [court-blacklist-flows-2019]
+ADDED_2024, RESTORED_2024, YEAR_2024 = 2.457e6, 2.821e6, 366  # [court-blacklist-2024]
 
 
-def test_about_one_percent_is_listed_after_a_year():
-    sc = load("court-blacklist").scenario.with_overrides(population=100_000, days=365, seed=1)
-    engine, rec = simulate(sc)
-    listed = engine.state.score < sc.score.blacklist_below
-    # Stated band: 1% +- 0.2 points (the binomial s.d. at this size is 0.03 points).
-    assert 0.008 <= listed.mean() <= 0.012
-    # Listed citizens hold an unpaid judgment; payment removed others from the list.
-    judgments = rec.events[:, CITIZEN_EVENTS.index("court_judgment"), :].sum()
-    assert judgments > listed.sum()
-    # Only the published consequences: travel and school are decided, nothing else.
+class Flows(NamedTuple):
+    """What happened to the list in a run, counted citizen by citizen, day by day."""
+
+    population: int
+    days: int
+    first: float  # share listed at the end of day 0
+    last: float  # share listed at the end of the last day
+    added: int  # citizens listed on a day who were not the day before (days 1..)
+    removed: int  # citizens not listed on a day who were the day before
+    free_days: int  # citizen-days not listed, the day before (the exposure of ``added``)
+    listed_days: int  # citizen-days listed, the day before (the exposure of ``removed``)
+
+
+def flows(name: str, population: int, seed: int) -> tuple[Flows, sc_schema.Scenario]:
+    scenario = load(name).scenario.with_overrides(population=population, seed=seed)
+    nat = nation.generate(scenario)
+    engine, recorder = Engine(scenario, nat), Recorder(scenario, nat)
+    line = scenario.score.blacklist_below
+    engine.step(0, recorder)
+    before = engine.state.score < line
+    first = float(before.mean())
+    added = removed = free_days = listed_days = 0
+    for day in range(1, scenario.run.days):
+        engine.step(day, recorder)
+        now = engine.state.score < line
+        added += int((now & ~before).sum())
+        removed += int((before & ~now).sum())
+        listed_days += int(before.sum())
+        free_days += population - int(before.sum())
+        before = now
+    counts = Flows(
+        population, scenario.run.days, first, float(before.mean()), added, removed,
+        free_days, listed_days,
+    )  # fmt: skip
+    return counts, scenario
+
+
+def within(count: int, exposure: int, rate: float, sds: float = 4.0) -> bool:
+    """``count`` events over ``exposure`` citizen-days agree with a daily ``rate`` (Poisson)."""
+    expected = exposure * rate
+    return abs(count - expected) <= sds * np.sqrt(expected)
+
+
+def predicted_share(start: float, r_in: float, r_out: float, days: int) -> float:
+    """The listed share after ``days`` at constant flows: s* + (s0 − s*)·exp(−r_out·t).
+
+    ``r_in`` is the daily listing rate of a citizen not listed, ``r_out`` the
+    daily removal rate of a listed one; ds/dt = r_in·(1 − s) − r_out·s.
+    """
+    steady = r_in / (r_in + r_out)
+    return steady + (start - steady) * float(np.exp(-(r_in + r_out) * days))
+
+
+def test_the_run_starts_from_the_list_of_july_2019():
+    """The file's day-0 share is the source's 14.5M of 1,400.05M, and a run lands on it within
+    four binomial standard deviations (0.06 points at 500,000 citizens)."""
+    share = LISTED_JULY_2019 / POPULATION_2019
+    scenario = load("court-blacklist").scenario
+    assert scenario.history[0].share == pytest.approx(share, abs=5e-6)
+    n = 500_000
+    nat = nation.generate(scenario.with_overrides(population=n, days=1, seed=3))
+    engine = Engine(scenario.with_overrides(population=n, days=1, seed=3), nat)
+    engine.step(0, Recorder(engine.scenario, nat))
+    listed = float((engine.state.score < scenario.score.blacklist_below).mean())
+    assert abs(listed - share) <= 4 * np.sqrt(share * (1 - share) / n), listed
+
+
+def test_under_the_2019_flows_the_list_grows_as_the_flows_of_july_2019_say():
+    """Listings per free citizen-day and removals per listed citizen-day match July 2019's
+    (639,200 added per 1,400.05M people, 166,500 removed from 14.5M, in 31 days) within four
+    Poisson standard deviations (about 8% and 14% of the counts here), and after a year the
+    share is where those flows lead (±4 s.d. of the year's flows): up from 1.04% to about
+    1.41%."""
+    counts, _ = flows("court-blacklist", 500_000, seed=4)
+    r_in = ADDED_JULY_2019 / JULY / POPULATION_2019
+    r_out = REMOVED_JULY_2019 / JULY / LISTED_JULY_2019
+    assert within(counts.added, counts.free_days, r_in), (counts, r_in)
+    assert within(counts.removed, counts.listed_days, r_out), (counts, r_out)
+    expected = predicted_share(counts.first, r_in, r_out, counts.days - 1)
+    sd = np.sqrt(counts.added + counts.removed) / counts.population
+    assert abs(counts.last - expected) <= 4 * sd, (counts, expected)
+    assert counts.last - counts.first > 8 * sd  # the list grows, unmistakably
+    assert 0.0135 < counts.last < 0.0147
+
+
+def test_under_the_2024_flows_the_list_shrinks():
+    """2.457M newly listed per 1,408.28M people and 2.821M restored from the assumed stock
+    (the July-2019 share, as the file says) in 366 days: the flows match within four Poisson
+    standard deviations, the list shrinks, and by as much as the flows say (±4 s.d.; the
+    expected fall, about 255 of a million citizens, is about four such s.d.)."""
+    counts, scenario = flows("court-blacklist-2024", 1_000_000, seed=5)
+    assert counts.days == YEAR_2024
+    stock = scenario.history[0].share * POPULATION_2024
+    r_in = ADDED_2024 / YEAR_2024 / POPULATION_2024
+    r_out = RESTORED_2024 / YEAR_2024 / stock
+    assert within(counts.added, counts.free_days, r_in), (counts, r_in)
+    assert within(counts.removed, counts.listed_days, r_out), (counts, r_out)
+    expected = predicted_share(counts.first, r_in, r_out, counts.days - 1)
+    sd = np.sqrt(counts.added + counts.removed) / counts.population
+    assert abs(counts.last - expected) <= 4 * sd, (counts, expected)
+    assert counts.last < counts.first
+
+
+def test_only_the_published_consequences_are_decided():
+    sc = load("court-blacklist").scenario.with_overrides(population=50_000, days=60, seed=1)
+    _, rec = simulate(sc)
+    assert rec.events[:, CITIZEN_EVENTS.index("debt_paid"), :].sum() > 0
     decided = {CITIZEN_GATES[k] for k in np.nonzero(rec.gates[:, :, :, 0].sum(axis=(0, 2)))[0]}
     assert decided <= {"travel", "school"} and "travel" in decided
 
@@ -28,7 +139,7 @@ def test_travel_is_blocked_exactly_for_the_listed_day_by_day():
     """Travel attempts are drawn independently of the score, so on each day the blocked share
     of attempts is the listed share of that day: the blocked count must match the expectation
     summed day by day, within four binomial standard deviations (about 0.1 percentage points
-    of the attempts here, against a listed share that grows from 0 to 1%)."""
+    of the attempts here, against a listed share that grows from 1.04% to 1.4%)."""
     sc = load("court-blacklist").scenario.with_overrides(population=100_000, days=365, seed=2)
     _, rec = simulate(sc)
     line = sc.score.blacklist_below - sc.score.lo

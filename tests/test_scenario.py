@@ -181,6 +181,11 @@ rate = 0.003
 [[company_rules]]
 event = "tax_late"
 points = -20
+[[history]]
+event = "bill_late"
+share = 0.01
+age_scale_days = 100
+age_max_days = 300
 """
 )
 

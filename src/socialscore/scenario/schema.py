@@ -426,6 +426,43 @@ class Rule(_RuleBase):
         return self
 
 
+#: Most entries of a scenario's ``history``.
+MAX_HISTORY = 8
+
+
+class History(_Model):
+    """Records citizens carry on day 0: a share of them hold one past event each.
+
+    A run otherwise starts with clean records, so a list that took years to
+    build (a court blacklist) would start empty. Each chosen citizen carries
+    one event of ``event`` recorded ``age`` days before day 0, and every rule
+    on that event holds its points as they stand at that age (decayed by the
+    rule's half-life, within its cap). Citizens are chosen with probability
+    ``share`` times the event's stream multipliers for trait and group
+    (normalised to mean 1, so the expected share is ``share``); only citizens
+    rated on day 0 carry records. Ages are exponential with mean
+    ``age_scale_days`` cut at ``age_max_days`` (the age distribution of a list
+    fed at a steady rate and left at a steady hazard of 1 / ``age_scale_days``
+    since ``age_max_days`` ago).
+    """
+
+    event: str
+    share: float = probability(doc="Share of citizens who carry one such record on day 0.")
+    age_scale_days: float = num(
+        0.0,
+        doc="Mean of the records' exponential ages before the cut (0: all one day old).",
+        ge=0.0,
+        le=MAX_DAYS,
+    )
+    age_max_days: int = day_count(1, doc="Oldest age of a record, in days.", ge=1)
+
+    @field_validator("event")
+    @classmethod
+    def _known_event(cls, value: str) -> str:
+        _check_names([value], CITIZEN_EVENTS, "citizen")
+        return value
+
+
 class CompanyRule(_RuleBase):
     """One rule of the company rulebook."""
 
@@ -682,6 +719,7 @@ class Scenario(_Model):
     nation: NationSettings = NationSettings()
     streams: dict[str, StreamSpec] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list, max_length=MAX_RULES)
+    history: list[History] = Field(default_factory=list, max_length=MAX_HISTORY)
     company_streams: dict[str, CompanyStreamSpec] = Field(default_factory=dict)
     company_rules: list[CompanyRule] = Field(default_factory=list, max_length=MAX_RULES)
     company_score: CompanyScore = CompanyScore()
@@ -755,6 +793,7 @@ class Scenario(_Model):
             if problem is not None:
                 problems.append(problem)
         problems += self._operator_problems()
+        problems += self._history_problems()
         if problems:
             # One problem a line: format_errors prints each on its own line.
             raise ValueError("\n".join(problems))
@@ -766,6 +805,22 @@ class Scenario(_Model):
             ("score", self.score.lo, self.score.hi),
             ("company_score", self.company_score.lo, self.company_score.hi),
         )
+
+    def _history_problems(self) -> list[str]:
+        problems: list[str] = []
+        for k, h in enumerate(self.history):
+            rules = [r for r in self.rules if r.event == h.event]
+            if not rules:
+                problems.append(
+                    f"history[{k}].event = '{h.event}' has no rule, so its records would "
+                    f"count for nothing; add a [[rules]] entry on '{h.event}' or remove it"
+                )
+            if any(r.expires_after_days is not None for r in rules):
+                problems.append(
+                    f"history[{k}].event = '{h.event}' has a rule with expires_after_days; "
+                    "records before day 0 are only supported for rules without expiry"
+                )
+        return problems
 
     def _operator_problems(self) -> list[str]:
         names = list(self.operators)

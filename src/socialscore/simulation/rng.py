@@ -322,3 +322,10 @@ LOW_RANK = _purpose(
     "uniform",
     "low-ranked at a publication: the tied block straddling the cut split at random",
 )
+# The run's records before day 0 (day STATIC_DAY; scenario.schema.History).
+HISTORY = _purpose(
+    32, "history", "citizen", True, "uniform", "carries a record before day 0 (entry)", count=8
+)
+HISTORY_AGE = _purpose(
+    33, "history_age", "citizen", True, "uniform", "the age of that record (entry)", count=8
+)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from socialscore.scenario.schema import Scenario
-from socialscore.scenario.vocabulary import TRAITS
+from socialscore.scenario.vocabulary import CITIZEN_EVENTS, TRAITS
 from socialscore.simulation import rng
 from socialscore.simulation.compiled import Compiled, trait_multiplier_table
 from socialscore.simulation.kernels.behaviour import CHUNK, chunk_count
@@ -92,6 +92,9 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         rng.uniforms(seed, rng.STATIC_DAY, n, rng.stream(rng.AWARE)) < scenario.feedback.awareness
     ).astype(np.int32)
     aware_offset = np.searchsorted(aware, np.arange(0, n + CHUNK, CHUNK)[: chunk_count(n) + 1])
+    acc = np.zeros((compiled.layout.accumulators, n), dtype=np.float32)
+    rated = participant if participant.shape[0] else np.ones(n, dtype=np.uint8)
+    add_history(acc, scenario, nation, compiled, rated.astype(bool))
     base = scenario.score.base
     score = np.full(n, base, dtype=np.int16)
     daily = scenario.score.publish_every_days == 1
@@ -104,7 +107,7 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         published=score if daily else np.full(n, base, dtype=np.int16),
         published_below=np.zeros(s.hi - s.lo + 1, dtype=np.float32),
         net=np.zeros(n, dtype=np.float32),
-        acc=np.zeros((compiled.layout.accumulators, n), dtype=np.float32),
+        acc=acc,
         err_acc=np.zeros(n, dtype=np.float32),
         stress=np.zeros(n, dtype=np.float32),
         # Only aware citizens ever have exposures: store theirs alone.
@@ -123,3 +126,53 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         company_acc=np.zeros((m, len(compiled.company_rules.event)), dtype=np.float32),
         company_score=np.full(m, scenario.company_score.base, dtype=np.int16),
     )
+
+
+def history_weights(scenario: Scenario, nation: Nation, event: str) -> np.ndarray:
+    """Each citizen's chance weight (mean 1) to carry a record of ``event``: trait and group."""
+    n = nation.population
+    weight = np.ones(n, dtype=np.float64)
+    spec = scenario.stream_of(event)
+    if spec is not None:
+        if spec.trait is not None:
+            table = trait_multiplier_table(spec.trait_strength)
+            weight *= table[nation.traits[TRAITS.index(spec.trait)]]
+        weight *= np.where(nation.group == 1, spec.minority_multiplier, 1.0)
+    mean = float(weight.mean()) if n else 1.0
+    out: np.ndarray = weight / mean if mean > 0 else weight
+    return out
+
+
+def history_ages(u: np.ndarray, scale: float, oldest: int) -> np.ndarray:
+    """Ages in days (1 .. ``oldest``) from uniforms: exponential of mean ``scale``, cut.
+
+    The inverse of the truncated exponential's distribution function, rounded
+    up to whole days (a record of age 1 was made the day before day 0).
+    """
+    if scale <= 0:
+        return np.ones(u.shape[0], dtype=np.int64)
+    tail = 1.0 - np.exp(-oldest / scale)
+    ages: np.ndarray = np.clip(np.ceil(-scale * np.log1p(-u * tail)), 1, oldest)
+    return ages.astype(np.int64)
+
+
+def add_history(
+    acc: np.ndarray, scenario: Scenario, nation: Nation, compiled: Compiled, rated: np.ndarray
+) -> None:
+    """Give the citizens their records from before day 0 (``scenario.history``), in place."""
+    n = nation.population
+    lay = compiled.layout
+    seed = scenario.run.seed
+    for k, h in enumerate(scenario.history):
+        draw = rng.uniforms(seed, rng.STATIC_DAY, n, rng.stream(rng.HISTORY, k))
+        chosen = np.flatnonzero(
+            (draw < h.share * history_weights(scenario, nation, h.event)) & rated
+        )
+        u = rng.uniforms(seed, rng.STATIC_DAY, n, rng.stream(rng.HISTORY_AGE, k))[chosen]
+        ages = history_ages(u, h.age_scale_days, h.age_max_days)
+        event = CITIZEN_EVENTS.index(h.event)
+        for r in np.flatnonzero(lay.event == event):
+            q = int(lay.slot[r])
+            points = lay.points[r] * lay.decay[q] ** (ages - 1)
+            held = acc[q, chosen] + points
+            acc[q, chosen] = np.clip(held, -lay.cap[q], lay.cap[q])
