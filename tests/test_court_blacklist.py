@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 import pytest
 
 from conftest import simulate
-from socialscore.scenario import schema as sc_schema
 from socialscore.scenario.files import load
 from socialscore.scenario.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES
 from socialscore.simulation import nation
 from socialscore.simulation.engine import Engine
 from socialscore.simulation.kernels.gates import G_TRAVEL, T_APPLIED, T_SELECTED
 from socialscore.simulation.recorder import Recorder
+from socialscore.studies.calibration import ListFlows, list_flows, predicted_share
 
 # The published figures, as docs/sources.md gives them.
 POPULATION_2019 = 1_400.05e6  # end of 2019 [china-population]
@@ -24,57 +22,14 @@ ADDED_JULY_2019, REMOVED_JULY_2019, JULY = 639_200, 166_500, 31  # [court-blackl
 ADDED_2024, RESTORED_2024, YEAR_2024 = 2.457e6, 2.821e6, 366  # [court-blacklist-2024]
 
 
-class Flows(NamedTuple):
-    """What happened to the list in a run, counted citizen by citizen, day by day."""
-
-    population: int
-    days: int
-    first: float  # share listed at the end of day 0
-    last: float  # share listed at the end of the last day
-    added: int  # citizens listed on a day who were not the day before (days 1..)
-    removed: int  # citizens not listed on a day who were the day before
-    free_days: int  # citizen-days not listed, the day before (the exposure of ``added``)
-    listed_days: int  # citizen-days listed, the day before (the exposure of ``removed``)
-
-
-def flows(name: str, population: int, seed: int) -> tuple[Flows, sc_schema.Scenario]:
-    scenario = load(name).scenario.with_overrides(population=population, seed=seed)
-    nat = nation.generate(scenario)
-    engine, recorder = Engine(scenario, nat), Recorder(scenario, nat)
-    line = scenario.score.blacklist_below
-    engine.step(0, recorder)
-    before = engine.state.score < line
-    first = float(before.mean())
-    added = removed = free_days = listed_days = 0
-    for day in range(1, scenario.run.days):
-        engine.step(day, recorder)
-        now = engine.state.score < line
-        added += int((now & ~before).sum())
-        removed += int((before & ~now).sum())
-        listed_days += int(before.sum())
-        free_days += population - int(before.sum())
-        before = now
-    counts = Flows(
-        population, scenario.run.days, first, float(before.mean()), added, removed,
-        free_days, listed_days,
-    )  # fmt: skip
-    return counts, scenario
+def flows(name: str, population: int, seed: int) -> ListFlows:
+    return list_flows(load(name).scenario.with_overrides(population=population, seed=seed))
 
 
 def within(count: int, exposure: int, rate: float, sds: float = 4.0) -> bool:
     """``count`` events over ``exposure`` citizen-days agree with a daily ``rate`` (Poisson)."""
     expected = exposure * rate
     return abs(count - expected) <= sds * np.sqrt(expected)
-
-
-def predicted_share(start: float, r_in: float, r_out: float, days: int) -> float:
-    """The listed share after ``days`` at constant flows: s* + (s0 − s*)·exp(−r_out·t).
-
-    ``r_in`` is the daily listing rate of a citizen not listed, ``r_out`` the
-    daily removal rate of a listed one; ds/dt = r_in·(1 − s) − r_out·s.
-    """
-    steady = r_in / (r_in + r_out)
-    return steady + (start - steady) * float(np.exp(-(r_in + r_out) * days))
 
 
 def test_the_run_starts_from_the_list_of_july_2019():
@@ -96,8 +51,8 @@ def test_under_the_2019_flows_the_list_grows_as_the_flows_of_july_2019_say():
     (639,200 added per 1,400.05M people, 166,500 removed from 14.5M, in 31 days) within four
     Poisson standard deviations (about 8% and 14% of the counts here), and after a year the
     share is where those flows lead (±4 s.d. of the year's flows): up from 1.04% to about
-    1.41%."""
-    counts, _ = flows("court-blacklist", 500_000, seed=4)
+    1.40%."""
+    counts = flows("court-blacklist", 500_000, seed=4)
     r_in = ADDED_JULY_2019 / JULY / POPULATION_2019
     r_out = REMOVED_JULY_2019 / JULY / LISTED_JULY_2019
     assert within(counts.added, counts.free_days, r_in), (counts, r_in)
@@ -114,7 +69,8 @@ def test_under_the_2024_flows_the_list_shrinks():
     (the July-2019 share, as the file says) in 366 days: the flows match within four Poisson
     standard deviations, the list shrinks, and by as much as the flows say (±4 s.d.; the
     expected fall, about 255 of a million citizens, is about four such s.d.)."""
-    counts, scenario = flows("court-blacklist-2024", 1_000_000, seed=5)
+    scenario = load("court-blacklist-2024").scenario
+    counts = flows("court-blacklist-2024", 1_000_000, seed=5)
     assert counts.days == YEAR_2024
     stock = scenario.history[0].share * POPULATION_2024
     r_in = ADDED_2024 / YEAR_2024 / POPULATION_2024
