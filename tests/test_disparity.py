@@ -162,7 +162,8 @@ def test_a_group_without_decisions_is_not_applicable_never_a_fail():
 
 
 def test_a_gate_that_approved_nobody_has_no_four_fifths_verdict():
-    # sesame-credit's documents gate: 0/0 approvals in both groups.
+    # A gate that approved nobody, as sesame-credit's documents gate did before its
+    # recalibration (nobody reached 700): 0/0 approvals in both groups.
     d = dp.GateDisparity([40, 8], [0, 0], [1_000, 100])
     assert d.impact_ratio().verdict == "not applicable"
     assert math.isnan(d.passes_four_fifths())

@@ -117,7 +117,7 @@ def _frame(d: dp.GateDisparity, gate: str) -> pd.DataFrame:
 
 
 def test_a_gate_that_decided_nothing_is_not_applicable_and_a_doubled_sanction_fails():
-    # sesame-credit's documents gate: nobody approved in either group (0/0).
+    # A gate that approved nobody (sesame-credit's documents gate before its recalibration).
     refused = gate_rows(_frame(dp.GateDisparity([40, 8], [0, 0], [900, 100]), "documents"))
     assert refused[0]["verdict"] == "– not applicable"
     # travel: the minority barred from 2% of its trips, the majority from 1%.
