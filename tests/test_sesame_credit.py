@@ -20,8 +20,6 @@ participants) serves every test: about 10 s at one numba thread.
 from __future__ import annotations
 
 import math
-import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,7 +27,7 @@ from scipy.special import ndtr
 
 from conftest import simulate
 from socialscore.scenario import Scenario
-from socialscore.scenario.files import load, shipped_scenarios
+from socialscore.scenario.files import load
 from socialscore.simulation.kernels.gates import G_DOCUMENTS, S_STRESS, T_APPLIED, T_SELECTED
 
 POPULATION = 100_000
@@ -257,41 +255,3 @@ def test_the_documents_gate_grants_at_700(scenario, run) -> None:  # type: ignor
     granted = recorder.gates[:, G_DOCUMENTS, :, T_SELECTED].sum()
     assert applied > 5_000
     assert granted >= 20, (applied, granted)
-
-
-#: A number standing alone (not part of a name such as ``gaming_over_3h``).
-NUMBER = re.compile(r"(?<![A-Za-z_\d])\d")
-#: A source tag: ``[ill]`` (also ``[ill: ...]``), ``[doc: entry]`` or ``[dir: entry]``.
-TAG = re.compile(r"\[ill\b|\b(doc|dir): [a-z]")
-
-
-def untagged_lines(text: str) -> list[int]:
-    """Lines holding a number and no source tag.
-
-    A line inside a multi-line value (a list or a triple-quoted string) counts
-    as tagged when the line of its key is.
-    """
-    untagged = []
-    key_tagged = None  # inside a multi-line value: whether its key's line is tagged
-    for number, line in enumerate(text.splitlines(), 1):
-        tagged = bool(TAG.search(line)) or bool(key_tagged)
-        if NUMBER.search(line) and not tagged:
-            untagged.append(number)
-        code = line.split("#", 1)[0].strip()
-        if key_tagged is None and re.match(
-            r"[\w.\"-]+\s*=\s*(\[[^\]]*|\"\"\"(?!.*\"\"\").*)$", code
-        ):
-            key_tagged = bool(TAG.search(line))
-        elif key_tagged is not None and (code.endswith("]") or code.endswith('"""')):
-            key_tagged = None
-    return untagged
-
-
-def test_every_number_in_the_file_carries_a_source_tag() -> None:
-    """Half-lives, caps and severities included: [doc: ...], [dir: ...] or [ill]."""
-    text = Path(shipped_scenarios()["sesame-credit"]).read_text()
-    assert not untagged_lines(text), f"untagged numbers on lines {untagged_lines(text)}"
-    assert untagged_lines("cap = 30\nhalf_life_days = 90  # [ill]\n") == [1]
-    assert untagged_lines("grades = [  # [doc: sesame-bands]\n  { from = 350 },\n]\n") == []
-    assert untagged_lines('d = """at 600\nand 700"""  # [ill]\n') == [1]
-    assert untagged_lines('d = """at\n600"""  # [ill]\nx = 1\n') == [3]
