@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from socialscore.scenario.vocabulary import CITIZEN_GATES
 from socialscore.scenario.window import measurement_window
 from socialscore.studies import decomposition as reruns
 from socialscore.studies.run import audit_regime, rebuild_report
+from socialscore.studies.shipped import shipped_sweeps
 
 POPULATION = 4_000
 DAYS = 200
@@ -290,3 +292,39 @@ def test_the_audit_gives_every_gate_its_parts(tmp_path: Path) -> None:
     shown = console.file.getvalue()  # type: ignore[attr-defined]
     assert "mortgage" in shown and "income shift" in shown and "interactions" in shown
     assert 'id="s-assumptions"' in (stored.path / "report.html").read_text("utf-8")
+
+
+# -- (e) the shipped sweep over the assumptions ----------------------------------------------
+
+
+def test_the_shipped_assumption_sweep_loads_and_a_tiny_version_runs(tmp_path: Path) -> None:
+    """Bugs: a key path the scenario does not have, an unknown metric, a grid too big to
+    run (the shipped file must validate), or a point that fails when a shift is 0."""
+    from socialscore.store.catalogue import RunStore
+    from socialscore.studies.grid import load_grid
+    from socialscore.studies.sweep import sweep, values
+
+    shipped = shipped_sweeps()["group-assumptions"]
+    grid = load_grid(shipped)
+    assert set(grid.parameters) >= {
+        "nation.minority_income_shift",
+        "nation.traits.financial_stress.minority_shift",
+        "nation.homophily",
+    }
+    spec = tomllib.loads(shipped.read_text("utf-8"))
+    lines = ["[sweep]", 'name = "tiny-assumptions"', 'base = "citizen-score"']
+    lines += ["seeds = 1", "population = 1500", "days = 120"]
+    lines.append("metrics = " + json.dumps(spec["sweep"]["metrics"]))
+    lines.append("[grid]")
+    for key, axis in spec["grid"].items():
+        lines.append(f'"{key}" = {json.dumps([axis[0], axis[-1]])}')  # the ends of each axis
+    tiny = tmp_path / "tiny.toml"
+    tiny.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "runs"
+    result = sweep(tiny, out=out, workers=1)
+    assert not result.failed and len(result.done) == 2 ** len(spec["grid"])
+    frame = values(result, RunStore(out))
+    shown = set(zip(frame.metric, frame.subject, strict=True))
+    # Every gate named in the grid keeps its own rows (not only the last one named).
+    assert {("adverse_impact_ratio", "mortgage"), ("adverse_impact_ratio", "job_hiring")} <= shown
+    assert ("four_fifths_verdict", "mortgage") in shown
