@@ -27,7 +27,7 @@ from socialscore.scenario.schema import Scenario
 from socialscore.scenario.vocabulary import CITIZEN_GATES
 from socialscore.scenario.window import measurement_window
 from socialscore.studies import decomposition as reruns
-from socialscore.studies.run import audit_regime, rebuild_report
+from socialscore.studies.run import rebuild_report
 from socialscore.studies.shipped import shipped_sweeps
 
 POPULATION = 4_000
@@ -146,6 +146,16 @@ def test_a_decomposed_run_writes_every_part_with_its_days(decomposed) -> None:  
     assert set(zip(rows.day_from, rows.day_to, strict=True)) == {(window.start, window.end)}
     part = result.metric("selection_gap_part", subject="mortgage: nation.minority_income_shift")
     assert part == result.decomposition.gate("mortgage").parts[0][1].value  # type: ignore[union-attr]
+
+
+def test_rerun_of_a_decomposed_run_decomposes_it_again_identically(decomposed) -> None:  # type: ignore[no-untyped-def]
+    """Bug: ``socialscore rerun`` forgetting the decomposition (its metrics would differ)."""
+    from socialscore.studies.run import rerun
+
+    result, out = decomposed
+    again = rerun(result.run_id, out=out)
+    assert again.result.decomposition is not None
+    assert again.identical, [c for c in again.tables if not c.same]
 
 
 # -- (b) nothing assumed, nothing explained: common random numbers -------------------------
@@ -270,28 +280,52 @@ def _plain_report(tmp: Path) -> str:
 
 
 def test_the_audit_gives_every_gate_its_parts(tmp_path: Path) -> None:
-    """Bugs: the audit's JSON or terminal table without the decomposition, or not on the
-    audit's own run (its total must be the audit run's gap)."""
+    """Bugs: ``audit --format json`` or its terminal table without the decomposition, or the
+    decomposition not of the audit's own run (its total must be the stored run's gap)."""
+    from typer.testing import CliRunner
+
+    from socialscore.cli import app, decomposition_table
+    from socialscore.store.catalogue import RunStore
+
     path = tmp_path / "income-only.toml"
     path.write_text(INCOME_ONLY, encoding="utf-8")
-    result, stored = audit_regime(path, out=tmp_path / "runs")
-    doc = json.loads(result.to_json())
+    out = tmp_path / "runs"
+    args = ["audit", str(path), "--population", "6000", "--out", str(out), "--format", "json"]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code in (0, 1), done.output
+    doc = json.loads(done.stdout)
     parts = doc["decomposition"]
     assert parts["assumptions"][0]["key"] == "nation.minority_income_shift"
     gate = next(g for g in parts["gates"] if g["gate"] == "mortgage")
     assert set(gate) == {"gate", "total", "regime", "assumed", "parts", "interactions"}
     assert gate["parts"][0]["key"] == "nation.minority_income_shift"
     assert gate["parts"][0]["ci_low"] > 0
-    m = stored.metrics.to_pandas()
+    (run_id,) = RunStore(out).list_runs().run_id
+    m = RunStore(out).load_table(run_id, "metrics").to_pandas()
     sel = m[(m.metric == "selection_rate") & (m.subject == "mortgage")].set_index("grp").value
     assert gate["total"]["value"] == pytest.approx(sel["majority"] - sel["minority"], abs=1e-12)
-    from socialscore.cli import decomposition_table
-
+    assert 'id="s-assumptions"' in (RunStore(out).run_path(run_id) / "report.html").read_text()
+    d = reruns.decompose(load(path).scenario.with_overrides(population=6000))
     console = Console(file=io.StringIO(), width=200)
-    console.print(decomposition_table(result.decomposition))  # type: ignore[arg-type]
+    console.print(decomposition_table(d))
     shown = console.file.getvalue()  # type: ignore[attr-defined]
     assert "mortgage" in shown and "income shift" in shown and "interactions" in shown
-    assert 'id="s-assumptions"' in (stored.path / "report.html").read_text("utf-8")
+
+
+def test_run_decompose_on_the_command_line(tmp_path: Path) -> None:
+    """Bug: ``socialscore run --decompose`` not passed to the API (no table, no section)."""
+    from typer.testing import CliRunner
+
+    from socialscore.cli import app
+
+    path = tmp_path / "income-only.toml"
+    path.write_text(INCOME_ONLY, encoding="utf-8")
+    out = tmp_path / "runs"
+    done = CliRunner().invoke(app, ["run", str(path), "--decompose", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "How much of each gate's gap is assumption" in " ".join(done.output.split())
+    (folder,) = (p for p in out.iterdir() if (p / "report.html").is_file())
+    assert 'id="s-assumptions"' in (folder / "report.html").read_text("utf-8")
 
 
 # -- (e) the shipped sweep over the assumptions ----------------------------------------------

@@ -27,7 +27,8 @@ INTRODUCTION = (
     "16 replicates of citizens left out one at a time in every run at once (a paired "
     "jackknife); it covers which citizens the nation happened to draw, not what is drawn "
     "once per region, which another seed redraws. A part is called nonzero only when its "
-    "interval excludes 0. One-at-a-time parts need not add up to the explained part: "
+    "interval excludes 0; with many parts, about one in twenty that are truly 0 will be "
+    "called nonzero by chance. One-at-a-time parts need not add up to the explained part: "
     "assumptions act together, and the row 'interactions' holds the difference."
 )
 
@@ -43,7 +44,8 @@ def points(value: float) -> str:
     """A share as signed percentage points with one decimal: "+4.8"."""
     if not math.isfinite(value):
         return "n/a"
-    return f"{100 * value:+.1f}"
+    shown = f"{100 * value:+.1f}"
+    return "0.0" if shown in ("+0.0", "-0.0") else shown
 
 
 def with_interval(p: Part) -> str:
@@ -84,10 +86,17 @@ def rows(g: GateParts) -> list[dict[str, str]]:
     ]
 
 
+def _range(p: Part) -> str:
+    """The interval alone: "+2.2 to +7.4" (or "no interval")."""
+    if not (math.isfinite(p.ci_low) and math.isfinite(p.ci_high)):
+        return "no interval"
+    return f"{points(p.ci_low)} to {points(p.ci_high)}"
+
+
 def _measured(p: Part) -> str:
     if p.nonzero:
-        return with_interval(p) + " points"
-    return f"no measurable part ({with_interval(p)} points, the interval holds 0)"
+        return f"{points(p.value)} points ({_range(p)})"
+    return f"no measurable part ({points(p.value)} points, {_range(p)}: the interval holds 0)"
 
 
 def sentence(g: GateParts) -> str:
@@ -99,25 +108,23 @@ def sentence(g: GateParts) -> str:
         side = "below" if t.value > 0 else "above"
         head = (
             f"{g.gate}: the minority's selection rate is {abs(100 * t.value):.1f} points {side} "
-            f"the majority's ({with_interval(t)})."
+            f"the majority's (gap {points(t.value)} points, 95% interval {_range(t)})."
         )
     else:
         head = (
             f"{g.gate}: no measurable gap between the groups' selection rates "
-            f"({with_interval(t)} points)."
+            f"({points(t.value)} points, 95% interval {_range(t)})."
         )
     words = [
         head,
         f"The assumed group differences explain {_measured(g.assumed)}; the regime alone, with "
         f"groups identical in every assumption, makes {_measured(g.regime)}.",
     ]
-    named = [f"{a.words}: {_measured(p)}" for a, p in g.parts]
+    named = [f"{a.words}, {_measured(p)}" for a, p in g.parts]
     if named:
         words.append("One at a time: " + "; ".join(named) + ".")
         if g.interactions.nonzero:
-            words.append(
-                f"The parts do not add up: interactions {with_interval(g.interactions)} points."
-            )
+            words.append(f"The parts do not add up: interactions {_measured(g.interactions)}.")
     return " ".join(words)
 
 
