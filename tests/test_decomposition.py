@@ -158,6 +158,28 @@ def test_rerun_of_a_decomposed_run_decomposes_it_again_identically(decomposed) -
     assert again.identical, [c for c in again.tables if not c.same]
 
 
+def test_a_gate_whose_minority_decided_in_one_replicate_has_no_interval() -> None:
+    """Counts by hand: the gap is majority's rate − minority's; leaving out the only replicate
+    with minority decisions leaves the gap undefined, so there is no interval and no claim.
+
+    Bugs: a nan leave-one-out ignored (an interval from the other 15), or a part with no
+    interval called nonzero."""
+    from socialscore.report.decomposition import sentence
+
+    counts = np.zeros((16, 2, 2), dtype=np.int64)
+    counts[:, split.MAJORITY] = (10, 8)  # 8 of 10 selected in every replicate
+    counts[0, split.MINORITY] = (10, 5)  # the minority decided only in replicate 0
+    assert split.gap(counts)[0] == pytest.approx(0.8 - 0.5)
+    runs = {"mortgage": counts}
+    income = split.Assumption("nation.minority_income_shift", "income", -0.4, 0.0)
+    d = split.decompose([income], runs, runs, [runs], days=(0, 9), population=170)
+    g = d.gate("mortgage")
+    assert g.total.value == pytest.approx(0.3) and math.isnan(g.total.ci_low)
+    assert not g.total.nonzero and g.assumed.value == 0.0 and not g.assumed.nonzero
+    assert "no measurable gap" in sentence(g) and "no interval" in sentence(g)
+    assert json.loads(json.dumps(d.to_dict()))["gates"][0]["total"]["ci_low"] is None
+
+
 # -- (b) nothing assumed, nothing explained: common random numbers -------------------------
 
 

@@ -94,6 +94,10 @@ def _range(p: Part) -> str:
 
 
 def _measured(p: Part) -> str:
+    if not math.isfinite(p.value):
+        return "nothing (a group had no decision in a run)"
+    if not (math.isfinite(p.ci_low) and math.isfinite(p.ci_high)):
+        return f"{points(p.value)} points (no interval: a group had no decision in a replicate)"
     if p.nonzero:
         return f"{points(p.value)} points ({_range(p)})"
     return f"no measurable part ({points(p.value)} points, {_range(p)}: the interval holds 0)"
