@@ -21,7 +21,11 @@ def test_shipped_files_live_inside_the_package() -> None:
     assert SHIPPED_DIR.parent == PACKAGE / "scenario"
     assert "citizen-score" in shipped_scenarios()
     assert "benchmark" in shipped_scenarios()
-    assert sorted(shipped_sweeps()) == ["network-and-mortgage", "rulebook-sobol"]
+    assert sorted(shipped_sweeps()) == [
+        "group-assumptions",
+        "network-and-mortgage",
+        "rulebook-sobol",
+    ]
     for path in [*shipped_scenarios().values(), *shipped_sweeps().values()]:
         assert path.is_relative_to(PACKAGE)
 
@@ -56,12 +60,12 @@ def test_an_unknown_grid_is_refused_with_the_shipped_names(name: str) -> None:
         load_grid(name)
     message = str(info.value)
     assert message.startswith(f"{name}: no such grid file.")
-    assert "Shipped sweeps: network-and-mortgage, rulebook-sobol." in message
+    assert "Shipped sweeps: group-assumptions, network-and-mortgage, rulebook-sobol." in message
 
 
 def test_the_sweep_command_refuses_an_unknown_grid_in_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["sweep", "netwrk", "--out", str(tmp_path / "runs")])
     assert result.exit_code == 2
     output = " ".join(result.output.split())
-    assert "netwrk: no such grid file. Shipped sweeps: network-and-mortgage" in output
+    assert "netwrk: no such grid file. Shipped sweeps: group-assumptions, network" in output
     assert not (tmp_path / "runs").exists()

@@ -130,7 +130,11 @@ def test_the_wheel_runs_a_shipped_scenario_by_name_from_a_fresh_venv(tmp_path: P
     assert Path(probe["shipped_dir"]) == site / "socialscore" / "scenario" / "shipped"
     shipped = sorted(p.stem for p in (ROOT / "src/socialscore/scenario/shipped").glob("*.toml"))
     assert probe["scenarios"] == shipped
-    assert sorted(probe["sweeps"]) == ["network-and-mortgage", "rulebook-sobol"]
+    assert sorted(probe["sweeps"]) == [
+        "group-assumptions",
+        "network-and-mortgage",
+        "rulebook-sobol",
+    ]
     assert all(points > 0 for points in probe["sweeps"].values())
     holders = [Path(p or work).resolve() for p in probe["path"]]
     holders = [p for p in holders if (p / "socialscore").exists()]

@@ -27,6 +27,7 @@ from socialscore.system.terminal import LINE_LIMIT, clean, shorten, text
 
 if TYPE_CHECKING:
     from socialscore.analysis.audit import Audit
+    from socialscore.analysis.decomposition import Decomposition
     from socialscore.scenario.files import LoadedScenario
     from socialscore.scenario.schema import Scenario
     from socialscore.studies.compare import Comparison
@@ -151,8 +152,18 @@ def run(
     measure_from: MeasureFrom = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
     force: Force = False,
+    decompose: Annotated[
+        bool,
+        typer.Option(
+            "--decompose",
+            help="Also split each gate's gap into the part the assumed group differences "
+            "explain and the part the regime adds: reruns the scenario at the same size and "
+            "seed without them (1 + one per assumption more runs; docs/model.md).",
+        ),
+    ] = False,
 ) -> None:
     """Run a scoring regime on a synthetic nation and store the run."""
+    from socialscore.studies import decomposition as reruns
     from socialscore.studies import resources
     from socialscore.studies import run as api
 
@@ -160,7 +171,10 @@ def run(
     effective = _overridden_or_exit(
         loaded, population=population, days=days, seed=seed, measure_from=measure_from
     )
-    _resources_or_exit(resources.estimate(effective), force=force, out=out)
+    guess = resources.estimate(effective)
+    if decompose:
+        guess = reruns.estimate(effective, guess)
+    _resources_or_exit(guess, force=force, out=out)
     console.print(
         Text.assemble(
             text(effective.scenario.name, style="bold"),
@@ -179,8 +193,11 @@ def run(
             out=out,
             progress=lambda done, total: bar.update(task, completed=done),
             force=True,  # checked above
+            decompose=decompose,
         )
     console.print(summary_table(result))
+    if result.decomposition is not None:
+        console.print(decomposition_table(result.decomposition))
     console.print(
         Text.assemble("Run ", text(result.run_id, style="bold"), " written to ", _path(result.path))
     )
@@ -295,6 +312,7 @@ def audit(
 ) -> None:
     """Check a regime against the law and measure its harms; exit 1 when any check fails."""
     from socialscore.analysis import audit as audit_checks
+    from socialscore.studies import decomposition as reruns
     from socialscore.studies import resources
     from socialscore.studies import run as api
 
@@ -313,10 +331,10 @@ def audit(
     effective = _overridden_or_exit(
         loaded, population=population, days=days, seed=seed, measure_from=measure_from
     )
-    guess = resources.estimate(effective, kind="audit")
+    guess = reruns.estimate(effective, resources.estimate(effective, kind="audit"), audit=True)
     _resources_or_exit(guess, force=force, out=out, what="this audit", quiet=quiet)
     with _progress(disable=quiet) as bar:
-        task = bar.add_task("auditing", total=4)
+        task = bar.add_task("auditing", total=5)
 
         def stage(name: str) -> None:
             bar.update(task, description=name, advance=0 if name == "running the regime" else 1)
@@ -331,11 +349,13 @@ def audit(
             out=out,
             progress=stage,
         )
-        bar.update(task, completed=4)
+        bar.update(task, completed=5)
     if quiet:
         print(result.to_json())
     else:
         console.print(audit_table(result))
+        if result.decomposition is not None:
+            console.print(decomposition_table(result.decomposition))
         verdict = "passes every check" if result.passed else f"fails {len(result.failures)} checks"
         console.print(Text.assemble(text(result.scenario, style="bold"), f" {verdict}."))
         console.print(
@@ -505,6 +525,37 @@ def audit_table(result: Audit) -> Table:
             Text(VERDICT_WORDS[c.verdict], style=style[c.verdict]),
             text(c.reason, limit=None),
         )
+    return table
+
+
+def decomposition_table(result: Decomposition) -> Table:
+    """One row per gate and part of its selection gap, then a sentence per gate."""
+    from socialscore.report import decomposition as words
+
+    table = Table(
+        title=Text.assemble(
+            "How much of each gate's gap is assumption (selection gap, majority − minority, "
+            f"percentage points; {result.population:,} citizens, days "
+            f"{result.days[0]}–{result.days[1]}, {result.runs} runs on the same draws)"
+        ),
+        caption=(
+            "A part is nonzero only when its 95% interval (paired jackknife over 16 replicates "
+            "of citizens) excludes 0; one-at-a-time parts need not add up (interactions)."
+        ),
+    )
+    table.add_column("gate")
+    table.add_column("part")
+    table.add_column("points (95% interval)", justify="right")
+    table.add_column("nonzero")
+    for g in result.gates:
+        for k, row in enumerate(words.rows(g)):
+            table.add_row(
+                text(g.gate) if k == 0 else Text(""),
+                text(row["part"], limit=None),
+                text(row["gap"]),
+                text(row["nonzero"]),
+            )
+        table.add_section()
     return table
 
 

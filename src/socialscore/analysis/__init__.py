@@ -5,4 +5,6 @@
 - ``chilling``: legal behaviour forgone because of the regime.
 - ``steady``: whether a series has settled by the end of a run.
 - ``audit``: the legal checks of a regime.
+- ``decomposition``: a gate's gap split into the part the assumed group differences
+  explain and the part the regime adds (the arithmetic; the reruns are a study).
 """

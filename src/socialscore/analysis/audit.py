@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from socialscore.analysis import chilling, disparity, harms
+from socialscore.analysis.decomposition import Decomposition
 from socialscore.measures import statistics as metrics
 from socialscore.scenario.schema import Gates, NetworkSettings, Scenario
 from socialscore.scenario.vocabulary import (
@@ -140,10 +141,16 @@ class Check:
 
 @dataclass
 class Audit:
-    """Every check of a regime; ``passed`` when none fails."""
+    """Every check of a regime; ``passed`` when none fails.
+
+    ``decomposition`` splits each gate's selection gap into the part the assumed
+    group differences explain and the part the regime adds
+    (:mod:`socialscore.analysis.decomposition`); it is a measurement, not a check.
+    """
 
     scenario: str
     checks: list[Check] = field(default_factory=list)
+    decomposition: Decomposition | None = None
 
     @property
     def passed(self) -> bool:
@@ -168,16 +175,16 @@ class Audit:
         )
 
     def to_json(self) -> str:
-        """The audit as JSON: scenario, overall verdict, and every check."""
-        return json.dumps(
-            {
-                "scenario": self.scenario,
-                "passed": self.passed,
-                "failures": len(self.failures),
-                "checks": [asdict(c) for c in self.checks],
-            },
-            indent=2,
-        )
+        """The audit as JSON: scenario, overall verdict, every check, and the decomposition."""
+        doc: dict[str, object] = {
+            "scenario": self.scenario,
+            "passed": self.passed,
+            "failures": len(self.failures),
+            "checks": [asdict(c) for c in self.checks],
+        }
+        if self.decomposition is not None:
+            doc["decomposition"] = self.decomposition.to_dict()
+        return json.dumps(doc, indent=2)
 
 
 # -- what a gate reads ------------------------------------------------------

@@ -57,6 +57,11 @@ MetricName = Literal[
     "company_mean_score",
     "drift_per_year",
     "settled",
+    "selection_gap",
+    "selection_gap_regime",
+    "selection_gap_assumed",
+    "selection_gap_part",
+    "selection_gap_interactions",
 ]
 
 ERR_UNKNOWN_METRIC = "No metric {metric!r}.{hint} Metrics (docs/model.md): {known}."
@@ -73,6 +78,8 @@ class Measure:
         description: What it means, in words a reader of the report understands,
             with its interval.
         headline: Followed by comparisons and sweeps and shown first.
+        on_request: Written only when asked for (the decomposition: ``run
+            --decompose``, ``audit``), not by every run.
     """
 
     name: str
@@ -80,6 +87,7 @@ class Measure:
     span: Span
     description: str
     headline: bool = False
+    on_request: bool = False
 
 
 MEASURES: Final[tuple[Measure, ...]] = (
@@ -426,6 +434,63 @@ MEASURES: Final[tuple[Measure, ...]] = (
         ),
         headline=False,
     ),
+    Measure(
+        "selection_gap",
+        "selection gap",
+        "window",
+        (
+            "Majority's selection rate at a citizen gate minus the minority's, over the "
+            "measurement window (a share; positive: the minority's decisions go its way less "
+            "often), in the run as configured; 95% interval from a delete-one-replicate "
+            "jackknife over 16 replicates of citizens. Written with the decomposition only "
+            "(run --decompose, audit)."
+        ),
+        on_request=True,
+    ),
+    Measure(
+        "selection_gap_regime",
+        "selection gap, regime alone",
+        "window",
+        (
+            "The selection gap when the same scenario and seed run with every assumed group "
+            "difference removed (income shift, trait shifts, clustering, homophily, rate "
+            "multipliers): what the regime's own mechanics make of two groups identical in every "
+            "assumption (95% jackknife interval, paired across the runs)."
+        ),
+        on_request=True,
+    ),
+    Measure(
+        "selection_gap_assumed",
+        "selection gap explained by the assumptions",
+        "window",
+        (
+            "Selection gap minus the gap of the regime alone: the part of a gate's gap the "
+            "assumed group differences explain (95% jackknife interval, paired across the runs; "
+            "nonzero only when it excludes 0)."
+        ),
+        on_request=True,
+    ),
+    Measure(
+        "selection_gap_part",
+        "selection gap, one assumption's part",
+        "window",
+        (
+            "For one assumed group difference (subject: gate: key): the selection gap minus the "
+            "gap with that difference alone removed, on the same draws (95% jackknife interval). "
+            "One-at-a-time parts need not add up to the explained part."
+        ),
+        on_request=True,
+    ),
+    Measure(
+        "selection_gap_interactions",
+        "selection gap, interactions",
+        "window",
+        (
+            "The explained part minus the sum of the one-at-a-time parts: what the assumptions "
+            "do only together (95% jackknife interval)."
+        ),
+        on_request=True,
+    ),
 )
 
 #: Each measure by name.
@@ -433,6 +498,9 @@ BY_NAME: Final[dict[str, Measure]] = {m.name: m for m in MEASURES}
 
 #: Each measure's meaning in words, by name.
 DESCRIPTIONS: Final[dict[str, str]] = {m.name: m.description for m in MEASURES}
+
+#: Measures written only when asked for (the decomposition), in the registry's order.
+ON_REQUEST: Final[tuple[str, ...]] = tuple(m.name for m in MEASURES if m.on_request)
 
 #: The headline measures, in the registry's order.
 HEADLINES: Final[tuple[str, ...]] = tuple(m.name for m in MEASURES if m.headline)

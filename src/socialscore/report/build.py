@@ -16,9 +16,11 @@ from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
 from socialscore.analysis import disparity
+from socialscore.analysis.decomposition import from_metrics
 from socialscore.analysis.definitions import DESCRIPTIONS
 from socialscore.analysis.harms import metric_value, penalised_legal_events
 from socialscore.report import charts
+from socialscore.report import decomposition as split
 from socialscore.report import format as fmt
 from socialscore.report.headlines import headlines
 from socialscore.scenario.schema import Scenario
@@ -153,6 +155,9 @@ def build(
         company_rules=scenario.company_rules,
         gates=_gate_settings(scenario),
         audit=_audit_rows(audit),
+        decomposition=split.section(
+            from_metrics(m, scenario, facts.population), run_population=facts.population
+        ),
         numbers=_numbers(m),
         glossary=glossary,
         plotly_js=get_plotlyjs(),

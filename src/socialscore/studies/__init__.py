@@ -3,6 +3,7 @@
 - ``run``: one run: simulate, analyse, render, store (the Python API).
 - ``compare``: several scenarios over the same seeds and window.
 - ``grid``, ``sensitivity``, ``sweep``: parameter sweeps and their analysis.
+- ``decomposition``: the reruns without the assumed group differences.
 - ``resources``: estimates of memory, disk and time, and refusals.
 - ``defaults``: the seeds and run limit a user gets without asking.
 - ``rerun``, ``environment``: a stored run reproduced, and what it ran on.

@@ -63,6 +63,7 @@ class StoredRun:
     loaded: LoadedScenario
     environment: dict[str, Any]
     audit_thresholds: dict[str, Any] | None
+    decompose: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ def load_stored(folder: Path, run_id: str) -> StoredRun:
         loaded=loaded,
         environment=environment,
         audit_thresholds=dict(thresholds) if isinstance(thresholds, dict) else None,
+        decompose=run_json.get("decompose") is True,
     )
 
 

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from socialscore import report
 from socialscore.analysis import audit as audit_checks
+from socialscore.analysis import decomposition as split
 from socialscore.analysis import harms
 from socialscore.analysis.definitions import MetricName, check_name
 from socialscore.scenario.files import LoadedScenario, digest, load, parse
@@ -27,6 +28,7 @@ from socialscore.simulation import nation
 from socialscore.simulation.engine import Engine
 from socialscore.simulation.recorder import Recorder
 from socialscore.store.catalogue import DEFAULT_ROOT, RunMeta, RunStore
+from socialscore.studies import decomposition as reruns
 from socialscore.studies import environment, resources
 from socialscore.studies import rerun as rerun_check
 
@@ -54,6 +56,8 @@ class Result:
     wall_seconds: float
     population: int
     companies: int
+    #: The split of each gate's selection gap (``decompose=True``, and every audit), else None.
+    decomposition: split.Decomposition | None = None
 
     def table(self, name: str) -> pa.Table:
         """One of the run's tables as Arrow (``daily``, ``daily_gates``, ``citizens``, ...).
@@ -95,6 +99,7 @@ def run(
     tags: dict[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
     force: bool = False,
+    decompose: bool = False,
 ) -> Result:
     """Run a scenario on its synthetic nation and store the run.
 
@@ -112,6 +117,12 @@ def run(
         progress: Called as ``progress(days_done, days_total)`` after each day.
         force: Run even when the estimated memory or disk exceeds what the
             machine has (:mod:`socialscore.studies.resources`).
+        decompose: Also split each citizen gate's selection gap into the part the
+            assumed group differences explain and the part the regime adds
+            (:mod:`socialscore.analysis.decomposition`): reruns the scenario at the
+            same size and seed without them, ``1 + k`` more runs for ``k``
+            assumptions (one when ``k`` is 1); the parts join the metrics table
+            and the report.
 
     Returns:
         The finished run.
@@ -127,8 +138,13 @@ def run(
         population=population, days=days, seed=seed, measure_from=measure_from
     )
     RunStore(out).check_writable()  # before minutes of simulation, not after
-    resources.check(resources.estimate(sc), force=force, out=out, audience="api")
+    guess = resources.estimate(sc)
+    if decompose:
+        guess = reruns.estimate(sc, guess)
+    resources.check(guess, force=force, out=out, audience="api")
     sim = _simulate(sc, progress)
+    if decompose:
+        _decompose(sc, sim)
     return _store(loaded, sc, sim, out=out, tags=tags)
 
 
@@ -140,6 +156,17 @@ class _Simulation:
     analysis: dict[str, pa.Table]
     metrics: pa.Table
     wall_seconds: float
+    decomposition: split.Decomposition | None = None
+
+
+def _decompose(
+    sc: Scenario, sim: _Simulation, progress: Callable[[str], None] | None = None
+) -> split.Decomposition:
+    """Split the run's gate gaps (reruns without the assumed group differences)."""
+    result = reruns.decompose(sc, sim.tables["gate_replicates"], progress=progress)
+    sim.decomposition = result
+    sim.metrics = pa.concat_tables([sim.metrics, split.metrics_table(result)])
+    return result
 
 
 def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Simulation:
@@ -205,6 +232,8 @@ def _store(
     }
     if thresholds is not None:
         run_doc["audit_thresholds"] = dataclasses.asdict(thresholds)
+    elif sim.decomposition is not None:
+        run_doc["decompose"] = True  # rerun makes it again
     with store.writing(run_id) as writer:
         writer.write_text("report.html", page)
         # The scenario as it ran (extends merged, options applied), as TOML that
@@ -230,6 +259,7 @@ def _store(
         wall_seconds=sim.wall_seconds,
         population=nat.population,
         companies=nat.companies,
+        decomposition=sim.decomposition,
     )
 
 
@@ -248,8 +278,11 @@ def audit_regime(
     """Audit a regime against the law and measure its harms; store the run with the audit.
 
     Runs the regime (stored, with an audit section in its report), its
-    no-scoring counterfactual on the same random numbers (for chilling), and
-    the regime again with 1% of records made worse (for guilt by association).
+    no-scoring counterfactual on the same random numbers (for chilling), the
+    regime again with 1% of records made worse (for guilt by association), and
+    the regime without its assumed group differences, all of them and each
+    alone (the decomposition of every gate's selection gap; ``1 + k`` runs for
+    ``k`` assumptions, one when ``k`` is 1).
 
     Args:
         scenario: A shipped scenario's name, a file, or a loaded scenario.
@@ -278,7 +311,9 @@ def audit_regime(
     _, baseline = audit_checks.simulate(audit_checks.counterfactual(sc))
     say("checking guilt by association")
     association = audit_checks.association_check(sc, sim.engine.state.score, t)
-    result = audit_checks.Audit(sc.scenario.name)
+    say("splitting each gate's gap: the assumed group differences against the regime")
+    decomposition = _decompose(sc, sim)
+    result = audit_checks.Audit(sc.scenario.name, decomposition=decomposition)
     result.checks += audit_checks.legal_checks(sc, t, sim.tables["daily_gates"])
     result.checks.append(association)
     result.checks += audit_checks.harm_checks(
@@ -420,7 +455,9 @@ def rerun(
         thresholds = audit_checks.Thresholds(**stored.audit_thresholds)
         _, result = audit_regime(stored.loaded, thresholds=thresholds, out=out, tags=tags)
     else:
-        result = run(stored.loaded, out=out, tags=tags, progress=progress)
+        result = run(
+            stored.loaded, out=out, tags=tags, progress=progress, decompose=stored.decompose
+        )
     return Rerun(
         original=run_id,
         result=result,

@@ -476,9 +476,15 @@ def values(result: SweepResult, store: RunStore) -> pd.DataFrame:
     metrics = store.metrics()
     metrics = metrics[metrics.run_id.isin([o.run_id for o in done]) & metrics.metric.isin(names)]
     keep = pd.Series(True, index=metrics.index)
-    subjects = {m.split(":")[0]: m.split(":", 1)[1] for m in wanted if ":" in m}
-    for name, subject in subjects.items():
-        keep &= ~((metrics.metric == name) & (metrics.subject != subject))
+    # A metric named with subjects keeps those subjects (several may be named: the
+    # adverse-impact ratio at mortgage and at school); named alone, every subject.
+    subjects: dict[str, set[str]] = {}
+    for m in wanted:
+        if ":" in m:
+            name, subject = m.split(":", 1)
+            subjects.setdefault(name, set()).add(subject)
+    for name, named in subjects.items():
+        keep &= ~((metrics.metric == name) & ~metrics.subject.isin(named))
     metrics = metrics[keep & (metrics.grp == "all")]
     runs = pd.DataFrame(
         [{"run_id": o.run_id, "point": o.point, "seed": o.seed, **o.params} for o in done]
