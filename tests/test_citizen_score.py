@@ -32,13 +32,10 @@ hair). Not caught: no dismissal stress (2.87% in year 4, inside the band).
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import numpy as np
 
 from conftest import simulate
-from socialscore.scenario.files import load, shipped_scenarios
+from socialscore.scenario.files import load
 
 #: Share below the line (per cent) on day 364: 1.03 ± 4 × 0.05.
 DAY_364 = (0.83, 1.23)
@@ -73,55 +70,3 @@ def test_one_percent_is_listed_on_day_364_then_the_share_triples_and_settles() -
     assert YEAR_4[0] <= year4 <= YEAR_4[1], year4
     rises = yearly_rise(share, 2), yearly_rise(share, 4)
     assert rises[1] < SETTLING * rises[0], rises
-
-
-#: ``[doc: name]``, ``[dir: name]`` (also inside longer brackets) or ``[ill]``.
-TAG = re.compile(r"\[ill\b|\b(doc|dir): [a-z]")
-KEY = re.compile(r"^\s*[\w.\"-]+\s*=\s*(.*)$")
-
-
-def untagged_numbers(text: str) -> list[int]:
-    """Lines of a scenario file holding a number on a ``key = value`` line with no tag.
-
-    Numbers inside a multi-line list count as tagged when the list's key line or a
-    comment line inside the list carries a tag; strings are not numbers.
-    """
-    lines = text.splitlines()
-    out: list[int] = []
-    k = 0
-    while k < len(lines):
-        line = lines[k]
-        k += 1
-        m = KEY.match(line)
-        if not m:
-            continue
-        value, _, comment = m.group(1).partition("#")
-        if value.startswith('"""'):  # a multi-line string: skip to its end
-            rest = value[3:]
-            while '"""' not in rest and k < len(lines):
-                rest = lines[k]
-                k += 1
-            continue
-        if value.strip() == "[":  # a multi-line list
-            tagged = bool(TAG.search(comment))
-            first = k
-            while k < len(lines) and lines[k].strip() != "]":
-                tagged |= lines[k].strip().startswith("#") and bool(TAG.search(lines[k]))
-                k += 1
-            if not tagged and any(re.search(r"\d", x.split("#")[0]) for x in lines[first:k]):
-                out.append(first)
-            continue
-        bare = re.sub(r'"[^"]*"', "", value)
-        if re.search(r"\d", bare) and not TAG.search(comment):
-            out.append(k)
-    return out
-
-
-def test_every_number_in_citizen_score_is_tagged() -> None:
-    path = Path(shipped_scenarios()["citizen-score"])
-    assert untagged_numbers(path.read_text()) == []
-    # The check itself: an untagged number, in a list or not, is found; strings are not.
-    assert untagged_numbers('a = 3\nb = 4  # [ill]\nc = "3 hours"') == [1]
-    assert untagged_numbers("g = [\n  { from = 350 },\n]\n") == [1]
-    assert untagged_numbers("g = [  # [doc: sesame-bands]\n  { from = 350 },\n]\n") == []
-    assert untagged_numbers('d = """day 90\nday 91"""\ne = 2 # [dir: wei-2016]') == []
