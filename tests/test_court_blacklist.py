@@ -32,6 +32,17 @@ def within(count: int, exposure: int, rate: float, sds: float = 4.0) -> bool:
     return abs(count - expected) <= sds * np.sqrt(expected)
 
 
+def assert_the_flows_hold(counts: ListFlows, r_in: float, r_out: float) -> float:
+    """Listings and removals agree with the daily rates, and the last day's share with where
+    they lead (four s.d. of the flows); returns that s.d., as a share."""
+    assert within(counts.added, counts.free_days, r_in), (counts, r_in)
+    assert within(counts.removed, counts.listed_days, r_out), (counts, r_out)
+    expected = predicted_share(counts.first, r_in, r_out, counts.days - 1)
+    sd = float(np.sqrt(counts.added + counts.removed) / counts.population)
+    assert abs(counts.last - expected) <= 4 * sd, (counts, expected)
+    return sd
+
+
 def test_the_run_starts_from_the_list_of_july_2019():
     """The file's day-0 share is the source's 14.5M of 1,400.05M, and a run lands on it within
     four binomial standard deviations (0.06 points at 500,000 citizens)."""
@@ -55,11 +66,7 @@ def test_under_the_2019_flows_the_list_grows_as_the_flows_of_july_2019_say():
     counts = flows("court-blacklist", 500_000, seed=4)
     r_in = ADDED_JULY_2019 / JULY / POPULATION_2019
     r_out = REMOVED_JULY_2019 / JULY / LISTED_JULY_2019
-    assert within(counts.added, counts.free_days, r_in), (counts, r_in)
-    assert within(counts.removed, counts.listed_days, r_out), (counts, r_out)
-    expected = predicted_share(counts.first, r_in, r_out, counts.days - 1)
-    sd = np.sqrt(counts.added + counts.removed) / counts.population
-    assert abs(counts.last - expected) <= 4 * sd, (counts, expected)
+    sd = assert_the_flows_hold(counts, r_in, r_out)
     assert counts.last - counts.first > 8 * sd  # the list grows, unmistakably
     assert 0.0135 < counts.last < 0.0147
 
@@ -75,11 +82,7 @@ def test_under_the_2024_flows_the_list_shrinks():
     stock = scenario.history[0].share * POPULATION_2024
     r_in = ADDED_2024 / YEAR_2024 / POPULATION_2024
     r_out = RESTORED_2024 / YEAR_2024 / stock
-    assert within(counts.added, counts.free_days, r_in), (counts, r_in)
-    assert within(counts.removed, counts.listed_days, r_out), (counts, r_out)
-    expected = predicted_share(counts.first, r_in, r_out, counts.days - 1)
-    sd = np.sqrt(counts.added + counts.removed) / counts.population
-    assert abs(counts.last - expected) <= 4 * sd, (counts, expected)
+    assert_the_flows_hold(counts, r_in, r_out)
     assert counts.last < counts.first
 
 
