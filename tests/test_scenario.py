@@ -181,6 +181,18 @@ rate = 0.003
 [[company_rules]]
 event = "tax_late"
 points = -20
+[gates.mortgage.outcome]
+after_days = 30
+scores = [400, 800]
+success_probability = [0.5, 0.9]
+minority_success_probability = [0.4, 0.9]
+[gates.mortgage.policy]
+kind = "selection_rate"
+every_days = 7
+utility_repaid = 1.0
+utility_default = -4.0
+selection_rate = 0.3
+minority_selection_rate = 0.2
 [[history]]
 event = "bill_late"
 share = 0.01
@@ -481,3 +493,34 @@ def test_read_text_itself_refuses_folders_and_devices(tmp_path):  # type: ignore
         files.read_text(tmp_path)
     with pytest.raises(errors.ScenarioError, match="not a regular file"):
         files.read_text(Path("/dev/null"))
+
+
+@pytest.mark.parametrize(
+    ("mortgage", "message"),
+    [
+        (
+            {"outcome": {"scores": [500, 400], "success_probability": [0.5, 0.6]}},
+            "scores must be strictly ascending",
+        ),
+        (
+            {"outcome": {"scores": [400, 500], "success_probability": [0.5]}},
+            "success_probability has 1 values for 2 scores",
+        ),
+        (
+            {"outcome": {"scores": [200, 500], "success_probability": [0.5, 0.6]}},
+            "outside the score range",
+        ),
+        (
+            {"outcome": {"scores": [400], "success_probability": [0.5], "failure": "loan_repaid"}},
+            "success and failure must be different events",
+        ),
+        ({"policy": {"kind": "max_profit"}}, "needs the chance of repayment"),
+        ({"policy": {"kind": "selection_rate"}}, "needs selection_rate"),
+        ({"policy": {"kind": "quota"}}, "kind"),
+    ],
+)
+def test_a_lending_outcome_or_policy_that_cannot_work_is_refused(mortgage, message):
+    data = tomllib.loads(GOOD)
+    data.setdefault("gates", {})["mortgage"] = {"threshold": 600, **mortgage}
+    with pytest.raises(ValidationError, match=message):
+        schema.Scenario.model_validate(data)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -541,18 +541,136 @@ class _CitizenGate(_Gate):
 
 _THRESHOLD = "Lowest score that passes; within [lo, hi] when the gate is on."
 
+#: A chance, as an element of a list.
+Chance = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+#: A point of a score scale, as an element of a list.
+ScorePoint = Annotated[int, Field(ge=-SCORE_LIMIT, le=SCORE_LIMIT)]
+#: Largest size of a lender's utility for one repaid or defaulted loan.
+MAX_UTILITY = 1_000_000.0
+#: The decision policies a lending gate can follow (``Policy.kind``).
+PolicyKind = Literal[
+    "fixed", "selection_rate", "max_profit", "demographic_parity", "equal_opportunity"
+]
+#: The policies that need the chance of repayment at each score (``Outcome``).
+POLICIES_NEEDING_OUTCOME = ("max_profit", "demographic_parity", "equal_opportunity")
+
+
+class Outcome(_Model):
+    """What follows an approved loan: repayment or default, ``after_days`` later.
+
+    The chance of repayment depends on the citizen's score in the gate's view
+    on the day of the approval: piecewise-linear between the ``scores`` points
+    (constant beyond the first and the last), from ``success_probability``, or
+    ``minority_success_probability`` for the minority when given. The outcome is
+    recorded as a monitored event (``success`` or ``failure``), rated by the
+    rulebook like any other: repayments and defaults feed the score.
+    """
+
+    after_days: int = day_count(30, doc="Days from the approval to its outcome.", ge=1)
+    success: str = "loan_repaid"
+    failure: str = "loan_arrears"
+    scores: list[ScorePoint] = Field(
+        min_length=1, max_length=4096, description="Scores (ascending) the chances are given at."
+    )
+    success_probability: list[Chance] = Field(
+        min_length=1, max_length=4096, description="Chance of repayment at each of ``scores``."
+    )
+    minority_success_probability: list[Chance] | None = Field(
+        None, max_length=4096, description="The minority's chances (default: the same)."
+    )
+
+    @field_validator("success", "failure")
+    @classmethod
+    def _known_event(cls, value: str) -> str:
+        _check_names([value], CITIZEN_EVENTS, "citizen")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Outcome:
+        n = len(self.scores)
+        problems = []
+        if any(b <= a for a, b in zip(self.scores, self.scores[1:], strict=False)):
+            problems.append("scores must be strictly ascending")
+        if len(self.success_probability) != n:
+            problems.append(
+                f"success_probability has {len(self.success_probability)} values for "
+                f"{n} scores; give one chance per score"
+            )
+        minority = self.minority_success_probability
+        if minority is not None and len(minority) != n:
+            problems.append(
+                f"minority_success_probability has {len(minority)} values for {n} scores; "
+                "give one chance per score"
+            )
+        if self.success == self.failure:
+            problems.append("success and failure must be different events")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class Policy(_Model):
+    """How a lender sets its threshold: fixed, or chosen each period from the population.
+
+    ``fixed``: the gate's ``threshold``. The others choose, every
+    ``every_days`` days, a threshold per group (with a chance of approval at
+    the marginal score, so that rates are met exactly) from the current scores
+    of the citizens: ``selection_rate`` approves the top ``selection_rate`` of
+    each group (``minority_selection_rate`` for the minority when given);
+    ``max_profit`` approves every score whose expected utility is positive,
+    ``demographic_parity`` and ``equal_opportunity`` maximise the expected
+    utility subject to equal selection rates or equal rates among those who
+    would repay. The expected utility of an approval is ``p · utility_repaid +
+    (1 − p) · utility_default``, p the chance of repayment at the score
+    (``Outcome``).
+    """
+
+    kind: PolicyKind = "fixed"
+    every_days: int = day_count(1, doc="Days between two choices of the thresholds.", ge=1)
+    utility_repaid: float = num(
+        1.0, doc="The lender's gain from a repaid loan.", gt=0.0, le=MAX_UTILITY
+    )
+    utility_default: float = num(
+        -4.0, doc="The lender's gain from a defaulted loan.", ge=-MAX_UTILITY, lt=0.0
+    )
+    selection_rate: float | None = probability(
+        None, doc="Share of each group approved (kind selection_rate)."
+    )
+    minority_selection_rate: float | None = probability(
+        None, doc="Share of the minority approved (kind selection_rate; default: the same)."
+    )
+
+    @model_validator(mode="after")
+    def _rate_given(self) -> Policy:
+        if self.kind == "selection_rate" and self.selection_rate is None:
+            raise ValueError("kind = 'selection_rate' needs selection_rate (a share, 0 to 1)")
+        return self
+
 
 class MortgageGate(_CitizenGate):
     """Citizens apply at a daily rate and are approved at a threshold.
 
     Only citizens without a mortgage apply, unless ``reapply`` is true
     (every citizen applies at the rate every day, approved or not).
+    ``outcome``: an approved loan is repaid or defaults later, and the
+    outcome is a monitored event. ``policy``: how the threshold is set.
     """
 
     apply_rate: float = probability(0.0005, doc="Daily chance a citizen applies.")
     threshold: int = score_value(600, doc=_THRESHOLD)
     denial_stress: float = num(0.3, doc="Stress a denial adds.", ge=0.0, le=MAX_STRESS)
     reapply: bool = False
+    outcome: Outcome | None = None
+    policy: Policy = Policy()
+
+    @model_validator(mode="after")
+    def _policy_has_what_it_needs(self) -> MortgageGate:
+        if self.policy.kind in POLICIES_NEEDING_OUTCOME and self.outcome is None:
+            raise ValueError(
+                f"policy.kind = '{self.policy.kind}' needs the chance of repayment at each "
+                "score: add [gates.mortgage.outcome] with scores and success_probability"
+            )
+        return self
 
 
 class JobHiringGate(_CitizenGate):
@@ -758,6 +876,14 @@ class Scenario(_Model):
                         f"gates.{name}.threshold = {threshold} lies outside the score range "
                         f"[{s.lo}, {s.hi}]; choose a threshold within it"
                     )
+        outcome = self.gates.mortgage.outcome
+        if self.gates.mortgage.enabled and outcome is not None:
+            if not (s.lo <= outcome.scores[0] and outcome.scores[-1] <= s.hi):
+                problems.append(
+                    f"gates.mortgage.outcome.scores run from {outcome.scores[0]} to "
+                    f"{outcome.scores[-1]}, outside the score range [{s.lo}, {s.hi}]; give "
+                    "scores within it"
+                )
         pc = self.gates.public_contracts
         cs = self.company_score
         if pc.enabled and not cs.lo <= pc.threshold <= cs.hi:
