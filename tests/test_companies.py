@@ -33,7 +33,7 @@ def run_day(acc, *, rate: float, gate_rate: float = 1.0, threshold: int = 600): 
             company_compliance=np.full(m, 128, np.uint8),
             company_group=np.array([0, 1, 0, 1], np.uint8),
         ),
-        State(*[np.zeros(0)] * 17, company_acc=acc, company_score=score),  # type: ignore[arg-type]
+        State(*[np.zeros(0)] * (len(State._fields) - 2), company_acc=acc, company_score=score),  # type: ignore[arg-type]
         make_streams(
             event=np.array([VIOLATION]),
             rate=np.array([rate]),
@@ -51,7 +51,7 @@ def run_day(acc, *, rate: float, gate_rate: float = 1.0, threshold: int = 600): 
             decay=np.array([1.0]),
             cap=np.array([np.inf]),
         ),
-        ScoreScale(base=600, lo=350, hi=950, blacklist_below=350),
+        ScoreScale(base=600, lo=350, hi=950, blacklist_below=350, saturating=False),
         PublicContracts(enabled=True, rate=gate_rate, threshold=threshold),
         CompanyTallies(hist=hist, events=events, gates=gates),
     )

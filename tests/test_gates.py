@@ -40,6 +40,7 @@ def decide(
         published=(s.lo + np.arange(n)).astype(np.int16),
         published_below=_below(s, np.linspace(0, 0.75, n) if percentile is None else percentile),
         net=zeros,
+        offset=np.zeros(0, np.float32),  # everyone starts at the base
         acc=np.zeros((compiled.layout.accumulators, n), np.float32),
         err_acc=zeros,
         stress=np.zeros(n, np.float32),

@@ -154,6 +154,14 @@ def histogram_problem(days: int, scale: str, lo: int, hi: int) -> str | None:
     )
 
 
+#: A chance, as an element of a list.
+Chance = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+#: A point of a score scale, as an element of a list.
+ScorePoint = Annotated[int, Field(ge=-SCORE_LIMIT, le=SCORE_LIMIT)]
+#: A weight of a distribution, as an element of a list (normalised where used).
+Weight = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -202,8 +210,57 @@ class Grade(_Model):
     from_: int = score_value(doc="Lowest score of the grade.", alias="from")
 
 
+class InitialScores(_Model):
+    """Each citizen's score on day 0, from a distribution per group.
+
+    The citizens of each group get the ``scores`` in proportion to the
+    weights (``majority``; ``minority`` for the minority, by default the
+    majority's), exactly up to rounding: the group's citizens, in the order of
+    a static random draw, take the distribution's quantiles at (rank + ½) /
+    size. The difference from ``score.base`` is the citizen's starting record,
+    counted in every view of the score.
+    """
+
+    scores: list[ScorePoint] = Field(
+        min_length=1, max_length=4096, description="Scores (ascending) citizens may start at."
+    )
+    majority: list[Weight] = Field(
+        min_length=1, max_length=4096, description="Weight of each score in the majority."
+    )
+    minority: list[Weight] | None = Field(
+        None, max_length=4096, description="Weight of each score in the minority (default: same)."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InitialScores:
+        n = len(self.scores)
+        problems = []
+        if any(b <= a for a, b in itertools.pairwise(self.scores)):
+            problems.append("scores must be strictly ascending")
+        for name in ("majority", "minority"):
+            weights = getattr(self, name)
+            if weights is None:
+                continue
+            if len(weights) != n:
+                problems.append(
+                    f"{name} has {len(weights)} weights for {n} scores; give one per score"
+                )
+            elif sum(weights) <= 0:
+                problems.append(f"{name}'s weights add up to 0; give some weight a value")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 class ScoreSettings(_Model):
-    """The score scale: base, bounds, grades, blacklist, public ranking."""
+    """The score scale: base, bounds, grades, blacklist, public ranking.
+
+    ``initial``: citizens start at scores drawn per group instead of ``base``.
+    ``saturating``: the score is a state that points move within its range:
+    points that would take a citizen's record beyond ``lo`` or ``hi`` are
+    lost (otherwise the score is clipped but the record keeps them, so a
+    citizen far above ``hi`` stays at ``hi`` after a penalty).
+    """
 
     scale: str = "illustrative"
     base: int = score_value(600, doc="Score of a new participant, within [lo, hi].")
@@ -222,6 +279,8 @@ class ScoreSettings(_Model):
     expiry_buckets: int = num(
         7, doc="Buckets that hold points of rules with expires_after_days.", ge=1, le=64
     )
+    initial: InitialScores | None = None
+    saturating: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> ScoreSettings:
@@ -247,6 +306,14 @@ class ScoreSettings(_Model):
             raise ValueError(f"grades must start at strictly increasing scores, got {starts}")
         if starts[-1] > self.hi:
             raise ValueError(f"grade starts must lie within [lo, hi], got {starts[-1]} > {self.hi}")
+        initial = self.initial
+        if initial is not None and not (
+            self.lo <= initial.scores[0] and initial.scores[-1] <= self.hi
+        ):
+            raise ValueError(
+                f"initial.scores run from {initial.scores[0]} to {initial.scores[-1]}, outside "
+                f"[lo, hi] = [{self.lo}, {self.hi}]; give scores within the range"
+            )
         return self
 
 
@@ -541,10 +608,6 @@ class _CitizenGate(_Gate):
 
 _THRESHOLD = "Lowest score that passes; within [lo, hi] when the gate is on."
 
-#: A chance, as an element of a list.
-Chance = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-#: A point of a score scale, as an element of a list.
-ScorePoint = Annotated[int, Field(ge=-SCORE_LIMIT, le=SCORE_LIMIT)]
 #: Largest size of a lender's utility for one repaid or defaulted loan.
 MAX_UTILITY = 1_000_000.0
 #: The decision policies a lending gate can follow (``Policy.kind``).

@@ -130,6 +130,7 @@ class ScoreScale(NamedTuple):
     lo: int
     hi: int
     blacklist_below: int
+    saturating: bool  # points beyond the range are lost (``score.saturating``)
 
 
 class DataErrors(NamedTuple):
@@ -315,7 +316,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         streams=compile_streams(scenario, lay.points),
         layout=lay,
         views=Views(lay.view_weight, lay.view_net, lay.view_err, lay.gate_view, lay.reason),
-        score=ScoreScale(s.base, s.lo, s.hi, s.blacklist_below),
+        score=ScoreScale(s.base, s.lo, s.hi, s.blacklist_below, s.saturating),
         errors=DataErrors(
             rate=scenario.data_errors.rate,
             decay=(decay_factor(scenario.rules[err_rules[0]].half_life_days) if err_rules else 1.0),
@@ -338,6 +339,6 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         company_streams=compile_company_streams(scenario),
         company_rules=compile_rules(scenario.company_rules, COMPANY_EVENTS),
         # Companies have no blacklist: no score is below their lowest.
-        company_score=ScoreScale(cs.base, cs.lo, cs.hi, cs.lo),
+        company_score=ScoreScale(cs.base, cs.lo, cs.hi, cs.lo, False),
         contracts=PublicContracts(pc.enabled, pc.apply_rate, pc.threshold),
     )

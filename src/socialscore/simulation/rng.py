@@ -329,3 +329,6 @@ HISTORY = _purpose(
 HISTORY_AGE = _purpose(
     33, "history_age", "citizen", True, "uniform", "the age of that record (entry)", count=8
 )
+INITIAL_SCORE = _purpose(
+    36, "initial_score", "citizen", True, "uniform", "the order in which a group takes its scores"
+)

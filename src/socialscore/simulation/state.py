@@ -28,6 +28,7 @@ class State(NamedTuple):
     published: np.ndarray  # int16 [N], score at the last publication (is `score` when daily)
     published_below: np.ndarray  # float32 [score range], published (mid-rank) percentile
     net: np.ndarray  # float32 [N], network term
+    offset: np.ndarray  # float32 [N] or empty: starting records (score.initial, saturating)
     acc: np.ndarray  # float32 [Q, N], shared rule accumulators (accumulator-major)
     err_acc: np.ndarray  # float32 [N], erroneous records held (decayed count; points per view)
     stress: np.ndarray  # float32 [N], economic stress
@@ -107,6 +108,7 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         published=score if daily else np.full(n, base, dtype=np.int16),
         published_below=np.zeros(s.hi - s.lo + 1, dtype=np.float32),
         net=np.zeros(n, dtype=np.float32),
+        offset=initial_offsets(scenario, nation),
         acc=acc,
         err_acc=np.zeros(n, dtype=np.float32),
         stress=np.zeros(n, dtype=np.float32),
@@ -176,3 +178,30 @@ def add_history(
             points = lay.points[r] * lay.decay[q] ** (ages - 1)
             held = acc[q, chosen] + points
             acc[q, chosen] = np.clip(held, -lay.cap[q], lay.cap[q])
+
+
+def initial_offsets(scenario: Scenario, nation: Nation) -> np.ndarray:
+    """Each citizen's starting record (``score.initial``) as points above the base.
+
+    Empty when the scenario has neither starting scores nor a saturating
+    score. Within each group, citizens in the order of a static draw take the
+    distribution's quantiles at (rank + ½) / size, so each score holds its
+    share of the group up to rounding, and who holds it is random.
+    """
+    s = scenario.score
+    n = nation.population
+    if s.initial is None:
+        return np.zeros(n if s.saturating else 0, dtype=np.float32)
+    offset = np.zeros(n, dtype=np.float32)
+    draw = rng.uniforms(scenario.run.seed, rng.STATIC_DAY, n, rng.stream(rng.INITIAL_SCORE))
+    scores = np.asarray(s.initial.scores, dtype=np.float64)
+    for g, weights in enumerate((s.initial.majority, s.initial.minority or s.initial.majority)):
+        members = np.flatnonzero(nation.group == g)
+        if members.size == 0:
+            continue
+        order = members[np.argsort(draw[members], kind="stable")]
+        cdf = np.cumsum(np.asarray(weights, dtype=np.float64))
+        quantile = (np.arange(order.size) + 0.5) / order.size * cdf[-1]
+        index = np.minimum(np.searchsorted(cdf, quantile, side="right"), scores.size - 1)
+        offset[order] = scores[index] - s.base
+    return offset

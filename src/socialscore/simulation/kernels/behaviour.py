@@ -395,6 +395,7 @@ def _score(
     clean_c: np.ndarray,
     err_c: np.ndarray,
     net_c: np.ndarray,
+    offset_c: np.ndarray,
     total: np.ndarray,
     errors: np.ndarray,
     rated: np.ndarray,
@@ -402,6 +403,7 @@ def _score(
     base: int,
     lo: int,
     hi: int,
+    saturating: bool,
     error_decay: float,
     error_weight: float,
     hist: np.ndarray,
@@ -410,9 +412,23 @@ def _score(
     """Each citizen's score from its accumulators' total, erroneous records and network term.
 
     Also the score without the erroneous records, and the chunk's histogram
-    and per-group count and sum.
+    and per-group count and sum. ``offset_c`` (empty when unused) holds each
+    citizen's starting record; with ``saturating``, it also takes up what
+    would carry the record (base + offset + total) beyond [lo, hi], so those
+    points are lost.
     """
     m = score_c.shape[0]
+    if offset_c.shape[0] > 0:
+        for k in range(m):
+            own = base + offset_c[k] + total[k]
+            if saturating:
+                if own > hi:
+                    offset_c[k] -= own - hi
+                    own = hi
+                elif own < lo:
+                    offset_c[k] += lo - own
+                    own = lo
+            total[k] = own - base
     for k in range(m):
         e_acc = err_c[k] * error_decay + np.float64(errors[k])
         err_c[k] = e_acc
@@ -496,6 +512,7 @@ def step_citizens(
     region_start, friends_local = nation.region_start, nation.friends_local
     friends, acc, participant = state.friend_codes, state.acc, state.participant
     score, score_clean, err_acc, net = state.score, state.score_clean, state.err_acc, state.net
+    offset = state.offset
     stress, aware, aware_offset = state.stress, state.aware, state.aware_offset
     chill, gaming = state.chill, state.gaming
     s_event, s_rate, s_spread, s_trait = streams.event, streams.rate, streams.spread, streams.trait
@@ -747,6 +764,7 @@ def step_citizens(
             score_clean[start : start + m],
             err_acc[start : start + m],
             net[start : start + m],
+            offset[start : start + m],
             total,
             errors,
             rated,
@@ -754,6 +772,7 @@ def step_citizens(
             base,
             lo,
             hi,
+            scale.saturating,
             error_decay,
             error_weight,
             hist[c],

@@ -108,6 +108,7 @@ class Record(NamedTuple):
     acc: np.ndarray  # float32 [Q, N], the rules' accumulators
     net: np.ndarray  # float32 [N], the network term
     err_acc: np.ndarray  # float32 [N], erroneous records held
+    offset: np.ndarray  # float32 [N] or empty, the starting records (``state.offset``)
 
 
 @njit(cache=True)
@@ -124,6 +125,8 @@ def view_scores(v: int, who, record, views, scale) -> tuple[int, int]:
     i = who.citizen
     acc = record.acc
     raw = scale.base + record.net[i] * who.rated * views.net[v]
+    if record.offset.shape[0] > 0:
+        raw += record.offset[i]
     for q in range(acc.shape[0]):
         raw += acc[q, i] * views.weight[v, q]
     e = record.err_acc[i] * views.err[v]
@@ -404,7 +407,7 @@ def step_gates(
     published, published_below = state.published, state.published_below
     employer, has_mortgage, stress = state.employer, state.has_mortgage, state.stress
     aware, aware_offset, chill, gaming = state.aware, state.aware_offset, state.chill, state.gaming
-    record = Record(state.acc, state.net, state.err_acc)
+    record = Record(state.acc, state.net, state.err_acc, state.offset)
     lo = scale.lo
     counts, reasons, state_counts = tallies.gates, tallies.reasons, tallies.group_state
     n = group.shape[0]
