@@ -329,3 +329,13 @@ HISTORY = _purpose(
 HISTORY_AGE = _purpose(
     33, "history_age", "citizen", True, "uniform", "the age of that record (entry)", count=8
 )
+# Code 34 is reserved (loan outcomes). Lending policies (scenario.schema.Policy).
+POLICY_MARGIN = _purpose(
+    35,
+    "policy_margin",
+    "citizen",
+    False,
+    "uniform",
+    "approved at exactly the policy's threshold score, at its marginal chance (gate)",
+    count=len(CITIZEN_GATES),
+)
