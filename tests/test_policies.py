@@ -292,3 +292,18 @@ def test_a_fixed_policy_leaves_the_gate_table_and_the_run_as_they_were() -> None
     assert engine_a.policy_log == engine_b.policy_log == []
     np.testing.assert_array_equal(rec_a.gates, rec_b.gates)
     np.testing.assert_array_equal(engine_a.state.has_mortgage, engine_b.state.has_mortgage)
+
+
+def test_the_thresholds_in_effect_each_day_are_a_table() -> None:
+    # Catches: the table reading the threshold columns as chances (or the groups swapped),
+    # a day recorded before its thresholds are chosen, and the table missing under a policy.
+    sc = _lending("selection_rate", population=3_000, days=5, selection_rate=0.5, every_days=2)
+    engine, recorder = simulate(sc)
+    table = recorder.tables(engine.state)["gate_policy"].to_pylist()
+    assert len(table) == 5 * 2
+    by_day = {(row[0], row[1]): (row[2], row[3]) for row in engine.policy_log}
+    for row in table:
+        chosen_on = row["day"] - row["day"] % 2
+        assert row["chosen"] == (row["day"] == chosen_on)
+        group = ("majority", "minority").index(row["group"])
+        assert (row["threshold"], row["marginal_chance"]) == by_day[chosen_on, group]

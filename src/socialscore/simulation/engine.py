@@ -187,9 +187,13 @@ class Engine:
         # The gate table the gate kernel reads: the compiled one, or a copy whose mortgage
         # thresholds a lending policy (simulation.policies) rewrites each period.
         mortgage = scenario.gates.mortgage
-        self._policy = mortgage.enabled and mortgage.policy.kind != "fixed"
+        self._policy = policies.policy_chooses(scenario)
         self._gate_params = self.compiled.gates.copy() if self._policy else self.compiled.gates
         self._groups = groups
+        # The mortgage gate's thresholds, then its marginal chances, per group (recorded daily).
+        self._policy_columns = np.r_[
+            P_GROUP_THRESHOLD : P_GROUP_THRESHOLD + groups, P_MARGIN : P_MARGIN + groups
+        ]
         scale = scenario.score
         self._chance = (
             policies.repayment_chance(mortgage.outcome, scale.lo, scale.hi, groups)
@@ -300,6 +304,7 @@ class Engine:
             disputes=self._disputes.sum(axis=0),
             group_state=gt.group_state.sum(axis=0),
             dropped=self._dropped.sum(axis=0),
+            policy=self._gate_params[G_MORTGAGE, self._policy_columns].reshape(2, self._groups).T,
             company_hist=co.hist.sum(axis=0),
             company_events=co.events.sum(axis=0),
             company_gates=co.gates.sum(axis=0),

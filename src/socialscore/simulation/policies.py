@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from socialscore.scenario.schema import Outcome, Policy
+from socialscore.scenario.schema import Outcome, Policy, Scenario
 
 
 class Thresholds(NamedTuple):
@@ -39,6 +39,12 @@ class Thresholds(NamedTuple):
 
     threshold: np.ndarray  # int64 [groups], the threshold's score index (score = lo + index)
     margin: np.ndarray  # float64 [groups], chance of approval at the threshold, in [0, 1]
+
+
+def policy_chooses(scenario: Scenario) -> bool:
+    """Whether the mortgage gate is on and its policy chooses thresholds (any kind but fixed)."""
+    mortgage = scenario.gates.mortgage
+    return mortgage.enabled and mortgage.policy.kind != "fixed"
 
 
 def repayment_chance(outcome: Outcome, lo: int, hi: int, groups: int = 2) -> np.ndarray:
@@ -91,11 +97,8 @@ def _top(weight: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarra
     w = weight[index]
     with np.errstate(divide="ignore", invalid="ignore"):
         margin = np.where(w > 0, (goal - above[index]) / w, 0.0)
-    margin = np.clip(margin, 0.0, 1.0)
-    nobody = (goal <= 0.0) | (total <= 0.0)
-    index[nobody] = s - 1
-    margin[nobody] = 0.0
-    return index, margin
+    # A goal of 0 (or nothing to approve) lands on the top score at chance 0: nobody.
+    return index, np.clip(margin, 0.0, 1.0)
 
 
 def top_share(hist: np.ndarray, shares: np.ndarray) -> Thresholds:
