@@ -307,3 +307,49 @@ def test_the_thresholds_in_effect_each_day_are_a_table() -> None:
         assert row["chosen"] == (row["day"] == chosen_on)
         group = ("majority", "minority").index(row["group"])
         assert (row["threshold"], row["marginal_chance"]) == by_day[chosen_on, group]
+
+
+def test_only_the_citizens_who_may_apply_make_the_histogram() -> None:
+    # Catches: mortgage holders counted in the histogram when they may not apply again
+    # (reapply = false): the top share would then be taken of the wrong population.
+    from socialscore.simulation import nation
+    from socialscore.simulation.engine import Engine
+    from socialscore.simulation.recorder import Recorder
+
+    sc = _lending("selection_rate", selection_rate=0.3)
+    data = sc.model_dump(by_alias=True)
+    data["gates"]["mortgage"]["reapply"] = False
+    sc = Scenario.model_validate(data)
+    nat = nation.generate(sc)
+    engine, recorder = Engine(sc, nat), Recorder(sc, nat)
+    engine.step(0, recorder)
+    may_apply = engine.state.has_mortgage == 0
+    assert 0 < may_apply.mean() < 1
+    engine.step(1, recorder)
+    applied = recorder.gates[1, g.G_MORTGAGE, :, g.T_APPLIED]
+    selected = recorder.gates[1, g.G_MORTGAGE, :, g.T_SELECTED]
+    np.testing.assert_array_equal(applied, np.bincount(nat.group[may_apply], minlength=2))
+    sd = np.sqrt(applied * 0.3 * 0.7)
+    assert (np.abs(selected - 0.3 * applied) <= 4 * sd).all(), (selected, applied)
+
+
+def test_at_the_margin_the_error_free_score_shares_the_draw(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Catches: a denial counted as caused by erroneous records when the error-free score sits
+    # at the threshold and the margin's draw would have denied it too (the old clean >= t).
+    import dataclasses
+
+    import test_gates
+    from socialscore.simulation.compiled import compile_scenario
+
+    def at_margin(scenario):  # type: ignore[no-untyped-def]
+        compiled = compile_scenario(scenario)
+        gp = compiled.gates.copy()
+        gp[g.G_MORTGAGE, g.P_MARGIN : g.P_MARGIN + 2] = 0.0  # nobody at 600 passes
+        return dataclasses.replace(compiled, gates=gp)
+
+    monkeypatch.setattr(test_gates, "compile_scenario", at_margin)
+    clean = np.array([400, 600, 600, 700], dtype=np.int16)
+    scenario = test_gates.only("mortgage", apply_rate=1.0, threshold=600)
+    counts, state = test_gates.decide(scenario, clean=clean)
+    assert counts[g.G_MORTGAGE].tolist() == [4, 1, 0]  # applied, approved, caused by errors
+    assert state["has_mortgage"].tolist() == [0, 0, 0, 1]
