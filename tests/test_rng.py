@@ -65,6 +65,8 @@ def _scenario_keys(path: Path) -> Iterator[Key]:
     used += [(rng.REVIEW, g) for g in range(len(CITIZEN_GATES))]
     used += [(rng.GATE_CHOICE, CITIZEN_GATES.index(g)) for g in ("job_hiring", "dating")]
     used += [(rng.COMPANY_EVENT, e) for e in range(len(COMPANY_EVENTS))]
+    if sc.gates.mortgage.policy.kind != "fixed":
+        used.append((rng.POLICY_MARGIN, CITIZEN_GATES.index("mortgage")))
     for purpose, index in set(used):
         for sub in _subs(purpose):
             yield purpose, index, sub
@@ -133,6 +135,7 @@ def test_the_declared_ranges_cover_the_schema_and_the_vocabulary():
     assert count["company_heterogeneity"] * 8 >= len(COMPANY_EVENTS)
     assert count["company_event"] == len(COMPANY_EVENTS)
     assert count["review"] == count["gate_choice"] == len(CITIZEN_GATES)
+    assert count["policy_margin"] == len(CITIZEN_GATES)
 
 
 def _old_word(key: Key) -> int:

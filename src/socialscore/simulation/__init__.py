@@ -7,6 +7,8 @@
   ``layout``: which accumulators make which score.
 - ``state``: the run's state, one dataclass of arrays.
 - ``engine``: the day loop, calling the numba kernels in ``kernels/``.
+- ``policies``: a lender's per-group thresholds, chosen from a histogram of
+  scores (``gates.mortgage.policy``).
 - ``recorder``: the daily tallies and the end-of-run tables.
 - ``chunks``: ranges of citizens shared out over threads.
 """

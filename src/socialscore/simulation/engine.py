@@ -29,7 +29,7 @@ import numpy as np
 
 from socialscore.scenario.schema import Scenario
 from socialscore.scenario.vocabulary import CITIZEN_GATES, TRAITS
-from socialscore.simulation import tallies
+from socialscore.simulation import policies, tallies
 from socialscore.simulation.chunks import over_chunks
 from socialscore.simulation.compiled import (
     compile_scenario,
@@ -38,12 +38,16 @@ from socialscore.simulation.kernels.behaviour import chunk_count, step_citizens
 from socialscore.simulation.kernels.companies import step_companies
 from socialscore.simulation.kernels.disputes import step_disputes
 from socialscore.simulation.kernels.gates import (
+    G_MORTGAGE,
+    P_GROUP_THRESHOLD,
+    P_MARGIN,
     REPLICATES,
     T_APPLIED,
     T_SELECTED,
     TALLIES,
     step_gates,
 )
+from socialscore.simulation.kernels.lending import view_histogram
 from socialscore.simulation.kernels.network import step_network
 from socialscore.simulation.kernels.ranking import (
     low_rank_weights,
@@ -180,6 +184,25 @@ class Engine:
         self._dropped = per_chunk("dropped")
         # One bit per citizen: low-ranked in the last published ranking (none before day 0).
         self._low_bits = np.zeros((n + 7) // 8, dtype=np.uint8)
+        # The gate table the gate kernel reads: the compiled one, or a copy whose mortgage
+        # thresholds a lending policy (simulation.policies) rewrites each period.
+        mortgage = scenario.gates.mortgage
+        self._policy = policies.policy_chooses(scenario)
+        self._gate_params = self.compiled.gates.copy() if self._policy else self.compiled.gates
+        self._groups = groups
+        # The mortgage gate's thresholds, then its marginal chances, per group (recorded daily).
+        self._policy_columns = np.r_[
+            P_GROUP_THRESHOLD : P_GROUP_THRESHOLD + groups, P_MARGIN : P_MARGIN + groups
+        ]
+        scale = scenario.score
+        self._chance = (
+            policies.repayment_chance(mortgage.outcome, scale.lo, scale.hi, groups)
+            if self._policy and mortgage.outcome is not None
+            else None
+        )
+        #: The thresholds a lending policy chose: (day, group, threshold score, chance of
+        #: approval at it), one row per group on each day thresholds are chosen.
+        self.policy_log: list[tuple[int, int, int, float]] = []
 
     def run(self, recorder: Recorder, progress: Callable[[int], None] | None = None) -> None:
         """Run every day of the scenario; ``progress(day)`` is called after each day."""
@@ -238,6 +261,8 @@ class Engine:
                 st.published[:] = st.score
             low = low_rank_weights(hist, sc.network.low_scorer_percentile)
             mark_low_ranked(st.published, low, s.lo, today.seed, day, self._low_bits)
+        if self._policy and day % sc.gates.mortgage.policy.every_days == 0:
+            self._choose_thresholds(today)
         gt = self.gate_tallies
         over_chunks(
             step_gates,
@@ -247,7 +272,7 @@ class Engine:
             st,
             cp.views,
             cp.score,
-            cp.gates,
+            self._gate_params,
             cp.feedback,
             gt,
         )
@@ -279,8 +304,35 @@ class Engine:
             disputes=self._disputes.sum(axis=0),
             group_state=gt.group_state.sum(axis=0),
             dropped=self._dropped.sum(axis=0),
+            policy=self._gate_params[G_MORTGAGE, self._policy_columns].reshape(2, self._groups).T,
             company_hist=co.hist.sum(axis=0),
             company_events=co.events.sum(axis=0),
             company_gates=co.gates.sum(axis=0),
         )
         recorder.observe_state(day, st)
+
+    def _choose_thresholds(self, today: Day) -> None:
+        """The mortgage gate's per-group thresholds, chosen by its policy from today's scores.
+
+        Made after the day's scores and ranking, before the decisions; from the
+        histogram of the scores the gate reads, over the citizens who may apply.
+        """
+        mortgage = self.scenario.gates.mortgage
+        hist = view_histogram(
+            G_MORTGAGE,
+            self._groups,
+            mortgage.reapply,
+            self.nation_arrays.group,
+            self.state,
+            self.compiled.views,
+            self.compiled.score,
+            today.all_rated,
+        )
+        chosen = policies.choose(mortgage.policy, hist, self._chance)
+        lo = self.scenario.score.lo
+        for g in range(hist.shape[0]):
+            threshold = lo + int(chosen.threshold[g])
+            margin = float(chosen.margin[g])
+            self._gate_params[G_MORTGAGE, P_GROUP_THRESHOLD + g] = threshold
+            self._gate_params[G_MORTGAGE, P_MARGIN + g] = margin
+            self.policy_log.append((today.day, g, threshold, margin))

@@ -50,6 +50,7 @@ from socialscore.simulation.kernels.passes import (
 )
 from socialscore.simulation.layout import NETWORK_REASON, layout
 from socialscore.simulation.nation import Nation
+from socialscore.simulation.policies import policy_chooses
 
 if TYPE_CHECKING:
     from socialscore.simulation.state import State
@@ -108,6 +109,7 @@ class Recorder:
         self.disputes = per_day("disputes")
         self.group_state = per_day("group_state")
         self.dropped = per_day("dropped")
+        self.policy = per_day("policy")
         self.company_hist = per_day("company_hist")
         self.company_events = per_day("company_events")
         self.company_gates = per_day("company_gates")
@@ -229,6 +231,27 @@ class Recorder:
                 "erroneous_denials": flat[:, T_ERRONEOUS],
                 "overturned_by_review": flat[:, T_OVERTURNED],
                 "unexplained_denials": flat[:, T_UNEXPLAINED],
+            }
+        )
+
+    def gate_policy_table(self) -> pa.Table:
+        """One row per day and group: the mortgage gate's threshold and marginal chance.
+
+        The thresholds a lending policy (``gates.mortgage.policy``) chose, as the
+        day's decisions met them: a score above ``threshold`` passes, one at it
+        with ``marginal_chance``. ``chosen``: the day they were chosen.
+        """
+        d, g = self.days_done, len(GROUP_LABELS)
+        kept = self.policy[:d]  # [d, g, 2]
+        every = self.scenario.gates.mortgage.policy.every_days
+        days = np.repeat(np.arange(d), g)
+        return pa.table(
+            {
+                "day": pa.array(days, pa.int32()),
+                "group": np.tile(np.array(GROUP_LABELS), d),
+                "threshold": pa.array(kept[:, :, 0].reshape(d * g).astype(np.int32)),
+                "marginal_chance": pa.array(kept[:, :, 1].reshape(d * g)),
+                "chosen": pa.array(days % every == 0),
             }
         )
 
@@ -410,6 +433,9 @@ class Recorder:
     def tables(self, state: State) -> dict[str, pa.Table]:
         """Every aggregate table of the run, by name.
 
+        ``gate_policy`` is built only when the mortgage gate follows a lending
+        policy other than ``fixed`` (:func:`.policies.policy_chooses`).
+
         The per-citizen snapshot is :meth:`citizen_batches`; :meth:`citizens_core`
         holds the per-citizen columns the metrics need.
         """
@@ -423,4 +449,5 @@ class Recorder:
             "daily_grades": self.daily_grades_table(),
             "score_histogram": self.histogram_table(),
             "companies": self.companies_table(state),
+            **({"gate_policy": self.gate_policy_table()} if policy_chooses(self.scenario) else {}),
         }

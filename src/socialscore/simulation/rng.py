@@ -332,3 +332,13 @@ HISTORY_AGE = _purpose(
 INITIAL_SCORE = _purpose(
     36, "initial_score", "citizen", True, "uniform", "the order in which a group takes its scores"
 )
+# Code 34 is reserved (loan outcomes). Lending policies (scenario.schema.Policy).
+POLICY_MARGIN = _purpose(
+    35,
+    "policy_margin",
+    "citizen",
+    False,
+    "uniform",
+    "approved at exactly the policy's threshold score, at its marginal chance (gate)",
+    count=len(CITIZEN_GATES),
+)

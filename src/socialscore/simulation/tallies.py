@@ -121,6 +121,14 @@ DAILY: Final[tuple[Tally, ...]] = (
         "(kernels.gates.S_*)",
     ),
     Tally("dropped", ("group",), np.int64, ("daily", "daily_groups"), "friendships dropped"),
+    Tally(
+        "policy",
+        ("group", 2),
+        np.float64,
+        ("gate_policy",),
+        "the mortgage gate's threshold and chance of approval at it, by group, as the day's "
+        "decisions met them (a table only under a lending policy other than fixed)",
+    ),
     Tally("company_hist", ("company_score",), np.int64, ("daily",), "companies at each score"),
     Tally(
         "company_events",

@@ -9,6 +9,7 @@
 - ``gates``: mortgages, jobs, schools, dating, documents, travel, contracts.
 - ``feedback``: stress, chilling and gaming updates used by the gates kernel.
 - ``disputes``: erroneous records disputed and settled.
+- ``lending``: the histogram of a gate's view a lending policy chooses thresholds from.
 - ``companies``: the company score.
 
 The daily kernels take their arguments in named bundles (named tuples of

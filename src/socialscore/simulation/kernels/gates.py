@@ -43,6 +43,14 @@ P_ENABLED, P_RATE, P_THRESHOLD, P_STRESS, P_EXTRA1, P_EXTRA2, P_REVIEW, P_ACCURA
 #: percentile gap a dating match accepts.
 P_REAPPLY = P_SEPARATION = P_ADMISSION_DAY = P_MIN_PARTNER = P_EXTRA1
 P_MAX_GAP = P_EXTRA2
+#: The threshold each group's applicants meet (column ``P_GROUP_THRESHOLD + group``) and the
+#: chance of approval at exactly that score (``P_MARGIN + group``): a score above the
+#: threshold passes, one at it passes with that chance. :func:`gate_table` fills them with
+#: ``P_THRESHOLD`` and 1 (a plain ``score >= threshold``); a lending policy
+#: (``socialscore.simulation.policies``) overwrites the mortgage gate's each period.
+P_GROUP_THRESHOLD, P_MARGIN = 9, 11
+#: Columns of the gate table (two groups: majority, minority).
+P_COLUMNS = 13
 #: Columns of the per-gate tallies: applications, approvals, denials caused by
 #: erroneous records, denials overturned by human review, adverse decisions
 #: whose reasons hold nothing from the person's own record.
@@ -73,7 +81,7 @@ def _field(scenario: Scenario, spec: object, field: str | None) -> float:
 
 def gate_table(scenario: Scenario) -> np.ndarray:
     """The citizen gates' parameters as a float64 table [gate, column], as the registry says."""
-    t = np.zeros((len(CITIZEN_GATES), 9), dtype=np.float64)
+    t = np.zeros((len(CITIZEN_GATES), P_COLUMNS), dtype=np.float64)
     for k, name in enumerate(CITIZEN_GATES):
         gate = GATE_BY_NAME[name]
         spec = getattr(scenario.gates, name)
@@ -88,6 +96,8 @@ def gate_table(scenario: Scenario) -> np.ndarray:
         t[k, P_REVIEW] = float(spec.human_review)
         t[k, P_ACCURACY] = spec.review_accuracy
         t[k, P_REASONS] = float(spec.reasons)
+        t[k, P_GROUP_THRESHOLD : P_GROUP_THRESHOLD + 2] = t[k, P_THRESHOLD]
+        t[k, P_MARGIN : P_MARGIN + 2] = 1.0
     return t
 
 
@@ -100,6 +110,7 @@ class Applicant(NamedTuple):
     score: int  # the public score
     clean: int  # the public score without erroneous records
     rated: float  # 1 when the citizen is rated (the network term counts), else 0
+    group: int  # the citizen's group (0 majority, 1 minority): its threshold's column
 
 
 class Record(NamedTuple):
@@ -170,21 +181,34 @@ def give_reasons(tallies, gate: int, v: int, who, record, views) -> None:
         tallies.gates[c, gate, who.slot, T_UNEXPLAINED] += 1
 
 
+@njit(cache=True, inline="always")
+def _passes(x: int, threshold: float, margin: float, u: float) -> bool:
+    """A score passes above the threshold, and at it when the uniform ``u`` is below ``margin``."""
+    return x > threshold or (x == threshold and (margin >= 1.0 or u < margin))
+
+
 @njit(cache=True)
 def _decide(
     counts: np.ndarray, gate: int, who, score: int, clean: int, gp: np.ndarray, today
 ) -> int:
     """1 = approved, 0 = denied, 2 = denied and needing reasons.
 
-    ``score`` and ``clean``: the applicant's scores in the gate's view.
+    ``score`` and ``clean``: the applicant's scores in the gate's view. The
+    applicant meets its group's threshold (``P_GROUP_THRESHOLD``); at exactly
+    that score it passes with the chance ``P_MARGIN``, from a draw of its own
+    (``rng.POLICY_MARGIN``) that the error-free score shares, made only then.
     """
     c, g, i = who.chunk, who.slot, who.citizen
-    threshold = gp[gate, P_THRESHOLD]
+    threshold = gp[gate, P_GROUP_THRESHOLD + who.group]
+    margin = gp[gate, P_MARGIN + who.group]
+    u = 1.0
+    if margin < 1.0 and (score == threshold or clean == threshold):
+        u = rng.uniform(today.seed, today.day, i, rng.stream(rng.POLICY_MARGIN, gate))
     counts[c, gate, g, T_APPLIED] += 1
-    if score >= threshold:
+    if _passes(score, threshold, margin, u):
         counts[c, gate, g, T_SELECTED] += 1
         return 1
-    if clean >= threshold:
+    if _passes(clean, threshold, margin, u):
         # Human review catches a share of the denials caused by erroneous records.
         if (
             gp[gate, P_REVIEW] > 0
@@ -448,7 +472,7 @@ def step_gates(
             h3 = hashes[2, k]
             g = group[i] + groups * (i % REPLICATES)  # the group within its replicate
             rated = 1.0 if all_rated or participant[i] != 0 else 0.0
-            who = Applicant(c, g, i, int(score[i]), int(score_clean[i]), rated)
+            who = Applicant(c, g, i, int(score[i]), int(score_clean[i]), rated, int(group[i]))
             st = st_c[k]
             if gp[G_MORTGAGE, P_ENABLED] > 0 and (
                 has_mortgage[i] == 0 or gp[G_MORTGAGE, P_REAPPLY] > 0
