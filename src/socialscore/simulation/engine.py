@@ -212,6 +212,7 @@ class Engine:
             cp.citizen_rules(day),
             cp.score,
             cp.errors,
+            cp.outcomes,
             ct,
             self.fixed_sums,
         )

@@ -329,3 +329,7 @@ HISTORY = _purpose(
 HISTORY_AGE = _purpose(
     33, "history_age", "citizen", True, "uniform", "the age of that record (entry)", count=8
 )
+# Consequences of decisions (scenario.schema.Outcome).
+OUTCOME = _purpose(
+    34, "outcome", "citizen", False, "uniform", "an approved loan repaid or in arrears"
+)
