@@ -1,8 +1,9 @@
 """Consequences of decisions: an approved mortgage is repaid or defaults ``after_days`` later.
 
-Each test names the plausible bug it catches. The statistical tests allow 4
-binomial standard deviations (a false alarm about once in 16,000 runs; the
-seeds are fixed, so a run either passes or fails for good).
+Each test names the plausible bugs it catches; each was planted in the code
+and seen to fail the test. The statistical tests allow 4 binomial standard
+deviations (a false alarm about once in 16,000 runs; the seeds are fixed, so
+a run either passes or fails for good).
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def outcomes_by_day(recorder: Recorder) -> np.ndarray:
 
 
 def test_chance_is_piecewise_linear_and_constant_beyond_the_ends():
-    # Bug caught: an interpolation off by one segment, extrapolated past the ends, or a
-    # step function instead of a line.
+    # Bugs caught: a step function instead of a line (also caught by the by-group test),
+    # an interpolation off by one segment or extrapolated past the ends.
     gen = np.random.default_rng(0)
     for k in (1, 2, 5):
         scores = np.sort(gen.choice(np.arange(300, 900), size=k, replace=False)).astype(float)
@@ -72,11 +73,11 @@ def test_chance_is_piecewise_linear_and_constant_beyond_the_ends():
 
 
 def test_every_approval_has_one_outcome_after_days_and_successes_match_the_chance():
-    # Bugs caught: the outcome a day early or late (approvals and outcomes shifted), a
-    # pending outcome not cleared (outcomes repeated every day), an approval that
-    # schedules nothing (overturned or not), the draw compared the wrong way (success
-    # at 1 − p), and the expected counts left out of the tallies (the chilling
-    # measures compare counts with them).
+    # Bugs caught: the outcome a day late, or the day after the approval whatever
+    # after_days (approvals and outcomes shifted); a pending outcome not cleared
+    # (outcomes repeated every day); the draw compared the wrong way (success at 1 − p);
+    # the expected counts left out of the tallies (the chilling measures compare the
+    # counts with them).
     p, after = 0.3, 4
     sc = lending({"after_days": after, "scores": [600], "success_probability": [p]})
     _, rec = simulate(sc)
@@ -113,9 +114,9 @@ def _step_and_read_approvals(sc: Any) -> tuple[Recorder, list[tuple[np.ndarray, 
 
 
 def test_success_share_by_group_is_the_mean_chance_at_the_approval_scores():
-    # Bugs caught: the majority's chances used for the minority (or the reverse), the
-    # chance read at the base score or at a fixed point instead of the citizen's score,
-    # an interpolation that is not linear between the points.
+    # Bugs caught: the majority's chances used for the minority; the score the gate
+    # read not kept (the chance read at another score); an interpolation that is not
+    # linear between the points (a step function).
     after = 3
     points = [580, 610, 650]  # scores move in steps of 25 from 600: 575 and 675 lie beyond
     majority, minority = [0.1, 0.5, 0.95], [0.05, 0.2, 0.6]
@@ -169,12 +170,14 @@ def test_success_share_by_group_is_the_mean_chance_at_the_approval_scores():
 
 def test_repayment_raises_the_score_and_arrears_lower_it_on_the_outcome_day():
     # The Sesame loop. Bugs caught: outcomes drawn after the rules (no points on the
-    # outcome day), success and failure swapped, the event not set in the day's mask
-    # (counted but never rated), unrated citizens rated for their outcomes.
+    # outcome day); the event not set in the day's mask (counted but never rated);
+    # the draw keyed by the citizen's place in its chunk instead of its id; success
+    # and failure swapped. Also the rule for unrated citizens: they repay and default
+    # (counted), but no rule rates them, as for their other events.
     after = 3
     sc = lending(
         {"after_days": after, "scores": [600], "success_probability": [0.5]},
-        population=4_000,
+        population=20_000,  # more than one chunk of citizens
         days=after + 1,
         mortgage={"apply_rate": 1.0},
         rules=[
@@ -250,9 +253,9 @@ def _run_in_subprocess(out: Path, threads: int) -> dict[str, str]:
 
 
 def test_same_seed_gives_identical_tables_with_outcomes_for_one_and_two_threads(tmp_path):  # type: ignore[no-untyped-def]
-    # Bug caught: outcome tallies or pending outcomes written outside the chunk's own
-    # rows (a race between threads), or a draw keyed by something other than
-    # (seed, day, citizen).
+    # Bug caught: the outcome pass told where its chunk starts from the thread's first
+    # chunk (the draws then depend on how chunks are shared out); more generally any
+    # write outside the chunk's own rows.
     one = _run_in_subprocess(tmp_path / "a", 1)
     two = _run_in_subprocess(tmp_path / "b", 2)
     assert "daily_events.parquet" in one
@@ -270,8 +273,9 @@ def test_without_an_outcome_the_state_holds_no_outcome_arrays(name):
 
 
 def test_an_outcome_never_due_changes_nothing():
-    # Bug caught: scheduling outcomes disturbs the run (a draw taken from another
-    # stream, a gate decision changed) before any outcome falls due.
+    # Bug caught: an outcome drawn before after_days (here: the day after the
+    # approval); more generally, scheduling that disturbs anything before an outcome
+    # falls due.
     outcome = {"after_days": 1_000, "scores": [600], "success_probability": [0.5]}
     rules = [{"event": "good_deed", "points": 25}]
     streams = {"good_deed": {"rate": 0.05}}

@@ -51,7 +51,7 @@ def _scenario_keys(path: Path) -> Iterator[Key]:
         (rng.COMPANY_OWNER, 0), (rng.COMPANY_SECTOR, 0), (rng.COMPANY_SIZE, 0),
         (rng.COMPANY_COMPLIANCE, 0), (rng.COMPANY_HETEROGENEITY, 0), (rng.COMPANY_GATE, 0),
         (rng.AWARE, 0), (rng.OPT_IN, 0), (rng.INTERACTION_FRIEND, 0), (rng.DATA_ERROR, 0),
-        (rng.DISPUTE_FILED, 0), (rng.DISPUTE_UPHELD, 0), (rng.LOW_RANK, 0), (rng.OUTCOME, 0),
+        (rng.DISPUTE_FILED, 0), (rng.DISPUTE_UPHELD, 0), (rng.LOW_RANK, 0),
     ]  # fmt: skip
     used += [(rng.TRAIT, t) for t in range(len(TRAITS))]
     for k in range(slots):
@@ -65,6 +65,8 @@ def _scenario_keys(path: Path) -> Iterator[Key]:
     used += [(rng.REVIEW, g) for g in range(len(CITIZEN_GATES))]
     used += [(rng.GATE_CHOICE, CITIZEN_GATES.index(g)) for g in ("job_hiring", "dating")]
     used += [(rng.COMPANY_EVENT, e) for e in range(len(COMPANY_EVENTS))]
+    if sc.gates.mortgage.outcome is not None:
+        used.append((rng.OUTCOME, 0))  # an approved loan's outcome
     for purpose, index in set(used):
         for sub in _subs(purpose):
             yield purpose, index, sub
