@@ -67,6 +67,8 @@ def _scenario_keys(path: Path) -> Iterator[Key]:
     used += [(rng.COMPANY_EVENT, e) for e in range(len(COMPANY_EVENTS))]
     if sc.gates.mortgage.policy.kind != "fixed":
         used.append((rng.POLICY_MARGIN, CITIZEN_GATES.index("mortgage")))
+    if sc.gates.mortgage.outcome is not None:
+        used.append((rng.OUTCOME, 0))  # an approved loan's outcome
     for purpose, index in set(used):
         for sub in _subs(purpose):
             yield purpose, index, sub

@@ -160,6 +160,39 @@ class Network(NamedTuple):
     unfriend_probability: float  # chance of dropping such a friend on an update day
 
 
+class Outcomes(NamedTuple):
+    """What follows an approved mortgage (``gates.mortgage.outcome``): the behaviour kernel's.
+
+    Disabled (``enabled`` False, empty tables) when the scenario has no
+    outcome or the mortgage gate is off; the kernels' types are the same either way.
+    """
+
+    enabled: bool
+    after_days: int  # days from the approval to its outcome
+    success: int  # index of the repayment event in the event vocabulary, -1 = none
+    failure: int  # index of the default event, -1 = none
+    scores: np.ndarray  # float64 [K], ascending
+    chance: np.ndarray  # float64 [2, K], chance of repayment at each score, per group
+
+
+def compile_outcomes(scenario: Scenario) -> Outcomes:
+    """The mortgage gate's outcome table, or a disabled one."""
+    gate = scenario.gates.mortgage
+    spec = gate.outcome
+    if spec is None or not gate.enabled:
+        return Outcomes(False, 0, -1, -1, np.zeros(0), np.zeros((2, 0)))
+    majority = spec.success_probability
+    minority = spec.minority_success_probability
+    return Outcomes(
+        enabled=True,
+        after_days=spec.after_days,
+        success=CITIZEN_EVENTS.index(spec.success),
+        failure=CITIZEN_EVENTS.index(spec.failure),
+        scores=np.array(spec.scores, dtype=np.float64),
+        chance=np.array([majority, majority if minority is None else minority], np.float64),
+    )
+
+
 class PublicContracts(NamedTuple):
     """The company gate: bids for public contracts, granted at a company-score threshold."""
 
@@ -286,6 +319,7 @@ class Compiled:
     company_rules: Rules
     company_score: ScoreScale
     contracts: PublicContracts
+    outcomes: Outcomes
 
     def citizen_rules(self, day: int) -> CitizenRules:
         """The citizen rulebook as the behaviour kernel applies it on ``day``."""
@@ -341,4 +375,5 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         # Companies have no blacklist: no score is below their lowest.
         company_score=ScoreScale(cs.base, cs.lo, cs.hi, cs.lo, False),
         contracts=PublicContracts(pc.enabled, pc.apply_rate, pc.threshold),
+        outcomes=compile_outcomes(scenario),
     )

@@ -11,8 +11,8 @@ loop calls the kernels in a fixed order:
 
 1. network term and unfriending (on the network schedule, from the scores at
    the start of the day);
-2. expired record buckets are emptied; behaviour → rulebook → score for
-   every citizen;
+2. expired record buckets are emptied; behaviour (and the loan outcomes
+   due) → rulebook → score for every citizen;
 3. disputes of erroneous records are filed and settled;
 4. the public ranking (on its schedule);
 5. gates and feedback;
@@ -235,6 +235,7 @@ class Engine:
             cp.citizen_rules(day),
             cp.score,
             cp.errors,
+            cp.outcomes,
             ct,
             self.fixed_sums,
         )

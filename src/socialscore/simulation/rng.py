@@ -332,7 +332,11 @@ HISTORY_AGE = _purpose(
 INITIAL_SCORE = _purpose(
     36, "initial_score", "citizen", True, "uniform", "the order in which a group takes its scores"
 )
-# Code 34 is reserved (loan outcomes). Lending policies (scenario.schema.Policy).
+# Consequences of decisions (scenario.schema.Outcome).
+OUTCOME = _purpose(
+    34, "outcome", "citizen", False, "uniform", "an approved loan repaid or in arrears"
+)
+# Lending policies (scenario.schema.Policy).
 POLICY_MARGIN = _purpose(
     35,
     "policy_margin",

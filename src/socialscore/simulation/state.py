@@ -14,6 +14,9 @@ from socialscore.simulation.kernels.behaviour import CHUNK, chunk_count
 from socialscore.simulation.nation import Nation
 
 _DILIGENCE = TRAITS.index("diligence")
+#: No outcomes pending: the outcome fields of a run without outcomes (and their default).
+_NO_OUTCOME_DAYS = np.zeros(0, dtype=np.int32)
+_NO_OUTCOME_SCORES = np.zeros(0, dtype=np.int16)
 
 
 class State(NamedTuple):
@@ -44,6 +47,11 @@ class State(NamedTuple):
     dispute_filed_on: np.ndarray  # int32 [N] (empty without disputes), -1 = none open
     company_acc: np.ndarray  # float32 [M, Rc]
     company_score: np.ndarray  # int16 [M]
+    # The pending outcome of an approved mortgage (socialscore.simulation.kernels.outcomes),
+    # length N only when the scenario has one (else empty): the day of the approval
+    # (−1 = none pending; the outcome falls ``after_days`` later) and the score the gate read.
+    outcome_approved_on: np.ndarray = _NO_OUTCOME_DAYS  # int32 [N or 0]
+    outcome_score: np.ndarray = _NO_OUTCOME_SCORES  # int16 [N or 0]
 
     def nbytes(self) -> int:
         """Bytes held by the state's arrays (an array shared by two fields counts once)."""
@@ -127,6 +135,8 @@ def initial_state(scenario: Scenario, nation: Nation, compiled: Compiled) -> Sta
         ),
         company_acc=np.zeros((m, len(compiled.company_rules.event)), dtype=np.float32),
         company_score=np.full(m, scenario.company_score.base, dtype=np.int16),
+        outcome_approved_on=np.full(n if compiled.outcomes.enabled else 0, -1, dtype=np.int32),
+        outcome_score=np.zeros(n if compiled.outcomes.enabled else 0, dtype=np.int16),
     )
 
 

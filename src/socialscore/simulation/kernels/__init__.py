@@ -10,6 +10,8 @@
 - ``feedback``: stress, chilling and gaming updates used by the gates kernel.
 - ``disputes``: erroneous records disputed and settled.
 - ``lending``: the histogram of a gate's view a lending policy chooses thresholds from.
+- ``outcomes``: an approved loan repaid or in arrears ``after_days`` later (drawn
+  in the behaviour kernel, scheduled by the gates kernel).
 - ``companies``: the company score.
 
 The daily kernels take their arguments in named bundles (named tuples of

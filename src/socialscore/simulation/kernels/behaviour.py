@@ -23,6 +23,7 @@ from numba import njit
 from socialscore.simulation import rng
 from socialscore.simulation.kernels import passes
 from socialscore.simulation.kernels.friends import ATTEMPTS, DROPPED_BIT, pick, region_runs
+from socialscore.simulation.kernels.outcomes import draw_outcomes
 from socialscore.simulation.kernels.score import EV_INTERACTION, EV_INTERACTION_LOW, clip_round
 
 #: Citizens per chunk: the unit of parallel work and of per-chunk tallies.
@@ -456,7 +457,18 @@ def _score(
 
 @njit(cache=True, nogil=True)
 def step_citizens(
-    first: int, last: int, today, nation, state, streams, rules, scale, errors, tallies, fixed
+    first: int,
+    last: int,
+    today,
+    nation,
+    state,
+    streams,
+    rules,
+    scale,
+    errors,
+    outcomes,
+    tallies,
+    fixed,
 ) -> None:
     """Advance every citizen by one day: events, rules, score.
 
@@ -483,6 +495,11 @@ def step_citizens(
     they apply to (:func:`_varying_rate_sums`). The interaction is drawn in
     full passes.
 
+    The outcomes of approved loans due today (``outcomes.enabled``) are drawn
+    after the streams and before the rules
+    (:func:`socialscore.simulation.kernels.outcomes.draw_outcomes`): the
+    day's repayments and defaults are rated like the other events.
+
     Runs chunks ``first`` to ``last - 1``; :func:`socialscore.simulation.chunks.over_chunks`
     shares the chunks out over threads. The bundles are named tuples, each made
     in one place (classes in :mod:`socialscore.simulation.engine`, ``compiled``
@@ -496,12 +513,13 @@ def step_citizens(
         nation: The nation's fixed arrays (``engine.NationArrays``): group, traits,
             the regions the friend lists are drawn in.
         state: The run's state (``state.State``): accumulators, scores, erroneous
-            records and the friend lists are read; accumulators, scores and
-            erroneous records change.
+            records, the friend lists and pending loan outcomes are read;
+            accumulators, scores, erroneous records and pending outcomes change.
         streams: The citizen event streams (``compiled.Streams``).
         rules: The rulebook as applied today (``compiled.CitizenRules``).
         scale: The score's base and range (``compiled.ScoreScale``).
         errors: Erroneous records: daily rate, decay, weight (``compiled.DataErrors``).
+        outcomes: What follows an approved loan (``compiled.Outcomes``).
         tallies: The day's counts per chunk (``engine.CitizenTallies``), zeroed here.
         fixed: The fixed parts of the streams' threshold sums (``engine.FixedSums``),
             made on a chunk's first day.
@@ -515,6 +533,7 @@ def step_citizens(
     offset = state.offset
     stress, aware, aware_offset = state.stress, state.aware, state.aware_offset
     chill, gaming = state.chill, state.gaming
+    outcome_on, outcome_score = state.outcome_approved_on, state.outcome_score
     s_event, s_rate, s_spread, s_trait = streams.event, streams.rate, streams.spread, streams.trait
     s_trait_table, s_group_mult = streams.trait_table, streams.group_mult
     s_stress = streams.stress_sens
@@ -739,6 +758,19 @@ def step_citizens(
                     thr, free, grp, met_low, expected[c, e], expected[c, EV_INTERACTION_LOW]
                 )
         static_ready[c] = 1
+        if outcomes.enabled:
+            draw_outcomes(
+                mask,
+                outcome_on[start : start + m],
+                outcome_score[start : start + m],
+                grp,
+                start,
+                seed,
+                day,
+                outcomes,
+                event_counts[c],
+                expected[c],
+            )
         if error_rate > 0.0:
             passes.fill_hashes(pair_hash, today_key, start, rng.stream(rng.DATA_ERROR))
             n_all, n_minority = _data_errors(errors, pair_hash, rated, grp, error_rate)

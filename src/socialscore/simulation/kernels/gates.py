@@ -417,7 +417,8 @@ def step_gates(
         nation: The nation's fixed arrays (``engine.NationArrays``): group, traits,
             children, the number of companies.
         state: The run's state (``state.State``): scores and the record are read;
-            employers, mortgages, stress and exposures change.
+            employers, mortgages, stress and exposures change, and a mortgage
+            approval schedules its outcome when the scenario has one.
         views: The score views the gates read (``compiled.Views``).
         scale: The score's base, range and blacklist cut (``compiled.ScoreScale``).
         gp: The gate table, float64 [gate, ``P_*``] (:func:`gate_table`).
@@ -432,6 +433,7 @@ def step_gates(
     employer, has_mortgage, stress = state.employer, state.has_mortgage, state.stress
     aware, aware_offset, chill, gaming = state.aware, state.aware_offset, state.chill, state.gaming
     record = Record(state.acc, state.net, state.err_acc, state.offset)
+    outcome_on, outcome_score = state.outcome_approved_on, state.outcome_score
     lo = scale.lo
     counts, reasons, state_counts = tallies.gates, tallies.reasons, tallies.group_state
     n = group.shape[0]
@@ -480,6 +482,13 @@ def step_gates(
                 if rng.half_uniform(h1, 0) < gp[G_MORTGAGE, P_RATE]:
                     if _gate(gate_ids[G_MORTGAGE], who, today, record, views, scale, gp, tallies):
                         has_mortgage[i] = 1
+                        if outcome_on.shape[0] > 0 and outcome_on[i] < 0:
+                            # The loan's outcome, drawn later (kernels.outcomes), at the
+                            # score the gate read; one pending at a time.
+                            outcome_on[i] = day
+                            outcome_score[i] = view_scores(
+                                views.gate_view[G_MORTGAGE], who, record, views, scale
+                            )[0]
                     else:
                         st += gp[G_MORTGAGE, P_STRESS]
             if gp[G_HIRING, P_ENABLED] > 0 and employer[i] < 0:
