@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,12 +46,20 @@ def svg_chart(
     title: str,
     x_label: str,
     y_label: str,
+    from_zero: bool = True,
+    legend_at: str = "top",
 ) -> str:
-    """A line chart: ``lines`` and ``dots`` are (label, colour, points); a legend in words."""
+    """A line chart: ``lines`` and ``dots`` are (label, colour, points); a legend in words.
+
+    The y axis includes 0 when ``from_zero``; the legend sits at the top or
+    the bottom right (``legend_at``), where the lines leave room for it.
+    """
     xs = [x for line in [*lines, *dots] for x, _ in line[2]]
     ys = [y for line in [*lines, *dots] for _, y in line[2]]
-    x0, x1 = 0.0, max(1.0, max(xs))
-    y0, y1 = min(0.0, min(ys)), max(0.0, max(ys))
+    x0, x1 = 0.0, nice_step(max(1.0, max(xs)) / 10) * 10
+    y0, y1 = min(ys), max(ys)
+    if from_zero:
+        y0, y1 = min(0.0, y0), max(0.0, y1)
     pad = 0.05 * (y1 - y0)
     y0, y1 = y0 - pad, y1 + pad
 
@@ -73,9 +82,7 @@ def svg_chart(
         x = x0 + k * (x1 - x0) / 10
         words = f"{x:.1f}" if x1 <= 1.0 else f"{x:,.0f}"
         out.append(f'<text x="{px(x):.1f}" y="{H - MB + 16}" text-anchor="middle">{words}</text>')
-    step = next(
-        s for s in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) if (y1 - y0) / s <= 10
-    )
+    step = nice_step((y1 - y0) / 10)
     k = int(y0 / step) - 1
     while k * step <= y1:
         y = k * step
@@ -90,7 +97,8 @@ def svg_chart(
         f'<text x="16" y="{(MT + H - MB) / 2}" text-anchor="middle" '
         f'transform="rotate(-90 16 {(MT + H - MB) / 2})">{y_label}</text>'
     )
-    legend_y = MT + 8
+    rows = len(lines) + len(dots)
+    legend_y = MT + 8 if legend_at == "top" else H - MB - 10 - 18 * (rows - 1)
     for line in lines:
         label, colour, pts = line[0], line[1], line[2]
         dash = f' stroke-dasharray="{line[3]}"' if line[3] else ""
@@ -114,6 +122,12 @@ def svg_chart(
         legend_y += 18
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def nice_step(rough: float) -> float:
+    """The smallest of 1, 2 or 5 times a power of ten that is at least ``rough``."""
+    power = 10.0 ** math.floor(math.log10(rough))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= rough * (1 - 1e-9))
 
 
 def damour_published(policy: str) -> list[tuple[int, float, float]]:
@@ -153,6 +167,8 @@ def damour_charts() -> None:
             title=f"D'Amour et al. (2020), {words}: mean chance of repayment",
             x_label="step (one applicant a day)",
             y_label="mean chance of repayment",
+            from_zero=False,
+            legend_at="bottom",
         )
         path = OUT / f"damour2020-{policy.replace('_', '-')}.svg"
         path.write_text(svg)

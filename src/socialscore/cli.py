@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -700,7 +701,10 @@ def validate_model(
 
     if model == "liu2018":
         checks = validation.liu2018_checks(population=population, seed=seed)
-        title = f"Liu et al. (2018), {population:,} citizens, seed {seed}"
+        title = (
+            f"Liu et al. (2018), {population:,} citizens, seed {seed}; White the majority, "
+            "Black the minority; score change: the group's mean, in points"
+        )
         note = (
             "'model': the same model computed exactly from the scenario's data, each loan's "
             "score clipped to 300-850; the paper clips the expected score instead, which puts "
@@ -708,27 +712,33 @@ def validate_model(
         )
     else:
         checks = validation.damour2020_checks()
-        title = "D'Amour et al. (2020), 200 applicants, 20,000 days, seeds 1-4"
+        title = (
+            "D'Amour et al. (2020), two groups of 100 applicants; repayment chance: "
+            "the group's mean chance of repaying a loan"
+        )
         note = (
-            "'published': the authors' run (seed 200); 'model': the paper's model over 20 "
-            "seeds (maximum profit) or that run (equal opportunity) (docs/validation.md)."
+            "'published': the authors' run (seed 200), or the stationary shares of App. A.1 "
+            "(lend to all); 'model': the paper's model over 20 seeds (maximum profit), or as "
+            "published (docs/validation.md)."
         )
-    table = Table(title=title)
-    columns = "policy group figure published model socialscore tolerance within"
-    for column in columns.split():
-        table.add_column(column)
-    for c in checks:
-        table.add_row(
-            text(c.setting),
-            text(c.group),
-            text(c.figure),
-            f"{c.published:.4f}",
-            f"{c.expected:.4f}",
-            f"{c.ours:.4f}",
-            f"± {c.tolerance:.4f}",
-            "yes" if c.holds else "NO",
-        )
-    console.print(table)
+    console.print(title, style="bold")
+    for setting in dict.fromkeys(c.setting for c in checks):
+        table = Table(title=text(setting), title_justify="left", box=box.SIMPLE_HEAD)
+        for column in ("group", "figure"):
+            table.add_column(column, no_wrap=True)
+        for column in ("published", "model", "ours", "±", "holds"):
+            table.add_column(column, justify="right", no_wrap=True)
+        for c in (c for c in checks if c.setting == setting):
+            table.add_row(
+                text(c.group),
+                text(c.figure),
+                f"{c.published:.4f}",
+                f"{c.expected:.4f}",
+                f"{c.ours:.4f}",
+                f"{c.tolerance:.4f}",
+                "yes" if c.holds else "NO",
+            )
+        console.print(table)
     missed = [c for c in checks if not c.holds]
     console.print(
         f"{len(checks) - len(missed)} of {len(checks)} figures within tolerance of the "

@@ -197,7 +197,7 @@ def liu2018_checks(*, population: int = 1_000_000, seed: int = 2018) -> list[Che
         got = lending_round(
             target.policy, utility_default=target.utility_default, population=population, seed=seed
         )
-        for g, name in ((0, "majority (White)"), (1, "minority (Black)")):
+        for g, name in ((0, "White"), (1, "Black")):
             n = got.applied[g]
             rate = got.selection_rate[g]
             where = (f"{target.policy}, u = ({target.utility_default:g}, 1)", name)
@@ -214,7 +214,7 @@ def liu2018_checks(*, population: int = 1_000_000, seed: int = 2018) -> list[Che
             checks.append(
                 Check(
                     *where,
-                    "mean score change",
+                    "score change",
                     target.score_change[g],
                     expected_change(scenario, g, target.selection_rate[g]),
                     got.score_change[g],
@@ -248,13 +248,19 @@ def lending_dynamics(
     days: int | None = None,
     seed: int = 200,
     every: int = 0,
+    apply_rate: float | None = None,
 ) -> LendingDynamics:
     """Run ``damour2020-lending`` under a policy and read both groups at the end.
 
     ``every``: also read each group's mean chance of repayment every so many
-    days (0: only at the end).
+    days (0: only at the end). ``apply_rate``: each applicant's daily chance
+    of asking for a loan, instead of the scenario's (one a day in all).
     """
     base = load(DAMOUR_SCENARIO).scenario.with_overrides(days=days, seed=seed)
+    if apply_rate is not None:
+        mortgage = base.gates.mortgage.model_copy(update={"apply_rate": apply_rate})
+        gates = base.gates.model_copy(update={"mortgage": mortgage})
+        base = base.model_copy(update={"gates": gates})
     chosen = Policy.model_validate({**base.gates.mortgage.policy.model_dump(), "kind": policy})
     sc = _with_policy(base, chosen)
     nat = nation.generate(sc)
@@ -301,6 +307,67 @@ DAMOUR_PUBLISHED: Final = {
 }
 
 
+#: D'Amour et al. (2020), App. A.1: when every applicant gets a loan, each applicant's
+#: cluster is a chain (up with the cluster's chance of repayment, down otherwise) whose
+#: stationary shares are these, the same for both groups; its mean chance of repayment is
+#: 0.3482 (data/damour2020-lending/clusters.csv).
+DAMOUR_LEND_TO_ALL: Final = (0.514835, 0.064354, 0.023402, 0.026327, 0.045132, 0.097785, 0.228165)
+
+#: Lend-to-all runs: each applicant asks every 10 days on average (the policy reads no
+#: state, so this changes how fast the chain mixes, not where it settles), 10,000 days.
+LEND_TO_ALL_RATE: Final = 0.1
+LEND_TO_ALL_DAYS: Final = 10_000
+
+
+def lend_to_all_checks(*, seeds: tuple[int, ...] = tuple(range(1, 9))) -> list[Check]:
+    """Lending to all: each group's mean chance of repayment and the pooled cluster shares.
+
+    Under lend-to-all applicants move independently, so at steady state the
+    end states of the ``n`` applicants of all seeds are ``n`` independent
+    draws from the stationary distribution: tolerance four binomial (shares)
+    or four sampling (mean chance) standard deviations at that ``n``.
+    """
+    runs = [
+        lending_dynamics("fixed", days=LEND_TO_ALL_DAYS, seed=s, apply_rate=LEND_TO_ALL_RATE)
+        for s in seeds
+    ]
+    scenario = load(DAMOUR_SCENARIO).scenario
+    outcome = scenario.gates.mortgage.outcome
+    assert outcome is not None  # the shipped scenario has one
+    chance = np.asarray(outcome.success_probability)
+    pi = np.asarray(DAMOUR_LEND_TO_ALL)
+    mean, sd = float(pi @ chance), float((pi @ chance**2 - (pi @ chance) ** 2) ** 0.5)
+    per_group = scenario.run.population // 2
+    setting = f"lend to all, {len(runs)} seeds, {LEND_TO_ALL_DAYS:,} days"
+    checks = [
+        Check(
+            setting,
+            name,
+            "repayment chance",
+            round(mean, 4),
+            mean,
+            float(np.mean([r.mean_repayment[g] for r in runs])),
+            4 * sd / (per_group * len(runs)) ** 0.5,
+        )
+        for g, name in ((0, "group 1"), (1, "group 2"))
+    ]
+    pooled = np.mean([r.shares[g] for r in runs for g in (0, 1)], axis=0)
+    n = 2 * per_group * len(runs)
+    for k, (share, ours) in enumerate(zip(DAMOUR_LEND_TO_ALL, pooled, strict=True)):
+        checks.append(
+            Check(
+                setting,
+                "both",
+                f"share in cluster {k}",
+                share,
+                share,
+                float(ours),
+                4 * (share * (1 - share) / n) ** 0.5,
+            )
+        )
+    return checks
+
+
 def damour2020_checks(*, seeds: tuple[int, ...] = (1, 2, 3, 4)) -> list[Check]:
     """Maximum profit and equal opportunity in the lending environment, several seeds.
 
@@ -314,7 +381,7 @@ def damour2020_checks(*, seeds: tuple[int, ...] = (1, 2, 3, 4)) -> list[Check]:
     for policy, (published, expected) in DAMOUR_PUBLISHED.items():
         runs = [lending_dynamics(policy, seed=s) for s in seeds]  # type: ignore[arg-type]
         single = published == expected
-        for g, name in ((0, "group 1 (majority)"), (1, "group 2 (minority)")):
+        for g, name in ((0, "group 1"), (1, "group 2")):
             values = np.array([r.mean_repayment[g] for r in runs])
             sd = float(values.std(ddof=1)) if len(runs) > 1 else float("nan")
             spread = sd * (1 + 1 / len(runs)) ** 0.5 if single else sd / len(runs) ** 0.5
@@ -322,11 +389,11 @@ def damour2020_checks(*, seeds: tuple[int, ...] = (1, 2, 3, 4)) -> list[Check]:
                 Check(
                     f"{policy}, {len(runs)} seeds, 20,000 days",
                     name,
-                    "mean chance of repayment",
+                    "repayment chance",
                     published[g],
                     expected[g],
                     float(values.mean()),
                     4 * spread + 0.001,
                 )
             )
-    return checks
+    return checks + lend_to_all_checks()
