@@ -47,12 +47,11 @@ def svg_chart(
     x_label: str,
     y_label: str,
     from_zero: bool = True,
-    legend_at: str = "top",
 ) -> str:
     """A line chart: ``lines`` and ``dots`` are (label, colour, points); a legend in words.
 
-    The y axis includes 0 when ``from_zero``; the legend sits at the top or
-    the bottom right (``legend_at``), where the lines leave room for it.
+    The y axis includes 0 when ``from_zero``; the legend sits under the
+    chart, where it can hide no line.
     """
     xs = [x for line in [*lines, *dots] for x, _ in line[2]]
     ys = [y for line in [*lines, *dots] for _, y in line[2]]
@@ -69,10 +68,12 @@ def svg_chart(
     def py(y: float) -> float:
         return MT + (y1 - y) / (y1 - y0) * (H - MT - MB)
 
+    rows = len(lines) + len(dots)
+    height = H + 18 * rows + 8
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
-        f'viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">',
-        f'<rect width="{W}" height="{H}" fill="white"/>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{height}" '
+        f'viewBox="0 0 {W} {height}" font-family="sans-serif" font-size="12">',
+        f'<rect width="{W}" height="{height}" fill="white"/>',
         f'<text x="{W / 2}" y="22" text-anchor="middle" font-size="14">{title}</text>',
         f'<line x1="{px(x0)}" y1="{py(0)}" x2="{px(x1)}" y2="{py(0)}" stroke="#999"/>',
         f'<line x1="{ML}" y1="{MT}" x2="{ML}" y2="{H - MB}" stroke="#333"/>',
@@ -97,8 +98,7 @@ def svg_chart(
         f'<text x="16" y="{(MT + H - MB) / 2}" text-anchor="middle" '
         f'transform="rotate(-90 16 {(MT + H - MB) / 2})">{y_label}</text>'
     )
-    rows = len(lines) + len(dots)
-    legend_y = MT + 8 if legend_at == "top" else H - MB - 10 - 18 * (rows - 1)
+    legend_y = H + 4
     for line in lines:
         label, colour, pts = line[0], line[1], line[2]
         dash = f' stroke-dasharray="{line[3]}"' if line[3] else ""
@@ -107,17 +107,23 @@ def svg_chart(
             f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
         )
         out.append(
-            f'<line x1="{W - 260}" y1="{legend_y}" x2="{W - 236}" y2="{legend_y}" '
+            f'<line x1="{ML}" y1="{legend_y}" x2="{ML + 24}" y2="{legend_y}" '
             f'stroke="{colour}" stroke-width="2"{dash}/>'
-            f'<text x="{W - 230}" y="{legend_y + 4}">{label}</text>'
+            f'<text x="{ML + 30}" y="{legend_y + 4}">{label}</text>'
         )
         legend_y += 18
-    for label, colour, pts in dots:
+    for k, (label, colour, pts) in enumerate(dots):
+        # The first series hollow and larger, so a series on top of it leaves it visible.
+        mark = (
+            f'r="7" fill="none" stroke="{colour}" stroke-width="2"'
+            if k == 0
+            else (f'r="4" fill="{colour}"')
+        )
         for x, y in pts:
-            out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="4" fill="{colour}"/>')
+            out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" {mark}/>')
         out.append(
-            f'<circle cx="{W - 248}" cy="{legend_y}" r="4" fill="{colour}"/>'
-            f'<text x="{W - 230}" y="{legend_y + 4}">{label}</text>'
+            f'<circle cx="{ML + 12}" cy="{legend_y}" {mark}/>'
+            f'<text x="{ML + 30}" y="{legend_y + 4}">{label}</text>'
         )
         legend_y += 18
     out.append("</svg>")
@@ -168,7 +174,6 @@ def damour_charts() -> None:
             x_label="step (one applicant a day)",
             y_label="mean chance of repayment",
             from_zero=False,
-            legend_at="bottom",
         )
         path = OUT / f"damour2020-{policy.replace('_', '-')}.svg"
         path.write_text(svg)
