@@ -70,6 +70,7 @@ def decide(
         gates=np.zeros((1, len(CITIZEN_GATES), 2, g.TALLIES), np.int64),
         reasons=np.zeros((1, len(CITIZEN_GATES), len(compiled.layout.labels)), np.int64),
         group_state=np.zeros((1, 2, 6), np.float64),
+        decided=np.zeros(n, np.uint32),
     )
     g.step_gates(
         0,  # chunks 0 to 0: the test's citizens are one chunk

@@ -15,7 +15,8 @@ loop calls the kernels in a fixed order:
    due) → rulebook → score for every citizen;
 3. disputes of erroneous records are filed and settled;
 4. the public ranking (on its schedule);
-5. gates and feedback;
+5. gates and feedback (the recorder tallies the day's decisions by the
+   deciders' attributes);
 6. companies;
 7. the recorder keeps the day's aggregates.
 """
@@ -111,6 +112,8 @@ class GateTallies(NamedTuple):
     gates: np.ndarray
     reasons: np.ndarray  # int64 [chunk, gate, reason]
     group_state: np.ndarray  # float64 [chunk, group, S_*]
+    # uint32 [N]: each citizen's decisions of the day, kernels.gates.DECISION_BITS per gate
+    decided: np.ndarray
 
 
 class CompanyTallies(NamedTuple):
@@ -174,6 +177,7 @@ class Engine:
             ),
             reasons=per_chunk("reasons"),
             group_state=per_chunk("group_state"),
+            decided=np.zeros(n, dtype=np.uint32),
         )
         self.company_tallies = CompanyTallies(
             hist=per_chunk("company_hist", company_chunks),
@@ -277,6 +281,7 @@ class Engine:
             cp.feedback,
             gt,
         )
+        recorder.tally_decisions(day, gt.decided, st, today.all_rated)
         co = self.company_tallies
         over_chunks(
             step_companies,

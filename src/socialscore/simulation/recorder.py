@@ -26,9 +26,19 @@ from socialscore.scenario.vocabulary import (
 )
 from socialscore.scenario.window import measurement_window
 from socialscore.simulation import tallies
+from socialscore.simulation.cells import (
+    ATTRIBUTES,
+    CELL_TALLIES,
+    CELLS,
+    MAX_REGIONS,
+    cell_codes,
+    static_cells,
+)
 from socialscore.simulation.kernels import friends
+from socialscore.simulation.kernels.decisions import tally_cells
 from socialscore.simulation.kernels.disputes import D_FILED, D_REJECTED, D_UPHELD
 from socialscore.simulation.kernels.gates import (
+    REPLICATES,
     S_BLACKLISTED,
     S_CHILLED,
     S_EMPLOYED,
@@ -116,6 +126,15 @@ class Recorder:
         self.window = measurement_window(scenario, d)
         self.score_start: np.ndarray | None = None
         self.days_done = 0
+        # The window's gate decisions by the deciders' attributes (simulation.cells).
+        gates, counted = len(CITIZEN_GATES), len(CELL_TALLIES)
+        self.cell_counts = np.zeros((gates, CELLS, REPLICATES, counted), dtype=np.int64)
+        regions = len(nation.region_start) - 1
+        regions = regions if regions <= MAX_REGIONS else 0
+        self.region_counts = np.zeros(
+            (gates, regions, len(GROUP_LABELS), REPLICATES, counted), dtype=np.int64
+        )
+        self._cell_base: np.ndarray | None = None
 
     def record_day(self, day: int, **counts: np.ndarray) -> None:
         """Store one day's tallies: exactly those of :data:`socialscore.simulation.tallies.DAILY`.
@@ -127,6 +146,29 @@ class Recorder:
         for name, value in counts.items():
             getattr(self, name)[day] = value
         self.days_done = day + 1
+
+    def tally_decisions(self, day: int, decided: np.ndarray, state: State, all_rated: bool) -> None:
+        """Add the day's gate decisions (a word per citizen) to the attribute tallies.
+
+        Only days of the measurement window count, like every gate measure.
+        """
+        if not self.window.start <= day <= self.window.end:
+            return
+        nat = self.nation
+        if self._cell_base is None:
+            static = static_cells(nat.group, nat.income_decile, nat.age_band, nat.children)
+            aware = state.aware_mask(0, nat.population)
+            self._cell_base = (static.astype(np.uint16) * 4 + aware).astype(np.uint16)
+        tally_cells(
+            decided,
+            self._cell_base,
+            state.participant,
+            all_rated,
+            nat.group,
+            nat.region_start,
+            self.cell_counts,
+            self.region_counts,
+        )
 
     def observe_state(self, day: int, state: State) -> None:
         """Keep the per-citizen values needed later (the scores at the window's start)."""
@@ -414,6 +456,38 @@ class Recorder:
                 }
             )
 
+    def gate_cells_table(self) -> pa.Table:
+        """The window's decisions per gate, cell of attributes and replicate (non-zero rows)."""
+        gate, cell, rep = np.nonzero(self.cell_counts[:, :, :, 0])
+        codes = cell_codes(cell)
+        return pa.table(
+            {
+                "gate": pa.array(np.asarray(CITIZEN_GATES, dtype=object)[gate], pa.string()),
+                "replicate": rep.astype(np.uint8),
+                **{a.name: codes[a.name] for a in ATTRIBUTES},
+                **{
+                    name: self.cell_counts[gate, cell, rep, t]
+                    for t, name in enumerate(CELL_TALLIES)
+                },
+            }
+        )
+
+    def gate_regions_table(self) -> pa.Table:
+        """The window's decisions per gate, region, group and replicate (non-zero rows)."""
+        gate, region, grp, rep = np.nonzero(self.region_counts[..., 0])
+        return pa.table(
+            {
+                "gate": pa.array(np.asarray(CITIZEN_GATES, dtype=object)[gate], pa.string()),
+                "replicate": rep.astype(np.uint8),
+                "region": region.astype(np.int32),
+                "group": grp.astype(np.uint8),
+                **{
+                    name: self.region_counts[gate, region, grp, rep, t]
+                    for t, name in enumerate(CELL_TALLIES)
+                },
+            }
+        )
+
     def companies_table(self, state: State) -> pa.Table:
         """The final per-company snapshot."""
         nat = self.nation
@@ -449,5 +523,11 @@ class Recorder:
             "daily_grades": self.daily_grades_table(),
             "score_histogram": self.histogram_table(),
             "companies": self.companies_table(state),
+            "gate_cells": self.gate_cells_table(),
+            **(
+                {"gate_regions": self.gate_regions_table()}
+                if self.region_counts.shape[1] > 0
+                else {}
+            ),
             **({"gate_policy": self.gate_policy_table()} if policy_chooses(self.scenario) else {}),
         }

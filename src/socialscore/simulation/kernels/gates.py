@@ -187,9 +187,28 @@ def _passes(x: int, threshold: float, margin: float, u: float) -> bool:
     return x > threshold or (x == threshold and (margin >= 1.0 or u < margin))
 
 
+#: Bits of a gate's decision in a citizen's word of the day (``engine.GateTallies.decided``):
+#: the gate's ``DECISION_BITS`` bits from ``gate · DECISION_BITS`` on, bit t set when the
+#: decision counted in tally ``T_*`` = t (applied, selected, erroneous, overturned).
+DECISION_BITS = 4
+
+
+@njit(cache=True, inline="always")
+def mark(decided: np.ndarray, i: int, gate: int, t: int) -> None:
+    """Set tally ``t``'s bit of gate ``gate`` in citizen ``i``'s decisions of the day."""
+    decided[i] |= np.uint32(1) << np.uint32(gate * DECISION_BITS + t)
+
+
 @njit(cache=True)
 def _decide(
-    counts: np.ndarray, gate: int, who, score: int, clean: int, gp: np.ndarray, today
+    counts: np.ndarray,
+    decided: np.ndarray,
+    gate: int,
+    who,
+    score: int,
+    clean: int,
+    gp: np.ndarray,
+    today,
 ) -> int:
     """1 = approved, 0 = denied, 2 = denied and needing reasons.
 
@@ -205,8 +224,10 @@ def _decide(
     if margin < 1.0 and (score == threshold or clean == threshold):
         u = rng.uniform(today.seed, today.day, i, rng.stream(rng.POLICY_MARGIN, gate))
     counts[c, gate, g, T_APPLIED] += 1
+    mark(decided, i, gate, T_APPLIED)
     if _passes(score, threshold, margin, u):
         counts[c, gate, g, T_SELECTED] += 1
+        mark(decided, i, gate, T_SELECTED)
         return 1
     if _passes(clean, threshold, margin, u):
         # Human review catches a share of the denials caused by erroneous records.
@@ -217,8 +238,11 @@ def _decide(
         ):
             counts[c, gate, g, T_SELECTED] += 1
             counts[c, gate, g, T_OVERTURNED] += 1
+            mark(decided, i, gate, T_SELECTED)
+            mark(decided, i, gate, T_OVERTURNED)
             return 1
         counts[c, gate, g, T_ERRONEOUS] += 1
+        mark(decided, i, gate, T_ERRONEOUS)
     return 2 if gp[gate, P_REASONS] > 0 else 0
 
 
@@ -245,7 +269,7 @@ def _gate(gate: int, who, today, record, views, scale, gp: np.ndarray, tallies) 
     sv, cv = who.score, who.clean
     if v != 0:  # most gates read the public score: no call, no array references taken
         sv, cv = view_scores(v, who, record, views, scale)
-    d = _decide(tallies.gates, gate, who, sv, cv, gp, today)
+    d = _decide(tallies.gates, tallies.decided, gate, who, sv, cv, gp, today)
     if d == 2:
         give_reasons(tallies, gate, v, who, record, views)
     return d == 1
@@ -445,12 +469,14 @@ def step_gates(
     # `_gate` serves every call.
     gate_ids = np.arange(gp.shape[0])
     groups = counts.shape[2] // REPLICATES
+    decided = tallies.decided
     for c in range(first, last):
         counts[c, :, :, :] = 0
         reasons[c, :, :] = 0
         state_counts[c, :, :] = 0.0
         start = c * CHUNK
         m = min(start + CHUNK, n) - start
+        decided[start : start + m] = 0
         # Exposures are stored for aware citizens only, in citizen order.
         first_aware, last_aware = aware_offset[c], aware_offset[c + 1]
         # Three hashes give the six daily draws: (mortgage, travel), (hiring or
@@ -514,6 +540,7 @@ def step_gates(
                     if j >= i:
                         j += 1
                     counts[c, G_DATING, g, T_APPLIED] += 1
+                    mark(decided, i, G_DATING, T_APPLIED)
                     if dating_match(
                         published_below[published[i] - lo],
                         published_below[published[j] - lo],
@@ -521,6 +548,7 @@ def step_gates(
                         gp[G_DATING, P_MAX_GAP],
                     ):
                         counts[c, G_DATING, g, T_SELECTED] += 1
+                        mark(decided, i, G_DATING, T_SELECTED)
             if gp[G_DOCUMENTS, P_ENABLED] > 0:
                 if rng.half_uniform(h3, 1) < gp[G_DOCUMENTS, P_RATE]:
                     _gate(gate_ids[G_DOCUMENTS], who, today, record, views, scale, gp, tallies)

@@ -1,0 +1,555 @@
+"""Harms at a gate by any citizen attribute, and by the intersection of two.
+
+The gate kernel tallies every citizen gate decision of the measurement window
+in the cell of the citizen's attributes (:mod:`socialscore.simulation.cells`,
+table ``gate_cells``; region and group in ``gate_regions``), per replicate of
+citizens. :func:`harms_by` sums the cells into the subgroups of one attribute
+or of two and returns a :class:`GroupFrame`, shaped like Fairlearn's
+``MetricFrame``: :meth:`GroupFrame.by_group` (a table, one row per
+subgroup), :meth:`GroupFrame.group_min` / :meth:`GroupFrame.group_max`,
+:meth:`GroupFrame.difference` and :meth:`GroupFrame.ratio`, each with its
+interval. :func:`intersectional` says whether the worst-treated intersection
+of two attributes is treated worse than either attribute alone shows.
+
+Intervals. A subgroup's rate has Wilson's interval, widened when a
+delete-one-replicate jackknife says it is too narrow (the same citizens are
+decided about again and again; docs/model.md, "Gate measures"). The
+difference and ratio between the best and the worst subgroup compare a pair
+picked from many, so their intervals are simultaneous over every pair
+(Bonferroni: each at level 1 − (1 − level) / pairs), and widened by the
+jackknife at the same level. Subgroups with fewer than ``min_decisions``
+decisions are listed but never picked as best or worst: a subgroup of three
+refusals is not the worst-treated, it is small.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+
+from socialscore.analysis.disparity import (
+    ADVERSE_LINE,
+    FOUR_FIFTHS,
+    Estimate,
+    katz_ratio_interval,
+    newcombe_difference_interval,
+    verdict,
+    wilson_interval,
+)
+from socialscore.measures.intervals import t_quantile
+from socialscore.simulation.cells import (
+    ATTRIBUTES,
+    CELL_TALLIES,
+    CHILDREN_CAP,
+    Attribute,
+    attribute,
+)
+
+__all__ = [
+    "COUNTS",
+    "GroupFrame",
+    "Intersection",
+    "RestComparison",
+    "harms_by",
+    "intersectional",
+]
+
+#: The tallies of a ``gate_cells`` or ``gate_regions`` row.
+COUNTS: Final = CELL_TALLIES
+#: Fewest decisions for a subgroup to be picked as the best or worst treated.
+MIN_DECISIONS: Final = 30
+
+ERR_BY: Final = "harms_by needs one or two attributes, got {by}"
+ERR_SAME: Final = "the two attributes must differ, got '{name}' twice"
+ERR_GATE: Final = "no decisions of gate '{gate}' in the table; gates there: {known}"
+ERR_LEVEL: Final = "level must lie strictly between 0 and 1, got {level}"
+
+
+def _attribute(name: str, table: pa.Table) -> Attribute:
+    """A registered attribute, or region (its categories read from the table)."""
+    if name == "region":
+        top = int(np.max(table.column("region").to_numpy())) if table.num_rows else -1
+        return Attribute("region", "region", tuple(f"region {k}" for k in range(top + 1)))
+    return attribute(name)
+
+
+def _z(level: float, tests: int) -> float:
+    """The two-sided normal quantile at ``level``, Bonferroni-adjusted for ``tests``."""
+    return NormalDist().inv_cdf(1.0 - (1.0 - level) / (2.0 * max(tests, 1)))
+
+
+def _t(level: float, tests: int, df: int) -> float:
+    """The same for Student's t on ``df`` degrees of freedom."""
+    return t_quantile(1.0 - (1.0 - level) / (2.0 * max(tests, 1)), df)
+
+
+@dataclass(frozen=True)
+class RestComparison:
+    """A subgroup's selection rate against the rest of a larger subgroup that holds it.
+
+    ``within``: the larger subgroup, in words ("minority"); ``rest_rate``: the
+    selection rate of its other members; ``ratio``: the subgroup's rate over
+    the rest's, with its interval.
+    """
+
+    within: str
+    rest_rate: float
+    ratio: Estimate
+
+    @property
+    def worse(self) -> bool:
+        """Whether the interval of the ratio lies wholly below 1."""
+        return self.ratio.ci_high < 1.0
+
+
+@dataclass(frozen=True)
+class GroupFrame:
+    """One gate's decisions over the subgroups of one attribute or of two.
+
+    Arrays are per subgroup (``labels`` order); ``replicates`` hold the same
+    decisions per replicate of citizens, ``[replicate, subgroup]``.
+    """
+
+    gate: str
+    by: tuple[str, ...]
+    labels: tuple[str, ...]
+    codes: npt.NDArray[np.int64]  # [subgroup, attribute]: each attribute's category
+    applied: npt.NDArray[np.int64]
+    selected: npt.NDArray[np.int64]
+    erroneous: npt.NDArray[np.int64]
+    overturned: npt.NDArray[np.int64]
+    members: npt.NDArray[np.int64] | None
+    rep_applied: npt.NDArray[np.int64]
+    rep_selected: npt.NDArray[np.int64]
+    level: float = 0.95
+    min_decisions: int = MIN_DECISIONS
+
+    # -- one subgroup --------------------------------------------------------------------
+
+    def _rate(
+        self, x: int, n: int, rx: npt.NDArray[np.int64], rn: npt.NDArray[np.int64]
+    ) -> Estimate:
+        """A share with Wilson's interval, widened by the replicate jackknife."""
+        if n == 0:
+            return Estimate(math.nan, math.nan, math.nan)
+        value = x / n
+        low, high = wilson_interval(x, n, z=_z(self.level, 1))
+        k = rn.shape[0]
+        keep_n = n - rn
+        if k > 1 and (keep_n > 0).all():
+            loo = (x - rx) / keep_n
+            se = math.sqrt((k - 1) / k * float(((loo - loo.mean()) ** 2).sum()))
+            half = _t(self.level, 1, k - 1) * se
+            low, high = min(low, max(0.0, value - half)), max(high, min(1.0, value + half))
+        return Estimate(value, low, high)
+
+    def selection_rate(self, k: int) -> Estimate:
+        """Subgroup ``k``'s share of decisions that went its way."""
+        return self._rate(
+            int(self.selected[k]),
+            int(self.applied[k]),
+            self.rep_selected[:, k],
+            self.rep_applied[:, k],
+        )
+
+    def adverse_rate(self, k: int) -> Estimate:
+        """Subgroup ``k``'s share of decisions that went against it."""
+        adverse = self.applied - self.selected
+        rep_adverse = self.rep_applied - self.rep_selected
+        return self._rate(
+            int(adverse[k]), int(self.applied[k]), rep_adverse[:, k], self.rep_applied[:, k]
+        )
+
+    def by_group(self) -> pd.DataFrame:
+        """One row per subgroup: decisions, rates with intervals, members, wrongful denials.
+
+        ``wrongful_denials``: denials caused by erroneous records and not
+        overturned; ``overturned``: denials overturned by human review.
+        ``adverse_per_member``: adverse decisions per member (members counted
+        at the end of the run). A subgroup with no decision has empty rates
+        and says so in ``note``.
+        """
+        rows = []
+        for k, label in enumerate(self.labels):
+            sel, adv = self.selection_rate(k), self.adverse_rate(k)
+            members = int(self.members[k]) if self.members is not None else -1
+            adverse = int(self.applied[k] - self.selected[k])
+            note = ""
+            if self.applied[k] == 0:
+                note = "no decisions"
+            elif self.applied[k] < self.min_decisions:
+                note = f"fewer than {self.min_decisions} decisions: never picked as best or worst"
+            rows.append(
+                {
+                    "subgroup": label,
+                    "applications": int(self.applied[k]),
+                    "selection_rate": sel.value,
+                    "selection_ci_low": sel.ci_low,
+                    "selection_ci_high": sel.ci_high,
+                    "adverse_rate": adv.value,
+                    "adverse_ci_low": adv.ci_low,
+                    "adverse_ci_high": adv.ci_high,
+                    "members": members if members >= 0 else None,
+                    "adverse_per_member": adverse / members if members > 0 else math.nan,
+                    "wrongful_denials": int(self.erroneous[k]),
+                    "overturned": int(self.overturned[k]),
+                    "note": note,
+                }
+            )
+        return pd.DataFrame(rows).set_index("subgroup")
+
+    # -- between subgroups ---------------------------------------------------------------
+
+    def _candidates(self) -> npt.NDArray[np.int64]:
+        """Subgroups with enough decisions to be picked as the best or worst treated."""
+        return np.flatnonzero(self.applied >= max(self.min_decisions, 1))
+
+    def _extremes(self) -> tuple[int, int] | None:
+        """The subgroups with the lowest and the highest selection rate (ties: first)."""
+        idx = self._candidates()
+        if idx.size < 2:
+            return None
+        rates = self.selected[idx] / self.applied[idx]
+        return int(idx[int(np.argmin(rates))]), int(idx[int(np.argmax(rates))])
+
+    def _pairs(self) -> int:
+        n = int(self._candidates().size)
+        return n * (n - 1) // 2
+
+    def group_min(self) -> tuple[str, Estimate]:
+        """The subgroup with the lowest selection rate, and its rate (ties: the first)."""
+        ends = self._extremes()
+        if ends is None:
+            return "", Estimate(math.nan, math.nan, math.nan)
+        return self.labels[ends[0]], self.selection_rate(ends[0])
+
+    def group_max(self) -> tuple[str, Estimate]:
+        """The subgroup with the highest selection rate, and its rate (ties: the first)."""
+        ends = self._extremes()
+        if ends is None:
+            return "", Estimate(math.nan, math.nan, math.nan)
+        return self.labels[ends[1]], self.selection_rate(ends[1])
+
+    def _pair(self, lo: int | npt.NDArray[np.bool_], hi: int | npt.NDArray[np.bool_]) -> _Pair:
+        """Selections and decisions of two disjoint sets of subgroups, in all and per replicate."""
+
+        def total(x: npt.NDArray[np.int64], who: int | npt.NDArray[np.bool_]) -> int:
+            return int(np.sum(x[who]))
+
+        def per_rep(
+            x: npt.NDArray[np.int64], who: int | npt.NDArray[np.bool_]
+        ) -> npt.NDArray[np.int64]:
+            return x[:, who] if isinstance(who, int) else x[:, who].sum(axis=1)
+
+        return _Pair(
+            (
+                total(self.selected, lo),
+                total(self.applied, lo),
+                total(self.selected, hi),
+                total(self.applied, hi),
+            ),
+            (
+                per_rep(self.rep_selected, lo),
+                per_rep(self.rep_applied, lo),
+                per_rep(self.rep_selected, hi),
+                per_rep(self.rep_applied, hi),
+            ),
+        )
+
+    def difference(self) -> Estimate:
+        """Highest selection rate minus the lowest, with a simultaneous interval (no verdict)."""
+        ends = self._extremes()
+        if ends is None:
+            return Estimate(math.nan, math.nan, math.nan)
+        pair = self._pair(*ends)
+        s_lo, a_lo, s_hi, a_hi = pair.counts
+        value = s_hi / a_hi - s_lo / a_lo
+        tests = self._pairs()
+        low, high = newcombe_difference_interval(s_hi, a_hi, s_lo, a_lo, z=_z(self.level, tests))
+        se = pair.jackknife(_difference)
+        if math.isfinite(se) and se > 0:
+            half = _t(self.level, tests, pair.replicates - 1) * se
+            low, high = min(low, value - half), max(high, value + half)
+        return Estimate(value, low, high)
+
+    def ratio(self) -> Estimate:
+        """Lowest selection rate over the highest, simultaneous interval, judged at 0.8.
+
+        Not applicable when fewer than two subgroups have enough decisions or
+        when the best subgroup was never selected (0 / 0).
+        """
+        ends = self._extremes()
+        if ends is None:
+            return Estimate(math.nan, math.nan, math.nan)
+        return self._ratio(self._pair(*ends), self._pairs(), line=FOUR_FIFTHS)
+
+    def adverse_ratio(self) -> Estimate:
+        """The worst subgroup's adverse rate over the best's, judged at 1.25.
+
+        The worst and best are those of :meth:`ratio` (lowest and highest
+        selection rate). Infinite when the best subgroup had no adverse
+        decision and the worst had some; not applicable when neither had.
+        """
+        ends = self._extremes()
+        if ends is None:
+            return Estimate(math.nan, math.nan, math.nan)
+        return self._ratio(self._pair(*ends).adverse(), self._pairs(), line=1.0 / ADVERSE_LINE)
+
+    def _ratio(self, pair: _Pair, tests: int, *, line: float) -> Estimate:
+        """``(x1 / n1) / (x2 / n2)``: Katz at the adjusted level, widened by the jackknife."""
+        x1, n1, x2, n2 = pair.counts
+        if n1 == 0 or n2 == 0 or (x1 == 0 and x2 == 0):
+            return Estimate(math.nan, math.nan, math.nan)
+        value = (x1 / n1) / (x2 / n2) if x2 > 0 else math.inf
+        low, high = katz_ratio_interval(x1, n1, x2, n2, z=_z(self.level, tests))
+        se = pair.jackknife(_log_ratio) if 0 < value < math.inf else math.nan
+        if math.isfinite(se) and se > 0:
+            half = _t(self.level, tests, pair.replicates - 1) * se
+            low = min(low, math.exp(math.log(value) - half))
+            high = max(high, math.exp(math.log(value) + half))
+        return Estimate(value, low, high, math.nan, verdict(value, low, high, line=line))
+
+    def rest_comparison(self, k: int, attribute_index: int, *, tests: int) -> RestComparison:
+        """Subgroup ``k`` against the other subgroups sharing its category of one attribute.
+
+        E.g. (minority, decile 1) against the rest of the minority. ``tests``:
+        how many subgroups ``k`` was picked from (the interval is
+        Bonferroni-adjusted for them). The ratio has no verdict line: it
+        says whether the subgroup fares worse than the rest (interval below 1).
+        """
+        rest = self.codes[:, attribute_index] == self.codes[k, attribute_index]
+        rest[k] = False
+        within = _category(self.by[attribute_index], int(self.codes[k, attribute_index]))
+        pair = self._pair(k, rest)
+        x2, n2 = pair.counts[2], pair.counts[3]
+        rest_rate = x2 / n2 if n2 else math.nan
+        if x2 == 0:
+            return RestComparison(within, rest_rate, Estimate(math.nan, math.nan, math.nan))
+        return RestComparison(within, rest_rate, self._ratio(pair, tests, line=0.0))
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """Two sets of decisions: (x1, n1, x2, n2) in total and per replicate of citizens."""
+
+    counts: tuple[int, int, int, int]
+    per_replicate: tuple[npt.NDArray[np.int64], ...]
+
+    @property
+    def replicates(self) -> int:
+        """The number of replicates of citizens."""
+        return int(self.per_replicate[0].shape[0])
+
+    def adverse(self) -> _Pair:
+        """The same pair counting adverse decisions instead of favourable ones."""
+        x1, n1, x2, n2 = self.counts
+        r1, m1, r2, m2 = self.per_replicate
+        return _Pair((n1 - x1, n1, n2 - x2, n2), (m1 - r1, m1, m2 - r2, m2))
+
+    def jackknife(self, stat: Callable[[int, int, int, int], float]) -> float:
+        """Delete-one-replicate jackknife standard error of ``stat(x1, n1, x2, n2)``.
+
+        nan when fewer than two replicates, or when leaving one out leaves
+        ``stat`` undefined (a replicate holds every decision of a kind).
+        """
+        k = self.replicates
+        if k < 2:
+            return math.nan
+        values = []
+        for r in range(k):
+            left = tuple(
+                int(c - p[r]) for c, p in zip(self.counts, self.per_replicate, strict=True)
+            )
+            v = stat(*left)
+            if not math.isfinite(v):
+                return math.nan
+            values.append(v)
+        arr = np.asarray(values)
+        return math.sqrt((k - 1) / k * float(((arr - arr.mean()) ** 2).sum()))
+
+
+def _difference(x1: int, n1: int, x2: int, n2: int) -> float:
+    """The second share minus the first (nan without decisions)."""
+    return x2 / n2 - x1 / n1 if n1 > 0 and n2 > 0 else math.nan
+
+
+def _log_ratio(x1: int, n1: int, x2: int, n2: int) -> float:
+    """The log of the first share over the second (nan where undefined)."""
+    if min(x1, n1, x2, n2) <= 0:
+        return math.nan
+    return math.log((x1 / n1) / (x2 / n2))
+
+
+def _category(name: str, code: int) -> str:
+    """The words of one category of an attribute."""
+    if name == "region":
+        return f"region {code}"
+    return attribute(name).labels[code]
+
+
+def _members(
+    citizens: pa.Table, attrs: list[Attribute], shape: tuple[int, ...]
+) -> npt.NDArray[np.int64]:
+    """Citizens per combination of the attributes' categories (at the end of the run)."""
+    index = np.zeros(citizens.num_rows, dtype=np.int64)
+    for a in attrs:
+        codes = np.asarray(citizens.column(a.name).to_numpy(), dtype=np.int64)
+        if a.name == "children":
+            codes = np.minimum(codes, CHILDREN_CAP)
+        index = index * a.size + codes
+    return np.bincount(index, minlength=int(np.prod(shape))).astype(np.int64)
+
+
+def harms_by(
+    table: pa.Table,
+    gate: str,
+    by: str | tuple[str, ...],
+    *,
+    citizens: pa.Table | None = None,
+    level: float = 0.95,
+    min_decisions: int = MIN_DECISIONS,
+) -> GroupFrame:
+    """One gate's decisions by the subgroups of one attribute, or of two.
+
+    Args:
+        table: A run's ``gate_cells`` table (or ``gate_regions`` for ``region``).
+        gate: The gate's name, as in the table ("mortgage").
+        by: An attribute name ("income_decile") or two (("group", "income_decile")).
+        citizens: The run's ``citizens`` table, for members per subgroup (optional).
+        level: The intervals' confidence level.
+        min_decisions: Fewest decisions for a subgroup to be picked as best or worst.
+    """
+    names = (by,) if isinstance(by, str) else tuple(by)
+    if not 1 <= len(names) <= 2:
+        raise ValueError(ERR_BY.format(by=by))
+    if len(names) == 2 and names[0] == names[1]:
+        raise ValueError(ERR_SAME.format(name=names[0]))
+    if not 0.0 < level < 1.0:
+        raise ValueError(ERR_LEVEL.format(level=level))
+    attrs = [_attribute(n, table) for n in names]
+    gates = table.column("gate").to_numpy(zero_copy_only=False)
+    rows = gates == gate
+    if not rows.any():
+        known = ", ".join(dict.fromkeys(str(g) for g in gates.tolist())) or "none"
+        raise ValueError(ERR_GATE.format(gate=gate, known=known))
+    shape = tuple(a.size for a in attrs)
+    cells = int(np.prod(shape))
+    index = np.zeros(int(rows.sum()), dtype=np.int64)
+    for a in attrs:
+        index = index * a.size + np.asarray(table.column(a.name).to_numpy(), dtype=np.int64)[rows]
+    rep = np.asarray(table.column("replicate").to_numpy(), dtype=np.int64)[rows]
+    reps = int(rep.max()) + 1 if rep.size else 1
+    sums = {}
+    for name in COUNTS:
+        values = np.asarray(table.column(name).to_numpy(), dtype=np.int64)[rows]
+        sums[name] = np.bincount(index, weights=values, minlength=cells).astype(np.int64)
+    rep_applied = np.zeros((reps, cells), dtype=np.int64)
+    rep_selected = np.zeros((reps, cells), dtype=np.int64)
+    np.add.at(rep_applied, (rep, index), np.asarray(table.column("applied").to_numpy())[rows])
+    np.add.at(rep_selected, (rep, index), np.asarray(table.column("selected").to_numpy())[rows])
+    codes = np.stack(np.unravel_index(np.arange(cells), shape), axis=1).astype(np.int64)
+    labels = tuple(
+        " · ".join(a.labels[int(c)] for a, c in zip(attrs, combo, strict=True)) for combo in codes
+    )
+    members = _members(citizens, attrs, shape) if citizens is not None else None
+    return GroupFrame(
+        gate,
+        names,
+        labels,
+        codes,
+        sums["applied"],
+        sums["selected"],
+        sums["erroneous"],
+        sums["overturned"],
+        members,
+        rep_applied,
+        rep_selected,
+        level,
+        min_decisions,
+    )
+
+
+@dataclass(frozen=True)
+class Intersection:
+    """The worst-treated intersection of two attributes at a gate, against each attribute alone.
+
+    ``worst``: the intersection with the lowest selection rate (among those
+    with enough decisions) and its rate; ``versus``: its rate against the
+    rest of each of its two single-attribute subgroups. The harm is
+    intersectional (``beyond_either``) when both ratios' intervals lie wholly
+    below 1: the intersection is treated worse than either attribute alone
+    shows.
+    """
+
+    gate: str
+    by: tuple[str, str]
+    worst: str
+    rate: Estimate
+    versus: tuple[RestComparison, ...]
+
+    @property
+    def beyond_either(self) -> bool:
+        """Whether the intersection is worse than each of its two subgroups' other members."""
+        return bool(self.versus) and all(v.worse for v in self.versus)
+
+    def words(self) -> str:
+        """The finding in a sentence, with its numbers."""
+        if not self.worst:
+            return (
+                f"{self.gate}: no intersection of {' and '.join(self.by)} has enough decisions "
+                "to compare."
+            )
+        parts = [
+            f"{v.within}: rest {v.rest_rate:.1%}, ratio {v.ratio.value:.2f} "
+            f"[{v.ratio.ci_low:.2f}, {v.ratio.ci_high:.2f}]"
+            for v in self.versus
+        ]
+        verdict_words = (
+            "worse than either attribute alone shows"
+            if self.beyond_either
+            else "not shown to be worse than both attributes alone show"
+        )
+        return (
+            f"{self.gate}: the worst-treated intersection is {self.worst}, selected "
+            f"{self.rate.value:.1%} [{self.rate.ci_low:.1%}, {self.rate.ci_high:.1%}]; "
+            f"against the rest of {'; of '.join(parts)}: {verdict_words}."
+        )
+
+
+def intersectional(
+    table: pa.Table,
+    gate: str,
+    a: str,
+    b: str,
+    *,
+    level: float = 0.95,
+    min_decisions: int = MIN_DECISIONS,
+) -> Intersection:
+    """Is the worst-treated intersection of ``a`` and ``b`` worse than either alone shows?
+
+    The worst intersection is picked among every intersection with at least
+    ``min_decisions`` decisions, so each comparison's interval is adjusted
+    for that many candidates (Bonferroni) and widened by the replicate
+    jackknife.
+    """
+    frame = harms_by(table, gate, (a, b), level=level, min_decisions=min_decisions)
+    candidates = frame._candidates()
+    ends = frame._extremes()
+    if ends is None:
+        return Intersection(gate, (a, b), "", Estimate(math.nan, math.nan, math.nan), ())
+    worst = ends[0]
+    tests = int(candidates.size)
+    versus = tuple(frame.rest_comparison(worst, i, tests=tests) for i in (0, 1))
+    return Intersection(gate, (a, b), frame.labels[worst], frame.selection_rate(worst), versus)
+
+
+#: Attribute names the frames accept: every registered one, and region.
+KNOWN: Final = (*(a.name for a in ATTRIBUTES), "region")
