@@ -33,7 +33,13 @@ def run_day(acc, *, rate: float, gate_rate: float = 1.0, threshold: int = 600): 
             company_compliance=np.full(m, 128, np.uint8),
             company_group=np.array([0, 1, 0, 1], np.uint8),
         ),
-        State(*[np.zeros(0)] * (len(State._fields) - 2), company_acc=acc, company_score=score),  # type: ignore[arg-type]
+        State(
+            **{
+                **dict.fromkeys(State._fields, np.zeros(0)),
+                "company_acc": acc,
+                "company_score": score,
+            }
+        ),  # type: ignore[arg-type]
         make_streams(
             event=np.array([VIOLATION]),
             rate=np.array([rate]),

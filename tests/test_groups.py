@@ -94,7 +94,7 @@ def test_each_subgroups_counts_and_rates_are_those_of_its_decisions(by):
     chance = 0.4 + 0.05 * people["income_decile"].to_numpy() / 9
     rows = decisions(people, chance, per_person=3, seed=1)
     members = pa.Table.from_pandas(people)
-    frame = groups.harms_by(cells_table(rows), "mortgage", by, citizens=members)
+    frame = groups.harms_by(cells_table(rows), "mortgage", by, members=members)
     table = frame.by_group()
     keys = [by] if isinstance(by, str) else list(by)
     capped = rows.assign(children=np.minimum(rows["children"], 3))
@@ -220,3 +220,33 @@ def test_bad_requests_are_refused_in_words():
         groups.harms_by(table, "travel", "group")
     with pytest.raises(ValueError, match="must differ"):
         groups.harms_by(table, "mortgage", ("group", "group"))
+
+
+def test_the_run_tables_hold_every_attribute_and_pair_and_the_report_names_the_planted_harm():
+    """subgroup_tables: one gap row per gate and breakdown (6 attributes, 15 pairs), subgroup
+    rows whose counts are the decisions', and the report's line names the planted harm: the
+    minority's poorest tenth, worse than either attribute alone shows."""
+    from socialscore.report import subgroups as section
+
+    people = citizens(20000, seed=8)
+    target = (people["group"] == 1) & (people["income_decile"] == 0)
+    chance = np.where(target, 0.3, np.where(people["group"] == 1, 0.6, 0.7))
+    rows = decisions(people, chance, 3, seed=8)
+    tables = groups.subgroup_tables(
+        cells_table(rows), pa.Table.from_pandas(people), day_from=5, day_to=9
+    )
+    gaps = tables["gate_subgroup_gaps"].to_pandas()
+    assert len(gaps) == 6 + 15 and set(gaps["day_from"]) == {5}
+    subgroups = tables["gate_subgroups"].to_pandas()
+    deciles = subgroups[subgroups["by"] == "income decile"].set_index("subgroup")
+    direct = rows.groupby("income_decile")["selected"].agg(["sum", "count"])
+    assert deciles["applications"].tolist() == direct["count"].tolist()
+    assert deciles["selection_rate"].to_numpy() == pytest.approx(
+        (direct["sum"] / direct["count"]).to_numpy()
+    )
+    crossing = tables["gate_intersections"].to_pandas().set_index("by")
+    assert bool(crossing.loc["group × income decile", "beyond_either"])
+    line = section.rows(tables)[0]
+    assert line.worst == "minority" and line.by == "group"
+    assert line.crossing == "minority · decile 1 (poorest) (group × income decile)"
+    assert line.intersectional.startswith("✕ yes")

@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -55,11 +55,13 @@ from socialscore.simulation.cells import (
 
 __all__ = [
     "COUNTS",
+    "MIN_DECISIONS",
     "GroupFrame",
     "Intersection",
     "RestComparison",
     "harms_by",
     "intersectional",
+    "subgroup_tables",
 ]
 
 #: The tallies of a ``gate_cells`` or ``gate_regions`` row.
@@ -177,6 +179,10 @@ class GroupFrame:
         at the end of the run). A subgroup with no decision has empty rates
         and says so in ``note``.
         """
+        return pd.DataFrame(self.rows()).set_index("subgroup")
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows of :meth:`by_group`, as dicts (``subgroup`` the label)."""
         rows = []
         for k, label in enumerate(self.labels):
             sel, adv = self.selection_rate(k), self.adverse_rate(k)
@@ -204,7 +210,7 @@ class GroupFrame:
                     "note": note,
                 }
             )
-        return pd.DataFrame(rows).set_index("subgroup")
+        return rows
 
     # -- between subgroups ---------------------------------------------------------------
 
@@ -396,16 +402,55 @@ def _category(name: str, code: int) -> str:
 
 
 def _members(
-    citizens: pa.Table, attrs: list[Attribute], shape: tuple[int, ...]
+    table: pa.Table, attrs: list[Attribute], shape: tuple[int, ...]
 ) -> npt.NDArray[np.int64]:
-    """Citizens per combination of the attributes' categories (at the end of the run)."""
-    index = np.zeros(citizens.num_rows, dtype=np.int64)
+    """Citizens per combination of the attributes' categories.
+
+    ``table``: one row per citizen (the ``citizens`` table), or per cell with
+    its citizens in a ``members`` column (``cell_members``).
+    """
+    index = np.zeros(table.num_rows, dtype=np.int64)
     for a in attrs:
-        codes = np.asarray(citizens.column(a.name).to_numpy(), dtype=np.int64)
+        codes = np.asarray(table.column(a.name).to_numpy(), dtype=np.int64)
         if a.name == "children":
             codes = np.minimum(codes, CHILDREN_CAP)
         index = index * a.size + codes
-    return np.bincount(index, minlength=int(np.prod(shape))).astype(np.int64)
+    weights = (
+        np.asarray(table.column("members").to_numpy(), dtype=np.float64)
+        if "members" in table.column_names
+        else None
+    )
+    return np.bincount(index, weights=weights, minlength=int(np.prod(shape))).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A tally table's columns as numpy arrays (int64; the gate as strings)."""
+
+    gate: npt.NDArray[Any]
+    columns: dict[str, npt.NDArray[np.int64]]
+
+
+_PARSED: dict[int, tuple[pa.Table, _Parsed]] = {}
+
+
+def _parse(table: pa.Table) -> _Parsed:
+    """The table's columns as arrays, converted once per table (the last few kept)."""
+    kept = _PARSED.get(id(table))
+    if kept is not None and kept[0] is table:
+        return kept[1]
+    parsed = _Parsed(
+        np.asarray(table.column("gate").to_numpy(zero_copy_only=False)),
+        {
+            name: np.asarray(table.column(name).to_numpy(), dtype=np.int64)
+            for name in table.column_names
+            if name != "gate"
+        },
+    )
+    if len(_PARSED) > 8:
+        _PARSED.clear()
+    _PARSED[id(table)] = (table, parsed)
+    return parsed
 
 
 def harms_by(
@@ -413,7 +458,7 @@ def harms_by(
     gate: str,
     by: str | tuple[str, ...],
     *,
-    citizens: pa.Table | None = None,
+    members: pa.Table | None = None,
     level: float = 0.95,
     min_decisions: int = MIN_DECISIONS,
 ) -> GroupFrame:
@@ -423,7 +468,8 @@ def harms_by(
         table: A run's ``gate_cells`` table (or ``gate_regions`` for ``region``).
         gate: The gate's name, as in the table ("mortgage").
         by: An attribute name ("income_decile") or two (("group", "income_decile")).
-        citizens: The run's ``citizens`` table, for members per subgroup (optional).
+        members: The run's ``cell_members`` table (or its ``citizens`` table), for the
+            members of each subgroup at the end of the run (optional).
         level: The intervals' confidence level.
         min_decisions: Fewest decisions for a subgroup to be picked as best or worst.
     """
@@ -434,32 +480,37 @@ def harms_by(
         raise ValueError(ERR_SAME.format(name=names[0]))
     if not 0.0 < level < 1.0:
         raise ValueError(ERR_LEVEL.format(level=level))
+    parsed = _parse(table)
     attrs = [_attribute(n, table) for n in names]
-    gates = table.column("gate").to_numpy(zero_copy_only=False)
-    rows = gates == gate
+    rows = parsed.gate == gate
     if not rows.any():
-        known = ", ".join(dict.fromkeys(str(g) for g in gates.tolist())) or "none"
+        known = ", ".join(dict.fromkeys(str(g) for g in parsed.gate.tolist())) or "none"
         raise ValueError(ERR_GATE.format(gate=gate, known=known))
     shape = tuple(a.size for a in attrs)
     cells = int(np.prod(shape))
     index = np.zeros(int(rows.sum()), dtype=np.int64)
     for a in attrs:
-        index = index * a.size + np.asarray(table.column(a.name).to_numpy(), dtype=np.int64)[rows]
-    rep = np.asarray(table.column("replicate").to_numpy(), dtype=np.int64)[rows]
+        index = index * a.size + parsed.columns[a.name][rows]
+    rep = parsed.columns["replicate"][rows]
     reps = int(rep.max()) + 1 if rep.size else 1
-    sums = {}
-    for name in COUNTS:
-        values = np.asarray(table.column(name).to_numpy(), dtype=np.int64)[rows]
-        sums[name] = np.bincount(index, weights=values, minlength=cells).astype(np.int64)
-    rep_applied = np.zeros((reps, cells), dtype=np.int64)
-    rep_selected = np.zeros((reps, cells), dtype=np.int64)
-    np.add.at(rep_applied, (rep, index), np.asarray(table.column("applied").to_numpy())[rows])
-    np.add.at(rep_selected, (rep, index), np.asarray(table.column("selected").to_numpy())[rows])
+    sums = {
+        name: np.bincount(index, weights=parsed.columns[name][rows], minlength=cells).astype(
+            np.int64
+        )
+        for name in COUNTS
+    }
+    flat = rep * cells + index
+    rep_applied, rep_selected = (
+        np.bincount(flat, weights=parsed.columns[name][rows], minlength=reps * cells)
+        .astype(np.int64)
+        .reshape(reps, cells)
+        for name in ("applied", "selected")
+    )
     codes = np.stack(np.unravel_index(np.arange(cells), shape), axis=1).astype(np.int64)
     labels = tuple(
         " · ".join(a.labels[int(c)] for a, c in zip(attrs, combo, strict=True)) for combo in codes
     )
-    members = _members(citizens, attrs, shape) if citizens is not None else None
+    heads = _members(members, attrs, shape) if members is not None else None
     return GroupFrame(
         gate,
         names,
@@ -469,7 +520,7 @@ def harms_by(
         sums["selected"],
         sums["erroneous"],
         sums["overturned"],
-        members,
+        heads,
         rep_applied,
         rep_selected,
         level,
@@ -503,9 +554,10 @@ class Intersection:
     def words(self) -> str:
         """The finding in a sentence, with its numbers."""
         if not self.worst:
+            words = " and ".join(attribute(n).words for n in self.by)
             return (
-                f"{self.gate}: no intersection of {' and '.join(self.by)} has enough decisions "
-                "to compare."
+                f"{self.gate}: no intersection of {words} to compare (too few decisions, or "
+                "everyone decided about shares one of the two attributes)."
             )
         parts = [
             f"{v.within}: rest {v.rest_rate:.1%}, ratio {v.ratio.value:.2f} "
@@ -543,7 +595,10 @@ def intersectional(
     frame = harms_by(table, gate, (a, b), level=level, min_decisions=min_decisions)
     candidates = frame._candidates()
     ends = frame._extremes()
-    if ends is None:
+    decided = frame.applied > 0
+    # An attribute with one category among those decided about has nothing to cross.
+    single = [len(set(frame.codes[decided, i].tolist())) < 2 for i in (0, 1)]
+    if ends is None or any(single):
         return Intersection(gate, (a, b), "", Estimate(math.nan, math.nan, math.nan), ())
     worst = ends[0]
     tests = int(candidates.size)
@@ -553,3 +608,115 @@ def intersectional(
 
 #: Attribute names the frames accept: every registered one, and region.
 KNOWN: Final = (*(a.name for a in ATTRIBUTES), "region")
+
+
+def _pairs_of(names: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+
+
+def _ci(e: Estimate) -> tuple[float, float, float]:
+    return e.value, e.ci_low, e.ci_high
+
+
+def subgroup_tables(
+    cells: pa.Table,
+    members: pa.Table | None = None,
+    *,
+    regions: pa.Table | None = None,
+    day_from: int = -1,
+    day_to: int = -1,
+    level: float = 0.95,
+    min_decisions: int = MIN_DECISIONS,
+) -> dict[str, pa.Table]:
+    """Every gate's harms by every attribute and every pair, as three run tables.
+
+    ``gate_subgroups``: one row per gate, breakdown and subgroup (the rows of
+    :meth:`GroupFrame.by_group`); ``gate_subgroup_gaps``: one row per gate and
+    breakdown, the lowest and highest selection rates, their difference and
+    ratio, and the adverse ratio, with intervals and verdicts;
+    ``gate_intersections``: one row per gate and pair of attributes, the
+    worst-treated intersection against each attribute alone
+    (:func:`intersectional`). Region is broken down alone (from ``regions``,
+    the ``gate_regions`` table), never in pairs. ``day_from``/``day_to``: the
+    window the tallies cover, written on every row.
+    """
+    single = tuple(a.name for a in ATTRIBUTES)
+    breakdowns: list[tuple[str, ...]] = [(n,) for n in single] + list(_pairs_of(single))
+    gates = list(dict.fromkeys(str(g) for g in cells.column("gate").to_pylist()))
+    rows: list[dict[str, object]] = []
+    gaps: list[dict[str, object]] = []
+    crossings: list[dict[str, object]] = []
+    for gate in gates:
+        plan: list[tuple[pa.Table, tuple[str, ...]]] = [(cells, b) for b in breakdowns]
+        if regions is not None and regions.num_rows:
+            plan.insert(len(single), (regions, ("region",)))
+        for table, by in plan:
+            frame = harms_by(
+                table,
+                gate,
+                by,
+                members=members if by != ("region",) else None,
+                level=level,
+                min_decisions=min_decisions,
+            )
+            words = " × ".join(_attribute(n, table).words for n in by)
+            for row in frame.rows():
+                if row["applications"] == 0 and not (row["members"] or 0):
+                    continue  # no such citizen: not a subgroup of this nation
+                rows.append({"gate": gate, "by": words, **row})
+            low, low_rate = frame.group_min()
+            high, high_rate = frame.group_max()
+            diff, ratio, adverse = frame.difference(), frame.ratio(), frame.adverse_ratio()
+            gaps.append(
+                {
+                    "gate": gate,
+                    "by": words,
+                    "subgroups_compared": int(frame._candidates().size),
+                    "lowest": low,
+                    "lowest_rate": low_rate.value,
+                    "highest": high,
+                    "highest_rate": high_rate.value,
+                    "difference": diff.value,
+                    "difference_ci_low": diff.ci_low,
+                    "difference_ci_high": diff.ci_high,
+                    "ratio": ratio.value,
+                    "ratio_ci_low": ratio.ci_low,
+                    "ratio_ci_high": ratio.ci_high,
+                    "ratio_verdict": ratio.verdict,
+                    "adverse_ratio": adverse.value,
+                    "adverse_ratio_ci_low": adverse.ci_low,
+                    "adverse_ratio_ci_high": adverse.ci_high,
+                    "adverse_ratio_verdict": adverse.verdict,
+                }
+            )
+        for a, b in _pairs_of(single):
+            found = intersectional(cells, gate, a, b, level=level, min_decisions=min_decisions)
+            record: dict[str, object] = {
+                "gate": gate,
+                "by": f"{attribute(a).words} × {attribute(b).words}",
+                "worst": found.worst,
+                "rate": found.rate.value,
+                "rate_ci_low": found.rate.ci_low,
+                "rate_ci_high": found.rate.ci_high,
+            }
+            for k, side in enumerate(("first", "second")):
+                v = found.versus[k] if found.versus else None
+                record[f"within_{side}"] = v.within if v else ""
+                record[f"rest_rate_{side}"] = v.rest_rate if v else math.nan
+                record[f"ratio_{side}"] = v.ratio.value if v else math.nan
+                record[f"ratio_{side}_ci_low"] = v.ratio.ci_low if v else math.nan
+                record[f"ratio_{side}_ci_high"] = v.ratio.ci_high if v else math.nan
+            record["beyond_either"] = found.beyond_either
+            record["words"] = found.words()
+            crossings.append(record)
+
+    def arrow(records: list[dict[str, object]]) -> pa.Table:
+        out = pd.DataFrame(records)
+        out["day_from"], out["day_to"] = day_from, day_to
+        return pa.Table.from_pandas(out, preserve_index=False)
+
+    return {
+        "gate_subgroups": arrow(rows),
+        "gate_subgroup_gaps": arrow(gaps),
+        "gate_intersections": arrow(crossings),
+    }

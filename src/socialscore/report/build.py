@@ -19,7 +19,7 @@ from socialscore.analysis import disparity
 from socialscore.analysis.decomposition import from_metrics
 from socialscore.analysis.definitions import DESCRIPTIONS
 from socialscore.analysis.harms import metric_value, penalised_legal_events
-from socialscore.report import charts
+from socialscore.report import charts, subgroups
 from socialscore.report import decomposition as split
 from socialscore.report import format as fmt
 from socialscore.report.headlines import headlines
@@ -155,6 +155,8 @@ def build(
         company_rules=scenario.company_rules,
         gates=_gate_settings(scenario),
         audit=_audit_rows(audit),
+        subgroups=subgroups.rows(tables),
+        subgroups_introduction=subgroups.INTRODUCTION,
         decomposition=split.section(
             from_metrics(m, scenario, facts.population), run_population=facts.population
         ),

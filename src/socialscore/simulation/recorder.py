@@ -472,6 +472,23 @@ class Recorder:
             }
         )
 
+    def cell_members_table(self, state: State) -> pa.Table:
+        """Citizens in each cell of attributes at the end of the run (non-empty cells)."""
+        nat = self.nation
+        base = self._cell_base
+        if base is None:  # no day of the window was run
+            static = static_cells(nat.group, nat.income_decile, nat.age_band, nat.children)
+            base = (static.astype(np.uint16) * 4 + state.aware_mask(0, nat.population)).astype(
+                np.uint16
+            )
+        rated = state.participant_mask(0, nat.population).astype(np.int64)
+        if self.days_done and self.scenario.participation.mandatory_from_day < self.days_done:
+            rated = np.ones_like(rated)
+        members = np.bincount(base.astype(np.int64) + 2 * rated, minlength=CELLS)
+        cell = np.flatnonzero(members)
+        codes = cell_codes(cell)
+        return pa.table({**{a.name: codes[a.name] for a in ATTRIBUTES}, "members": members[cell]})
+
     def gate_regions_table(self) -> pa.Table:
         """The window's decisions per gate, region, group and replicate (non-zero rows)."""
         gate, region, grp, rep = np.nonzero(self.region_counts[..., 0])
@@ -524,6 +541,7 @@ class Recorder:
             "score_histogram": self.histogram_table(),
             "companies": self.companies_table(state),
             "gate_cells": self.gate_cells_table(),
+            "cell_members": self.cell_members_table(state),
             **(
                 {"gate_regions": self.gate_regions_table()}
                 if self.region_counts.shape[1] > 0

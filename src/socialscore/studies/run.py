@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from socialscore import report
 from socialscore.analysis import audit as audit_checks
 from socialscore.analysis import decomposition as split
-from socialscore.analysis import harms
+from socialscore.analysis import groups, harms
 from socialscore.analysis.definitions import MetricName, check_name
 from socialscore.scenario.files import LoadedScenario, digest, load, parse
 from socialscore.scenario.schema import Scenario
@@ -77,6 +77,29 @@ class Result:
     def to_pandas(self, name: str) -> pd.DataFrame:
         """One of the run's tables as a pandas DataFrame."""
         return self.table(name).to_pandas()
+
+    def harms_by(
+        self,
+        gate: str,
+        by: str | tuple[str, str],
+        *,
+        level: float = 0.95,
+        min_decisions: int = groups.MIN_DECISIONS,
+    ) -> groups.GroupFrame:
+        """One gate's decisions by any citizen attribute, or by two (an intersection).
+
+        ``by``: ``group``, ``income_decile``, ``age_band``, ``children``,
+        ``participant``, ``aware`` or ``region``, or a pair of the first six,
+        e.g. ``("group", "income_decile")``. The result, like Fairlearn's
+        MetricFrame, has ``by_group()``, ``group_min()``, ``group_max()``,
+        ``difference()`` and ``ratio()``, each with its interval, over the
+        measurement window (docs/model.md, "Harms by any group").
+        """
+        table = self.table("gate_regions" if by == "region" else "gate_cells")
+        members = None if by == "region" else self.table("cell_members")
+        return groups.harms_by(
+            table, gate, by, members=members, level=level, min_decisions=min_decisions
+        )
 
     def metric(self, metric: MetricName, *, subject: str = "", grp: str = "all") -> float:
         """One metric's value (nan when the run did not produce it for that subject and group).
@@ -181,6 +204,16 @@ def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Sim
     analysis = {**tables, "citizens": core}
     metric_table = harms.compute(sc, analysis, nat.friend_blocks(engine.state.friend_codes))
     tables["gate_months"] = analysis["gate_months"] = harms.gate_months(analysis)
+    window = recorder.window
+    subgroups = groups.subgroup_tables(
+        tables["gate_cells"],
+        tables["cell_members"],
+        regions=tables.get("gate_regions"),
+        day_from=window.start,
+        day_to=window.end,
+    )
+    tables.update(subgroups)
+    analysis.update(subgroups)
     return _Simulation(
         engine=engine,
         recorder=recorder,
@@ -350,8 +383,10 @@ def rebuild_report(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Path:
     tables["citizens"] = store.load_table(
         run_id, "citizens", columns=["score_start", "score", "group"]
     )
-    if (path / "gate_months.parquet").is_file():  # runs stored before it existed have none
-        tables["gate_months"] = store.load_table(run_id, "gate_months")
+    # Runs stored before these tables existed have none; the report leaves their parts out.
+    for name in ("gate_months", "gate_subgroups", "gate_subgroup_gaps", "gate_intersections"):
+        if (path / f"{name}.parquet").is_file():
+            tables[name] = store.load_table(run_id, name)
     meta = json.loads((path / "run.json").read_text("utf-8"))
     companies = tables["companies"].num_rows
     facts = report.RunFacts(
