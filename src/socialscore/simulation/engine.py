@@ -58,6 +58,7 @@ from socialscore.simulation.kernels.ranking import (
 from socialscore.simulation.nation import Nation
 from socialscore.simulation.recorder import Recorder
 from socialscore.simulation.state import initial_state
+from socialscore.simulation.trace import Tracer
 
 _DILIGENCE = TRAITS.index("diligence")
 
@@ -134,8 +135,10 @@ class Engine:
     as generated can be read back.
     """
 
-    def __init__(self, scenario: Scenario, nation: Nation) -> None:
+    def __init__(self, scenario: Scenario, nation: Nation, *, tracer: Tracer | None = None) -> None:
         self.scenario = scenario
+        #: Keeps a few citizens' days (a replay for decision trails); None: nothing kept.
+        self.tracer = tracer
         self.nation = nation
         self.compiled = compile_scenario(scenario)
         self.state = initial_state(scenario, nation, self.compiled)
@@ -316,6 +319,17 @@ class Engine:
             company_gates=co.gates.sum(axis=0),
         )
         recorder.observe_state(day, st)
+        if self.tracer is not None:
+            self.tracer.observe(
+                day,
+                st,
+                gt.decided,
+                lo=sc.score.lo,
+                all_rated=today.all_rated,
+                thresholds=self._gate_params[
+                    :, P_GROUP_THRESHOLD : P_GROUP_THRESHOLD + self._groups
+                ],
+            )
 
     def _choose_thresholds(self, today: Day) -> None:
         """The mortgage gate's per-group thresholds, chosen by its policy from today's scores.

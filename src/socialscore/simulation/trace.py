@@ -1,0 +1,91 @@
+"""A few citizens' days, kept while a run is replayed: the raw material of a decision trail.
+
+No per-citizen log is kept for the whole population. A run is deterministic
+(counter-based random numbers), so running it again with the same scenario
+and seed replays every citizen's days exactly; a :class:`Tracer` handed to the
+engine keeps, after each day, the state of the chosen citizens only: score,
+error-free score, published score and percentile, every rule accumulator, the
+network term, erroneous records, the day's gate decisions (the gate kernel's
+word of the day), mortgage and employment. :mod:`socialscore.studies.explain`
+reads the story out of it. Without a tracer the engine does nothing extra.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from socialscore.simulation.state import State
+
+ERR_CITIZENS = "citizens to trace must be distinct ids in 0..{last}, got {got}"
+
+
+class Tracer:
+    """Keeps the chosen citizens' state after each day (arrays ``[day, ...]``)."""
+
+    def __init__(self, citizens: npt.ArrayLike, *, population: int, days: int, rules: int) -> None:
+        ids = np.asarray(citizens, dtype=np.int64).ravel()
+        if (
+            ids.size == 0
+            or len(set(ids.tolist())) != ids.size
+            or ids.min() < 0
+            or ids.max() >= population
+        ):
+            raise ValueError(ERR_CITIZENS.format(last=population - 1, got=ids.tolist()[:10]))
+        self.citizens = ids
+        t = ids.size
+        self.days = 0
+        self.score = np.zeros((days, t), dtype=np.int16)
+        self.score_clean = np.zeros((days, t), dtype=np.int16)
+        self.published = np.zeros((days, t), dtype=np.int16)
+        self.percentile = np.zeros((days, t), dtype=np.float32)
+        self.acc = np.zeros((days, rules, t), dtype=np.float32)
+        self.net = np.zeros((days, t), dtype=np.float32)
+        self.err = np.zeros((days, t), dtype=np.float32)
+        self.offset = np.zeros((days, t), dtype=np.float32)
+        self.decided = np.zeros((days, t), dtype=np.uint32)
+        self.mortgage = np.zeros((days, t), dtype=np.uint8)
+        self.employer = np.zeros((days, t), dtype=np.int32)
+        self.rated = np.zeros((days, t), dtype=np.uint8)
+        #: Each day's threshold of each gate for each traced citizen's group.
+        self.thresholds: list[np.ndarray] = []
+
+    def observe(
+        self,
+        day: int,
+        state: State,
+        decided: np.ndarray,
+        *,
+        lo: int,
+        all_rated: bool,
+        thresholds: np.ndarray,
+    ) -> None:
+        """Keep the traced citizens' state at the end of ``day`` (after its decisions).
+
+        ``thresholds``: float64 [gate, group], the gates' thresholds that day.
+        """
+        i = self.citizens
+        self.score[day] = state.score[i]
+        self.score_clean[day] = state.score_clean[i]
+        self.published[day] = state.published[i]
+        self.percentile[day] = state.published_below[state.published[i].astype(np.int64) - lo]
+        self.acc[day] = state.acc[:, i]
+        self.net[day] = state.net[i]
+        self.err[day] = state.err_acc[i]
+        if state.offset.shape[0]:
+            self.offset[day] = state.offset[i]
+        self.decided[day] = decided[i]
+        self.mortgage[day] = state.has_mortgage[i]
+        self.employer[day] = state.employer[i]
+        participant = state.participant
+        self.rated[day] = 1 if all_rated or participant.shape[0] == 0 else participant[i]
+        self.thresholds.append(thresholds.copy())
+        self.days = day + 1
+
+    def nbytes(self) -> int:
+        """Bytes the trace holds."""
+        arrays = [v for v in vars(self).values() if isinstance(v, np.ndarray)]
+        return sum(a.nbytes for a in arrays) + sum(a.nbytes for a in self.thresholds)
