@@ -195,7 +195,7 @@ def test_detection_below_one_sees_its_share_and_zero_sees_nothing() -> None:
     assert abs(seen - 0.5 * there) < 4 * math.sqrt(0.25 * there), (seen, there)
     # Group 1's rate is 1.5 times group 0's: the true incidents tell the groups apart.
     assert incidents[:, 1].sum() > 1.3 * incidents[:, 0].sum()
-    t0, tables, engine = table(scenario({**m, "detection": 0.0}))
+    t0, _, engine = table(scenario({**m, "detection": 0.0}))
     assert per_unit(t0, "detections").sum() == 0 and per_unit(t0, "incidents").sum() > 0
     assert (engine.state.score == 600).all()
     assert per_unit(t0, "weight_end").min() >= 1
