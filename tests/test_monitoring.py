@@ -100,20 +100,26 @@ def patrols_by_hand(weights: list[int], seed: int, day: int, patrols: int) -> li
 
 def weights_by_hand(
     weights: list[int], found: list[int], m: dict[str, Any], seed: int, day: int
-) -> list[int]:
-    """Detections added (linear surprise: with chance (1 − s) / max (1 − s')), then decay."""
+) -> tuple[list[int], int]:
+    """Detections added (linear surprise: with chance (1 − s) / max (1 − s')), then decay.
+
+    Also returns how many units the floor held up.
+    """
     total = sum(weights)
     shares = [w / total for w in weights]
     most = max(1.0 - s for s in shares)
     out = []
+    held = 0
     for r, (w, d) in enumerate(zip(weights, found, strict=True)):
         if m.get("correction", "none") == "surprise" and most > 0:
             u = rng.uniform(seed, day, r, rng.stream(rng.MONITOR_CORRECTION))
             d = d if u < (1.0 - shares[r]) / most else 0
         w += d
         u = rng.uniform(seed, day, r, rng.stream(rng.MONITOR_DECAY))
-        out.append(max(w - binomial_quantile(w, m.get("decay", 0.0), u), m.get("floor", 1)))
-    return out
+        left = w - binomial_quantile(w, m.get("decay", 0.0), u)
+        held += left < m.get("floor", 1)
+        out.append(max(left, m.get("floor", 1)))
+    return out, held
 
 
 MONITORED = {
@@ -121,7 +127,7 @@ MONITORED = {
     "by": "region",
     "units": 2,
     "prior": [5, 20, 40],
-    "decay": 0.05,
+    "decay": 0.1,
     "floor": 5,
 }
 
@@ -139,14 +145,16 @@ def test_patrols_and_weights_follow_the_rule_recomputed_by_hand(correction: str)
     patrols, found = per_unit(t, "patrols"), per_unit(t, "detections")
     assert weight[0].tolist() == m["prior"]
     w = list(m["prior"])
+    held = 0
     for day in range(sc.run.days):
         assert weight[day].tolist() == w, day
         assert patrols[day].tolist() == patrols_by_hand(w, sc.run.seed, day, m["units"]), day
-        w = weights_by_hand(w, found[day].tolist(), m, sc.run.seed, day)
+        w, floored = weights_by_hand(w, found[day].tolist(), m, sc.run.seed, day)
+        held += floored
         assert end[day].tolist() == w, day
     assert patrols.sum() == 2 * sc.run.days
     assert found.sum() > 50 and (found > 0).any(axis=0).all()  # every unit detected something
-    assert (end == m["floor"]).any()  # the floor held a unit up
+    assert held >= 3  # the floor held a unit up on some days
     share = per_unit(t, "share")
     np.testing.assert_allclose(share, weight / weight.sum(axis=1, keepdims=True))
 
