@@ -234,6 +234,8 @@ def test_the_section_is_validated() -> None:
         scenario({**MONITORED, "prior": [5, 6]})
     with pytest.raises(ValidationError, match="below floor"):
         scenario({**MONITORED, "prior": [1, 2, 3]})
+    with pytest.raises(ValidationError, match="give prior"):
+        scenario({**MONITORED, "prior": None})
     with pytest.raises(ValidationError, match="units"):
         scenario({**MONITORED, "units": 0})
 

@@ -937,6 +937,10 @@ class Monitoring(_Model):
 
     @model_validator(mode="after")
     def _prior_above_floor(self) -> Monitoring:
+        if self.prior is None and self.floor > 1:
+            raise ValueError(
+                f"floor = {self.floor} is above the default prior (1 per unit); give prior"
+            )
         if self.prior is not None and min(self.prior) < self.floor:
             raise ValueError(
                 f"prior has a weight below floor = {self.floor}; give weights of at least it"
