@@ -69,6 +69,9 @@ def _scenario_keys(path: Path) -> Iterator[Key]:
         used.append((rng.POLICY_MARGIN, CITIZEN_GATES.index("mortgage")))
     if sc.gates.mortgage.outcome is not None:
         used.append((rng.OUTCOME, 0))  # an approved loan's outcome
+    if sc.monitoring is not None:  # patrols, the weights' correction and decay, detection
+        used += [(rng.PATROL, 0), (rng.MONITOR_CORRECTION, 0), (rng.MONITOR_DECAY, 0)]
+        used += [(rng.DETECTION, CITIZEN_EVENTS.index(e)) for e in sc.monitoring.events]
     for purpose, index in set(used):
         for sub in _subs(purpose):
             yield purpose, index, sub
@@ -138,6 +141,7 @@ def test_the_declared_ranges_cover_the_schema_and_the_vocabulary():
     assert count["company_event"] == len(COMPANY_EVENTS)
     assert count["review"] == count["gate_choice"] == len(CITIZEN_GATES)
     assert count["policy_margin"] == len(CITIZEN_GATES)
+    assert count["detection"] == len(CITIZEN_EVENTS)
 
 
 def _old_word(key: Key) -> int:

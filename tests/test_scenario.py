@@ -198,6 +198,15 @@ event = "bill_late"
 share = 0.01
 age_scale_days = 100
 age_max_days = 300
+[monitoring]
+events = ["bill_late"]
+by = "group"
+units = 2
+detection = 0.9
+prior = [3, 2]
+decay = 0.01
+floor = 1
+correction = "surprise"
 """
 )
 

@@ -37,8 +37,9 @@ def test_every_day_is_recorded_whole(ran) -> None:  # type: ignore[no-untyped-de
 
 
 #: Tables built only under some scenarios: ``gate_policy`` under a lending policy other than
-#: ``fixed`` (tests/test_policies.py checks it is built there).
-CONDITIONAL = {"gate_policy"}
+#: ``fixed`` (tests/test_policies.py checks it is built there), ``monitoring`` under
+#: ``[monitoring]`` (tests/test_monitoring.py).
+CONDITIONAL = {"gate_policy", "monitoring"}
 
 
 def test_every_declared_table_is_built(ran) -> None:  # type: ignore[no-untyped-def]

@@ -29,6 +29,7 @@ from socialscore.scenario.vocabulary import (
     EVENT_DOMAIN,
     GATE_DOMAIN,
     GATE_SANCTION,
+    GROUP_LABELS,
     TRAITS,
 )
 
@@ -890,6 +891,63 @@ class Recording(_Model):
     burn_in_days: int = day_count(90, doc="Days after everyone is rated before harms are measured.")
 
 
+#: Most patrols a day, and the largest weight of a monitoring unit.
+MAX_PATROLS = 100_000
+MAX_MONITOR_WEIGHT = 10**12
+#: A monitoring unit's weight, as an element of a list.
+UnitWeight = Annotated[int, Field(ge=1, le=MAX_MONITOR_WEIGHT)]
+
+
+class Monitoring(_Model):
+    """Monitoring that follows detections: events of some kinds are seen only where it looks.
+
+    Each day ``units`` patrols are sent, each to one unit (a region or a group,
+    ``by``) drawn with probability proportional to the units' weights; an event
+    of one of the ``events`` by a citizen of an unpatrolled unit, or missed
+    (``detection``), is not observed: no rule rates it. A unit's weight then
+    grows by its detections of the day (``correction = "surprise"``: only with
+    probability (1 − s) / max (1 − s'), s the units' shares), and loses
+    Binomial(weight, ``decay``), never below ``floor`` (docs/model.md, "One day").
+    """
+
+    events: list[str] = Field(min_length=1, max_length=len(CITIZEN_EVENTS))
+    by: Literal["region", "group"] = "region"
+    units: int = num(1, doc="Patrols sent each day.", ge=1, le=MAX_PATROLS)
+    detection: float = probability(
+        1.0, doc="Chance an event of a monitored kind in a patrolled unit is observed."
+    )
+    prior: list[UnitWeight] | None = Field(
+        None,
+        max_length=65_535,
+        description="Each unit's weight on day 0, whole numbers (default: all 1).",
+    )
+    decay: float = probability(
+        0.0, doc="Chance each unit of weight is lost each day (Binomial(weight, decay))."
+    )
+    floor: int = num(1, doc="Least weight a unit keeps.", ge=1, le=MAX_MONITOR_WEIGHT)
+    correction: Literal["none", "surprise"] = "none"
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: list[str]) -> list[str]:
+        _check_names(value, CITIZEN_EVENTS, "citizen")
+        if len(set(value)) != len(value):
+            raise ValueError("each event may be listed once")
+        return value
+
+    @model_validator(mode="after")
+    def _prior_above_floor(self) -> Monitoring:
+        if self.prior is None and self.floor > 1:
+            raise ValueError(
+                f"floor = {self.floor} is above the default prior (1 per unit); give prior"
+            )
+        if self.prior is not None and min(self.prior) < self.floor:
+            raise ValueError(
+                f"prior has a weight below floor = {self.floor}; give weights of at least it"
+            )
+        return self
+
+
 class Scenario(_Model):
     """A complete, validated scenario."""
 
@@ -911,6 +969,7 @@ class Scenario(_Model):
     recording: Recording = Recording()
     operators: dict[str, Operator] = Field(default_factory=dict, max_length=MAX_OPERATORS)
     sharing: Sharing = Sharing()
+    monitoring: Monitoring | None = None
 
     @field_validator("streams")
     @classmethod
@@ -983,6 +1042,7 @@ class Scenario(_Model):
                 problems.append(problem)
         problems += self._operator_problems()
         problems += self._history_problems()
+        problems += self._monitoring_problems()
         if problems:
             # One problem a line: format_errors prints each on its own line.
             raise ValueError("\n".join(problems))
@@ -1010,6 +1070,22 @@ class Scenario(_Model):
                     "records before day 0 are only supported for rules without expiry"
                 )
         return problems
+
+    def monitoring_units(self) -> int:
+        """How many units monitoring is allocated over (0 without ``[monitoring]``)."""
+        m = self.monitoring
+        if m is None:
+            return 0
+        return len(GROUP_LABELS) if m.by == "group" else self.nation.regions
+
+    def _monitoring_problems(self) -> list[str]:
+        m = self.monitoring
+        if m is None or m.prior is None or len(m.prior) == self.monitoring_units():
+            return []
+        return [
+            f"monitoring.prior has {len(m.prior)} weights for {self.monitoring_units()} "
+            f"units (by = '{m.by}'); give one weight per unit"
+        ]
 
     def _operator_problems(self) -> list[str]:
         names = list(self.operators)

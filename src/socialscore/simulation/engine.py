@@ -11,8 +11,10 @@ loop calls the kernels in a fixed order:
 
 1. network term and unfriending (on the network schedule, from the scores at
    the start of the day);
-2. expired record buckets are emptied; behaviour (and the loan outcomes
-   due) → rulebook → score for every citizen;
+2. expired record buckets are emptied; the day's patrols are drawn (under
+   ``[monitoring]``); behaviour (and the loan outcomes due; the monitored
+   events no patrol observed are removed) → rulebook → score for every
+   citizen; the monitoring units' weights are updated;
 3. disputes of erroneous records are filed and settled;
 4. the public ranking (on its schedule);
 5. gates and feedback (the recorder tallies the day's decisions by the
@@ -29,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from socialscore.scenario.schema import Scenario
-from socialscore.scenario.vocabulary import CITIZEN_GATES, TRAITS
+from socialscore.scenario.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, TRAITS
 from socialscore.simulation import policies, tallies
 from socialscore.simulation.chunks import over_chunks
 from socialscore.simulation.compiled import (
@@ -49,6 +51,16 @@ from socialscore.simulation.kernels.gates import (
     step_gates,
 )
 from socialscore.simulation.kernels.lending import view_histogram
+from socialscore.simulation.kernels.monitoring import (
+    M_DETECTIONS,
+    M_INCIDENTS,
+    M_PATROLS,
+    M_WEIGHT,
+    M_WEIGHT_END,
+    MONITOR_TALLIES,
+    draw_patrols,
+    update_weights,
+)
 from socialscore.simulation.kernels.network import step_network
 from socialscore.simulation.kernels.ranking import (
     low_rank_weights,
@@ -104,6 +116,22 @@ class FixedSums(NamedTuple):
 
     ready: np.ndarray  # uint8 [chunk], 1 = ``sums`` made
     sums: np.ndarray  # int64 [chunk, stream, group, 3], as ``CitizenTallies.expected``
+
+
+class Watch(NamedTuple):
+    """Today's monitoring, as the behaviour kernel reads it (``[monitoring]``).
+
+    Disabled (``enabled`` False, empty arrays) without the section; the
+    kernel's types are the same either way.
+    """
+
+    enabled: bool
+    events: np.ndarray  # int64 [k]: the monitored events' indices in the vocabulary
+    by_group: bool  # the units are the groups (else the regions)
+    detection: float  # chance an event in a patrolled unit is observed
+    patrolled: np.ndarray  # uint8 [units], 1: a patrol in the unit today
+    incidents: np.ndarray  # int64 [chunk, units]: true events of the monitored kinds
+    detections: np.ndarray  # int64 [chunk, units]: those observed
 
 
 class GateTallies(NamedTuple):
@@ -210,6 +238,35 @@ class Engine:
         #: The thresholds a lending policy chose: (day, group, threshold score, chance of
         #: approval at it), one row per group on each day thresholds are chosen.
         self.policy_log: list[tuple[int, int, int, float]] = []
+        # Monitoring: the units' weights (whole numbers), and the kernel's view of the day.
+        units = scenario.monitoring_units()
+        watch = scenario.monitoring
+        self._monitor_day = np.zeros((units, MONITOR_TALLIES), dtype=np.int64)
+        if watch is None:
+            self.weights = np.zeros(0, dtype=np.int64)
+            self._watch = Watch(
+                False,
+                np.zeros(0, dtype=np.int64),
+                True,
+                1.0,
+                np.zeros(0, dtype=np.uint8),
+                np.zeros((chunks, 0), dtype=np.int64),
+                np.zeros((chunks, 0), dtype=np.int64),
+            )
+        else:
+            #: Each monitoring unit's weight now (at the start of the next day).
+            self.weights = np.array(
+                watch.prior if watch.prior is not None else [1] * units, dtype=np.int64
+            )
+            self._watch = Watch(
+                True,
+                np.array([CITIZEN_EVENTS.index(e) for e in watch.events], dtype=np.int64),
+                watch.by == "group",
+                watch.detection,
+                np.zeros(units, dtype=np.uint8),
+                np.zeros((chunks, units), dtype=np.int64),
+                np.zeros((chunks, units), dtype=np.int64),
+            )
 
     def run(self, recorder: Recorder, progress: Callable[[int], None] | None = None) -> None:
         """Run every day of the scenario; ``progress(day)`` is called after each day."""
@@ -231,6 +288,9 @@ class Engine:
             )
         for q in cp.layout.rows_to_empty(day):
             st.acc[q].fill(0.0)
+        watch = self._watch
+        if watch.enabled:
+            self._draw_patrols(day)
         ct = self.citizen_tallies
         over_chunks(
             step_citizens,
@@ -243,9 +303,12 @@ class Engine:
             cp.score,
             cp.errors,
             cp.outcomes,
+            watch,
             ct,
             self.fixed_sums,
         )
+        if watch.enabled:
+            self._update_weights(day)
         de = sc.data_errors
         if de.dispute_rate > 0:
             over_chunks(
@@ -317,6 +380,7 @@ class Engine:
             company_hist=co.hist.sum(axis=0),
             company_events=co.events.sum(axis=0),
             company_gates=co.gates.sum(axis=0),
+            monitoring=self._monitor_day,
         )
         recorder.observe_state(day, st)
         if self.tracer is not None:
@@ -330,6 +394,36 @@ class Engine:
                     :, P_GROUP_THRESHOLD : P_GROUP_THRESHOLD + self._groups
                 ],
             )
+
+    def _draw_patrols(self, day: int) -> None:
+        """Today's patrols, from the weights at the start of the day (``[monitoring]``)."""
+        watch = self.scenario.monitoring
+        assert watch is not None
+        record = self._monitor_day
+        record[:] = 0
+        record[:, M_WEIGHT] = self.weights
+        patrols = draw_patrols(self.weights, self.scenario.run.seed, day, watch.units)
+        record[:, M_PATROLS] = patrols
+        self._watch.patrolled[:] = patrols > 0
+
+    def _update_weights(self, day: int) -> None:
+        """The day's detections added to the weights (with the correction), then decay."""
+        watch = self.scenario.monitoring
+        assert watch is not None
+        record = self._monitor_day
+        record[:, M_INCIDENTS] = self._watch.incidents.sum(axis=0)
+        detections = self._watch.detections.sum(axis=0)
+        record[:, M_DETECTIONS] = detections
+        self.weights = update_weights(
+            self.weights,
+            detections,
+            watch.correction == "surprise",
+            watch.decay,
+            watch.floor,
+            self.scenario.run.seed,
+            day,
+        )
+        record[:, M_WEIGHT_END] = self.weights
 
     def _choose_thresholds(self, today: Day) -> None:
         """The mortgage gate's per-group thresholds, chosen by its policy from today's scores.

@@ -51,6 +51,13 @@ from socialscore.simulation.kernels.gates import (
     T_UNEXPLAINED,
     TALLIES,
 )
+from socialscore.simulation.kernels.monitoring import (
+    M_DETECTIONS,
+    M_INCIDENTS,
+    M_PATROLS,
+    M_WEIGHT,
+    M_WEIGHT_END,
+)
 from socialscore.simulation.kernels.passes import (
     P2_UNIT,
     P_UNIT,
@@ -123,6 +130,7 @@ class Recorder:
         self.company_hist = per_day("company_hist")
         self.company_events = per_day("company_events")
         self.company_gates = per_day("company_gates")
+        self.monitoring = per_day("monitoring")
         self.window = measurement_window(scenario, d)
         self.score_start: np.ndarray | None = None
         self.days_done = 0
@@ -294,6 +302,34 @@ class Recorder:
                 "threshold": pa.array(kept[:, :, 0].reshape(d * g).astype(np.int32)),
                 "marginal_chance": pa.array(kept[:, :, 1].reshape(d * g)),
                 "chosen": pa.array(days % every == 0),
+            }
+        )
+
+    def monitoring_table(self) -> pa.Table:
+        """One row per day and monitoring unit (``[monitoring]``; docs/model.md, "One day").
+
+        ``unit``: the region's number, or the group's (0 majority, 1 minority);
+        ``weight`` and ``share``: the unit's weight at the start of the day (which
+        drew the day's patrols) and its share of all units' weights;
+        ``patrols``: patrols sent to it; ``incidents``: events of the monitored
+        kinds by its citizens; ``detections``: those observed (rated);
+        ``weight_end``: its weight after the day's update and decay.
+        """
+        d = self.days_done
+        kept = self.monitoring[:d]  # [d, unit, M_*]
+        units = kept.shape[1]
+        weight = kept[:, :, M_WEIGHT]
+        total = np.maximum(weight.sum(axis=1, keepdims=True), 1).astype(np.float64)
+        return pa.table(
+            {
+                "day": pa.array(np.repeat(np.arange(d), units), pa.int32()),
+                "unit": pa.array(np.tile(np.arange(units), d), pa.int32()),
+                "weight": weight.reshape(d * units),
+                "share": (weight / total).reshape(d * units),
+                "patrols": kept[:, :, M_PATROLS].reshape(d * units),
+                "incidents": kept[:, :, M_INCIDENTS].reshape(d * units),
+                "detections": kept[:, :, M_DETECTIONS].reshape(d * units),
+                "weight_end": kept[:, :, M_WEIGHT_END].reshape(d * units),
             }
         )
 
@@ -525,7 +561,8 @@ class Recorder:
         """Every aggregate table of the run, by name.
 
         ``gate_policy`` is built only when the mortgage gate follows a lending
-        policy other than ``fixed`` (:func:`.policies.policy_chooses`).
+        policy other than ``fixed`` (:func:`.policies.policy_chooses`),
+        ``monitoring`` only when the scenario has ``[monitoring]``.
 
         The per-citizen snapshot is :meth:`citizen_batches`; :meth:`citizens_core`
         holds the per-citizen columns the metrics need.
@@ -548,4 +585,5 @@ class Recorder:
                 else {}
             ),
             **({"gate_policy": self.gate_policy_table()} if policy_chooses(self.scenario) else {}),
+            **({"monitoring": self.monitoring_table()} if self.scenario.monitoring else {}),
         }

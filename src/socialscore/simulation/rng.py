@@ -165,7 +165,7 @@ def stream(purpose: int, index: int = 0) -> int:
     return (purpose << PURPOSE_SHIFT) | index
 
 
-Entity = Literal["citizen", "company", "region"]
+Entity = Literal["citizen", "company", "region", "unit", "patrol"]
 Draw = Literal["uniform", "normal", "hash"]
 
 
@@ -345,4 +345,28 @@ POLICY_MARGIN = _purpose(
     "uniform",
     "approved at exactly the policy's threshold score, at its marginal chance (gate)",
     count=len(CITIZEN_GATES),
+)
+# Monitoring that follows detections (scenario.schema.Monitoring; kernels.monitoring).
+PATROL = _purpose(
+    37, "patrol", "patrol", False, "uniform", "the unit a patrol is sent to (entity: the patrol)"
+)
+MONITOR_DECAY = _purpose(
+    38, "monitor_decay", "unit", False, "uniform", "the weight a unit loses (Binomial by inversion)"
+)
+MONITOR_CORRECTION = _purpose(
+    39,
+    "monitor_correction",
+    "unit",
+    False,
+    "uniform",
+    "a unit's detections added to its weight (linear surprise)",
+)
+DETECTION = _purpose(
+    40,
+    "detection",
+    "citizen",
+    False,
+    "uniform",
+    "an event in a patrolled unit is observed (event)",
+    count=len(CITIZEN_EVENTS),
 )

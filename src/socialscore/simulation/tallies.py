@@ -27,6 +27,7 @@ from socialscore.scenario.vocabulary import (
 )
 from socialscore.simulation.kernels.disputes import DISPUTE_TALLIES
 from socialscore.simulation.kernels.gates import REPLICATES, STATES, TALLIES
+from socialscore.simulation.kernels.monitoring import MONITOR_TALLIES
 
 ERR_TALLIES = "record_day got tallies {got}; the registry (simulation.tallies) declares {want}."
 
@@ -144,6 +145,15 @@ DAILY: Final[tuple[Tally, ...]] = (
         ("daily_gates",),
         "public-contract bids and contracts granted by the owner's group",
     ),
+    Tally(
+        "monitoring",
+        ("unit", MONITOR_TALLIES),
+        np.int64,
+        ("monitoring",),
+        "per monitoring unit: its weight at the start and at the end of the day, patrols, "
+        "true incidents and detections of the monitored events (kernels.monitoring.M_*; "
+        "no units, and no table, without [monitoring])",
+    ),
 )
 
 #: Each tally by name.
@@ -165,6 +175,7 @@ def dimensions(scenario: Scenario, reasons: int) -> dict[str, int]:
         "reason": reasons,
         "dispute": DISPUTE_TALLIES,
         "state": STATES,
+        "unit": scenario.monitoring_units(),
     }
 
 

@@ -23,6 +23,7 @@ from numba import njit
 from socialscore.simulation import rng
 from socialscore.simulation.kernels import passes
 from socialscore.simulation.kernels.friends import ATTEMPTS, DROPPED_BIT, pick, region_runs
+from socialscore.simulation.kernels.monitoring import filter_unobserved
 from socialscore.simulation.kernels.outcomes import draw_outcomes
 from socialscore.simulation.kernels.score import EV_INTERACTION, EV_INTERACTION_LOW, clip_round
 
@@ -467,6 +468,7 @@ def step_citizens(
     scale,
     errors,
     outcomes,
+    watch,
     tallies,
     fixed,
 ) -> None:
@@ -500,6 +502,13 @@ def step_citizens(
     (:func:`socialscore.simulation.kernels.outcomes.draw_outcomes`): the
     day's repayments and defaults are rated like the other events.
 
+    Under monitoring (``watch.enabled``), the events of the monitored kinds
+    that no patrol observed are then removed from the day's events and the
+    event tallies, before the rules
+    (:func:`socialscore.simulation.kernels.monitoring.filter_unobserved`);
+    ``watch.incidents`` and ``watch.detections`` count the true and the
+    observed ones per unit.
+
     Runs chunks ``first`` to ``last - 1``; :func:`socialscore.simulation.chunks.over_chunks`
     shares the chunks out over threads. The bundles are named tuples, each made
     in one place (classes in :mod:`socialscore.simulation.engine`, ``compiled``
@@ -520,6 +529,8 @@ def step_citizens(
         scale: The score's base and range (``compiled.ScoreScale``).
         errors: Erroneous records: daily rate, decay, weight (``compiled.DataErrors``).
         outcomes: What follows an approved loan (``compiled.Outcomes``).
+        watch: Today's monitoring (``engine.Watch``): the monitored events, the
+            patrolled units, the per-chunk incidents and detections, zeroed here.
         tallies: The day's counts per chunk (``engine.CitizenTallies``), zeroed here.
         fixed: The fixed parts of the streams' threshold sums (``engine.FixedSums``),
             made on a chunk's first day.
@@ -770,6 +781,21 @@ def step_citizens(
                 outcomes,
                 event_counts[c],
                 expected[c],
+            )
+        if watch.enabled:
+            watch.incidents[c, :] = 0
+            watch.detections[c, :] = 0
+            filter_unobserved(
+                mask,
+                grp,
+                start,
+                region_start,
+                watch,
+                seed,
+                day,
+                event_counts[c],
+                watch.incidents[c],
+                watch.detections[c],
             )
         if error_rate > 0.0:
             passes.fill_hashes(pair_hash, today_key, start, rng.stream(rng.DATA_ERROR))
