@@ -180,15 +180,67 @@ def damour_charts() -> None:
         print(f"wrote {path}")
 
 
+def ensign_charts(seeds: int = 40) -> None:
+    """Region A's mean share of the patrols over 1,000 days, ours beside the authors' runs."""
+    import numpy as np
+
+    from socialscore.scenario.files import load
+    from socialscore.studies import feedback_validation as fv
+
+    base = load(fv.ENSIGN_SCENARIO).scenario
+    for name, words in (("top2", "Top1 vs Top2"), ("random", "Top1 vs a Random region")):
+        lines: list[tuple[str, str, list[tuple[float, float]], str]] = []
+        dots = []
+        for fix, colour, how in (
+            ("nofix", "#d62728", "no correction"),
+            ("fix", "#2ca02c", "with the correction"),
+        ):
+            config = f"{name}_{fix}"
+            runs = np.array([fv.shares_of_a(fv.configured(config, s, base)) for s in range(seeds)])
+            mean = runs.mean(axis=0)
+            lines.append(
+                (
+                    f"socialscore, {how} ({seeds} seeds)",
+                    colour,
+                    [(d + 1, float(m)) for d, m in enumerate(mean)],
+                    "",
+                )
+            )
+            reference = [(d, m) for d, (m, _) in zip(fv.DAYS, fv.REFERENCE[config], strict=True)]
+            dots.append((f"the authors' code, {how} (1,000 runs)", colour, reference))
+        truth = fv.CONFIGS[f"{name}_fix"].true_share
+        lines.append(
+            (
+                f"true share of incidents ({truth:.4f})",
+                "#555555",
+                [(0, truth), (1000, truth)],
+                "6 4",
+            )
+        )
+        svg = svg_chart(
+            lines,
+            dots,
+            title=f"Ensign et al. (2018), {words}: region A's share of the patrols",
+            x_label="day",
+            y_label="share of region A",
+            from_zero=False,
+        )
+        path = OUT / f"ensign2018-{name}.svg"
+        path.write_text(svg)
+        print(f"wrote {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--population", type=int, default=1_000_000)
-    parser.add_argument("--only", choices=("liu2018", "damour2020"), default=None)
+    parser.add_argument("--only", choices=("liu2018", "damour2020", "ensign2018"), default=None)
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    if args.only != "liu2018":
+    if args.only in (None, "ensign2018"):
+        ensign_charts()
+    if args.only in (None, "damour2020"):
         damour_charts()
-    if args.only == "damour2020":
+    if args.only not in (None, "liu2018"):
         return
 
     from socialscore.studies.validation import LIU_POLICIES, lending_round

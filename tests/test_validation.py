@@ -166,3 +166,19 @@ def test_validate_model_prints_each_figure_and_refuses_an_unknown_model():
     wrong = CliRunner().invoke(app, ["validate-model", "liu2019"])
     assert wrong.exit_code == 2
     assert "liu2018" in wrong.output and "damour2020" in wrong.output
+
+
+def test_the_ensign_checks_hold_and_say_which_configuration():
+    """The validate-model figures of Ensign et al. (2018): each of the four configurations at
+    day 1,000 (a few seeds: the tests of the mechanism and of all days are test_monitoring's)."""
+    checks = validation.ensign2018_checks(seeds=6, days=(1000,))
+    assert [c.setting.split(",")[1].strip() for c in checks] == [
+        "no correction",
+        "with the correction",
+        "no correction",
+        "with the correction",
+    ]
+    missed = [c for c in checks if not c.holds]
+    assert not missed, missed
+    runaway, corrected = checks[0].ours, checks[1].ours
+    assert runaway > 0.85 and abs(corrected - 0.5668) < 0.05

@@ -711,7 +711,8 @@ def subgroup_tables(
             crossings.append(record)
 
     def arrow(records: list[dict[str, object]]) -> pa.Table:
-        out = pd.DataFrame(records)
+        # A run with no citizen gate decision in the window has empty tables.
+        out = pd.DataFrame(records) if records else pd.DataFrame({"gate": [], "by": []})
         out["day_from"], out["day_to"] = day_from, day_to
         return pa.Table.from_pandas(out, preserve_index=False)
 

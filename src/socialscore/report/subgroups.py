@@ -73,6 +73,8 @@ def rows(tables: dict[str, pa.Table]) -> list[GateSubgroups]:
     """One line per gate with decisions (empty when the run has no subgroup tables)."""
     if "gate_subgroup_gaps" not in tables or "gate_intersections" not in tables:
         return []
+    if tables["gate_subgroup_gaps"].num_rows == 0:
+        return []
     gaps = tables["gate_subgroup_gaps"].to_pandas()
     crossings = tables["gate_intersections"].to_pandas()
     subgroups = tables["gate_subgroups"].to_pandas() if "gate_subgroups" in tables else None

@@ -20,6 +20,7 @@ from socialscore.simulation import nation
 from socialscore.simulation.engine import Engine
 from socialscore.simulation.kernels.gates import G_MORTGAGE, T_APPLIED, T_SELECTED
 from socialscore.simulation.recorder import Recorder
+from socialscore.studies import feedback_validation as feedback
 
 #: The shipped scenario of Liu et al. (2018), "Delayed impact of fair machine learning".
 LIU_SCENARIO: Final = "liu2018-delayed-impact"
@@ -397,3 +398,36 @@ def damour2020_checks(*, seeds: tuple[int, ...] = (1, 2, 3, 4)) -> list[Check]:
                 )
             )
     return checks + lend_to_all_checks()
+
+
+#: The configurations of Ensign et al. (2018) in words (data/ensign2018-feedback/).
+ENSIGN_WORDS: Final = {
+    "top2_nofix": "Oakland Top1 vs Top2, no correction",
+    "top2_fix": "Oakland Top1 vs Top2, with the correction",
+    "random_nofix": "Top1 vs a Random region, no correction",
+    "random_fix": "Top1 vs a Random region, with the correction",
+}
+
+
+def ensign2018_checks(*, seeds: int = 40, days: tuple[int, ...] = (300, 500, 1000)) -> list[Check]:
+    """Region A's mean share of the patrols in the four configurations of the authors' urn.
+
+    ``published``: the mean over 1,000 runs of the authors' code
+    (data/ensign2018-feedback/reference_shares.csv). Tolerance: three
+    standard errors of the difference of the two means, from the spread of
+    the reference's runs and of ours.
+    """
+    checks = []
+    for f in feedback.feedback_figures(seeds=range(seeds), days=days):
+        checks.append(
+            Check(
+                f"{ENSIGN_WORDS[f.config]}, {f.seeds} seeds",
+                "region A",
+                f"share on day {f.day}",
+                f.reference_mean,
+                f.reference_mean,
+                f.mean,
+                f.tolerance,
+            )
+        )
+    return checks
