@@ -10,9 +10,10 @@ import enum
 import errno
 import functools
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, ParamSpec
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec
 
 import typer
 from rich import box
@@ -680,6 +681,111 @@ def scenarios() -> None:
                 text(loaded.scenario.scenario.description, limit=None),
             )
         )
+
+
+@app.command()
+def explain(
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
+    citizens: Annotated[
+        list[int], typer.Argument(metavar="CITIZEN...", help="Citizen ids (the citizens table).")
+    ],
+    format: Annotated[str, typer.Option("--format", help="text (the terminal) or json.")] = "text",
+    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+) -> None:
+    """Why was this person denied? Replay a stored run and tell a citizen's story.
+
+    The run is replayed exactly (same scenario, same seed) with tracing on the
+    chosen citizens: their scores over time, every change of their record,
+    every gate decision with its reasons, and for each adverse decision what
+    in their own record would have changed it, or that nothing could have.
+    """
+    if format not in ("text", "json"):
+        _fail(f"--format must be text or json, got '{format}'.")
+    from socialscore.studies import explain as story
+    from socialscore.studies.rerun import RerunError
+
+    bar = _progress(disable=format == "json")
+    task = bar.add_task("replaying the run", total=None)
+
+    def progress(done: int, total: int) -> None:
+        bar.start()
+        bar.update(task, completed=done, total=total)
+
+    try:
+        found = story.trails(run_id, citizens, out=out, progress=progress)
+    except (LookupError, RerunError, ValueError) as exc:
+        bar.stop()
+        _fail(exc)
+    bar.stop()
+    if format == "json":
+        import json
+
+        sys.stdout.write(json.dumps([t.to_dict() for t in found], indent=2) + "\n")
+        return
+    for trail in found:
+        _print_trail(trail)
+
+
+def _print_trail(trail: Any) -> None:
+    """A citizen's trail in the terminal: who, the score's course, the record, the decisions."""
+    who = ", ".join(f"{k}: {v}" for k, v in trail.attributes.items())
+    console.print(text(f"Citizen {trail.citizen} of run {trail.run_id}"), style="bold")
+    console.print(text(who, limit=None))
+    score = trail.score
+    if score:
+        low, high = min(score), max(score)
+        month = ", ".join(f"day {d}: {score[d]}" for d in range(0, len(score), 30))
+        console.print(
+            text(
+                f"Score: {score[0]} after day 0, {score[-1]} after day {len(score) - 1} "
+                f"(lowest {low}, highest {high}; grade {trail.grade[-1]}; published "
+                f"percentile {trail.percentile[-1]:.1%}). Every 30 days: {month}.",
+                limit=None,
+            )
+        )
+    kinds: dict[str, int] = {}
+    for c in trail.changes:
+        kinds[c.kind] = kinds.get(c.kind, 0) + 1
+    console.print(
+        text(
+            "Record: "
+            + (", ".join(f"{n} {k}" for k, n in kinds.items()) if kinds else "no change")
+            + " (points earned or cost by rules, cleared, expired, erroneous records).",
+            limit=None,
+        )
+    )
+    biggest = sorted(trail.changes, key=lambda c: -abs(c.points))[:8]
+    if biggest:
+        table = Table(title="The largest changes of the record", box=box.SIMPLE_HEAD)
+        for column in ("day", "what", "points", "kind"):
+            table.add_column(column, justify="right" if column in ("day", "points") else "left")
+        for c in sorted(biggest, key=lambda c: c.day):
+            table.add_row(str(c.day), text(c.what, limit=60), f"{c.points:+.1f}", c.kind)
+        console.print(table)
+    decided = trail.decisions
+    favourable = sum(d.favourable for d in decided)
+    console.print(
+        text(
+            f"Decisions: {len(decided)}, {favourable} in the citizen's favour, "
+            f"{len(decided) - favourable} against."
+        )
+    )
+    for d in trail.adverse:
+        console.print(
+            text(
+                f"Day {d.day}, {d.gate}: {d.outcome}. The gate read the {d.view}: "
+                f"{d.score_read} against {d.threshold:g}."
+                + (" The denial came from an erroneous record." if d.erroneous else ""),
+                limit=None,
+            ),
+            style="bold",
+        )
+        if d.reasons:
+            reasons = "; ".join(f"{w} ({p:+.0f})" for w, p in d.reasons)
+            console.print(text(f"  Reasons: {reasons}.", limit=None))
+        if d.counterfactual:
+            console.print(text(f"  What would have changed it: {d.counterfactual}", limit=None))
+    console.print()
 
 
 #: The published models ``validate-model`` reproduces (docs/validation.md).

@@ -20,7 +20,10 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     from socialscore.simulation.state import State
 
-ERR_CITIZENS = "citizens to trace must be distinct ids in 0..{last}, got {got}"
+ERR_CITIZENS = (
+    "citizens to trace must be distinct ids from 0 to {last} (the run has {population:,} "
+    "citizens; their ids are the 'citizen' column of its citizens table), got {got}"
+)
 
 
 class Tracer:
@@ -34,7 +37,11 @@ class Tracer:
             or ids.min() < 0
             or ids.max() >= population
         ):
-            raise ValueError(ERR_CITIZENS.format(last=population - 1, got=ids.tolist()[:10]))
+            raise ValueError(
+                ERR_CITIZENS.format(
+                    last=population - 1, population=population, got=ids.tolist()[:10]
+                )
+            )
         self.citizens = ids
         t = ids.size
         self.days = 0
@@ -52,6 +59,17 @@ class Tracer:
         self.rated = np.zeros((days, t), dtype=np.uint8)
         #: Each day's threshold of each gate for each traced citizen's group.
         self.thresholds: list[np.ndarray] = []
+        #: The records before day 0 and each traced citizen's group (:meth:`start`).
+        self.acc_start = np.zeros((rules, t), dtype=np.float32)
+        self.err_start = np.zeros(t, dtype=np.float32)
+        self.group = np.zeros(t, dtype=np.uint8)
+
+    def start(self, state: State, group: np.ndarray) -> None:
+        """Keep the traced citizens' records as the run starts (records from before day 0)."""
+        i = self.citizens
+        self.acc_start[:] = state.acc[:, i]
+        self.err_start[:] = state.err_acc[i]
+        self.group[:] = group[i]
 
     def observe(
         self,

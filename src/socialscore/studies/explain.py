@@ -1,0 +1,384 @@
+"""Why was this person denied? A citizen's decision trail, replayed from a stored run.
+
+:func:`trails` runs a stored run again (same resolved scenario, same seed:
+the same days, exactly) with a :class:`~socialscore.simulation.trace.Tracer`
+on the chosen citizens, then reads each one's story out of the trace: their
+attributes; score, published percentile and grade each day; every change of
+their record that decay does not explain (points a rule earned or cost, a
+record cleared by paying, points expiring, an erroneous record, a dispute);
+every gate decision with the score the gate read, the threshold and the
+reasons; and for each adverse decision the **counterfactual**: the fewest of
+the citizen's own records whose absence would have flipped it, or the plain
+statement that nothing in their own conduct could have (docs/model.md,
+"Decision trails").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from socialscore.scenario.schema import Scenario
+from socialscore.scenario.vocabulary import CITIZEN_GATES, GROUP_LABELS
+from socialscore.simulation import nation as nation_module
+from socialscore.simulation.cells import CHILDREN_CAP, attribute
+from socialscore.simulation.engine import Engine
+from socialscore.simulation.kernels.gates import (
+    DECISION_BITS,
+    G_DATING,
+    T_APPLIED,
+    T_ERRONEOUS,
+    T_OVERTURNED,
+    T_SELECTED,
+)
+from socialscore.simulation.layout import Layout
+from socialscore.simulation.layout import layout as layout_of
+from socialscore.simulation.recorder import Recorder
+from socialscore.simulation.trace import Tracer
+from socialscore.store.catalogue import DEFAULT_ROOT, RunStore
+from socialscore.studies.rerun import load_stored
+
+__all__ = ["Change", "Decision", "Trail", "trails"]
+
+#: Smallest change of an accumulator, in points, that a trail reports (below: float noise).
+MIN_POINTS: Final = 0.01
+#: Words of the gates' favourable and adverse outcomes.
+OUTCOME_WORDS: Final = {
+    "mortgage": ("approved", "refused"),
+    "job_hiring": ("hired", "not hired"),
+    "job_retention": ("kept", "dismissed"),
+    "school": ("admitted", "refused a school place"),
+    "dating": ("matched", "not matched"),
+    "documents": ("issued", "refused"),
+    "travel": ("allowed to travel", "barred from travel"),
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change of the citizen's record on one day that decay does not explain."""
+
+    day: int
+    what: str  # the rules' words (the accumulator's reason), or "erroneous record"
+    points: float  # the change in points of the public score (negative: a cost)
+    kind: str  # "earned", "cost", "cleared", "expired", "erroneous record", "removed"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One gate decision about the citizen, with its reasons and its counterfactual."""
+
+    day: int
+    gate: str
+    favourable: bool
+    outcome: str  # in words: "approved", "barred from travel", ...
+    score_read: int  # the score in the gate's view (dating: the published percentile, in %)
+    threshold: float  # what the gate required (dating: the minimum percentile, in %)
+    view: str  # the score the gate reads, in words
+    erroneous: bool  # denied because of an erroneous record, not overturned
+    overturned: bool  # denied on the record, approved by human review
+    reasons: list[tuple[str, float]] = field(default_factory=list)  # (what, points), worst first
+    counterfactual: str = ""
+
+
+@dataclass(frozen=True)
+class Trail:
+    """One citizen's story in a stored run."""
+
+    run_id: str
+    citizen: int
+    attributes: dict[str, str]
+    days: int
+    score: list[int]  # each day's score, after the day
+    percentile: list[float]  # each day's published percentile (0-1)
+    grade: list[str]  # each day's grade
+    changes: list[Change]
+    decisions: list[Decision]
+    final: dict[str, Any]  # the last day's state, as the run's ``citizens`` table holds it
+
+    def to_dict(self) -> dict[str, Any]:
+        """The trail as plain data (``--format json``)."""
+        return asdict(self)
+
+    @property
+    def adverse(self) -> list[Decision]:
+        """The decisions that went against the citizen."""
+        return [d for d in self.decisions if not d.favourable]
+
+
+def _points_needed(raw: float, threshold: float) -> float:
+    """Points to add to an unrounded view score so that it rounds to at least ``threshold``."""
+    return (threshold - 0.5) - raw
+
+
+def _counterfactual(
+    outcome: tuple[str, str],
+    threshold: float,
+    raw: float,
+    own: list[tuple[str, float]],
+    erroneous: float,
+    network: float,
+    start: float,
+    lo: int,
+    hi: int,
+) -> str:
+    """The fewest own records whose absence flips a denial, or why none can."""
+    needed = _points_needed(raw + erroneous, threshold)
+    if threshold > hi:
+        return f"Nobody could be {outcome[0]}: the threshold {threshold:g} is above the top, {hi}."
+    if needed <= 0:
+        return (
+            "The score met the threshold exactly and the gate's chance at the margin went "
+            "against the citizen: the lender's random draw, not the record, decided it."
+        )
+    penalties = sorted((p, w) for w, p in own if p < 0)
+    removed: list[tuple[str, float]] = []
+    gained = 0.0
+    for p, w in penalties:
+        if gained >= needed:
+            break
+        removed.append((w, p))
+        gained += -p
+    parts = []
+    if erroneous < 0 and -erroneous >= needed:
+        parts.append(
+            f"The erroneous record alone ({erroneous:+.0f} points) decided it: had it been "
+            f"removed (a successful dispute), the citizen would have been {outcome[0]}."
+        )
+    if gained >= needed:
+        listed = " and ".join(f"'{w}' ({p:+.0f} points)" for w, p in removed)
+        parts.append(
+            f"Without their penalties for {listed}, the score in this gate's view would "
+            f"have reached {threshold:g} ({needed:.0f} points were missing): {outcome[0]}."
+        )
+    else:
+        others = []
+        if network < 0:
+            others.append(f"friends' scores cost {-network:.0f} points")
+        if start < 0:
+            others.append(f"the record from before the run cost {-start:.0f}")
+        if erroneous < 0:
+            others.append(f"an erroneous record cost {-erroneous:.0f}")
+        held = "; ".join(others) if others else f"the threshold {threshold:g} is above the base"
+        parts.append(
+            f"Nothing in the citizen's own conduct could have flipped it: without any of "
+            f"their penalties the score would still have been {needed - gained:.0f} points "
+            f"short ({held})."
+        )
+    return " ".join(parts)
+
+
+def _which_rule(scenario: Scenario, layout: Layout, slots: np.ndarray, q: int, jump: float) -> str:
+    """The rule whose points a change of accumulator ``q`` matches, else the shared words.
+
+    Rules with the same half-life and no cap share an accumulator; a change
+    equal to exactly one of their points is that rule's event.
+    """
+    held = [r for r in np.flatnonzero(slots == q).tolist() if layout.points[r] != 0.0]
+    matching = [r for r in held if abs(float(layout.points[r]) - jump) < MIN_POINTS]
+    if len(matching) == 1:
+        rule = scenario.rules[matching[0]]
+        return rule.label or rule.event
+    return str(layout.labels[int(layout.reason[q])])
+
+
+def _decision_bits(word: int, gate: int) -> int:
+    return (word >> (gate * DECISION_BITS)) & ((1 << DECISION_BITS) - 1)
+
+
+def _read(
+    run_id: str,
+    scenario: Scenario,
+    layout: Layout,
+    tracer: Tracer,
+    k: int,
+    attributes: dict[str, str],
+    error_weight: float,
+    error_decay: float,
+) -> Trail:
+    """The story of the ``k``-th traced citizen."""
+    s = scenario.score
+    citizen = int(tracer.citizens[k])
+    days = tracer.days
+    starts = np.array([g.from_ for g in s.grades])
+    names = [g.name for g in s.grades]
+    score = tracer.score[:days, k].astype(int)
+    grade = [names[int(np.searchsorted(starts, x, side="right") - 1)] for x in score]
+    acc = tracer.acc[:days, :, k].astype(np.float64)
+    changes: list[Change] = []
+    previous = tracer.acc_start[:, k].astype(np.float64)
+    err_prev = float(tracer.err_start[k])
+    for d in range(days):
+        start_of_day = previous.copy()
+        for q in layout.rows_to_empty(d):
+            if abs(start_of_day[q]) >= MIN_POINTS:
+                changes.append(
+                    Change(d, layout.labels[layout.reason[q]], -float(start_of_day[q]), "expired")
+                )
+            start_of_day[q] = 0.0
+        jump = acc[d] - layout.decay * start_of_day
+        slots = layout.slots_on(d)
+        for q in np.flatnonzero(np.abs(jump) >= MIN_POINTS).tolist():
+            what = _which_rule(scenario, layout, slots, q, float(jump[q]))
+            cleared = layout.clear[q] >= 0 and abs(acc[d, q]) < MIN_POINTS and start_of_day[q] < 0
+            kind = "cleared" if cleared else ("earned" if jump[q] > 0 else "cost")
+            changes.append(Change(d, what, round(float(jump[q]), 2), kind))
+        err_now = float(tracer.err[d, k])
+        err_jump = err_now - err_prev * error_decay
+        if abs(err_jump) * abs(error_weight) >= MIN_POINTS:
+            kind = "erroneous record" if err_jump > 0 else "removed"
+            changes.append(Change(d, "erroneous record", err_jump * error_weight, kind))
+        previous, err_prev = acc[d], err_now
+    decisions = _decisions(scenario, layout, tracer, k, error_weight)
+    final = {
+        "score": int(score[-1]) if days else int(s.base),
+        "score_without_errors": int(tracer.score_clean[days - 1, k]) if days else int(s.base),
+        "has_mortgage": int(tracer.mortgage[days - 1, k]) if days else 0,
+        "employed": int(tracer.employer[days - 1, k] >= 0) if days else 0,
+    }
+    return Trail(
+        run_id=run_id,
+        citizen=citizen,
+        attributes=attributes,
+        days=days,
+        score=score.tolist(),
+        percentile=[round(float(p), 6) for p in tracer.percentile[:days, k]],
+        grade=grade,
+        changes=changes,
+        decisions=decisions,
+        final=final,
+    )
+
+
+def _decisions(
+    scenario: Scenario, layout: Layout, tracer: Tracer, k: int, error_weight: float
+) -> list[Decision]:
+    s = scenario.score
+    group = int(tracer.group[k])
+    out: list[Decision] = []
+    for d in np.flatnonzero(tracer.decided[: tracer.days, k]):
+        word = int(tracer.decided[d, k])
+        for gate, name in enumerate(CITIZEN_GATES):
+            bits = _decision_bits(word, gate)
+            if not bits & (1 << T_APPLIED):
+                continue
+            favourable = bool(bits & (1 << T_SELECTED))
+            words = OUTCOME_WORDS.get(name, ("approved", "refused"))
+            outcome = words[0] if favourable else words[1]
+            if gate == G_DATING:
+                gp = scenario.gates.dating
+                pct = float(tracer.percentile[d, k])
+                need = float(gp.min_partner_percentile)
+                cf = ""
+                if not favourable:
+                    cf = (
+                        f"Decided by rank against everyone and by the partner drawn: the "
+                        f"citizen's published percentile was {pct:.1%}"
+                        + (
+                            f", below the minimum {need:.1%}: a higher rank, not any one record, "
+                            "was needed."
+                            if pct < need
+                            else "; the partner's rank or the gap between them decided it, "
+                            "nothing in the citizen's own record."
+                        )
+                    )
+                out.append(
+                    Decision(
+                        int(d), name, favourable, outcome, round(100 * pct), 100 * need,
+                        "published percentile", False, False, [], cf,
+                    )
+                )  # fmt: skip
+                continue
+            v = int(layout.gate_view[gate])
+            acc = tracer.acc[d, :, k].astype(np.float64)
+            rated = float(tracer.rated[d, k])
+            own: dict[str, float] = {}
+            for q in range(acc.shape[0]):
+                w = layout.view_weight[v, q]
+                if w:
+                    label = layout.labels[layout.reason[q]]
+                    own[label] = own.get(label, 0.0) + float(acc[q] * w)
+            network = float(tracer.net[d, k]) * rated * float(layout.view_net[v])
+            erroneous = float(tracer.err[d, k]) * float(layout.view_err[v])
+            start = float(tracer.offset[d, k])
+            raw = s.base + sum(own.values()) + network + start
+            read = min(max(math.floor(raw + erroneous + 0.5), s.lo), s.hi)
+            threshold = float(tracer.thresholds[d][gate, group])
+            reasons = sorted(
+                [(w, p) for w, p in own.items() if p <= -0.5]
+                + ([("friends' scores", network)] if network <= -0.5 else [])
+                + ([("erroneous record", erroneous)] if erroneous <= -0.5 else []),
+                key=lambda r: r[1],
+            )[:4]
+            cf = ""
+            if not favourable:
+                cf = _counterfactual(
+                    words, threshold, raw, list(own.items()), erroneous, network, start, s.lo, s.hi
+                )
+            out.append(
+                Decision(
+                    int(d),
+                    name,
+                    favourable,
+                    outcome,
+                    int(read),
+                    threshold,
+                    layout.view_names[v],
+                    bool(bits & (1 << T_ERRONEOUS)),
+                    bool(bits & (1 << T_OVERTURNED)),
+                    [(w, round(p, 2)) for w, p in reasons],
+                    cf,
+                )
+            )
+    return out
+
+
+def trails(
+    run_id: str,
+    citizens: Sequence[int],
+    *,
+    out: str | Path = DEFAULT_ROOT,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Trail]:
+    """Replay a stored run with tracing on ``citizens``; their trails, in the order given.
+
+    Raises:
+        KeyError: No run ``run_id`` in the store at ``out``.
+        ValueError: A citizen id outside the run's population.
+        RerunError: The run folder cannot be replayed (older version, changed files).
+    """
+    store = RunStore(out)
+    folder = store.run_path(run_id)
+    stored = load_stored(folder, run_id)
+    sc = stored.loaded.scenario
+    nat = nation_module.generate(sc)
+    rules = layout_of(sc)
+    tracer = Tracer(citizens, population=nat.population, days=sc.run.days, rules=rules.accumulators)
+    engine = Engine(sc, nat, tracer=tracer)
+    tracer.start(engine.state, nat.group)
+    recorder = Recorder(sc, nat)
+    total = sc.run.days
+    engine.run(recorder, None if progress is None else lambda d: progress(d + 1, total))
+    aware = engine.state.aware_mask(0, nat.population)
+    regions = nat.region
+    error_weight = float(rules.view_err[0])
+    error_decay = float(engine.compiled.errors.decay)
+    result = []
+    for k, i in enumerate(tracer.citizens.tolist()):
+        attributes = {
+            "group": GROUP_LABELS[int(nat.group[i])],
+            "income decile": attribute("income_decile").labels[int(nat.income_decile[i])],
+            "age": attribute("age_band").labels[int(nat.age_band[i])],
+            "school-age children": attribute("children").labels[
+                min(int(nat.children[i]), CHILDREN_CAP)
+            ],
+            "region": f"region {int(regions[i])}",
+            "aware of the score": "aware" if aware[i] else "unaware",
+        }
+        result.append(_read(run_id, sc, rules, tracer, k, attributes, error_weight, error_decay))
+    return result
