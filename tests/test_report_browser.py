@@ -169,3 +169,31 @@ def test_sweep_report_loads_offline_and_renders(browser, tmp_path):  # type: ign
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"sweep-first-screen-{size}.png"), full_page=True)
         page.close()
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_the_people_and_any_group_sections_read_at_both_sizes(result, browser, size):  # type: ignore[no-untyped-def]
+    """The sections fit the screen (their tables scroll inside it), every story has its
+    score line drawn with its words for screen readers, and each verdict is in words."""
+    page, errors, _ = open_offline(browser, result.path / "report.html", size)
+    width = SIZES[size][0]
+    for section in ("#s-subgroups", "#s-people"):
+        node = page.locator(section)
+        node.scroll_into_view_if_needed()
+        assert node.is_visible(), section
+        box = node.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1
+    verdicts = page.locator("#subgroup-table td.verdict").all_inner_texts()
+    assert verdicts and all(v.split(" ", 1)[0] in ("✓", "✕", "?", "–") for v in verdicts)
+    stories = page.locator("#s-people .story")
+    assert stories.count() >= 1
+    for i in range(stories.count()):
+        story = stories.nth(i)
+        line = story.locator("svg.score-line polyline")
+        assert len((line.get_attribute("points") or "").split()) == result.scenario.run.days
+        assert "Score" in (story.locator("svg.score-line").get_attribute("aria-label") or "")
+        assert "socialscore explain" in story.inner_text()
+    assert errors == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#s-people").screenshot(path=str(SHOTS / f"report-people-{size}.png"))
+    page.close()

@@ -162,7 +162,7 @@ def test_rerun_says_byte_identical_and_tags_the_new_run(api_run: api.Result) -> 
     before = set(_run_ids(out))
     code, output = _cli("rerun", api_run.run_id, "--out", str(out))
     assert code == 0, output
-    assert "All 18 tables are byte-identical to the original's." in output
+    assert "All 19 tables are byte-identical to the original's." in output
     (new,) = set(_run_ids(out)) - before
     tags = RunStore(out).query(f"select tags from runs where run_id = '{new}'").tags.iloc[0]
     assert json.loads(tags) == {"rerun_of": api_run.run_id}
@@ -208,7 +208,7 @@ def test_audit_run_is_audited_again_with_its_bounds(tmp_path: Path) -> None:
     )
     code, output = _cli("rerun", result.run_id, "--out", str(tmp_path))
     assert code == 0, output
-    assert "All 19 tables are byte-identical to the original's." in output  # audit included
+    assert "All 20 tables are byte-identical to the original's." in output  # audit included
 
 
 def _tamper(folder: Path, old: str, new: str) -> None:

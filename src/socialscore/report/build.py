@@ -19,12 +19,13 @@ from socialscore.analysis import disparity
 from socialscore.analysis.decomposition import from_metrics
 from socialscore.analysis.definitions import DESCRIPTIONS
 from socialscore.analysis.harms import metric_value, penalised_legal_events
-from socialscore.report import charts, subgroups
+from socialscore.report import charts, people, subgroups
 from socialscore.report import decomposition as split
 from socialscore.report import format as fmt
 from socialscore.report.headlines import headlines
 from socialscore.scenario.schema import Scenario
 from socialscore.scenario.window import measurement_window
+from socialscore.studies.explain import story_pool
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -156,6 +157,13 @@ def build(
         gates=_gate_settings(scenario),
         audit=_audit_rows(audit),
         subgroups=subgroups.rows(tables),
+        people=people.section(
+            tables,
+            facts,
+            scenario.score.lo,
+            scenario.score.hi,
+            len(story_pool(facts.population, facts.days)),
+        ),
         subgroups_introduction=subgroups.INTRODUCTION,
         decomposition=split.section(
             from_metrics(m, scenario, facts.population), run_population=facts.population

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+import pyarrow as pa
 
 from socialscore.scenario.schema import Scenario
 from socialscore.scenario.vocabulary import CITIZEN_GATES, GROUP_LABELS
@@ -43,7 +44,18 @@ from socialscore.simulation.trace import Tracer
 from socialscore.store.catalogue import DEFAULT_ROOT, RunStore
 from socialscore.studies.rerun import load_stored
 
-__all__ = ["Change", "Decision", "Trail", "trails"]
+__all__ = [
+    "Case",
+    "Change",
+    "Decision",
+    "Trail",
+    "people_table",
+    "pick_cases",
+    "read_trails",
+    "replay",
+    "story_pool",
+    "trails",
+]
 
 #: Smallest change of an accumulator, in points, that a trail reports (below: float noise).
 MIN_POINTS: Final = 0.01
@@ -173,6 +185,50 @@ def _counterfactual(
     return " ".join(parts)
 
 
+def _emptied(layout: Layout, days: int) -> np.ndarray:
+    """Whether each accumulator is emptied at the start of each day: bool [day, accumulator]."""
+    out = np.zeros((days, layout.accumulators), dtype=bool)
+    for d in range(days):
+        out[d, layout.rows_to_empty(d)] = True
+    return out
+
+
+def _changes(
+    scenario: Scenario,
+    layout: Layout,
+    tracer: Tracer,
+    k: int,
+    error_weight: float,
+    error_decay: float,
+    emptied: np.ndarray,
+) -> list[Change]:
+    """Every change of the ``k``-th traced citizen's record that decay does not explain."""
+    days = tracer.days
+    acc = tracer.acc[:days, :, k].astype(np.float64)
+    previous = np.vstack([tracer.acc_start[None, :, k].astype(np.float64), acc[:-1]])
+    expired = emptied[:days] & (np.abs(previous) >= MIN_POINTS)
+    start = np.where(emptied[:days], 0.0, previous)
+    jump = acc - layout.decay[None, :] * start
+    found: list[tuple[int, int, Change]] = []
+    for d, q in zip(*np.nonzero(expired), strict=True):
+        what = layout.labels[int(layout.reason[q])]
+        found.append((int(d), 0, Change(int(d), what, -round(float(previous[d, q]), 2), "expired")))
+    for d, q in zip(*np.nonzero(np.abs(jump) >= MIN_POINTS), strict=True):
+        d, q = int(d), int(q)
+        what = _which_rule(scenario, layout, layout.slots_on(d), q, float(jump[d, q]))
+        cleared = layout.clear[q] >= 0 and abs(acc[d, q]) < MIN_POINTS and start[d, q] < 0
+        kind = "cleared" if cleared else ("earned" if jump[d, q] > 0 else "cost")
+        found.append((d, 1, Change(d, what, round(float(jump[d, q]), 2), kind)))
+    err = tracer.err[:days, k].astype(np.float64)
+    err_prev = np.concatenate([[float(tracer.err_start[k])], err[:-1]])
+    err_jump = err - err_prev * error_decay
+    for d in np.flatnonzero(np.abs(err_jump) * abs(error_weight) >= MIN_POINTS).tolist():
+        kind = "erroneous record" if err_jump[d] > 0 else "removed"
+        points = round(float(err_jump[d]) * error_weight, 2)
+        found.append((d, 2, Change(d, "erroneous record", points, kind)))
+    return [c for _, _, c in sorted(found, key=lambda f: (f[0], f[1]))]
+
+
 def _which_rule(scenario: Scenario, layout: Layout, slots: np.ndarray, q: int, jump: float) -> str:
     """The rule whose points a change of accumulator ``q`` matches, else the shared words.
 
@@ -200,40 +256,17 @@ def _read(
     attributes: dict[str, str],
     error_weight: float,
     error_decay: float,
+    emptied: np.ndarray,
 ) -> Trail:
-    """The story of the ``k``-th traced citizen."""
+    """The story of the ``k``-th traced citizen (``emptied``: :func:`_emptied`)."""
     s = scenario.score
     citizen = int(tracer.citizens[k])
     days = tracer.days
     starts = np.array([g.from_ for g in s.grades])
     names = [g.name for g in s.grades]
     score = tracer.score[:days, k].astype(int)
-    grade = [names[int(np.searchsorted(starts, x, side="right") - 1)] for x in score]
-    acc = tracer.acc[:days, :, k].astype(np.float64)
-    changes: list[Change] = []
-    previous = tracer.acc_start[:, k].astype(np.float64)
-    err_prev = float(tracer.err_start[k])
-    for d in range(days):
-        start_of_day = previous.copy()
-        for q in layout.rows_to_empty(d):
-            if abs(start_of_day[q]) >= MIN_POINTS:
-                changes.append(
-                    Change(d, layout.labels[layout.reason[q]], -float(start_of_day[q]), "expired")
-                )
-            start_of_day[q] = 0.0
-        jump = acc[d] - layout.decay * start_of_day
-        slots = layout.slots_on(d)
-        for q in np.flatnonzero(np.abs(jump) >= MIN_POINTS).tolist():
-            what = _which_rule(scenario, layout, slots, q, float(jump[q]))
-            cleared = layout.clear[q] >= 0 and abs(acc[d, q]) < MIN_POINTS and start_of_day[q] < 0
-            kind = "cleared" if cleared else ("earned" if jump[q] > 0 else "cost")
-            changes.append(Change(d, what, round(float(jump[q]), 2), kind))
-        err_now = float(tracer.err[d, k])
-        err_jump = err_now - err_prev * error_decay
-        if abs(err_jump) * abs(error_weight) >= MIN_POINTS:
-            kind = "erroneous record" if err_jump > 0 else "removed"
-            changes.append(Change(d, "erroneous record", err_jump * error_weight, kind))
-        previous, err_prev = acc[d], err_now
+    grade = [names[i] for i in (np.searchsorted(starts, score, side="right") - 1).tolist()]
+    changes = _changes(scenario, layout, tracer, k, error_weight, error_decay, emptied)
     decisions = _decisions(scenario, layout, tracer, k, error_weight)
     final = {
         "score": int(score[-1]) if days else int(s.base),
@@ -338,6 +371,58 @@ def _decisions(
     return out
 
 
+def read_trails(run_id: str, engine: Engine, tracer: Tracer) -> list[Trail]:
+    """The trails of every citizen a finished (or replayed) run traced, in the tracer's order."""
+    sc, nat = engine.scenario, engine.nation
+    rules = engine.compiled.layout
+    aware = engine.state.aware_mask(0, nat.population)
+    error_weight = float(rules.view_err[0])
+    error_decay = float(engine.compiled.errors.decay)
+    emptied = _emptied(rules, tracer.days)
+    result = []
+    for k, i in enumerate(tracer.citizens.tolist()):
+        first = int(nat.region_start.searchsorted(i, side="right")) - 1
+        attributes = {
+            "group": GROUP_LABELS[int(nat.group[i])],
+            "income decile": attribute("income_decile").labels[int(nat.income_decile[i])],
+            "age": attribute("age_band").labels[int(nat.age_band[i])],
+            "school-age children": attribute("children").labels[
+                min(int(nat.children[i]), CHILDREN_CAP)
+            ],
+            "region": f"region {first}",
+            "aware of the score": "aware" if aware[i] else "unaware",
+        }
+        result.append(
+            _read(run_id, sc, rules, tracer, k, attributes, error_weight, error_decay, emptied)
+        )
+    return result
+
+
+def replay(
+    run_id: str,
+    citizens: Sequence[int] | None,
+    *,
+    out: str | Path = DEFAULT_ROOT,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Trail]:
+    """Replay a stored run tracing ``citizens`` (None: the story pool, :func:`story_pool`)."""
+    store = RunStore(out)
+    folder = store.run_path(run_id)
+    stored = load_stored(folder, run_id)
+    sc = stored.loaded.scenario
+    nat = nation_module.generate(sc)
+    ids = story_pool(nat.population, sc.run.days) if citizens is None else citizens
+    tracer = Tracer(
+        ids, population=nat.population, days=sc.run.days, rules=layout_of(sc).accumulators
+    )
+    engine = Engine(sc, nat, tracer=tracer)
+    tracer.start(engine.state, nat.group)
+    recorder = Recorder(sc, nat)
+    total = sc.run.days
+    engine.run(recorder, None if progress is None else lambda d: progress(d + 1, total))
+    return read_trails(run_id, engine, tracer)
+
+
 def trails(
     run_id: str,
     citizens: Sequence[int],
@@ -352,33 +437,119 @@ def trails(
         ValueError: A citizen id outside the run's population.
         RerunError: The run folder cannot be replayed (older version, changed files).
     """
-    store = RunStore(out)
-    folder = store.run_path(run_id)
-    stored = load_stored(folder, run_id)
-    sc = stored.loaded.scenario
-    nat = nation_module.generate(sc)
-    rules = layout_of(sc)
-    tracer = Tracer(citizens, population=nat.population, days=sc.run.days, rules=rules.accumulators)
-    engine = Engine(sc, nat, tracer=tracer)
-    tracer.start(engine.state, nat.group)
-    recorder = Recorder(sc, nat)
-    total = sc.run.days
-    engine.run(recorder, None if progress is None else lambda d: progress(d + 1, total))
-    aware = engine.state.aware_mask(0, nat.population)
-    regions = nat.region
-    error_weight = float(rules.view_err[0])
-    error_decay = float(engine.compiled.errors.decay)
-    result = []
-    for k, i in enumerate(tracer.citizens.tolist()):
-        attributes = {
-            "group": GROUP_LABELS[int(nat.group[i])],
-            "income decile": attribute("income_decile").labels[int(nat.income_decile[i])],
-            "age": attribute("age_band").labels[int(nat.age_band[i])],
-            "school-age children": attribute("children").labels[
-                min(int(nat.children[i]), CHILDREN_CAP)
-            ],
-            "region": f"region {int(regions[i])}",
-            "aware of the score": "aware" if aware[i] else "unaware",
-        }
-        result.append(_read(run_id, sc, rules, tracer, k, attributes, error_weight, error_decay))
-    return result
+    return replay(run_id, citizens, out=out, progress=progress)
+
+
+#: Most citizens a run traces for its stories, and the bytes their trace may take.
+POOL_SIZE: Final = 500
+POOL_BYTES: Final = 64 * 2**20
+#: Bytes one traced citizen-day takes, about (the accumulators are most of it).
+_BYTES_PER_DAY: Final = 120
+
+
+def story_pool(population: int, days: int) -> list[int]:
+    """The citizens a run traces to find its stories: evenly spread over the numbering.
+
+    Citizens are numbered region by region, so an even spread covers every
+    region. At most :data:`POOL_SIZE`, and fewer when a long run would make
+    their trace exceed :data:`POOL_BYTES`.
+    """
+    size = min(population, POOL_SIZE, max(1, POOL_BYTES // (_BYTES_PER_DAY * max(days, 1))))
+    return sorted(set(np.linspace(0, population - 1, size).round().astype(int).tolist()))
+
+
+@dataclass(frozen=True)
+class Case:
+    """A telling trail: what it shows, in words, and the trail."""
+
+    title: str
+    trail: Trail
+    decision: Decision | None  # the decision the story turns on, if any
+
+
+def pick_cases(found: Sequence[Trail], *, window_start: int = 0) -> list[Case]:
+    """Telling cases among traced trails, at most one of each kind (first found by id).
+
+    A minority citizen refused a mortgage; a citizen denied where nothing in
+    their own conduct could have changed it; a citizen wrongly held back by
+    an erroneous record that a dispute removed; one trapped in the bottom
+    tenth from the window's start to the end.
+    """
+    ordered = sorted(found, key=lambda t: t.citizen)
+    cases: list[Case] = []
+
+    def first(title: str, test: Callable[[Trail], Decision | bool | None]) -> None:
+        for t in ordered:
+            hit = test(t)
+            if hit:
+                cases.append(Case(title, t, hit if isinstance(hit, Decision) else None))
+                return
+
+    def refused(group: str) -> Callable[[Trail], Decision | None]:
+        def test(t: Trail) -> Decision | None:
+            if t.attributes["group"] != group:
+                return None
+            return next((d for d in t.adverse if d.gate == "mortgage" and d.counterfactual), None)
+
+        return test
+
+    first("A minority citizen refused a mortgage", refused("minority"))
+    if not cases:
+        first("A citizen refused a mortgage", refused("majority"))
+    first(
+        "Denied where nothing in their own conduct could have changed it",
+        lambda t: next((d for d in t.adverse if d.counterfactual.startswith("Nothing in")), None),
+    )
+    first(
+        "Wrongly held back by an erroneous record that a dispute removed",
+        lambda t: any(c.kind == "removed" for c in t.changes),
+    )
+    first(
+        "Trapped in the bottom tenth",
+        lambda t: (
+            t.days > window_start and t.percentile[window_start] < 0.1 and t.percentile[-1] < 0.1
+        ),
+    )
+    return cases
+
+
+def people_table(cases: Sequence[Case]) -> pa.Table:
+    """The run table ``people``: each telling case, its key decision and the score's course."""
+    rows = []
+    for c in cases:
+        t, d = c.trail, c.decision
+        rows.append(
+            {
+                "case": c.title,
+                "citizen": t.citizen,
+                "attributes": ", ".join(f"{k}: {v}" for k, v in t.attributes.items()),
+                "day": d.day if d else -1,
+                "gate": d.gate if d else "",
+                "outcome": d.outcome if d else "",
+                "score_read": d.score_read if d else -1,
+                "threshold": d.threshold if d else math.nan,
+                "view": d.view if d else "",
+                "reasons": "; ".join(f"{w} ({p:+.0f})" for w, p in d.reasons) if d else "",
+                "counterfactual": d.counterfactual if d else "",
+                "score": t.score,
+                "percentile_end": t.percentile[-1] if t.percentile else math.nan,
+            }
+        )
+    schema = pa.schema(
+        [
+            ("case", pa.string()),
+            ("citizen", pa.int64()),
+            ("attributes", pa.string()),
+            ("day", pa.int32()),
+            ("gate", pa.string()),
+            ("outcome", pa.string()),
+            ("score_read", pa.int32()),
+            ("threshold", pa.float64()),
+            ("view", pa.string()),
+            ("reasons", pa.string()),
+            ("counterfactual", pa.string()),
+            ("score", pa.list_(pa.int16())),
+            ("percentile_end", pa.float64()),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)

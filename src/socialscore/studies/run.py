@@ -26,10 +26,13 @@ from socialscore.scenario.schema import Scenario
 from socialscore.scenario.to_toml import scenario_toml
 from socialscore.simulation import nation
 from socialscore.simulation.engine import Engine
+from socialscore.simulation.layout import layout as layout_of
 from socialscore.simulation.recorder import Recorder
+from socialscore.simulation.trace import Tracer
 from socialscore.store.catalogue import DEFAULT_ROOT, RunMeta, RunStore
 from socialscore.studies import decomposition as reruns
 from socialscore.studies import environment, resources
+from socialscore.studies import explain as story
 from socialscore.studies import rerun as rerun_check
 
 #: ``LoadedScenario.path`` of a scenario given from Python as a model or JSON.
@@ -195,11 +198,23 @@ def _decompose(
 def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Simulation:
     started = time.perf_counter()
     nat = nation.generate(sc)
-    engine = Engine(sc, nat)
+    # A few citizens' days are kept to find the report's stories (studies.explain).
+    tracer = Tracer(
+        story.story_pool(nat.population, sc.run.days),
+        population=nat.population,
+        days=sc.run.days,
+        rules=layout_of(sc).accumulators,
+    )
+    engine = Engine(sc, nat, tracer=tracer)
+    tracer.start(engine.state, nat.group)
     recorder = Recorder(sc, nat)
     total = sc.run.days
     engine.run(recorder, None if progress is None else lambda d: progress(d + 1, total))
     tables = recorder.tables(engine.state)
+    cases = story.pick_cases(
+        story.read_trails("", engine, tracer), window_start=recorder.window.start
+    )
+    tables["people"] = story.people_table(cases)
     core = recorder.citizens_core(engine.state)
     analysis = {**tables, "citizens": core}
     metric_table = harms.compute(sc, analysis, nat.friend_blocks(engine.state.friend_codes))
@@ -384,7 +399,13 @@ def rebuild_report(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Path:
         run_id, "citizens", columns=["score_start", "score", "group"]
     )
     # Runs stored before these tables existed have none; the report leaves their parts out.
-    for name in ("gate_months", "gate_subgroups", "gate_subgroup_gaps", "gate_intersections"):
+    for name in (
+        "gate_months",
+        "gate_subgroups",
+        "gate_subgroup_gaps",
+        "gate_intersections",
+        "people",
+    ):
         if (path / f"{name}.parquet").is_file():
             tables[name] = store.load_table(run_id, name)
     meta = json.loads((path / "run.json").read_text("utf-8"))
