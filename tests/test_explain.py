@@ -152,3 +152,23 @@ def test_explain_prints_the_story_and_json_and_refuses_a_citizen_outside_the_run
     assert wrong.exit_code == 2
     assert "from 0 to 599" in wrong.output
     assert math.isfinite(np.mean(trail.score))
+
+
+def test_sample_finds_the_telling_cases_of_the_pool_and_each_is_what_it_says(stored):
+    result, out = stored
+    cases, pool = explain.sample(result.run_id, out=out)
+    assert pool == len(explain.story_pool(POPULATION, 365)) == 500
+    assert cases, "a year of citizen-score refuses someone a mortgage"
+    for case in cases:
+        t = case.trail
+        if "mortgage" in case.title:
+            assert case.decision is not None and case.decision.gate == "mortgage"
+            assert not case.decision.favourable
+            assert ("minority" in case.title) == (t.attributes["group"] == "minority")
+        if case.title.startswith("Trapped"):
+            assert t.percentile[-1] < 0.1
+    done = CliRunner().invoke(app, ["explain", result.run_id, "--sample", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert f"{len(cases)} telling cases among 500 citizens" in done.output
+    bare = CliRunner().invoke(app, ["explain", result.run_id, "--out", str(out)])
+    assert bare.exit_code == 2 and "--sample" in bare.output

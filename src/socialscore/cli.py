@@ -687,8 +687,15 @@ def scenarios() -> None:
 def explain(
     run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
     citizens: Annotated[
-        list[int], typer.Argument(metavar="CITIZEN...", help="Citizen ids (the citizens table).")
-    ],
+        list[int] | None,
+        typer.Argument(metavar="[CITIZEN...]", help="Citizen ids (the citizens table)."),
+    ] = None,
+    sample: Annotated[
+        bool,
+        typer.Option(
+            "--sample", help="Find telling cases among 500 citizens instead of naming them."
+        ),
+    ] = False,
     format: Annotated[str, typer.Option("--format", help="text (the terminal) or json.")] = "text",
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
 ) -> None:
@@ -701,6 +708,8 @@ def explain(
     """
     if format not in ("text", "json"):
         _fail(f"--format must be text or json, got '{format}'.")
+    if not citizens and not sample:
+        _fail("Name at least one CITIZEN id, or ask for telling cases with --sample.")
     from socialscore.studies import explain as story
     from socialscore.studies.rerun import RerunError
 
@@ -712,11 +721,26 @@ def explain(
         bar.update(task, completed=done, total=total)
 
     try:
-        found = story.trails(run_id, citizens, out=out, progress=progress)
+        if sample:
+            cases, pool = story.sample(run_id, out=out, progress=progress)
+            found = [c.trail for c in cases]
+        else:
+            found = story.trails(run_id, citizens or [], out=out, progress=progress)
     except (LookupError, RerunError, ValueError) as exc:
         bar.stop()
         _fail(exc)
     bar.stop()
+    if sample:
+        if format == "text":
+            console.print(
+                text(
+                    f"{len(cases)} telling cases among {pool:,} "
+                    "citizens spread over the nation: "
+                    + "; ".join(f"{c.title} (citizen {c.trail.citizen})" for c in cases)
+                    + ".",
+                    limit=None,
+                )
+            )
     if format == "json":
         import json
 

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from socialscore.scenario.schema import Scenario
 from socialscore.scenario.vocabulary import CITIZEN_GATES, GROUP_LABELS
+from socialscore.scenario.window import measurement_window
 from socialscore.simulation import nation as nation_module
 from socialscore.simulation.cells import CHILDREN_CAP, attribute
 from socialscore.simulation.engine import Engine
@@ -53,6 +54,7 @@ __all__ = [
     "pick_cases",
     "read_trails",
     "replay",
+    "sample",
     "story_pool",
     "trails",
 ]
@@ -421,6 +423,20 @@ def replay(
     total = sc.run.days
     engine.run(recorder, None if progress is None else lambda d: progress(d + 1, total))
     return read_trails(run_id, engine, tracer)
+
+
+def sample(
+    run_id: str,
+    *,
+    out: str | Path = DEFAULT_ROOT,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Case], int]:
+    """Telling cases of a stored run, found by replaying its story pool; and the pool's size."""
+    store = RunStore(out)
+    scenario = load_stored(store.run_path(run_id), run_id).loaded.scenario
+    found = replay(run_id, None, out=out, progress=progress)
+    start = measurement_window(scenario).start
+    return pick_cases(found, window_start=start), len(found)
 
 
 def trails(
