@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 import socialscore
 from socialscore.cli import app
 from socialscore.scenario.window import measurement_window
+from socialscore.simulation.layout import ERRONEOUS_REASON, NETWORK_REASON
 from socialscore.studies import explain
 
 POPULATION = 600
@@ -113,7 +114,7 @@ def test_each_counterfactual_flips_its_decision(everyone):
         for d in trail.adverse:
             if d.gate == "dating" or d.erroneous:
                 continue
-            own = {w: p for w, p in d.reasons if w not in ("friends' scores", "erroneous record")}
+            own = {w: p for w, p in d.reasons if w not in (NETWORK_REASON, ERRONEOUS_REASON)}
             missing = d.threshold - 0.5 - d.score_read
             if d.counterfactual.startswith("Without their penalties for"):
                 named = [w for w in own if f"'{w}'" in d.counterfactual]
@@ -172,3 +173,53 @@ def test_sample_finds_the_telling_cases_of_the_pool_and_each_is_what_it_says(sto
     assert f"{len(cases)} telling cases among 500 citizens" in done.output
     bare = CliRunner().invoke(app, ["explain", result.run_id, "--out", str(out)])
     assert bare.exit_code == 2 and "--sample" in bare.output
+
+
+def test_the_trails_reasons_are_the_reasons_table_by_gate_group_and_reason(tmp_path):
+    """A regime that gives reasons, every citizen traced: the reasons the trails read back for
+    the window's adverse decisions, counted by gate, group and reason, are the run's reasons
+    table exactly (the kernel's tally, a different path)."""
+    population = 2000
+    base = socialscore.load("citizen-score").scenario
+    data = base.model_dump(by_alias=True)
+    for gate in ("mortgage", "job_hiring", "job_retention", "school", "documents", "travel"):
+        data["gates"][gate]["reasons"] = True
+    result = socialscore.run(
+        socialscore.Scenario.model_validate(data),
+        population=population,
+        days=365,
+        seed=4,
+        out=tmp_path,
+    )
+    window = measurement_window(result.scenario)
+    found = explain.trails(result.run_id, list(range(population)), out=tmp_path)
+    counted: dict[tuple[str, str, str], int] = {}
+    for t in found:
+        for d in t.adverse:
+            if d.gate == "dating" or not window.start <= d.day <= window.end:
+                continue
+            if not getattr(result.scenario.gates, d.gate).reasons:
+                continue
+            for reason, _ in d.reasons:
+                key = (d.gate, t.attributes["group"], reason)
+                counted[key] = counted.get(key, 0) + 1
+    table = result.to_pandas("reasons")
+    assert set(table["day_from"]) == {window.start}
+    want = {(r.gate, r.group, r.reason): int(r.decisions) for r in table.itertuples(index=False)}
+    assert sum(want.values()) > 500
+    assert counted == want
+
+    # The report's Reasons section: each share is the reasons' count over the group's
+    # adverse decisions at the gate, in the window.
+    from socialscore.report import reasons as section
+
+    lines = {g.gate: g for g in section.rows(result.scenario, result.tables, window)}
+    daily = result.to_pandas("daily_gates")
+    daily = daily[(daily["day"] >= window.start) & (daily["day"] <= window.end)]
+    part = daily[(daily["gate"] == "mortgage") & (daily["group"] == "minority")]
+    adverse = int((part["applied"] - part["selected"]).sum())
+    first = lines["mortgage"].rows[0]
+    cited = want[("mortgage", "minority", first[0])]
+    from socialscore.report import format as fmt
+
+    assert first[3] == fmt.share(cited / adverse)

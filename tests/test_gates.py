@@ -68,7 +68,7 @@ def decide(
     )
     tallies = GateTallies(
         gates=np.zeros((1, len(CITIZEN_GATES), 2, g.TALLIES), np.int64),
-        reasons=np.zeros((1, len(CITIZEN_GATES), len(compiled.layout.labels)), np.int64),
+        reasons=np.zeros((1, len(CITIZEN_GATES), 2, len(compiled.layout.labels)), np.int64),
         group_state=np.zeros((1, 2, 6), np.float64),
         decided=np.zeros(n, np.uint32),
     )

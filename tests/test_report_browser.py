@@ -172,12 +172,12 @@ def test_sweep_report_loads_offline_and_renders(browser, tmp_path):  # type: ign
 
 
 @pytest.mark.parametrize("size", sorted(SIZES))
-def test_the_people_and_any_group_sections_read_at_both_sizes(result, browser, size):  # type: ignore[no-untyped-def]
+def test_the_people_reasons_and_any_group_sections_read_at_both_sizes(result, browser, size):  # type: ignore[no-untyped-def]
     """The sections fit the screen (their tables scroll inside it), every story has its
     score line drawn with its words for screen readers, and each verdict is in words."""
     page, errors, _ = open_offline(browser, result.path / "report.html", size)
     width = SIZES[size][0]
-    for section in ("#s-subgroups", "#s-people"):
+    for section in ("#s-subgroups", "#s-reasons", "#s-people"):
         node = page.locator(section)
         node.scroll_into_view_if_needed()
         assert node.is_visible(), section
@@ -185,6 +185,8 @@ def test_the_people_and_any_group_sections_read_at_both_sizes(result, browser, s
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1
     verdicts = page.locator("#subgroup-table td.verdict").all_inner_texts()
     assert verdicts and all(v.split(" ", 1)[0] in ("✓", "✕", "?", "–") for v in verdicts)
+    # citizen-score gives no reasons, and the section says so, gate by gate.
+    assert "gives no reasons" in page.locator("#s-reasons").inner_text()
     stories = page.locator("#s-people .story")
     assert stories.count() >= 1
     for i in range(stories.count()):

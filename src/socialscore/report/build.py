@@ -19,7 +19,7 @@ from socialscore.analysis import disparity
 from socialscore.analysis.decomposition import from_metrics
 from socialscore.analysis.definitions import DESCRIPTIONS
 from socialscore.analysis.harms import metric_value, penalised_legal_events
-from socialscore.report import charts, people, subgroups
+from socialscore.report import charts, people, reasons, subgroups
 from socialscore.report import decomposition as split
 from socialscore.report import format as fmt
 from socialscore.report.headlines import headlines
@@ -157,6 +157,8 @@ def build(
         gates=_gate_settings(scenario),
         audit=_audit_rows(audit),
         subgroups=subgroups.rows(tables),
+        reasons=reasons.rows(scenario, tables, window),
+        reasons_introduction=reasons.INTRODUCTION,
         people=people.section(
             tables,
             facts,

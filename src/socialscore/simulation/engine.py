@@ -139,7 +139,7 @@ class GateTallies(NamedTuple):
 
     # int64 [chunk, gate, group + groups * replicate, T_*] (kernels.gates.REPLICATES)
     gates: np.ndarray
-    reasons: np.ndarray  # int64 [chunk, gate, reason]
+    reasons: np.ndarray  # int64 [chunk, gate, group, reason]
     group_state: np.ndarray  # float64 [chunk, group, S_*]
     # uint32 [N]: each citizen's decisions of the day, kernels.gates.DECISION_BITS per gate
     decided: np.ndarray

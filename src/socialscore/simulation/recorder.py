@@ -334,17 +334,26 @@ class Recorder:
         )
 
     def reasons_table(self) -> pa.Table:
-        """One row per gate and reason given for its adverse decisions, over the run."""
-        total = self.reasons[: self.days_done].sum(axis=0)  # [gate, reason]
-        gate_idx, reason_idx = np.nonzero(total)
+        """One row per gate, group and reason given for its adverse decisions, over the window.
+
+        A decision carries up to four reasons, so a reason's ``decisions`` is
+        the number of adverse decisions that cited it.
+        """
+        w = self.window
+        days = slice(w.start, min(w.end, self.days_done - 1) + 1)
+        total = self.reasons[days].sum(axis=0)  # [gate, group, reason]
+        gate_idx, group_idx, reason_idx = np.nonzero(total)
         return pa.table(
             {
                 "gate": pa.array([CITIZEN_GATES[k] for k in gate_idx], pa.string()),
+                "group": pa.array([GROUP_LABELS[k] for k in group_idx], pa.string()),
                 "reason": pa.array([self.reason_labels[k] for k in reason_idx], pa.string()),
                 "own_record": pa.array(
                     [self.reason_labels[k] != NETWORK_REASON for k in reason_idx], pa.bool_()
                 ),
-                "decisions": pa.array(total[gate_idx, reason_idx], pa.int64()),
+                "decisions": pa.array(total[gate_idx, group_idx, reason_idx], pa.int64()),
+                "day_from": pa.array(np.full(gate_idx.size, w.start), pa.int32()),
+                "day_to": pa.array(np.full(gate_idx.size, w.end), pa.int32()),
             }
         )
 

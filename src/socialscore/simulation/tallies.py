@@ -101,10 +101,11 @@ DAILY: Final[tuple[Tally, ...]] = (
     ),
     Tally(
         "reasons",
-        ("gate", "reason"),
+        ("gate", "group", "reason"),
         np.int64,
         ("reasons",),
-        "adverse decisions at each gate by the reason given (simulation.layout labels)",
+        "adverse decisions at each gate by the group of the citizen and the reason given "
+        "(simulation.layout labels)",
     ),
     Tally(
         "disputes",

@@ -38,7 +38,7 @@ from socialscore.simulation.kernels.gates import (
     T_OVERTURNED,
     T_SELECTED,
 )
-from socialscore.simulation.layout import Layout
+from socialscore.simulation.layout import ERRONEOUS_REASON, NETWORK_REASON, Layout
 from socialscore.simulation.layout import layout as layout_of
 from socialscore.simulation.recorder import Recorder
 from socialscore.simulation.trace import Tracer
@@ -344,10 +344,12 @@ def _decisions(
             raw = s.base + sum(own.values()) + network + start
             read = min(max(math.floor(raw + erroneous + 0.5), s.lo), s.hi)
             threshold = float(tracer.thresholds[d][gate, group])
+            # The kernel's rule (kernels.gates.give_reasons): the four biggest costs of at
+            # least half a point, worst first, ties in reason order.
             reasons = sorted(
-                [(w, p) for w, p in own.items() if p <= -0.5]
-                + ([("friends' scores", network)] if network <= -0.5 else [])
-                + ([("erroneous record", erroneous)] if erroneous <= -0.5 else []),
+                [(w, p) for w, p in own.items() if p < -0.5]
+                + ([(NETWORK_REASON, network)] if network < -0.5 else [])
+                + ([(ERRONEOUS_REASON, erroneous)] if erroneous < -0.5 else []),
                 key=lambda r: r[1],
             )[:4]
             cf = ""

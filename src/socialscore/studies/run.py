@@ -385,6 +385,8 @@ REPORT_TABLES = (
     "daily_groups",
     "daily_grades",
     "daily_events",
+    "daily_gates",
+    "reasons",
     "companies",
 )
 

@@ -157,7 +157,7 @@ def give_reasons(tallies, gate: int, v: int, who, record, views) -> None:
     reasons = tallies.reasons
     c, i = who.chunk, who.citizen
     acc = record.acc
-    n_reasons = reasons.shape[2] - 2
+    n_reasons = reasons.shape[3] - 2
     contrib = np.zeros(n_reasons + 2, dtype=np.float64)
     for q in range(acc.shape[0]):
         contrib[views.reason[q]] += acc[q, i] * views.weight[v, q]
@@ -173,7 +173,7 @@ def give_reasons(tallies, gate: int, v: int, who, record, views) -> None:
                 best = r
         if best < 0:
             break
-        reasons[c, gate, best] += 1
+        reasons[c, gate, who.group, best] += 1
         contrib[best] = 0.0
         if best != n_reasons:
             own = True
@@ -427,7 +427,7 @@ def step_gates(
 
     Each gate reads the score of its view (:mod:`socialscore.simulation.layout`); a
     denial may be overturned by human review, and carries reasons when the
-    gate gives them (tallied in ``tallies.reasons[chunk, gate, reason]``).
+    gate gives them (tallied in ``tallies.reasons[chunk, gate, group, reason]``).
 
     Runs chunks ``first`` to ``last - 1``; :func:`socialscore.simulation.chunks.over_chunks`
     shares the chunks out over threads. The bundles are named tuples, each made
@@ -472,7 +472,7 @@ def step_gates(
     decided = tallies.decided
     for c in range(first, last):
         counts[c, :, :, :] = 0
-        reasons[c, :, :] = 0
+        reasons[c, :, :, :] = 0
         state_counts[c, :, :] = 0.0
         start = c * CHUNK
         m = min(start + CHUNK, n) - start
