@@ -199,3 +199,29 @@ def test_the_people_reasons_and_any_group_sections_read_at_both_sizes(result, br
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.locator("#s-people").screenshot(path=str(SHOTS / f"report-people-{size}.png"))
     page.close()
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_a_decision_trail_page_reads_offline_at_both_sizes(result, browser, size, tmp_path):  # type: ignore[no-untyped-def]
+    """explain --format html: the page loads with no request and no error, the score line is
+    drawn with its words, every decision is in words and a symbol, nothing is wider than
+    the screen but the tables, which scroll."""
+    from socialscore.report import trail as page_of
+    from socialscore.studies import explain
+
+    found = explain.trails(result.run_id, list(range(0, 30_000, 997)), out=result.path.parent)
+    trail = max(found, key=lambda t: len(t.adverse))
+    path = page_of.write(trail, tmp_path)
+    page, errors, requests = open_offline(browser, path, size)
+    assert errors == [] and requests == []
+    points = page.locator("#trail-chart polyline").get_attribute("points") or ""
+    assert len(points.split()) == trail.days
+    assert "The score was" in (page.locator("#trail-chart").get_attribute("aria-label") or "")
+    outcomes = page.locator("#decision-table tbody td:nth-child(3)").all_inner_texts()
+    assert len(outcomes) == len(trail.decisions)
+    assert all(o[0] in "✓✕" for o in outcomes)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"trail-{size}.png"), full_page=True)
+    page.close()

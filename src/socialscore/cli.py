@@ -706,8 +706,8 @@ def explain(
     every gate decision with its reasons, and for each adverse decision what
     in their own record would have changed it, or that nothing could have.
     """
-    if format not in ("text", "json"):
-        _fail(f"--format must be text or json, got '{format}'.")
+    if format not in ("text", "json", "html"):
+        _fail(f"--format must be text, json or html, got '{format}'.")
     if not citizens and not sample:
         _fail("Name at least one CITIZEN id, or ask for telling cases with --sample.")
     from socialscore.studies import explain as story
@@ -745,6 +745,12 @@ def explain(
         import json
 
         sys.stdout.write(json.dumps([t.to_dict() for t in found], indent=2) + "\n")
+        return
+    if format == "html":
+        from socialscore.report import trail as page
+
+        for t in found:
+            console.print(Text.assemble("Trail written to ", _path(page.write(t, out / "trails"))))
         return
     for trail in found:
         _print_trail(trail)

@@ -368,7 +368,7 @@ def _decisions(
                     layout.view_names[v],
                     bool(bits & (1 << T_ERRONEOUS)),
                     bool(bits & (1 << T_OVERTURNED)),
-                    [(w, round(p, 2)) for w, p in reasons],
+                    [] if favourable else [(w, round(p, 2)) for w, p in reasons],
                     cf,
                 )
             )
