@@ -232,7 +232,7 @@ def test_a_string_parameter_gets_a_report_by_category_and_reruns(tmp_path):  # t
         assert got.exit_code == 0, (attempt, got.output, got.exception)
     store = RunStore(out)
     assert len(store.list_runs()) == 8  # nothing ran twice
-    sweeps = list((out / "sweeps").iterdir())
+    sweeps = [p for p in (out / "sweeps").iterdir() if p.is_dir()]  # not the lock file
     page = (sweeps[0] / "sweep.html").read_text("utf-8")
     assert "Harms against data_errors.event" in page
     # A table by category: each category with each measure's mean over seeds.

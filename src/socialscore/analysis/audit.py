@@ -217,7 +217,7 @@ def gate_inputs(scenario: Scenario, gate: str) -> tuple[list[int], bool]:
 _RATE_FIELD = {g: rate for g in CITIZEN_GATES if (rate := GATE_BY_NAME[g].rate) is not None}
 
 
-def _enabled_gates(scenario: Scenario) -> list[str]:
+def enabled_gates(scenario: Scenario) -> list[str]:
     """Gates that take decisions on a score (enabled, with a decision rate above zero)."""
     out = []
     for g in CITIZEN_GATES:
@@ -233,7 +233,8 @@ NOTHING_READ = (
 )
 
 
-def _reads_nothing(scenario: Scenario, gate: str) -> bool:
+def reads_nothing(scenario: Scenario, gate: str) -> bool:
+    """Whether the gate's score reads no rule and no network term: the base for everyone."""
     rules, network = gate_inputs(scenario, gate)
     return not rules and not network
 
@@ -249,7 +250,7 @@ def _rule_name(scenario: Scenario, k: int) -> str:
 def context_checks(scenario: Scenario) -> list[Check]:
     """Art. 5(1)(c)(i): every gate decides only in the domains its data came from."""
     out = []
-    for gate in _enabled_gates(scenario):
+    for gate in enabled_gates(scenario):
         own = scenario.gate_domain(gate)
         rules, network = gate_inputs(scenario, gate)
         domains = {scenario.event_domain(scenario.rules[k].event) for k in rules}
@@ -286,7 +287,7 @@ def context_checks(scenario: Scenario) -> list[Check]:
 def proportion_checks(scenario: Scenario, thresholds: Thresholds) -> list[Check]:
     """Art. 5(1)(c)(ii): no penalty feeds a sanction out of proportion to its gravity."""
     feeds: dict[int, list[str]] = {}
-    for gate in _enabled_gates(scenario):
+    for gate in enabled_gates(scenario):
         for k in gate_inputs(scenario, gate)[0]:
             feeds.setdefault(k, []).append(gate)
     out = []
@@ -330,8 +331,8 @@ def proportion_checks(scenario: Scenario, thresholds: Thresholds) -> list[Check]
 def reasons_checks(scenario: Scenario, run_gates: pa.Table | None = None) -> list[Check]:
     """Reg. B: adverse decisions carry reasons drawn from the person's own record."""
     out = []
-    for gate in _enabled_gates(scenario):
-        if _reads_nothing(scenario, gate):
+    for gate in enabled_gates(scenario):
+        if reads_nothing(scenario, gate):
             out.append(Check(LAW_REASONS, f"gate {gate}", "not applicable", NOTHING_READ))
             continue
         if gate not in _THRESHOLD_GATES:
@@ -419,7 +420,7 @@ def dispute_checks(scenario: Scenario, thresholds: Thresholds) -> list[Check]:
 
 def expiry_checks(scenario: Scenario, thresholds: Thresholds) -> list[Check]:
     """FCRA: every negative item that feeds a gate stops counting within 7 years."""
-    used = sorted({k for g in _enabled_gates(scenario) for k in gate_inputs(scenario, g)[0]})
+    used = sorted({k for g in enabled_gates(scenario) for k in gate_inputs(scenario, g)[0]})
     out = []
     limit = thresholds.expiry_days
     for k in used:
@@ -459,8 +460,8 @@ def expiry_checks(scenario: Scenario, thresholds: Thresholds) -> list[Check]:
 def review_checks(scenario: Scenario) -> list[Check]:
     """GDPR Art. 22: a person reviews significant automated decisions."""
     out = []
-    for gate in _enabled_gates(scenario):
-        if _reads_nothing(scenario, gate):
+    for gate in enabled_gates(scenario):
+        if reads_nothing(scenario, gate):
             out.append(Check(LAW_REVIEW, f"gate {gate}", "not applicable", NOTHING_READ))
             continue
         reviewed = gate in _THRESHOLD_GATES and getattr(scenario.gates, gate).human_review

@@ -38,6 +38,7 @@ from socialscore.simulation.kernels.gates import (
     T_OVERTURNED,
     T_SELECTED,
 )
+from socialscore.simulation.kernels.score import clip_round
 from socialscore.simulation.layout import ERRONEOUS_REASON, NETWORK_REASON, Layout
 from socialscore.simulation.layout import layout as layout_of
 from socialscore.simulation.recorder import Recorder
@@ -98,6 +99,13 @@ class Decision:
     overturned: bool  # denied on the record, approved by human review
     reasons: list[tuple[str, float]] = field(default_factory=list)  # (what, points), worst first
     counterfactual: str = ""
+    #: Whether acting on the counterfactual flips the decision: the gate's score rebuilt
+    #: without the penalties it names meets the threshold (None: no act of the citizen's
+    #: own names one: nothing in their conduct, or a decision by rank).
+    flips: bool | None = None
+    #: Whether the citizen's score decided it: changing only the score would change it
+    #: (not when human review overturned a denial, or a partner's rank refused a match).
+    score_decided: bool = True
 
 
 @dataclass(frozen=True)
@@ -326,6 +334,7 @@ def _decisions(
                     Decision(
                         int(d), name, favourable, outcome, round(100 * pct), 100 * need,
                         "published percentile", False, False, [], cf,
+                        None, favourable or pct < need,
                     )
                 )  # fmt: skip
                 continue
@@ -353,10 +362,17 @@ def _decisions(
                 key=lambda r: r[1],
             )[:4]
             cf = ""
+            flips: bool | None = None
             if not favourable:
                 cf = _counterfactual(
                     words, threshold, raw, list(own.items()), erroneous, network, start, s.lo, s.hi
                 )
+                named = [w for w in own if f"'{w}' (" in cf]
+                if cf.startswith("Without their penalties") and named:
+                    lifted = raw + erroneous - sum(own[w] for w in named)
+                    flips = clip_round(lifted, s.lo, s.hi) >= threshold
+                elif cf.startswith("The erroneous record alone"):
+                    flips = clip_round(raw, s.lo, s.hi) >= threshold
             out.append(
                 Decision(
                     int(d),
@@ -370,6 +386,8 @@ def _decisions(
                     bool(bits & (1 << T_OVERTURNED)),
                     [] if favourable else [(w, round(p, 2)) for w, p in reasons],
                     cf,
+                    flips,
+                    not bits & (1 << T_OVERTURNED),
                 )
             )
     return out

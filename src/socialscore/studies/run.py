@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from socialscore import report
+from socialscore.analysis import accountability, groups, harms
 from socialscore.analysis import audit as audit_checks
 from socialscore.analysis import decomposition as split
-from socialscore.analysis import groups, harms
 from socialscore.analysis.definitions import MetricName, check_name
 from socialscore.scenario.files import LoadedScenario, digest, load, parse
 from socialscore.scenario.schema import Scenario
@@ -183,6 +183,7 @@ class _Simulation:
     metrics: pa.Table
     wall_seconds: float
     decomposition: split.Decomposition | None = None
+    trails: list[story.Trail] = dataclasses.field(default_factory=list)  # the story pool
 
 
 def _decompose(
@@ -211,10 +212,10 @@ def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Sim
     total = sc.run.days
     engine.run(recorder, None if progress is None else lambda d: progress(d + 1, total))
     tables = recorder.tables(engine.state)
-    cases = story.pick_cases(
-        story.read_trails("", engine, tracer), window_start=recorder.window.start
+    pool = story.read_trails("", engine, tracer)
+    tables["people"] = story.people_table(
+        story.pick_cases(pool, window_start=recorder.window.start)
     )
-    tables["people"] = story.people_table(cases)
     core = recorder.citizens_core(engine.state)
     analysis = {**tables, "citizens": core}
     metric_table = harms.compute(sc, analysis, nat.friend_blocks(engine.state.friend_codes))
@@ -236,6 +237,7 @@ def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Sim
         analysis=analysis,
         metrics=metric_table,
         wall_seconds=time.perf_counter() - started,
+        trails=pool,
     )
 
 
@@ -363,6 +365,9 @@ def audit_regime(
     decomposition = _decompose(sc, sim)
     result = audit_checks.Audit(sc.scenario.name, decomposition=decomposition)
     result.checks += audit_checks.legal_checks(sc, t, sim.tables["daily_gates"])
+    window = sim.recorder.window
+    result.checks += accountability.explanation_checks(sc, sim.trails, window)
+    result.checks += accountability.scorer_checks(sc, sim.trails, window)
     result.checks.append(association)
     result.checks += audit_checks.harm_checks(
         sc, sim.metrics, sim.recorder.events, baseline.events, t

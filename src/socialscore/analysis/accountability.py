@@ -1,0 +1,179 @@
+"""The audit asks what courts now ask: can a refusal be explained, and who decided?
+
+Two checks read the decision trails of the run's story pool (the citizens
+whose days every run keeps, :mod:`socialscore.studies.explain`):
+
+- **Counterfactual explanation** (CJEU C-203/22, Dun & Bradstreet Austria): for
+  each gate, is there for every sampled adverse decision an explanation the
+  person could act on — the fewest of their own penalties, or an erroneous
+  record to dispute, whose absence would have changed it — and does acting on
+  it flip the decision when the gate's score is rebuilt without them? A gate
+  whose adverse decisions turn on friends' scores or on the ranking of others
+  fails, in words.
+- **The scorer decides** (CJEU C-634/21, SCHUFA): the operator that computes the
+  score a gate reads is named, with the share of the gate's decisions the
+  score determined (changing only the score would have changed them). When it
+  determines most of them, computing the score is itself an automated
+  decision under GDPR Art. 22: the check fails unless the gate gives reasons
+  and a person reviews denials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
+
+from socialscore.analysis.audit import Check, enabled_gates, reads_nothing
+from socialscore.analysis.disparity import Verdict
+from socialscore.scenario.schema import Scenario
+from socialscore.scenario.vocabulary import CITIZEN_GATES
+from socialscore.scenario.window import Window
+
+if TYPE_CHECKING:
+    from socialscore.studies.explain import Trail
+
+LAW_EXPLANATION: Final = (
+    "CJEU C-203/22 (Dun & Bradstreet): an explanation that changes the decision"
+)
+LAW_SCORER: Final = "CJEU C-634/21 (SCHUFA): the scorer is an automated decision-maker"
+#: The share of a gate's decisions the score must determine for the score to draw "strongly".
+STRONGLY: Final = 0.5
+
+
+def _gates(scenario: Scenario) -> list[str]:
+    """Citizen gates that take decisions and read the score."""
+    return [
+        g for g in enabled_gates(scenario) if g in CITIZEN_GATES and not reads_nothing(scenario, g)
+    ]
+
+
+def _scorer(scenario: Scenario, gate: str) -> str:
+    """The operator whose score the gate reads, in words."""
+    reads = getattr(scenario.gates, gate).reads or scenario.public_operator()
+    return f"the operator '{reads}'" if reads else "the operator of the public score"
+
+
+def explanation_checks(scenario: Scenario, trails: Sequence[Trail], window: Window) -> list[Check]:
+    """C-203/22: every sampled adverse decision has an own-conduct explanation that flips it."""
+    out = []
+    for gate in _gates(scenario):
+        adverse = [
+            d
+            for t in trails
+            for d in t.adverse
+            if d.gate == gate and window.start <= d.day <= window.end
+        ]
+        subject = f"gate {gate}"
+        if not adverse:
+            out.append(
+                Check(
+                    LAW_EXPLANATION,
+                    subject,
+                    "not applicable",
+                    f"no adverse decision among the {len(trails):,} citizens whose trails were "
+                    "kept.",
+                )
+            )
+            continue
+        flipped = [d for d in adverse if d.flips]
+        stated = [d for d in adverse if d.flips is not None]
+        if len(flipped) == len(adverse):
+            out.append(
+                Check(
+                    LAW_EXPLANATION,
+                    subject,
+                    "pass",
+                    f"each of the {len(adverse):,} adverse decisions sampled has an explanation "
+                    "in the person's own record (penalties, or an erroneous record to dispute) "
+                    "whose absence, rebuilt into the gate's score, flips the decision.",
+                    1.0,
+                )
+            )
+            continue
+        beyond = len(adverse) - len(stated)
+        wrong = len(stated) - len(flipped)
+        parts = []
+        if beyond:
+            why = (
+                "matches are refused by rank against everyone and by the partner drawn"
+                if gate == "dating"
+                else "they turn on friends' scores, the record from before the run or a "
+                "threshold out of reach"
+            )
+            parts.append(
+                f"{beyond:,} of the {len(adverse):,} adverse decisions sampled could not have "
+                f"been changed by anything in the person's own conduct ({why})"
+            )
+        if wrong:
+            parts.append(f"{wrong:,} explanations did not flip the decision when acted on")
+        out.append(
+            Check(
+                LAW_EXPLANATION,
+                subject,
+                "fail",
+                "; ".join(parts) + ".",
+                len(flipped) / len(adverse),
+            )
+        )
+    return out
+
+
+def scorer_checks(scenario: Scenario, trails: Sequence[Trail], window: Window) -> list[Check]:
+    """C-634/21: name the scorer and the share of each gate's decisions its score determined."""
+    out = []
+    for gate in _gates(scenario):
+        decided = [
+            d
+            for t in trails
+            for d in t.decisions
+            if d.gate == gate and window.start <= d.day <= window.end
+        ]
+        subject = f"gate {gate}"
+        scorer = _scorer(scenario, gate) if gate != "dating" else _scorer(scenario, "dating")
+        if not decided:
+            out.append(
+                Check(
+                    LAW_SCORER,
+                    subject,
+                    "not applicable",
+                    f"no decision among the {len(trails):,} citizens whose trails were kept.",
+                )
+            )
+            continue
+        share = sum(d.score_decided for d in decided) / len(decided)
+        spec = getattr(scenario.gates, gate)
+        safeguarded = bool(getattr(spec, "human_review", False) and getattr(spec, "reasons", False))
+        said = (
+            f"{scorer} computes the score this gate reads; it determined {share:.0%} of the "
+            f"{len(decided):,} decisions sampled (changing only the score would have changed them)"
+        )
+        verdict: Verdict
+        if share < STRONGLY:
+            verdict, words = "pass", f"{said}: the score does not draw strongly on the decision."
+        elif safeguarded:
+            verdict = "pass"
+            words = (
+                f"{said}: computing the score is an automated decision (GDPR Art. 22), made "
+                "with its safeguards here: reasons and human review of denials."
+            )
+        else:
+            verdict = "fail"
+            words = (
+                f"{said}: computing the score is itself an automated decision under GDPR "
+                "Art. 22, with no "
+                + (
+                    "reasons and no human review"
+                    if not getattr(spec, "reasons", False)
+                    and not getattr(spec, "human_review", False)
+                    else "reasons"
+                    if not getattr(spec, "reasons", False)
+                    else "human review"
+                )
+                + (
+                    f". Fix: gates.{gate}.reasons = true and gates.{gate}.human_review = true."
+                    if gate != "dating"
+                    else "."
+                )
+            )
+        out.append(Check(LAW_SCORER, subject, verdict, words, share))
+    return out
