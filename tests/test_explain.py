@@ -53,6 +53,9 @@ def test_the_replayed_trail_ends_exactly_where_the_stored_snapshot_does(stored, 
         assert trail.score[start] == row["score_start"]
         assert trail.percentile[-1] == pytest.approx(row["percentile"], abs=1e-6)
         assert trail.attributes["group"] == ("minority" if row["group"] else "majority")
+        # Friends: the lists as drawn, and those the citizen still counts at the end.
+        assert len(trail.friends) == row["friends_start"]
+        assert sum(f.dropped_on < 0 for f in trail.friends) == row["friends"]
 
 
 def test_every_citizens_trail_adds_up_to_the_runs_gate_table(stored, everyone):

@@ -792,6 +792,17 @@ def _print_trail(trail: Any) -> None:
         for c in sorted(biggest, key=lambda c: c.day):
             table.add_row(str(c.day), text(c.what, limit=60), f"{c.points:+.1f}", c.kind)
         console.print(table)
+    if trail.friends:
+        gone = [f for f in trail.friends if f.dropped_on >= 0]
+        mean = sum(f.score_end for f in trail.friends) / len(trail.friends)
+        console.print(
+            text(
+                f"Friends: {len(trail.friends)} (mean published score at the end {mean:.0f}); "
+                f"dropped by the citizen: {len(gone)}"
+                + "".join(f"; citizen {f.citizen} on day {f.dropped_on} ({f.why})" for f in gone),
+                limit=None,
+            )
+        )
     decided = trail.decisions
     favourable = sum(d.favourable for d in decided)
     console.print(

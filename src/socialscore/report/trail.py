@@ -100,7 +100,16 @@ def page(t: Trail) -> str:
         "fewest of their own penalties whose absence would have changed it, or why nothing in "
         "their own conduct could have."
     )
+    gone = sum(f.dropped_on >= 0 for f in t.friends)
+    friends_words = (
+        f"The citizen's {len(t.friends)} friends as the lists were drawn, their published "
+        f"scores, and the {gone} the citizen dropped, when and why. (A low-scoring friend "
+        "lowers the network term of the score where the regime counts it.)"
+        if t.friends
+        else "The citizen had no friends in the lists this nation drew."
+    )
     return ENVIRONMENT.get_template("trail.html.j2").render(
+        friends_words=friends_words,
         t=t,
         who=who,
         summary=summary,

@@ -17,7 +17,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from socialscore.simulation.kernels import friends
+from socialscore.simulation.kernels.friends import DROPPED_BIT
+
 if TYPE_CHECKING:
+    from socialscore.simulation.nation import Nation
     from socialscore.simulation.state import State
 
 ERR_CITIZENS = (
@@ -63,13 +67,33 @@ class Tracer:
         self.acc_start = np.zeros((rules, t), dtype=np.float32)
         self.err_start = np.zeros(t, dtype=np.float32)
         self.group = np.zeros(t, dtype=np.uint8)
+        #: Each traced citizen's friends as generated ([slot, traced], −1: none), each day
+        #: whether the citizen had dropped each one, and the friend's published score.
+        self.friends = np.zeros((0, t), dtype=np.int32)
+        self.dropped = np.zeros((days, 0, t), dtype=np.bool_)
+        self.friend_scores = np.zeros((days, 0, t), dtype=np.int16)
 
-    def start(self, state: State, group: np.ndarray) -> None:
-        """Keep the traced citizens' records as the run starts (records from before day 0)."""
+    def start(self, state: State, nation: Nation) -> None:
+        """Keep the traced citizens' records, group and friends (as generated) at the start."""
         i = self.citizens
         self.acc_start[:] = state.acc[:, i]
         self.err_start[:] = state.err_acc[i]
-        self.group[:] = group[i]
+        self.group[:] = nation.group[i]
+        codes = state.friend_codes
+        slots = codes.shape[0]
+        days = self.score.shape[0]
+        self.friends = np.zeros((slots, i.size), dtype=np.int32)
+        for k, c in enumerate(i.tolist()):
+            self.friends[:, k] = friends.ids(
+                codes[:, c : c + 1],
+                nation.seed,
+                nation.region_start,
+                nation.friends_local,
+                first=c,
+                at_start=True,
+            )[0]
+        self.dropped = np.zeros((days, slots, i.size), dtype=np.bool_)
+        self.friend_scores = np.full((days, slots, i.size), -1, dtype=np.int16)
 
     def observe(
         self,
@@ -101,6 +125,10 @@ class Tracer:
         participant = state.participant
         self.rated[day] = 1 if all_rated or participant.shape[0] == 0 else participant[i]
         self.thresholds.append(thresholds.copy())
+        if self.friends.shape[0]:
+            self.dropped[day] = state.friend_codes[:, i] >= DROPPED_BIT
+            has = self.friends >= 0
+            self.friend_scores[day][has] = state.published[self.friends[has]]
         self.days = day + 1
 
     def nbytes(self) -> int:

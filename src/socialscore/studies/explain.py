@@ -50,6 +50,7 @@ __all__ = [
     "Case",
     "Change",
     "Decision",
+    "Friend",
     "Trail",
     "people_table",
     "pick_cases",
@@ -109,6 +110,17 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Friend:
+    """One friend of the citizen (as the lists were generated) and what became of them."""
+
+    citizen: int
+    score_start: int  # the friend's published score after day 0
+    score_end: int  # after the last day
+    dropped_on: int  # the day the citizen dropped them (−1: never)
+    why: str  # why, in words ("" when never dropped)
+
+
+@dataclass(frozen=True)
 class Trail:
     """One citizen's story in a stored run."""
 
@@ -122,6 +134,7 @@ class Trail:
     changes: list[Change]
     decisions: list[Decision]
     final: dict[str, Any]  # the last day's state, as the run's ``citizens`` table holds it
+    friends: list[Friend] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The trail as plain data (``--format json``)."""
@@ -193,6 +206,29 @@ def _counterfactual(
             f"short ({held})."
         )
     return " ".join(parts)
+
+
+def _friends(scenario: Scenario, tracer: Tracer, k: int) -> list[Friend]:
+    """The citizen's friends as generated, their scores, and when and why each was dropped."""
+    days = tracer.days
+    if not days or tracer.friends.shape[0] == 0:
+        return []
+    below = scenario.network.unfriend_below
+    out = []
+    for slot in np.flatnonzero(tracer.friends[:, k] >= 0).tolist():
+        scores = tracer.friend_scores[:days, slot, k]
+        gone = np.flatnonzero(tracer.dropped[:days, slot, k])
+        day = int(gone[0]) if gone.size else -1
+        why = ""
+        if day >= 0:
+            seen = int(scores[day - 1] if day > 0 else scores[0])
+            why = (
+                f"their published score, {seen}, was below {below}: the regime's unfriending"
+                if below is not None
+                else "dropped by the network rule"
+            )
+        out.append(Friend(int(tracer.friends[slot, k]), int(scores[0]), int(scores[-1]), day, why))
+    return out
 
 
 def _emptied(layout: Layout, days: int) -> np.ndarray:
@@ -285,6 +321,7 @@ def _read(
         "employed": int(tracer.employer[days - 1, k] >= 0) if days else 0,
     }
     return Trail(
+        friends=_friends(scenario, tracer, k),
         run_id=run_id,
         citizen=citizen,
         attributes=attributes,
@@ -438,7 +475,7 @@ def replay(
         ids, population=nat.population, days=sc.run.days, rules=layout_of(sc).accumulators
     )
     engine = Engine(sc, nat, tracer=tracer)
-    tracer.start(engine.state, nat.group)
+    tracer.start(engine.state, nat)
     recorder = Recorder(sc, nat)
     total = sc.run.days
     engine.run(recorder, None if progress is None else lambda d: progress(d + 1, total))

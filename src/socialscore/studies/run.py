@@ -207,7 +207,7 @@ def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Sim
         rules=layout_of(sc).accumulators,
     )
     engine = Engine(sc, nat, tracer=tracer)
-    tracer.start(engine.state, nat.group)
+    tracer.start(engine.state, nat)
     recorder = Recorder(sc, nat)
     total = sc.run.days
     engine.run(recorder, None if progress is None else lambda d: progress(d + 1, total))
