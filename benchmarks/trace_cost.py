@@ -27,6 +27,7 @@ def main() -> None:
 
     import numpy as np
 
+    from socialscore.analysis import trails
     from socialscore.scenario.files import load
     from socialscore.simulation import nation
     from socialscore.simulation import recorder as recorder_module
@@ -34,7 +35,6 @@ def main() -> None:
     from socialscore.simulation.layout import layout
     from socialscore.simulation.recorder import Recorder
     from socialscore.simulation.trace import Tracer
-    from socialscore.studies import explain
 
     sc = load(args.scenario).scenario.with_overrides(
         population=args.population, days=args.days, seed=1
@@ -66,7 +66,7 @@ def main() -> None:
         read = 0.0
         if tracer is not None:
             t = time.perf_counter()
-            explain.read_trails("", engine, tracer)
+            trails.read_trails("", engine, tracer)
             read = time.perf_counter() - t
         return 1000 * loop / sc.run.days, read, tracer.nbytes() if tracer else 0
 

@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 import socialscore
+from socialscore.analysis.trails import story_pool
 from socialscore.cli import app
 from socialscore.scenario.window import measurement_window
 from socialscore.simulation.layout import ERRONEOUS_REASON, NETWORK_REASON
@@ -161,7 +162,7 @@ def test_explain_prints_the_story_and_json_and_refuses_a_citizen_outside_the_run
 def test_sample_finds_the_telling_cases_of_the_pool_and_each_is_what_it_says(stored):
     result, out = stored
     cases, pool = explain.sample(result.run_id, out=out)
-    assert pool == len(explain.story_pool(POPULATION, 365)) == 500
+    assert pool == len(story_pool(POPULATION, 365)) == 500
     assert cases, "a year of citizen-score refuses someone a mortgage"
     for case in cases:
         t = case.trail

@@ -206,12 +206,11 @@ def test_a_decision_trail_page_reads_offline_at_both_sizes(result, browser, size
     """explain --format html: the page loads with no request and no error, the score line is
     drawn with its words, every decision is in words and a symbol, nothing is wider than
     the screen but the tables, which scroll."""
-    from socialscore.report import trail as page_of
     from socialscore.studies import explain
 
     found = explain.trails(result.run_id, list(range(0, 30_000, 997)), out=result.path.parent)
     trail = max(found, key=lambda t: len(t.adverse))
-    path = page_of.write(trail, tmp_path)
+    path = explain.write_page(trail, tmp_path)
     page, errors, requests = open_offline(browser, path, size)
     assert errors == [] and requests == []
     points = page.locator("#trail-chart polyline").get_attribute("points") or ""

@@ -747,10 +747,10 @@ def explain(
         sys.stdout.write(json.dumps([t.to_dict() for t in found], indent=2) + "\n")
         return
     if format == "html":
-        from socialscore.report import trail as page
-
         for t in found:
-            console.print(Text.assemble("Trail written to ", _path(page.write(t, out / "trails"))))
+            console.print(
+                Text.assemble("Trail written to ", _path(story.write_page(t, out / "trails")))
+            )
         return
     for trail in found:
         _print_trail(trail)

@@ -30,7 +30,7 @@ from socialscore.scenario.vocabulary import CITIZEN_GATES
 from socialscore.scenario.window import Window
 
 if TYPE_CHECKING:
-    from socialscore.studies.explain import Trail
+    from socialscore.analysis.trails import Trail
 
 LAW_EXPLANATION: Final = (
     "CJEU C-203/22 (Dun & Bradstreet): an explanation that changes the decision"

@@ -19,13 +19,13 @@ from socialscore.analysis import disparity
 from socialscore.analysis.decomposition import from_metrics
 from socialscore.analysis.definitions import DESCRIPTIONS
 from socialscore.analysis.harms import metric_value, penalised_legal_events
+from socialscore.analysis.trails import story_pool
 from socialscore.report import charts, people, reasons, subgroups
 from socialscore.report import decomposition as split
 from socialscore.report import format as fmt
 from socialscore.report.headlines import headlines
 from socialscore.scenario.schema import Scenario
 from socialscore.scenario.window import measurement_window
-from socialscore.studies.explain import story_pool
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -1,6 +1,6 @@
 """The report's "People" section: a few telling stories from the run.
 
-Read from the run's ``people`` table (:func:`socialscore.studies.explain.people_table`):
+Read from the run's ``people`` table (:func:`socialscore.analysis.trails.people_table`):
 each case's citizen, the decision the story turns on, its reasons, what would
 have changed it, and the score's course as a small line. The whole trail of
 any citizen is ``socialscore explain RUN CITIZEN``.

@@ -8,15 +8,13 @@ words for a screen reader.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from socialscore.report.build import ENVIRONMENT
 
 if TYPE_CHECKING:
-    from socialscore.studies.explain import Trail
+    from socialscore.analysis.trails import Trail
 
 #: The chart's size in pixels and its left margin.
 WIDTH, HEIGHT, LEFT = 720, 260, 44
@@ -118,13 +116,3 @@ def page(t: Trail) -> str:
         record_words=record_words,
         decisions_words=decisions_words,
     )
-
-
-def write(t: Trail, folder: Path) -> Path:
-    """Write the trail's page into ``folder`` (made if missing), whole or not at all."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{t.run_id}-citizen-{t.citizen}.html"
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(page(t), encoding="utf-8")
-    os.replace(partial, path)
-    return path

@@ -20,6 +20,7 @@ from socialscore import report
 from socialscore.analysis import accountability, groups, harms
 from socialscore.analysis import audit as audit_checks
 from socialscore.analysis import decomposition as split
+from socialscore.analysis import trails as story
 from socialscore.analysis.definitions import MetricName, check_name
 from socialscore.scenario.files import LoadedScenario, digest, load, parse
 from socialscore.scenario.schema import Scenario
@@ -32,7 +33,6 @@ from socialscore.simulation.trace import Tracer
 from socialscore.store.catalogue import DEFAULT_ROOT, RunMeta, RunStore
 from socialscore.studies import decomposition as reruns
 from socialscore.studies import environment, resources
-from socialscore.studies import explain as story
 from socialscore.studies import rerun as rerun_check
 
 #: ``LoadedScenario.path`` of a scenario given from Python as a model or JSON.
