@@ -7,4 +7,7 @@
 - ``audit``: the legal checks of a regime.
 - ``decomposition``: a gate's gap split into the part the assumed group differences
   explain and the part the regime adds (the arithmetic; the reruns are a study).
+- ``groups``: harms at a gate by any citizen attribute and by intersections.
+- ``trails``: one citizen's story read out of a trace (decision trails).
+- ``accountability``: the audit's CJEU checks (explanations, the scorer decides).
 """

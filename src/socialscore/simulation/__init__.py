@@ -10,5 +10,7 @@
 - ``policies``: a lender's per-group thresholds, chosen from a histogram of
   scores (``gates.mortgage.policy``).
 - ``recorder``: the daily tallies and the end-of-run tables.
+- ``cells``: the citizen attributes the window's gate decisions are tallied by.
+- ``trace``: a few citizens' days, kept for their decision trails.
 - ``chunks``: ranges of citizens shared out over threads.
 """

@@ -7,4 +7,6 @@
 - ``resources``: estimates of memory, disk and time, and refusals.
 - ``defaults``: the seeds and run limit a user gets without asking.
 - ``rerun``, ``environment``: a stored run reproduced, and what it ran on.
+- ``explain``: a stored run replayed with tracing: decision trails and their pages.
+- ``validation``, ``feedback_validation``: published models reproduced.
 """

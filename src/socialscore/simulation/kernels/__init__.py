@@ -13,6 +13,8 @@
 - ``outcomes``: an approved loan repaid or in arrears ``after_days`` later (drawn
   in the behaviour kernel, scheduled by the gates kernel).
 - ``companies``: the company score.
+- ``decisions``: the day's gate decisions added to their attribute cells.
+- ``monitoring``: patrols allocated from past detections, and what they observe.
 
 The daily kernels take their arguments in named bundles (named tuples of
 arrays and numbers, each made in one place): the state
