@@ -30,7 +30,7 @@ from socialscore.scenario.vocabulary import CITIZEN_GATES
 from socialscore.scenario.window import Window
 
 if TYPE_CHECKING:
-    from socialscore.analysis.trails import Trail
+    from socialscore.analysis.trails import Decision, Trail
 
 LAW_EXPLANATION: Final = (
     "CJEU C-203/22 (Dun & Bradstreet): an explanation that changes the decision"
@@ -53,16 +53,21 @@ def _scorer(scenario: Scenario, gate: str) -> str:
     return f"the operator '{reads}'" if reads else "the operator of the public score"
 
 
+def _decisions(trails: Sequence[Trail], gate: str, window: Window) -> list[Decision]:
+    """The trails' decisions at ``gate`` over the measurement window."""
+    return [
+        d
+        for t in trails
+        for d in t.decisions
+        if d.gate == gate and window.start <= d.day <= window.end
+    ]
+
+
 def explanation_checks(scenario: Scenario, trails: Sequence[Trail], window: Window) -> list[Check]:
     """C-203/22: every sampled adverse decision has an own-conduct explanation that flips it."""
     out = []
     for gate in _gates(scenario):
-        adverse = [
-            d
-            for t in trails
-            for d in t.adverse
-            if d.gate == gate and window.start <= d.day <= window.end
-        ]
+        adverse = [d for d in _decisions(trails, gate, window) if not d.favourable]
         subject = f"gate {gate}"
         if not adverse:
             out.append(
@@ -122,14 +127,9 @@ def scorer_checks(scenario: Scenario, trails: Sequence[Trail], window: Window) -
     """C-634/21: name the scorer and the share of each gate's decisions its score determined."""
     out = []
     for gate in _gates(scenario):
-        decided = [
-            d
-            for t in trails
-            for d in t.decisions
-            if d.gate == gate and window.start <= d.day <= window.end
-        ]
+        decided = _decisions(trails, gate, window)
         subject = f"gate {gate}"
-        scorer = _scorer(scenario, gate) if gate != "dating" else _scorer(scenario, "dating")
+        scorer = _scorer(scenario, gate)
         if not decided:
             out.append(
                 Check(
