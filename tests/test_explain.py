@@ -24,6 +24,7 @@ from socialscore.cli import app
 from socialscore.scenario.window import measurement_window
 from socialscore.simulation.layout import ERRONEOUS_REASON, NETWORK_REASON
 from socialscore.studies import explain
+from socialscore.studies.run import rerun
 
 POPULATION = 600
 
@@ -227,3 +228,32 @@ def test_the_trails_reasons_are_the_reasons_table_by_gate_group_and_reason(tmp_p
     from socialscore.report import format as fmt
 
     assert first[3] == fmt.share(cited / adverse)
+
+
+def test_a_run_keeps_the_trails_it_names_and_they_are_exactly_the_replays(tmp_path, monkeypatch):
+    """run(trace=...) keeps those citizens' trails (table trails); explain reads them without
+    replaying, and they equal the replay's, field for field; rerun traces them again."""
+    result = socialscore.run(
+        "citizen-score", population=POPULATION, days=365, seed=11, out=tmp_path, trace=[599, 5, 9]
+    )
+    assert sorted(result.table("trails").column("citizen").to_pylist()) == [5, 9, 599]
+    replayed = explain.replay(result.run_id, [9, 5], out=tmp_path)
+    with monkeypatch.context() as m:
+        m.setattr(explain, "replay", lambda *a, **k: pytest.fail("replayed a kept trail"))
+        kept = explain.trails(result.run_id, [9, 5], out=tmp_path)
+    assert kept == replayed
+    assert explain.trails(result.run_id, [9, 6], out=tmp_path)[1].citizen == 6  # replays
+    again = rerun(result.run_id, out=tmp_path)
+    assert [t.name for t in again.tables if t.verdict != "byte-identical"] == []
+    assert "trails" in {t.name for t in again.tables}
+    runner = CliRunner()
+    done = runner.invoke(
+        app, ["run", "citizen-score", "--population", "600", "--days", "30", "--trace", "3,4",
+              "--out", str(tmp_path)],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    bad = runner.invoke(
+        app, ["run", "citizen-score", "--population", "600", "--trace", "600", "--out",
+              str(tmp_path)],
+    )  # fmt: skip
+    assert bad.exit_code == 2 and "from 0 to 599" in bad.output

@@ -163,6 +163,15 @@ def run(
             "seed without them (1 + one per assumption more runs; docs/model.md).",
         ),
     ] = False,
+    trace: Annotated[
+        str | None,
+        typer.Option(
+            "--trace",
+            metavar="CITIZENS",
+            help="Keep these citizens' decision trails as the run goes, e.g. 17,42 "
+            "(`socialscore explain` then reads them without replaying).",
+        ),
+    ] = None,
 ) -> None:
     """Run a scoring regime on a synthetic nation and store the run."""
     from socialscore.studies import decomposition as reruns
@@ -173,6 +182,7 @@ def run(
     effective = _overridden_or_exit(
         loaded, population=population, days=days, seed=seed, measure_from=measure_from
     )
+    traced = _citizen_ids(trace, effective.run.population) if trace else None
     guess = resources.estimate(effective)
     if decompose:
         guess = reruns.estimate(effective, guess)
@@ -196,6 +206,7 @@ def run(
             progress=lambda done, total: bar.update(task, completed=done),
             force=True,  # checked above
             decompose=decompose,
+            trace=traced,
         )
     console.print(summary_table(result))
     if result.decomposition is not None:
@@ -205,6 +216,21 @@ def run(
     )
     console.print(Text.assemble("Report: ", _path(result.path / "report.html")))
     console.print(f"Simulated in {result.wall_seconds:,.1f} s.")
+
+
+def _citizen_ids(words: str, population: int) -> list[int]:
+    """Citizen ids from "17,42" (or exit 2 in one line naming the fix)."""
+    try:
+        ids = [int(w) for w in words.replace(" ", "").split(",") if w]
+    except ValueError:
+        _fail(f"Bad option --trace '{words}': give citizen ids separated by commas, e.g. 17,42.")
+    bad = [i for i in ids if not 0 <= i < population]
+    if not ids or bad:
+        _fail(
+            f"Bad option --trace '{words}': citizen ids run from 0 to {population - 1:,} "
+            "in this run."
+        )
+    return ids
 
 
 @app.command()

@@ -49,6 +49,7 @@ __all__ = [
     "pick_cases",
     "read_trails",
     "story_pool",
+    "trails_table",
 ]
 
 #: Smallest change of an accumulator, in points, that a trail reports (below: float noise).
@@ -129,6 +130,18 @@ class Trail:
     def to_dict(self) -> dict[str, Any]:
         """The trail as plain data (``--format json``)."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Trail:
+        """A trail back from :meth:`to_dict`'s data (as JSON gives it back)."""
+        fields = dict(data)
+        fields["changes"] = [Change(**c) for c in data["changes"]]
+        fields["decisions"] = [
+            Decision(**{**d, "reasons": [tuple(r) for r in d["reasons"]]})
+            for d in data["decisions"]
+        ]
+        fields["friends"] = [Friend(**f) for f in data.get("friends", [])]
+        return cls(**fields)
 
     @property
     def adverse(self) -> list[Decision]:
@@ -560,3 +573,15 @@ def people_table(cases: Sequence[Case]) -> pa.Table:
         ]
     )
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def trails_table(found: Sequence[Trail]) -> pa.Table:
+    """The run table ``trails``: each named citizen's whole trail as JSON."""
+    import json
+
+    return pa.table(
+        {
+            "citizen": pa.array([t.citizen for t in found], pa.int64()),
+            "trail": pa.array([json.dumps(t.to_dict()) for t in found], pa.string()),
+        }
+    )

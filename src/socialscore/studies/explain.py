@@ -9,9 +9,13 @@ the run's story pool; :func:`write_page` writes a trail's offline page.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import pyarrow.parquet as pq
 
 from socialscore.analysis.trails import (
     Case,
@@ -99,7 +103,25 @@ def trails(
         ValueError: A citizen id outside the run's population.
         RerunError: The run folder cannot be replayed (older version, changed files).
     """
+    kept = _kept(run_id, citizens, out)
+    if kept is not None:
+        return kept
     return replay(run_id, citizens, out=out, progress=progress)
+
+
+def _kept(run_id: str, citizens: Sequence[int], out: str | Path) -> list[Trail] | None:
+    """The trails a run kept by name (``run(trace=...)``), if it kept every one asked for."""
+    path = RunStore(out).run_path(run_id) / "trails.parquet"
+    if not path.is_file():
+        return None
+    table = pq.read_table(path).to_pylist()
+    by_id = {int(r["citizen"]): r["trail"] for r in table}
+    if not all(int(c) in by_id for c in citizens):
+        return None
+    return [
+        dataclasses.replace(Trail.from_dict(json.loads(by_id[int(c)])), run_id=run_id)
+        for c in citizens
+    ]
 
 
 def write_page(trail: Trail, folder: Path) -> Path:

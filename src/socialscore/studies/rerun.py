@@ -64,6 +64,7 @@ class StoredRun:
     environment: dict[str, Any]
     audit_thresholds: dict[str, Any] | None
     decompose: bool = False
+    trace: tuple[int, ...] = ()  # the citizens the run traced by name (``run(trace=...)``)
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ def load_stored(folder: Path, run_id: str) -> StoredRun:
         environment=environment,
         audit_thresholds=dict(thresholds) if isinstance(thresholds, dict) else None,
         decompose=run_json.get("decompose") is True,
+        trace=tuple(int(i) for i in run_json.get("trace", [])),
     )
 
 

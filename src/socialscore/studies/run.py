@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -126,6 +126,7 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     force: bool = False,
     decompose: bool = False,
+    trace: Sequence[int] | None = None,
 ) -> Result:
     """Run a scenario on its synthetic nation and store the run.
 
@@ -149,6 +150,8 @@ def run(
             same size and seed without them, ``1 + k`` more runs for ``k``
             assumptions (one when ``k`` is 1); the parts join the metrics table
             and the report.
+        trace: Citizens whose decision trails the run keeps (table ``trails``;
+            ``socialscore explain`` then reads them without replaying the run).
 
     Returns:
         The finished run.
@@ -168,10 +171,10 @@ def run(
     if decompose:
         guess = reruns.estimate(sc, guess)
     resources.check(guess, force=force, out=out, audience="api")
-    sim = _simulate(sc, progress)
+    sim = _simulate(sc, progress, trace)
     if decompose:
         _decompose(sc, sim)
-    return _store(loaded, sc, sim, out=out, tags=tags)
+    return _store(loaded, sc, sim, out=out, tags=tags, trace=trace)
 
 
 @dataclass
@@ -196,12 +199,18 @@ def _decompose(
     return result
 
 
-def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Simulation:
+def _simulate(
+    sc: Scenario,
+    progress: Callable[[int, int], None] | None,
+    trace: Sequence[int] | None = None,
+) -> _Simulation:
     started = time.perf_counter()
     nat = nation.generate(sc)
     # A few citizens' days are kept to find the report's stories (studies.explain).
+    pool_ids = story.story_pool(nat.population, sc.run.days)
+    named = sorted(set(int(i) for i in trace)) if trace else []
     tracer = Tracer(
-        story.story_pool(nat.population, sc.run.days),
+        sorted(set(pool_ids) | set(named)),
         population=nat.population,
         days=sc.run.days,
         rules=layout_of(sc).accumulators,
@@ -212,10 +221,15 @@ def _simulate(sc: Scenario, progress: Callable[[int, int], None] | None) -> _Sim
     total = sc.run.days
     engine.run(recorder, None if progress is None else lambda d: progress(d + 1, total))
     tables = recorder.tables(engine.state)
-    pool = story.read_trails("", engine, tracer)
+    everyone = story.read_trails("", engine, tracer)
+    in_pool = set(pool_ids)
+    pool = [t for t in everyone if t.citizen in in_pool]
     tables["people"] = story.people_table(
         story.pick_cases(pool, window_start=recorder.window.start)
     )
+    if named:
+        chosen = set(named)
+        tables["trails"] = story.trails_table([t for t in everyone if t.citizen in chosen])
     core = recorder.citizens_core(engine.state)
     analysis = {**tables, "citizens": core}
     metric_table = harms.compute(sc, analysis, nat.friend_blocks(engine.state.friend_codes))
@@ -250,6 +264,7 @@ def _store(
     tags: dict[str, Any] | None,
     audit_table: pa.Table | None = None,
     thresholds: audit_checks.Thresholds | None = None,
+    trace: Sequence[int] | None = None,
 ) -> Result:
     nat = sim.engine.nation
     total = sc.run.days
@@ -280,6 +295,8 @@ def _store(
         "seed": sc.run.seed,
         "source": loaded.path,
     }
+    if trace:
+        run_doc["trace"] = sorted(set(int(i) for i in trace))  # rerun traces them again
     if thresholds is not None:
         run_doc["audit_thresholds"] = dataclasses.asdict(thresholds)
     elif sim.decomposition is not None:
@@ -519,7 +536,12 @@ def rerun(
         _, result = audit_regime(stored.loaded, thresholds=thresholds, out=out, tags=tags)
     else:
         result = run(
-            stored.loaded, out=out, tags=tags, progress=progress, decompose=stored.decompose
+            stored.loaded,
+            out=out,
+            tags=tags,
+            progress=progress,
+            decompose=stored.decompose,
+            trace=stored.trace or None,
         )
     return Rerun(
         original=run_id,
