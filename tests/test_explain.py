@@ -58,6 +58,19 @@ def test_the_replayed_trail_ends_exactly_where_the_stored_snapshot_does(stored, 
         # Friends: the lists as drawn, and those the citizen still counts at the end.
         assert len(trail.friends) == row["friends_start"]
         assert sum(f.dropped_on < 0 for f in trail.friends) == row["friends"]
+        assert len(trail.dropped_by) == row["followers_start"] - row["followers"]
+    # Who dropped whom, seen from both sides: each friend a citizen dropped has that
+    # citizen, on that day, among those who dropped them.
+    by_id = {t.citizen: t for t in everyone}
+    pairs = 0
+    for trail in everyone:
+        for f in trail.friends:
+            if f.dropped_on >= 0:
+                assert (trail.citizen, f.dropped_on) in {
+                    (who, day) for who, day, _ in by_id[f.citizen].dropped_by
+                }
+                pairs += 1
+    assert pairs == sum(len(t.dropped_by) for t in everyone) > 0
 
 
 def test_every_citizens_trail_adds_up_to_the_runs_gate_table(stored, everyone):
@@ -257,3 +270,18 @@ def test_a_run_keeps_the_trails_it_names_and_they_are_exactly_the_replays(tmp_pa
               str(tmp_path)],
     )  # fmt: skip
     assert bad.exit_code == 2 and "from 0 to 599" in bad.output
+
+
+def test_followers_are_found_the_same_whatever_the_block_of_lists_decoded(
+    stored, everyone, monkeypatch
+):
+    from socialscore.simulation import trace
+
+    result, out = stored
+    chosen = [t.citizen for t in everyone if t.dropped_by][:3]
+    assert chosen
+    whole = explain.replay(result.run_id, chosen, out=out)
+    monkeypatch.setattr(trace, "FOLLOWER_BLOCK", 97)  # seven blocks of lists, not one
+    blocks = explain.replay(result.run_id, chosen, out=out)
+    assert [t.dropped_by for t in blocks] == [t.dropped_by for t in whole]
+    assert all(t.dropped_by for t in blocks)

@@ -189,7 +189,9 @@ def test_rerun_that_differs_exits_1_and_names_the_tables(
 ) -> None:
     simulate = api._simulate
     monkeypatch.setattr(
-        api, "_simulate", lambda sc, progress: simulate(sc.with_overrides(seed=99), progress)
+        api,
+        "_simulate",
+        lambda sc, progress, trace=None: simulate(sc.with_overrides(seed=99), progress, trace),
     )
     code, output = _cli("rerun", api_run.run_id, "--out", str(api_run.path.parent))
     assert code == 1, output

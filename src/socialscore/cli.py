@@ -829,6 +829,16 @@ def _print_trail(trail: Any) -> None:
                 limit=None,
             )
         )
+    if trail.dropped_by:
+        console.print(
+            text(
+                f"Dropped by {len(trail.dropped_by)} who counted them as a friend: "
+                + "; ".join(
+                    f"citizen {who} on day {day} ({why})" for who, day, why in trail.dropped_by
+                ),
+                limit=None,
+            )
+        )
     decided = trail.decisions
     favourable = sum(d.favourable for d in decided)
     console.print(

@@ -126,6 +126,8 @@ class Trail:
     decisions: list[Decision]
     final: dict[str, Any]  # the last day's state, as the run's ``citizens`` table holds it
     friends: list[Friend] = field(default_factory=list)
+    #: Those who counted the citizen as a friend and dropped them: (who, day, why).
+    dropped_by: list[tuple[int, int, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The trail as plain data (``--format json``)."""
@@ -141,6 +143,7 @@ class Trail:
             for d in data["decisions"]
         ]
         fields["friends"] = [Friend(**f) for f in data.get("friends", [])]
+        fields["dropped_by"] = [tuple(d) for d in data.get("dropped_by", [])]
         return cls(**fields)
 
     @property
@@ -234,6 +237,27 @@ def _friends(scenario: Scenario, tracer: Tracer, k: int) -> list[Friend]:
     return out
 
 
+def _dropped_by(scenario: Scenario, tracer: Tracer, k: int) -> list[tuple[int, int, str]]:
+    """Who dropped the ``k``-th traced citizen from their friends, on which day, and why."""
+    days = tracer.days
+    mine = np.flatnonzero(tracer.followed == k)
+    below = scenario.network.unfriend_below
+    out = []
+    for p in mine.tolist():
+        gone = np.flatnonzero(tracer.unfollowed[:days, p])
+        if not gone.size:
+            continue
+        day = int(gone[0])
+        seen = int(tracer.published[day - 1 if day > 0 else 0, k])
+        why = (
+            f"the citizen's published score, {seen}, was below {below}: the regime's unfriending"
+            if below is not None
+            else "dropped by the network rule"
+        )
+        out.append((int(tracer.follower[p]), day, why))
+    return sorted(out, key=lambda d: (d[1], d[0]))
+
+
 def _emptied(layout: Layout, days: int) -> np.ndarray:
     """Whether each accumulator is emptied at the start of each day: bool [day, accumulator]."""
     out = np.zeros((days, layout.accumulators), dtype=bool)
@@ -324,6 +348,7 @@ def _read(
         "employed": int(tracer.employer[days - 1, k] >= 0) if days else 0,
     }
     return Trail(
+        dropped_by=_dropped_by(scenario, tracer, k),
         friends=_friends(scenario, tracer, k),
         run_id=run_id,
         citizen=citizen,

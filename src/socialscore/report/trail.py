@@ -106,6 +106,10 @@ def page(t: Trail) -> str:
         if t.friends
         else "The citizen had no friends in the lists this nation drew."
     )
+    if t.dropped_by:
+        friends_words += f" Dropped by {len(t.dropped_by)} who counted them as a friend: " + (
+            "; ".join(f"citizen {who} on day {day} ({why})" for who, day, why in t.dropped_by) + "."
+        )
     return ENVIRONMENT.get_template("trail.html.j2").render(
         friends_words=friends_words,
         t=t,

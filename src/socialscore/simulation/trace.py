@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from socialscore.simulation.nation import Nation
     from socialscore.simulation.state import State
 
+#: Citizens whose friend lists are decoded at once when looking for the traced citizens'
+#: followers (about 40 bytes each).
+FOLLOWER_BLOCK = 1 << 18
+
 ERR_CITIZENS = (
     "citizens to trace must be distinct ids from 0 to {last} (the run has {population:,} "
     "citizens; their ids are the 'citizen' column of its citizens table), got {got}"
@@ -72,6 +76,13 @@ class Tracer:
         self.friends = np.zeros((0, t), dtype=np.int32)
         self.dropped = np.zeros((days, 0, t), dtype=np.bool_)
         self.friend_scores = np.zeros((days, 0, t), dtype=np.int16)
+        #: Who counts a traced citizen as a friend (as the lists were drawn): the follower,
+        #: the slot of the follower's list, the traced citizen's index; and each day
+        #: whether the follower had dropped them.
+        self.follower = np.zeros(0, dtype=np.int64)
+        self.follower_slot = np.zeros(0, dtype=np.int64)
+        self.followed = np.zeros(0, dtype=np.int64)
+        self.unfollowed = np.zeros((days, 0), dtype=np.bool_)
 
     def start(self, state: State, nation: Nation) -> None:
         """Keep the traced citizens' records, group and friends (as generated) at the start."""
@@ -94,6 +105,29 @@ class Tracer:
             )[0]
         self.dropped = np.zeros((days, slots, i.size), dtype=np.bool_)
         self.friend_scores = np.full((days, slots, i.size), -1, dtype=np.int16)
+        if slots:
+            # Every list as drawn, a block of citizens at a time (memory stays small).
+            position = {int(c): k for k, c in enumerate(i.tolist())}
+            found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+            n = codes.shape[1]
+            for lo in range(0, n, FOLLOWER_BLOCK):
+                block = friends.ids(
+                    codes[:, lo : lo + FOLLOWER_BLOCK],
+                    nation.seed,
+                    nation.region_start,
+                    nation.friends_local,
+                    first=lo,
+                    at_start=True,
+                )
+                who, slot = np.nonzero(np.isin(block, i))
+                found.append((who + lo, slot, block[who, slot]))
+            self.follower = np.concatenate([f[0] for f in found]).astype(np.int64)
+            self.follower_slot = np.concatenate([f[1] for f in found]).astype(np.int64)
+            self.followed = np.array(
+                [position[int(c)] for c in np.concatenate([f[2] for f in found]).tolist()],
+                dtype=np.int64,
+            )
+            self.unfollowed = np.zeros((days, self.follower.size), dtype=np.bool_)
 
     def observe(
         self,
@@ -129,6 +163,8 @@ class Tracer:
             self.dropped[day] = state.friend_codes[:, i] >= DROPPED_BIT
             has = self.friends >= 0
             self.friend_scores[day][has] = state.published[self.friends[has]]
+            codes = state.friend_codes[self.follower_slot, self.follower]
+            self.unfollowed[day] = codes >= DROPPED_BIT
         self.days = day + 1
 
     def nbytes(self) -> int:
