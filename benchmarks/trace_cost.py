@@ -78,7 +78,7 @@ def main() -> None:
             results[traced].append(one(traced))
             if traced == 0:
                 per_day = 1000 * tally_seconds[0] / sc.run.days
-                print(f"attribute tally: {per_day:.2f} ms a day (of the window's days, averaged)")
+                print(f"attribute tally: {per_day:.2f} ms a day (averaged over all days)")
     for traced, rows in results.items():
         ms = statistics.median(r[0] for r in rows)
         read = statistics.median(r[1] for r in rows)
