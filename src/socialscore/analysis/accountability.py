@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Final
 from socialscore.analysis.audit import Check, enabled_gates, reads_nothing
 from socialscore.analysis.disparity import Verdict
 from socialscore.scenario.schema import Scenario
-from socialscore.scenario.vocabulary import CITIZEN_GATES
 from socialscore.scenario.window import Window
 
 if TYPE_CHECKING:
@@ -42,9 +41,7 @@ STRONGLY: Final = 0.5
 
 def _gates(scenario: Scenario) -> list[str]:
     """Citizen gates that take decisions and read the score."""
-    return [
-        g for g in enabled_gates(scenario) if g in CITIZEN_GATES and not reads_nothing(scenario, g)
-    ]
+    return [g for g in enabled_gates(scenario) if not reads_nothing(scenario, g)]
 
 
 def _scorer(scenario: Scenario, gate: str) -> str:

@@ -75,10 +75,11 @@ ERR_GATE: Final = "no decisions of gate '{gate}' in the table; gates there: {kno
 ERR_LEVEL: Final = "level must lie strictly between 0 and 1, got {level}"
 
 
-def _attribute(name: str, table: pa.Table) -> Attribute:
+def _attribute(name: str, parsed: _Parsed) -> Attribute:
     """A registered attribute, or region (its categories read from the table)."""
     if name == "region":
-        top = int(np.max(table.column("region").to_numpy())) if table.num_rows else -1
+        regions = parsed.columns["region"]
+        top = int(regions.max()) if regions.size else -1
         return Attribute("region", "region", tuple(f"region {k}" for k in range(top + 1)))
     return attribute(name)
 
@@ -431,15 +432,9 @@ class _Parsed:
     columns: dict[str, npt.NDArray[np.int64]]
 
 
-_PARSED: dict[int, tuple[pa.Table, _Parsed]] = {}
-
-
 def _parse(table: pa.Table) -> _Parsed:
-    """The table's columns as arrays, converted once per table (the last few kept)."""
-    kept = _PARSED.get(id(table))
-    if kept is not None and kept[0] is table:
-        return kept[1]
-    parsed = _Parsed(
+    """The table's columns as arrays (converted once, then read by every frame)."""
+    return _Parsed(
         np.asarray(table.column("gate").to_numpy(zero_copy_only=False)),
         {
             name: np.asarray(table.column(name).to_numpy(), dtype=np.int64)
@@ -447,10 +442,6 @@ def _parse(table: pa.Table) -> _Parsed:
             if name != "gate"
         },
     )
-    if len(_PARSED) > 8:
-        _PARSED.clear()
-    _PARSED[id(table)] = (table, parsed)
-    return parsed
 
 
 def harms_by(
@@ -480,8 +471,19 @@ def harms_by(
         raise ValueError(ERR_SAME.format(name=names[0]))
     if not 0.0 < level < 1.0:
         raise ValueError(ERR_LEVEL.format(level=level))
-    parsed = _parse(table)
-    attrs = [_attribute(n, table) for n in names]
+    return _frame(_parse(table), gate, names, members, level, min_decisions)
+
+
+def _frame(
+    parsed: _Parsed,
+    gate: str,
+    names: tuple[str, ...],
+    members: pa.Table | None,
+    level: float,
+    min_decisions: int,
+) -> GroupFrame:
+    """:func:`harms_by` on a table already converted to arrays."""
+    attrs = [_attribute(n, parsed) for n in names]
     rows = parsed.gate == gate
     if not rows.any():
         known = ", ".join(dict.fromkeys(str(g) for g in parsed.gate.tolist())) or "none"
@@ -592,7 +594,12 @@ def intersectional(
     for that many candidates (Bonferroni) and widened by the replicate
     jackknife.
     """
-    frame = harms_by(table, gate, (a, b), level=level, min_decisions=min_decisions)
+    return _intersection(harms_by(table, gate, (a, b), level=level, min_decisions=min_decisions))
+
+
+def _intersection(frame: GroupFrame) -> Intersection:
+    """The worst-treated intersection of a frame of two attributes, against each alone."""
+    gate, (a, b) = frame.gate, frame.by
     candidates = frame._candidates()
     ends = frame._extremes()
     decided = frame.applied > 0
@@ -604,10 +611,6 @@ def intersectional(
     tests = int(candidates.size)
     versus = tuple(frame.rest_comparison(worst, i, tests=tests) for i in (0, 1))
     return Intersection(gate, (a, b), frame.labels[worst], frame.selection_rate(worst), versus)
-
-
-#: Attribute names the frames accept: every registered one, and region.
-KNOWN: Final = (*(a.name for a in ATTRIBUTES), "region")
 
 
 def _pairs_of(names: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -643,22 +646,21 @@ def subgroup_tables(
     single = tuple(a.name for a in ATTRIBUTES)
     breakdowns: list[tuple[str, ...]] = [(n,) for n in single] + list(_pairs_of(single))
     gates = list(dict.fromkeys(str(g) for g in cells.column("gate").to_pylist()))
+    parsed_cells = _parse(cells)
+    parsed_regions = _parse(regions) if regions is not None and regions.num_rows else None
     rows: list[dict[str, object]] = []
     gaps: list[dict[str, object]] = []
     crossings: list[dict[str, object]] = []
     for gate in gates:
-        plan: list[tuple[pa.Table, tuple[str, ...]]] = [(cells, b) for b in breakdowns]
-        if regions is not None and regions.num_rows:
-            plan.insert(len(single), (regions, ("region",)))
+        plan: list[tuple[_Parsed, tuple[str, ...]]] = [(parsed_cells, b) for b in breakdowns]
+        if parsed_regions is not None:
+            plan.insert(len(single), (parsed_regions, ("region",)))
+        pairs: dict[tuple[str, ...], GroupFrame] = {}
         for table, by in plan:
-            frame = harms_by(
-                table,
-                gate,
-                by,
-                members=members if by != ("region",) else None,
-                level=level,
-                min_decisions=min_decisions,
-            )
+            heads = members if by != ("region",) else None
+            frame = _frame(table, gate, by, heads, level, min_decisions)
+            if len(by) == 2:
+                pairs[by] = frame
             words = " × ".join(_attribute(n, table).words for n in by)
             for row in frame.rows():
                 if row["applications"] == 0 and not (row["members"] or 0):
@@ -690,7 +692,7 @@ def subgroup_tables(
                 }
             )
         for a, b in _pairs_of(single):
-            found = intersectional(cells, gate, a, b, level=level, min_decisions=min_decisions)
+            found = _intersection(pairs[(a, b)])
             record: dict[str, object] = {
                 "gate": gate,
                 "by": f"{attribute(a).words} × {attribute(b).words}",

@@ -167,15 +167,22 @@ def _counterfactual(
     start: float,
     lo: int,
     hi: int,
-) -> str:
-    """The fewest own records whose absence flips a denial, or why none can."""
+) -> tuple[str, list[str] | None]:
+    """The fewest own records whose absence flips a denial, or why none can.
+
+    Returns the words and what the citizen could act on: the penalty headings
+    to remove, ``[]`` when the erroneous record alone decided it (a dispute),
+    None when nothing of their own could have flipped it.
+    """
     needed = _points_needed(raw + erroneous, threshold)
     if threshold > hi:
-        return f"Nobody could be {outcome[0]}: the threshold {threshold:g} is above the top, {hi}."
+        words = f"Nobody could be {outcome[0]}: the threshold {threshold:g} is above the top, {hi}."
+        return words, None
     if needed <= 0:
         return (
             "The score met the threshold exactly and the gate's chance at the margin went "
-            "against the citizen: the lender's random draw, not the record, decided it."
+            "against the citizen: the lender's random draw, not the record, decided it.",
+            None,
         )
     penalties = sorted((p, w) for w, p in own if p < 0)
     removed: list[tuple[str, float]] = []
@@ -186,12 +193,16 @@ def _counterfactual(
         removed.append((w, p))
         gained += -p
     parts = []
+    act: list[str] | None = None
     if erroneous < 0 and -erroneous >= needed:
+        act = []
         parts.append(
             f"The erroneous record alone ({erroneous:+.0f} points) decided it: had it been "
             f"removed (a successful dispute), the citizen would have been {outcome[0]}."
         )
     if gained >= needed:
+        if act is None:
+            act = [w for w, _ in removed]
         listed = " and ".join(f"'{w}' ({p:+.0f} points)" for w, p in removed)
         parts.append(
             f"Without their penalties for {listed}, the score in this gate's view would "
@@ -211,7 +222,7 @@ def _counterfactual(
             f"their penalties the score would still have been {needed - gained:.0f} points "
             f"short ({held})."
         )
-    return " ".join(parts)
+    return " ".join(parts), act
 
 
 def _friends(scenario: Scenario, tracer: Tracer, k: int) -> list[Friend]:
@@ -429,14 +440,13 @@ def _decisions(
             cf = ""
             flips: bool | None = None
             if not favourable:
-                cf = _counterfactual(
+                cf, act = _counterfactual(
                     words, threshold, raw, list(own.items()), erroneous, network, start, s.lo, s.hi
                 )
-                named = [w for w in own if f"'{w}' (" in cf]
-                if cf.startswith("Without their penalties") and named:
-                    lifted = raw + erroneous - sum(own[w] for w in named)
+                if act:  # the penalties named gone, the erroneous record kept
+                    lifted = raw + erroneous - sum(own[w] for w in act)
                     flips = clip_round(lifted, s.lo, s.hi) >= threshold
-                elif cf.startswith("The erroneous record alone"):
+                elif act == []:  # the erroneous record disputed away
                     flips = clip_round(raw, s.lo, s.hi) >= threshold
             out.append(
                 Decision(

@@ -218,20 +218,6 @@ def _ci(m: pd.DataFrame, metric: str, gate: str, grp: str = "all") -> tuple[floa
     return float(row.value), lo, hi
 
 
-def _with_ci(value: tuple[float, float, float], show: Callable[[float], str]) -> str:
-    """A figure and its 95% interval in words: "0.94 (0.87–1.01)"."""
-    v, lo, hi = value
-    if math.isnan(v):
-        return "n/a"
-    if math.isnan(lo) or math.isnan(hi):
-        return show(v)
-    return f"{show(v)} ({show(lo)}–{show(hi)})"
-
-
-def _ratio(value: float) -> str:
-    return "∞" if math.isinf(value) else fmt.ratio(value)
-
-
 def _p(value: float) -> str:
     if math.isnan(value):
         return "n/a"
@@ -260,17 +246,25 @@ def _gate_rows(m: pd.DataFrame) -> list[dict[str, str]]:
                     metric_value(m, "applications", gate, "majority")
                     + metric_value(m, "applications", gate, "minority")
                 ),
-                "majority": _with_ci(_ci(m, "selection_rate", gate, "majority"), fmt.share),
-                "minority": _with_ci(_ci(m, "selection_rate", gate, "minority"), fmt.share),
-                "ratio": _with_ci(_ci(m, "adverse_impact_ratio", gate), _ratio),
+                "majority": fmt.with_ci(*_ci(m, "selection_rate", gate, "majority"), fmt.share),
+                "minority": fmt.with_ci(*_ci(m, "selection_rate", gate, "minority"), fmt.share),
+                "ratio": fmt.with_ci(*_ci(m, "adverse_impact_ratio", gate), fmt.unbounded_ratio),
                 "verdict": disparity.verdict_words(four_fifths),
                 "verdict_class": four_fifths.replace(" ", "-"),
-                "difference": _with_ci(_ci(m, "demographic_parity_difference", gate), fmt.points),
-                "majority_adverse": _with_ci(_ci(m, "adverse_rate", gate, "majority"), fmt.share),
-                "minority_adverse": _with_ci(_ci(m, "adverse_rate", gate, "minority"), fmt.share),
-                "outcome": _with_ci(_ci(m, "adverse_outcome_ratio", gate), _ratio),
+                "difference": fmt.with_ci(
+                    *_ci(m, "demographic_parity_difference", gate), fmt.points
+                ),
+                "majority_adverse": fmt.with_ci(
+                    *_ci(m, "adverse_rate", gate, "majority"), fmt.share
+                ),
+                "minority_adverse": fmt.with_ci(
+                    *_ci(m, "adverse_rate", gate, "minority"), fmt.share
+                ),
+                "outcome": fmt.with_ci(*_ci(m, "adverse_outcome_ratio", gate), fmt.unbounded_ratio),
                 "outcome_p": _p(metric_value(m, "applicants_p_value", gate)),
-                "population": _with_ci(_ci(m, "adverse_outcome_ratio_population", gate), _ratio),
+                "population": fmt.with_ci(
+                    *_ci(m, "adverse_outcome_ratio_population", gate), fmt.unbounded_ratio
+                ),
                 "population_p": _p(metric_value(m, "adverse_outcome_population_p_value", gate)),
                 "adverse_verdict": disparity.verdict_words(adverse),
                 "adverse_class": adverse.replace(" ", "-"),

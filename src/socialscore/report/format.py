@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 
 def count(value: float) -> str:
@@ -39,6 +40,20 @@ def ratio(value: float) -> str:
     if math.isnan(value):
         return "n/a"
     return f"{value:.2f}"
+
+
+def unbounded_ratio(value: float) -> str:
+    """A ratio that may be infinite (a zero denominator): "∞", else :func:`ratio`."""
+    return "∞" if math.isinf(value) else ratio(value)
+
+
+def with_ci(value: float, low: float, high: float, show: Callable[[float], str]) -> str:
+    """A figure and its 95% interval in words: "0.94 (0.87–1.01)"; "n/a" without a figure."""
+    if math.isnan(value):
+        return "n/a"
+    if math.isnan(low) or math.isnan(high):
+        return show(value)
+    return f"{show(value)} ({show(low)}–{show(high)})"
 
 
 def score(value: float) -> str:

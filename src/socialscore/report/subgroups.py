@@ -10,9 +10,8 @@ attribute alone shows. Verdicts are words and a symbol, never a colour alone.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import pandas as pd
 import pyarrow as pa
@@ -57,18 +56,6 @@ class GateSubgroups:
     intersectional: str
 
 
-def _with_ci(value: float, low: float, high: float, show: Any) -> str:
-    if math.isnan(value):
-        return "n/a"
-    if math.isnan(low) or math.isnan(high):
-        return str(show(value))
-    return f"{show(value)} ({show(low)}–{show(high)})"
-
-
-def _ratio(value: float) -> str:
-    return "∞" if math.isinf(value) else fmt.ratio(value)
-
-
 def rows(tables: dict[str, pa.Table]) -> list[GateSubgroups]:
     """One line per gate with decisions (empty when the run has no subgroup tables)."""
     if "gate_subgroup_gaps" not in tables or "gate_intersections" not in tables:
@@ -106,7 +93,7 @@ def rows(tables: dict[str, pa.Table]) -> list[GateSubgroups]:
                 .iloc[0]
             )
             crossing = f"{c['worst']} ({c['by']})"
-            crossing_rate = _with_ci(c["rate"], c["rate_ci_low"], c["rate_ci_high"], fmt.share)
+            crossing_rate = fmt.with_ci(c["rate"], c["rate_ci_low"], c["rate_ci_high"], fmt.share)
             crossing_words = str(c["words"])
             intersectional = (
                 "✕ yes: worse than either attribute alone shows"
@@ -121,8 +108,11 @@ def rows(tables: dict[str, pa.Table]) -> list[GateSubgroups]:
                 worst_rate=rate,
                 best=str(worst["highest"]),
                 best_rate=best,
-                ratio=_with_ci(
-                    worst["ratio"], worst["ratio_ci_low"], worst["ratio_ci_high"], _ratio
+                ratio=fmt.with_ci(
+                    worst["ratio"],
+                    worst["ratio_ci_low"],
+                    worst["ratio_ci_high"],
+                    fmt.unbounded_ratio,
                 ),
                 verdict=disparity.verdict_words(v),
                 verdict_class=v.replace(" ", "-"),
@@ -145,4 +135,6 @@ def _rate_of(subgroups: pd.DataFrame | None, gate: str, by: str, label: str) -> 
     if hit.empty:
         return "n/a"
     r = hit.iloc[0]
-    return _with_ci(r["selection_rate"], r["selection_ci_low"], r["selection_ci_high"], fmt.share)
+    return fmt.with_ci(
+        r["selection_rate"], r["selection_ci_low"], r["selection_ci_high"], fmt.share
+    )

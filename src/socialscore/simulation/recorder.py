@@ -163,13 +163,9 @@ class Recorder:
         if not self.window.start <= day <= self.window.end:
             return
         nat = self.nation
-        if self._cell_base is None:
-            static = static_cells(nat.group, nat.income_decile, nat.age_band, nat.children)
-            aware = state.aware_mask(0, nat.population)
-            self._cell_base = (static.astype(np.uint16) * 4 + aware).astype(np.uint16)
         tally_cells(
             decided,
-            self._cell_base,
+            self._cells_unrated(state),
             state.participant,
             all_rated,
             nat.group,
@@ -177,6 +173,15 @@ class Recorder:
             self.cell_counts,
             self.region_counts,
         )
+
+    def _cells_unrated(self, state: State) -> np.ndarray:
+        """Each citizen's attribute cell when not rated (made once; awareness never changes)."""
+        if self._cell_base is None:
+            nat = self.nation
+            static = static_cells(nat.group, nat.income_decile, nat.age_band, nat.children)
+            aware = state.aware_mask(0, nat.population)
+            self._cell_base = (static.astype(np.uint16) * 4 + aware).astype(np.uint16)
+        return self._cell_base
 
     def observe_state(self, day: int, state: State) -> None:
         """Keep the per-citizen values needed later (the scores at the window's start)."""
@@ -520,12 +525,7 @@ class Recorder:
     def cell_members_table(self, state: State) -> pa.Table:
         """Citizens in each cell of attributes at the end of the run (non-empty cells)."""
         nat = self.nation
-        base = self._cell_base
-        if base is None:  # no day of the window was run
-            static = static_cells(nat.group, nat.income_decile, nat.age_band, nat.children)
-            base = (static.astype(np.uint16) * 4 + state.aware_mask(0, nat.population)).astype(
-                np.uint16
-            )
+        base = self._cells_unrated(state)
         rated = state.participant_mask(0, nat.population).astype(np.int64)
         if self.days_done and self.scenario.participation.mandatory_from_day < self.days_done:
             rated = np.ones_like(rated)

@@ -17,16 +17,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from socialscore.analysis.trails import (
-    Case,
-    Change,
-    Decision,
-    Friend,
-    Trail,
-    pick_cases,
-    read_trails,
-    story_pool,
-)
+from socialscore.analysis.trails import Case, Trail, pick_cases, read_trails, story_pool
 from socialscore.report import trail as trail_page
 from socialscore.scenario.window import measurement_window
 from socialscore.simulation import nation as nation_module
@@ -38,11 +29,6 @@ from socialscore.store.catalogue import DEFAULT_ROOT, RunStore
 from socialscore.studies.rerun import load_stored
 
 __all__ = [
-    "Case",
-    "Change",
-    "Decision",
-    "Friend",
-    "Trail",
     "replay",
     "sample",
     "trails",

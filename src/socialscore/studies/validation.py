@@ -68,9 +68,10 @@ LIU_ZERO_CROSSING: Final = 0.4312
 LIU_LEND_TO_ALL: Final = -55.027
 
 
-def _with_policy(scenario: Scenario, policy: Policy) -> Scenario:
+def _with_mortgage(scenario: Scenario, **update: object) -> Scenario:
+    """The scenario with some fields of its mortgage gate replaced (``policy``, ``apply_rate``)."""
     gates = scenario.gates
-    mortgage = gates.mortgage.model_copy(update={"policy": policy})
+    mortgage = gates.mortgage.model_copy(update=update)
     return scenario.model_copy(update={"gates": gates.model_copy(update={"mortgage": mortgage})})
 
 
@@ -96,7 +97,7 @@ def lending_round(
             "selection_rate": selection_rate,
         }
     )
-    sc = _with_policy(base, chosen)
+    sc = _with_mortgage(base, policy=chosen)
     nat = nation.generate(sc)
     engine, recorder = Engine(sc, nat), Recorder(sc, nat)
     engine.run(recorder)
@@ -259,11 +260,9 @@ def lending_dynamics(
     """
     base = load(DAMOUR_SCENARIO).scenario.with_overrides(days=days, seed=seed)
     if apply_rate is not None:
-        mortgage = base.gates.mortgage.model_copy(update={"apply_rate": apply_rate})
-        gates = base.gates.model_copy(update={"mortgage": mortgage})
-        base = base.model_copy(update={"gates": gates})
+        base = _with_mortgage(base, apply_rate=apply_rate)
     chosen = Policy.model_validate({**base.gates.mortgage.policy.model_dump(), "kind": policy})
-    sc = _with_policy(base, chosen)
+    sc = _with_mortgage(base, policy=chosen)
     nat = nation.generate(sc)
     engine, recorder = Engine(sc, nat), Recorder(sc, nat)
     outcome = sc.gates.mortgage.outcome
