@@ -13,8 +13,9 @@ import pytest
 
 import socialscore
 from socialscore.analysis import accountability as acc
+from socialscore.scenario.files import load
 from socialscore.scenario.window import measurement_window
-from socialscore.studies import explain
+from socialscore.studies import explain, flips
 
 
 @pytest.fixture(scope="module", params=["citizen-score", "financial-only"])
@@ -23,7 +24,8 @@ def checked(request, tmp_path_factory):
     result = socialscore.run(request.param, population=20_000, days=365, seed=2, out=out)
     trails = explain.replay(result.run_id, None, out=out)
     window = measurement_window(result.scenario)
-    explained = acc.explanation_checks(result.scenario, trails, window)
+    replayed = flips.replay_flips(result.scenario, flips.sample(trails, window))
+    explained = acc.explanation_checks(result.scenario, trails, window, replayed.flipped)
     scored = acc.scorer_checks(result.scenario, trails, window)
     checks = ({c.subject: c for c in explained}, {c.subject: c for c in scored})
     return request.param, trails, *checks, window
@@ -34,6 +36,7 @@ def test_each_regime_meets_or_fails_the_explanation_check_where_it_should(checke
     if name == "financial-only":
         assert explained["gate mortgage"].verdict == "pass"
         assert set(explained) == {"gate mortgage"}
+        assert "were replayed with the record so changed" in explained["gate mortgage"].reason
     else:
         dating = explained["gate dating"]
         assert dating.verdict == "fail"
@@ -73,6 +76,19 @@ def test_each_regime_names_the_scorer_and_passes_only_with_reasons_and_review(ch
         share = sum(d.score_decided for d in dating) / len(dating)
         assert scored["gate dating"].value == pytest.approx(share, abs=0.01)
         assert 0.0 < share < 1.0
+
+
+def test_an_explanation_that_fails_when_replayed_fails_the_check(checked):
+    """A replay that did not flip a refusal fails the gate, whatever the rebuilt score said."""
+    name, trails, _, _, window = checked
+    if name != "financial-only":
+        return
+    chosen = flips.sample(trails, window)
+    assert chosen
+    unflipped = {(c, d.day, d.gate): False for c, d in chosen}
+    check = acc.explanation_checks(load(name).scenario, trails, window, unflipped)[0]
+    assert check.verdict == "fail"
+    assert f"{len(chosen)} of {len(chosen)} explanations replayed did not flip" in check.reason
 
 
 def test_an_explanation_flips_only_when_the_rebuilt_score_meets_the_threshold(checked):

@@ -7,7 +7,9 @@ whose days every run keeps, :mod:`socialscore.studies.explain`):
   each gate, is there for every sampled adverse decision an explanation the
   person could act on — the fewest of their own penalties, or an erroneous
   record to dispute, whose absence would have changed it — and does acting on
-  it flip the decision when the gate's score is rebuilt without them? A gate
+  it flip the decision, both when the gate's score is rebuilt without them and,
+  for a sample, when the run is replayed with the record so changed on the day
+  and the gate kernel decides again (:mod:`socialscore.studies.flips`)? A gate
   whose adverse decisions turn on friends' scores or on the ranking of others
   fails, in words.
 - **The scorer decides** (CJEU C-634/21, SCHUFA): the operator that computes the
@@ -20,7 +22,7 @@ whose days every run keeps, :mod:`socialscore.studies.explain`):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
 from socialscore.analysis.audit import Check, enabled_gates, reads_nothing
@@ -60,9 +62,21 @@ def _decisions(trails: Sequence[Trail], gate: str, window: Window) -> list[Decis
     ]
 
 
-def explanation_checks(scenario: Scenario, trails: Sequence[Trail], window: Window) -> list[Check]:
-    """C-203/22: every sampled adverse decision has an own-conduct explanation that flips it."""
+def explanation_checks(
+    scenario: Scenario,
+    trails: Sequence[Trail],
+    window: Window,
+    replayed: Mapping[tuple[int, int, str], bool] | None = None,
+) -> list[Check]:
+    """C-203/22: every sampled adverse decision has an own-conduct explanation that flips it.
+
+    ``replayed``: for a sample of those decisions, keyed (citizen, day, gate),
+    whether acting on the explanation flipped the decision when the run was
+    replayed with the record edited on that day (:mod:`socialscore.studies.flips`).
+    """
     out = []
+    citizen_of = {id(d): t.citizen for t in trails for d in t.decisions}
+    replayed = replayed or {}
     for gate in _gates(scenario):
         adverse = [d for d in _decisions(trails, gate, window) if not d.favourable]
         subject = f"gate {gate}"
@@ -77,9 +91,20 @@ def explanation_checks(scenario: Scenario, trails: Sequence[Trail], window: Wind
                 )
             )
             continue
-        flipped = [d for d in adverse if d.flips]
-        stated = [d for d in adverse if d.flips is not None]
-        if len(flipped) == len(adverse):
+        stated = [d for d in adverse if d.act is not None]
+        rebuilt_wrong = [d for d in stated if not d.flips]
+        tried = [
+            replayed[key] for d in stated if (key := (citizen_of[id(d)], d.day, d.gate)) in replayed
+        ]
+        replay_wrong = tried.count(False)
+        beyond = len(adverse) - len(stated)
+        replay_words = (
+            f"; {len(tried):,} of them were replayed with the record so changed on the day "
+            f"and the gate itself decided again: {len(tried) - replay_wrong:,} flipped"
+            if tried
+            else "; none was replayed"
+        )
+        if not beyond and not rebuilt_wrong and not replay_wrong:
             out.append(
                 Check(
                     LAW_EXPLANATION,
@@ -87,13 +112,13 @@ def explanation_checks(scenario: Scenario, trails: Sequence[Trail], window: Wind
                     "pass",
                     f"each of the {len(adverse):,} adverse decisions sampled has an explanation "
                     "in the person's own record (penalties, or an erroneous record to dispute) "
-                    "whose absence, rebuilt into the gate's score, flips the decision.",
+                    "whose absence, rebuilt into the gate's score, flips the decision"
+                    + replay_words
+                    + ".",
                     1.0,
                 )
             )
             continue
-        beyond = len(adverse) - len(stated)
-        wrong = len(stated) - len(flipped)
         parts = []
         if beyond:
             why = (
@@ -106,15 +131,24 @@ def explanation_checks(scenario: Scenario, trails: Sequence[Trail], window: Wind
                 f"{beyond:,} of the {len(adverse):,} adverse decisions sampled could not have "
                 f"been changed by anything in the person's own conduct ({why})"
             )
-        if wrong:
-            parts.append(f"{wrong:,} explanations did not flip the decision when acted on")
+        if rebuilt_wrong:
+            parts.append(
+                f"{len(rebuilt_wrong):,} explanations did not flip the decision when rebuilt "
+                "into the gate's score"
+            )
+        if replay_wrong:
+            parts.append(
+                f"{replay_wrong:,} of {len(tried):,} explanations replayed did not flip the "
+                "decision when acted on"
+            )
+        flipped = len(stated) - len(rebuilt_wrong)
         out.append(
             Check(
                 LAW_EXPLANATION,
                 subject,
                 "fail",
-                "; ".join(parts) + ".",
-                len(flipped) / len(adverse),
+                "; ".join(parts) + replay_words + ".",
+                flipped / len(adverse),
             )
         )
     return out

@@ -98,6 +98,9 @@ class Decision:
     #: Whether the citizen's score decided it: changing only the score would change it
     #: (not when human review overturned a denial, or a partner's rank refused a match).
     score_decided: bool = True
+    #: What the counterfactual asks the citizen to act on: the penalty headings to be
+    #: without (``[]``: the erroneous record, disputed away; None: nothing of their own).
+    act: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -439,6 +442,7 @@ def _decisions(
             )[:4]
             cf = ""
             flips: bool | None = None
+            act: list[str] | None = None
             if not favourable:
                 cf, act = _counterfactual(
                     words, threshold, raw, list(own.items()), erroneous, network, start, s.lo, s.hi
@@ -463,6 +467,7 @@ def _decisions(
                     cf,
                     flips,
                     not bits & (1 << T_OVERTURNED),
+                    None if favourable else act,
                 )
             )
     return out

@@ -26,6 +26,7 @@ loop calls the kernels in a fixed order:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -35,6 +36,7 @@ from socialscore.scenario.vocabulary import CITIZEN_EVENTS, CITIZEN_GATES, TRAIT
 from socialscore.simulation import policies, tallies
 from socialscore.simulation.chunks import over_chunks
 from socialscore.simulation.compiled import (
+    Views,
     compile_scenario,
 )
 from socialscore.simulation.kernels.behaviour import chunk_count, step_citizens
@@ -69,10 +71,25 @@ from socialscore.simulation.kernels.ranking import (
 )
 from socialscore.simulation.nation import Nation
 from socialscore.simulation.recorder import Recorder
-from socialscore.simulation.state import initial_state
+from socialscore.simulation.state import State, initial_state
 from socialscore.simulation.trace import Tracer
 
 _DILIGENCE = TRAITS.index("diligence")
+
+
+@dataclass
+class Probe:
+    """A what-if at one day's gates (:meth:`Engine.step`'s ``probe``).
+
+    ``edit`` changes the state's record just before the gates decide; the
+    gates then decide on the edited record and ``words`` receives each
+    citizen's decision word of that what-if day
+    (:data:`socialscore.simulation.kernels.gates.DECISION_BITS` bits per
+    gate). Then the state is put back and the day is taken as it was.
+    """
+
+    edit: Callable[[State], None]
+    words: np.ndarray | None = None
 
 
 class Day(NamedTuple):
@@ -276,8 +293,8 @@ class Engine:
             if progress is not None:
                 progress(day)
 
-    def step(self, day: int, recorder: Recorder) -> None:
-        """Advance one day and record it."""
+    def step(self, day: int, recorder: Recorder, *, probe: Probe | None = None) -> None:
+        """Advance one day and record it; with ``probe``, ask its what-if first (:class:`Probe`)."""
         sc, nat, st, cp = self.scenario, self.nation_arrays, self.state, self.compiled
         today = Day(sc.run.seed, day, day >= sc.participation.mandatory_from_day, self._low_bits)
         net = sc.network
@@ -335,6 +352,8 @@ class Engine:
         if self._policy and day % sc.gates.mortgage.policy.every_days == 0:
             self._choose_thresholds(today)
         gt = self.gate_tallies
+        if probe is not None:
+            probe.words = self._probe(today, probe.edit)
         over_chunks(
             step_gates,
             gt.gates.shape[0],
@@ -394,6 +413,42 @@ class Engine:
                     :, P_GROUP_THRESHOLD : P_GROUP_THRESHOLD + self._groups
                 ],
             )
+
+    def _probe(self, today: Day, edit: Callable[[State], None]) -> np.ndarray:
+        """The gates' decision words on the record ``edit`` leaves; the state put back after.
+
+        Every gate reads its score through the kernel's view rule here (the
+        public score too, as a copy of view 0), so an edit of the record
+        reaches the score the gate reads.
+        """
+        st, cp, gt = self.state, self.compiled, self.gate_tallies
+        saved = [np.copy(a) for a in st]
+        edit(st)
+        v = cp.views
+        public = v.weight.shape[0]  # a view that counts what the public score counts
+        views = Views(
+            np.vstack([v.weight, v.weight[:1]]),
+            np.r_[v.net, v.net[:1]],
+            np.r_[v.err, v.err[:1]],
+            np.where(v.gate_view == 0, public, v.gate_view),
+            v.reason,
+        )
+        over_chunks(
+            step_gates,
+            gt.gates.shape[0],
+            today,
+            self.nation_arrays,
+            st,
+            views,
+            cp.score,
+            self._gate_params,
+            cp.feedback,
+            gt,
+        )
+        words = gt.decided.copy()
+        for a, b in zip(st, saved, strict=True):
+            np.copyto(a, b)
+        return words
 
     def _draw_patrols(self, day: int) -> None:
         """Today's patrols, from the weights at the start of the day (``[monitoring]``)."""

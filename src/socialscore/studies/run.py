@@ -32,7 +32,7 @@ from socialscore.simulation.recorder import Recorder
 from socialscore.simulation.trace import Tracer
 from socialscore.store.catalogue import DEFAULT_ROOT, RunMeta, RunStore
 from socialscore.studies import decomposition as reruns
-from socialscore.studies import environment, resources
+from socialscore.studies import environment, flips, resources
 from socialscore.studies import rerun as rerun_check
 
 #: ``LoadedScenario.path`` of a scenario given from Python as a model or JSON.
@@ -383,7 +383,9 @@ def audit_regime(
     result = audit_checks.Audit(sc.scenario.name, decomposition=decomposition)
     result.checks += audit_checks.legal_checks(sc, t, sim.tables["daily_gates"])
     window = sim.recorder.window
-    result.checks += accountability.explanation_checks(sc, sim.trails, window)
+    say("replaying sampled refusals with their explanations acted on")
+    replayed = flips.replay_flips(sc, flips.sample(sim.trails, window))
+    result.checks += accountability.explanation_checks(sc, sim.trails, window, replayed.flipped)
     result.checks += accountability.scorer_checks(sc, sim.trails, window)
     result.checks.append(association)
     result.checks += audit_checks.harm_checks(
