@@ -14,10 +14,20 @@ import pandas as pd
 import pytest
 
 import socialscore
+from socialscore.analysis import groups
 from socialscore.scenario.vocabulary import CITIZEN_GATES
 from socialscore.scenario.window import measurement_window
-from socialscore.simulation.cells import CELL_TALLIES, CELLS, cell_codes, static_cells
+from socialscore.simulation import nation as nation_module
+from socialscore.simulation.cells import (
+    CELL_TALLIES,
+    CELLS,
+    DISPUTE_CELL_TALLIES,
+    cell_codes,
+    static_cells,
+)
+from socialscore.simulation.engine import Engine
 from socialscore.simulation.kernels.decisions import tally_cells
+from socialscore.simulation.kernels.disputes import D_FILED, D_REJECTED, D_UPHELD
 from socialscore.simulation.kernels.gates import (
     DECISION_BITS,
     REPLICATES,
@@ -26,12 +36,15 @@ from socialscore.simulation.kernels.gates import (
     T_OVERTURNED,
     T_SELECTED,
 )
+from socialscore.simulation.recorder import Recorder
 
 
 def test_every_gates_bits_fit_in_the_days_word():
     assert len(CITIZEN_GATES) * DECISION_BITS <= 32
     assert (T_APPLIED, T_SELECTED, T_ERRONEOUS, T_OVERTURNED) == (0, 1, 2, 3)
     assert CELL_TALLIES == ("applied", "selected", "erroneous", "overturned")
+    assert (D_FILED, D_UPHELD, D_REJECTED) == (0, 1, 2)
+    assert DISPUTE_CELL_TALLIES == ("filed", "upheld", "rejected")
 
 
 def word(gate: int, *tallies: int) -> int:
@@ -58,7 +71,22 @@ def test_a_hand_made_day_lands_in_the_cells_of_its_citizens():
     cells = np.zeros((len(CITIZEN_GATES), CELLS, REPLICATES, 4), np.int64)
     regions = np.zeros((len(CITIZEN_GATES), 2, 2, REPLICATES, 4), np.int64)
     region_start = np.array([0, 2, 4], np.int64)
-    tally_cells(decided, base, participant, False, group, region_start, cells, regions)
+    disputed = np.array([0, 1 << D_UPHELD, 1 << D_FILED, 0], np.uint8)
+    dispute_cells = np.zeros((CELLS, REPLICATES, 3), np.int64)
+    dispute_regions = np.zeros((2, 2, REPLICATES, 3), np.int64)
+    tally_cells(
+        decided,
+        disputed,
+        base,
+        participant,
+        False,
+        group,
+        region_start,
+        cells,
+        regions,
+        dispute_cells,
+        dispute_regions,
+    )
     found = {
         (int(g), int(c), int(r), int(t)): int(cells[g, c, r, t])
         for g, c, r, t in zip(*np.nonzero(cells), strict=True)
@@ -87,9 +115,33 @@ def test_a_hand_made_day_lands_in_the_cells_of_its_citizens():
     # Regions: citizens 0-1 in region 0, 2-3 in region 1.
     assert regions[0, 0, 0, 0, 0] == 1 and regions[0, 0, 1, 1, 2] == 1
     assert regions[3, 1, 0, 3, 3] == 1 and regions.sum() == cells.sum()
+    # Disputes: citizen 1's upheld, citizen 2's filed (a citizen no gate decided about).
+    cell_of = {int(r): int(c) for c, r, _ in zip(*np.nonzero(dispute_cells), strict=True)}
+    assert dispute_cells.sum() == 2 and set(cell_of) == {1, 2}
+    assert dispute_cells[cell_of[1], 1, D_UPHELD] == 1
+    assert dispute_cells[cell_of[2], 2, D_FILED] == 1
+    two = cell_codes(np.array([cell_of[2]]))
+    assert (int(two["income_decile"][0]), int(two["age_band"][0]), int(two["participant"][0])) == (
+        3,
+        5,
+        1,
+    )
+    assert dispute_regions[0, 1, 1, D_UPHELD] == 1 and dispute_regions[1, 1, 2, D_FILED] == 1
     # Mandatory participation: everyone is rated.
     everyone = np.zeros_like(cells)
-    tally_cells(decided, base, participant, True, group, region_start, everyone, regions * 0)
+    tally_cells(
+        decided,
+        np.zeros(0, np.uint8),
+        base,
+        participant,
+        True,
+        group,
+        region_start,
+        everyone,
+        regions * 0,
+        dispute_cells * 0,
+        dispute_regions * 0,
+    )
     rated = cell_codes(np.nonzero(everyone)[1])["participant"]
     assert (rated == 1).all()
 
@@ -148,3 +200,58 @@ def test_each_cells_members_match_the_citizens_attributes(run):
     used = set(map(tuple, cells[static].drop_duplicates().to_numpy().tolist()))
     assert used <= present
     assert cells["income_decile"].nunique() == 10
+
+
+def test_disputes_by_any_attribute_are_the_disputes_of_its_citizens():
+    """Brute force: each window day's disputes read citizen by citizen from the engine,
+    counted by income decile and by group x age with pandas, equal the frames built from the
+    run's ``dispute_cells``; by group they equal the daily per-group dispute tallies."""
+    sc = socialscore.scenario.files.load("financial-only").scenario.with_overrides(
+        population=20_000, days=365, seed=4
+    )
+    nat = nation_module.generate(sc)
+    engine, recorder = Engine(sc, nat), Recorder(sc, nat)
+    window = recorder.window
+    seen = []
+    for day in range(sc.run.days):
+        engine.step(day, recorder)
+        if window.start <= day <= window.end:
+            who = np.flatnonzero(engine._disputed)
+            seen.append(pd.DataFrame({"citizen": who, "bits": engine._disputed[who]}))
+    found = pd.concat(seen)
+    for t, name in enumerate(DISPUTE_CELL_TALLIES):
+        found[name] = (found["bits"].to_numpy() >> t) & 1
+    people = pd.DataFrame(
+        {"group": nat.group, "income_decile": nat.income_decile, "age_band": nat.age_band}
+    )
+    found = found.join(people, on="citizen")
+    assert found["filed"].sum() > 300 and found["upheld"].sum() > 100
+    tables = recorder.tables(engine.state)
+    cells = tables["dispute_cells"]
+    for by in ("income_decile", ("group", "age_band")):
+        frame = groups.disputes_by(cells, by, members=tables["cell_members"])
+        table = frame.by_group()
+        keys = [by] if isinstance(by, str) else list(by)
+        direct = found.groupby(keys)[["filed", "upheld", "rejected"]].sum()
+        for key, counts in direct.iterrows():
+            key = key if isinstance(key, tuple) else (key,)
+            k = int(np.flatnonzero((frame.codes == np.asarray(key)).all(axis=1))[0])
+            row = table.iloc[k]
+            assert row["disputes_filed"] == counts["filed"]
+            assert row["disputes_settled"] == counts["upheld"] + counts["rejected"]
+            settled = counts["upheld"] + counts["rejected"]
+            if settled:
+                assert row["upheld_rate"] == pytest.approx(counts["upheld"] / settled)
+        assert table["disputes_filed"].sum() == found["filed"].sum()
+    daily = recorder.disputes[window.start : window.end + 1].sum(axis=0)  # [group, D_*]
+    by_group = groups.disputes_by(cells, "group").by_group()
+    assert by_group["disputes_filed"].tolist() == daily[:, D_FILED].tolist()
+    assert by_group["upheld"].tolist() == daily[:, D_UPHELD].tolist()
+    regions = tables["dispute_regions"].to_pandas()
+    assert regions["filed"].sum() == found["filed"].sum()
+
+
+def test_a_run_without_disputes_refuses_to_break_them_down_in_words(run):
+    assert "dispute_cells" not in run.tables
+    with pytest.raises(ValueError, match=r"has no disputes.*Fix: set data_errors\.dispute_rate"):
+        run.harms_by("disputes", "income_decile")

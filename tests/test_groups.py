@@ -250,3 +250,41 @@ def test_the_run_tables_hold_every_attribute_and_pair_and_the_report_names_the_p
     assert line.worst == "minority" and line.by == "group"
     assert line.crossing == "minority · decile 1 (poorest) (group × income decile)"
     assert line.intersectional.startswith("✕ yes")
+
+
+def test_dispute_outcomes_by_attribute_name_the_subgroup_whose_disputes_fail():
+    """Disputes: a settled dispute counts as a decision, an upheld one as going the citizen's
+    way. With the poorest tenth's disputes upheld half as often, the tables count each
+    subgroup's disputes and the report's sentence names decile 1 as failing four-fifths."""
+    from socialscore.report import subgroups as section
+
+    people = citizens(20000, seed=9)
+    chance = np.where(people["income_decile"] == 0, 0.45, 0.9)
+    rows = decisions(people, chance, 2, seed=9)
+    decided = cells_table(rows).to_pandas()
+    disputes = pa.Table.from_pandas(
+        decided.drop(columns=["gate", *groups.COUNTS]).assign(
+            filed=decided["applied"] + 1,
+            upheld=decided["selected"],
+            rejected=decided["applied"] - decided["selected"],
+        ),
+        preserve_index=False,
+    )
+    members = pa.Table.from_pandas(people)
+    tables = groups.dispute_tables(disputes, members, day_from=5, day_to=9)
+    found = tables["dispute_subgroups"].to_pandas()
+    deciles = found[found["by"] == "income decile"].set_index("subgroup")
+    direct = rows.groupby("income_decile")["selected"].agg(["sum", "count"])
+    assert deciles["disputes_settled"].tolist() == direct["count"].tolist()
+    assert deciles["upheld_rate"].to_numpy() == pytest.approx(
+        (direct["sum"] / direct["count"]).to_numpy()
+    )
+    gaps = tables["dispute_subgroup_gaps"].to_pandas().set_index("by")
+    assert len(gaps) == 6 + 15 and gaps.loc["income decile", "lowest"] == "decile 1 (poorest)"
+    assert gaps.loc["income decile", "ratio_verdict"] == "fail"
+    words = section.disputes(tables)
+    assert "decile 1 (poorest) (income decile)" in words and "✕ fails" in words
+    # The Python frame: the same figures.
+    frame = groups.disputes_by(disputes, "income_decile", members=members)
+    assert frame.group_min()[0] == "decile 1 (poorest)"
+    assert frame.ratio().verdict == "fail"

@@ -210,7 +210,8 @@ def test_audit_run_is_audited_again_with_its_bounds(tmp_path: Path) -> None:
     )
     code, output = _cli("rerun", result.run_id, "--out", str(tmp_path))
     assert code == 0, output
-    assert "All 20 tables are byte-identical to the original's." in output  # audit included
+    # audit and the four dispute tables included
+    assert "All 24 tables are byte-identical to the original's." in output
 
 
 def _tamper(folder: Path, old: str, new: str) -> None:

@@ -55,10 +55,13 @@ from socialscore.simulation.cells import (
 
 __all__ = [
     "COUNTS",
+    "DISPUTES",
     "MIN_DECISIONS",
     "GroupFrame",
     "Intersection",
     "RestComparison",
+    "dispute_tables",
+    "disputes_by",
     "harms_by",
     "intersectional",
     "subgroup_tables",
@@ -68,6 +71,8 @@ __all__ = [
 COUNTS: Final = CELL_TALLIES
 #: Fewest decisions for a subgroup to be picked as the best or worst treated.
 MIN_DECISIONS: Final = 30
+#: The name a frame of disputes carries where a gate's frame carries the gate's.
+DISPUTES: Final = "disputes"
 
 ERR_BY: Final = "harms_by needs one or two attributes, got {by}"
 ERR_SAME: Final = "the two attributes must differ, got '{name}' twice"
@@ -134,6 +139,9 @@ class GroupFrame:
     rep_selected: npt.NDArray[np.int64]
     level: float = 0.95
     min_decisions: int = MIN_DECISIONS
+    #: Disputes filed per subgroup, for a frame of disputes (:func:`disputes_by`): then a
+    #: decision is a settled dispute and it went the citizen's way when upheld.
+    filed: npt.NDArray[np.int64] | None = None
 
     # -- one subgroup --------------------------------------------------------------------
 
@@ -184,6 +192,8 @@ class GroupFrame:
 
     def rows(self) -> list[dict[str, Any]]:
         """The rows of :meth:`by_group`, as dicts (``subgroup`` the label)."""
+        if self.filed is not None:
+            return self._dispute_rows(self.filed)
         rows = []
         for k, label in enumerate(self.labels):
             sel, adv = self.selection_rate(k), self.adverse_rate(k)
@@ -208,6 +218,33 @@ class GroupFrame:
                     "adverse_per_member": adverse / members if members > 0 else math.nan,
                     "wrongful_denials": int(self.erroneous[k]),
                     "overturned": int(self.overturned[k]),
+                    "note": note,
+                }
+            )
+        return rows
+
+    def _dispute_rows(self, filed: npt.NDArray[np.int64]) -> list[dict[str, Any]]:
+        """Rows of a frame of disputes: filed, settled, the upheld share with its interval."""
+        rows = []
+        for k, label in enumerate(self.labels):
+            upheld = self.selection_rate(k)
+            members = int(self.members[k]) if self.members is not None else -1
+            note = ""
+            if self.applied[k] == 0:
+                note = "no dispute settled"
+            elif self.applied[k] < self.min_decisions:
+                note = f"fewer than {self.min_decisions} settled: never picked as best or worst"
+            rows.append(
+                {
+                    "subgroup": label,
+                    "disputes_filed": int(filed[k]),
+                    "disputes_settled": int(self.applied[k]),
+                    "upheld": int(self.selected[k]),
+                    "upheld_rate": upheld.value,
+                    "upheld_ci_low": upheld.ci_low,
+                    "upheld_ci_high": upheld.ci_high,
+                    "members": members if members >= 0 else None,
+                    "filed_per_member": int(filed[k]) / members if members > 0 else math.nan,
                     "note": note,
                 }
             )
@@ -444,6 +481,58 @@ def _parse(table: pa.Table) -> _Parsed:
     )
 
 
+def _parse_disputes(table: pa.Table) -> _Parsed:
+    """A ``dispute_cells`` or ``dispute_regions`` table read as decisions (:func:`disputes_by`)."""
+    columns = {
+        name: np.asarray(table.column(name).to_numpy(), dtype=np.int64)
+        for name in table.column_names
+    }
+    upheld, rejected = columns["upheld"], columns["rejected"]
+    none = np.zeros_like(upheld)
+    columns.update(
+        applied=upheld + rejected, selected=upheld, erroneous=none, overturned=none.copy()
+    )
+    return _Parsed(np.full(table.num_rows, DISPUTES, dtype=object), columns)
+
+
+def disputes_by(
+    table: pa.Table,
+    by: str | tuple[str, ...],
+    *,
+    members: pa.Table | None = None,
+    level: float = 0.95,
+    min_decisions: int = MIN_DECISIONS,
+) -> GroupFrame:
+    """Disputes of erroneous records by the subgroups of one attribute, or of two.
+
+    A :class:`GroupFrame` whose decisions are the disputes settled in the
+    window and whose selections are those upheld (the erroneous record
+    removed): ``ratio()`` is the lowest upheld share over the highest;
+    ``by_group()`` also counts the disputes filed.
+
+    Args:
+        table: A run's ``dispute_cells`` table (or ``dispute_regions`` for ``region``).
+        by: An attribute name, or two.
+        members: The run's ``cell_members`` table, for each subgroup's members.
+        level: The intervals' confidence level.
+        min_decisions: Fewest settled disputes for a subgroup to be picked as best or worst.
+    """
+    names = _names(by, level)
+    return _frame(_parse_disputes(table), DISPUTES, names, members, level, min_decisions)
+
+
+def _names(by: str | tuple[str, ...], level: float) -> tuple[str, ...]:
+    """The attribute names of ``by``, checked (one or two, different), and the level."""
+    names = (by,) if isinstance(by, str) else tuple(by)
+    if not 1 <= len(names) <= 2:
+        raise ValueError(ERR_BY.format(by=by))
+    if len(names) == 2 and names[0] == names[1]:
+        raise ValueError(ERR_SAME.format(name=names[0]))
+    if not 0.0 < level < 1.0:
+        raise ValueError(ERR_LEVEL.format(level=level))
+    return names
+
+
 def harms_by(
     table: pa.Table,
     gate: str,
@@ -464,13 +553,7 @@ def harms_by(
         level: The intervals' confidence level.
         min_decisions: Fewest decisions for a subgroup to be picked as best or worst.
     """
-    names = (by,) if isinstance(by, str) else tuple(by)
-    if not 1 <= len(names) <= 2:
-        raise ValueError(ERR_BY.format(by=by))
-    if len(names) == 2 and names[0] == names[1]:
-        raise ValueError(ERR_SAME.format(name=names[0]))
-    if not 0.0 < level < 1.0:
-        raise ValueError(ERR_LEVEL.format(level=level))
+    names = _names(by, level)
     return _frame(_parse(table), gate, names, members, level, min_decisions)
 
 
@@ -513,6 +596,11 @@ def _frame(
         " · ".join(a.labels[int(c)] for a, c in zip(attrs, combo, strict=True)) for combo in codes
     )
     heads = _members(members, attrs, shape) if members is not None else None
+    filed = (
+        np.bincount(index, weights=parsed.columns["filed"][rows], minlength=cells).astype(np.int64)
+        if "filed" in parsed.columns
+        else None
+    )
     return GroupFrame(
         gate,
         names,
@@ -527,6 +615,7 @@ def _frame(
         rep_selected,
         level,
         min_decisions,
+        filed,
     )
 
 
@@ -613,6 +702,31 @@ def _intersection(frame: GroupFrame) -> Intersection:
     return Intersection(gate, (a, b), frame.labels[worst], frame.selection_rate(worst), versus)
 
 
+def _gap(frame: GroupFrame) -> dict[str, object]:
+    """The lowest and highest selection rates of a frame, their difference and ratios."""
+    low, low_rate = frame.group_min()
+    high, high_rate = frame.group_max()
+    diff, ratio, adverse = frame.difference(), frame.ratio(), frame.adverse_ratio()
+    return {
+        "subgroups_compared": int(frame._candidates().size),
+        "lowest": low,
+        "lowest_rate": low_rate.value,
+        "highest": high,
+        "highest_rate": high_rate.value,
+        "difference": diff.value,
+        "difference_ci_low": diff.ci_low,
+        "difference_ci_high": diff.ci_high,
+        "ratio": ratio.value,
+        "ratio_ci_low": ratio.ci_low,
+        "ratio_ci_high": ratio.ci_high,
+        "ratio_verdict": ratio.verdict,
+        "adverse_ratio": adverse.value,
+        "adverse_ratio_ci_low": adverse.ci_low,
+        "adverse_ratio_ci_high": adverse.ci_high,
+        "adverse_ratio_verdict": adverse.verdict,
+    }
+
+
 def _pairs_of(names: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
 
@@ -666,31 +780,7 @@ def subgroup_tables(
                 if row["applications"] == 0 and not (row["members"] or 0):
                     continue  # no such citizen: not a subgroup of this nation
                 rows.append({"gate": gate, "by": words, **row})
-            low, low_rate = frame.group_min()
-            high, high_rate = frame.group_max()
-            diff, ratio, adverse = frame.difference(), frame.ratio(), frame.adverse_ratio()
-            gaps.append(
-                {
-                    "gate": gate,
-                    "by": words,
-                    "subgroups_compared": int(frame._candidates().size),
-                    "lowest": low,
-                    "lowest_rate": low_rate.value,
-                    "highest": high,
-                    "highest_rate": high_rate.value,
-                    "difference": diff.value,
-                    "difference_ci_low": diff.ci_low,
-                    "difference_ci_high": diff.ci_high,
-                    "ratio": ratio.value,
-                    "ratio_ci_low": ratio.ci_low,
-                    "ratio_ci_high": ratio.ci_high,
-                    "ratio_verdict": ratio.verdict,
-                    "adverse_ratio": adverse.value,
-                    "adverse_ratio_ci_low": adverse.ci_low,
-                    "adverse_ratio_ci_high": adverse.ci_high,
-                    "adverse_ratio_verdict": adverse.verdict,
-                }
-            )
+            gaps.append({"gate": gate, "by": words, **_gap(frame)})
         for a, b in _pairs_of(single):
             found = _intersection(pairs[(a, b)])
             record: dict[str, object] = {
@@ -712,14 +802,61 @@ def subgroup_tables(
             record["words"] = found.words()
             crossings.append(record)
 
-    def arrow(records: list[dict[str, object]]) -> pa.Table:
-        # A run with no citizen gate decision in the window has empty tables.
-        out = pd.DataFrame(records) if records else pd.DataFrame({"gate": [], "by": []})
-        out["day_from"], out["day_to"] = day_from, day_to
-        return pa.Table.from_pandas(out, preserve_index=False)
-
     return {
-        "gate_subgroups": arrow(rows),
-        "gate_subgroup_gaps": arrow(gaps),
-        "gate_intersections": arrow(crossings),
+        "gate_subgroups": _arrow(rows, day_from, day_to, ("gate", "by")),
+        "gate_subgroup_gaps": _arrow(gaps, day_from, day_to, ("gate", "by")),
+        "gate_intersections": _arrow(crossings, day_from, day_to, ("gate", "by")),
+    }
+
+
+def _arrow(
+    records: list[dict[str, object]], day_from: int, day_to: int, columns: tuple[str, ...]
+) -> pa.Table:
+    """Rows as a run table, with the window they cover (no rows: the named columns only)."""
+    out = pd.DataFrame(records) if records else pd.DataFrame({c: [] for c in columns})
+    out["day_from"], out["day_to"] = day_from, day_to
+    return pa.Table.from_pandas(out, preserve_index=False)
+
+
+def dispute_tables(
+    cells: pa.Table,
+    members: pa.Table | None = None,
+    *,
+    regions: pa.Table | None = None,
+    day_from: int = -1,
+    day_to: int = -1,
+    level: float = 0.95,
+    min_decisions: int = MIN_DECISIONS,
+) -> dict[str, pa.Table]:
+    """Disputes' outcomes by every attribute and every pair, as two run tables.
+
+    ``dispute_subgroups``: one row per breakdown and subgroup (the rows of
+    :func:`disputes_by`'s ``by_group``: filed, settled, upheld share with its
+    interval, filed per member); ``dispute_subgroup_gaps``: one row per
+    breakdown, the lowest and highest upheld shares, their difference and
+    ratio (and the ratio of rejected shares), with simultaneous intervals and
+    verdicts. ``cells``/``regions``: the run's ``dispute_cells`` and
+    ``dispute_regions`` tables.
+    """
+    single = tuple(a.name for a in ATTRIBUTES)
+    breakdowns: list[tuple[str, ...]] = [(n,) for n in single] + list(_pairs_of(single))
+    rows: list[dict[str, object]] = []
+    gaps: list[dict[str, object]] = []
+    if cells.num_rows:
+        parsed_cells = _parse_disputes(cells)
+        plan: list[tuple[_Parsed, tuple[str, ...]]] = [(parsed_cells, b) for b in breakdowns]
+        if regions is not None and regions.num_rows:
+            plan.insert(len(single), (_parse_disputes(regions), ("region",)))
+        for table, by in plan:
+            heads = members if by != ("region",) else None
+            frame = _frame(table, DISPUTES, by, heads, level, min_decisions)
+            words = " × ".join(_attribute(n, table).words for n in by)
+            for row in frame.rows():
+                if not (row["disputes_filed"] or row["disputes_settled"] or row["members"]):
+                    continue  # no such citizen: not a subgroup of this nation
+                rows.append({"by": words, **row})
+            gaps.append({"by": words, **_gap(frame)})
+    return {
+        "dispute_subgroups": _arrow(rows, day_from, day_to, ("by", "subgroup")),
+        "dispute_subgroup_gaps": _arrow(gaps, day_from, day_to, ("by",)),
     }

@@ -157,6 +157,7 @@ def build(
         gates=_gate_settings(scenario),
         audit=_audit_rows(audit),
         subgroups=subgroups.rows(tables),
+        dispute_words=subgroups.disputes(tables),
         reasons=reasons.rows(scenario, tables, window),
         reasons_introduction=reasons.INTRODUCTION,
         people=people.section(

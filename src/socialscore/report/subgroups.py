@@ -125,6 +125,36 @@ def rows(tables: dict[str, pa.Table]) -> list[GateSubgroups]:
     return out
 
 
+def disputes(tables: dict[str, pa.Table]) -> str:
+    """The dispute outcomes' sentence: the subgroup whose lower upheld share is best supported.
+
+    Empty when the run has no disputes or no attribute has two subgroups with
+    enough settled disputes to compare.
+    """
+    if "dispute_subgroup_gaps" not in tables or tables["dispute_subgroup_gaps"].num_rows == 0:
+        return ""
+    gaps = tables["dispute_subgroup_gaps"].to_pandas()
+    single = gaps[~gaps["by"].str.contains("×") & (gaps["lowest"] != "")]
+    if single.empty:
+        return ""
+    worst = single.sort_values(
+        ["ratio_ci_high", "lowest_rate"], kind="stable", na_position="last"
+    ).iloc[0]
+    v = cast(disparity.Verdict, str(worst["ratio_verdict"]))
+    ratio = fmt.with_ci(
+        worst["ratio"], worst["ratio_ci_low"], worst["ratio_ci_high"], fmt.unbounded_ratio
+    )
+    return (
+        f"Disputes of erroneous records: of every attribute, the subgroup whose lower share "
+        f"of disputes upheld the evidence supports most strongly is {worst['lowest']} "
+        f"({worst['by']}), {fmt.share(worst['lowest_rate'])} upheld against "
+        f"{fmt.share(worst['highest_rate'])} for {worst['highest']}; ratio {ratio} "
+        f"(95% simultaneous); four-fifths rule: {disparity.verdict_words(v)}. Full tables: "
+        "dispute_subgroups "
+        "and dispute_subgroup_gaps."
+    )
+
+
 def _rate_of(subgroups: pd.DataFrame | None, gate: str, by: str, label: str) -> str:
     """A subgroup's approval rate with its interval, from ``gate_subgroups``."""
     if subgroups is None:

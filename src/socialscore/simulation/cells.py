@@ -25,6 +25,7 @@ __all__ = [
     "CELLS",
     "CELL_TALLIES",
     "CHILDREN_CAP",
+    "DISPUTE_CELL_TALLIES",
     "MAX_REGIONS",
     "Attribute",
     "attribute",
@@ -71,6 +72,9 @@ CELLS: Final = int(np.prod([a.size for a in ATTRIBUTES]))
 
 #: What is counted per cell, in the order of the gate tallies ``kernels.gates.T_*`` 0-3.
 CELL_TALLIES: Final = ("applied", "selected", "erroneous", "overturned")
+#: The tallies of a cell's disputes of erroneous records, in the order of the dispute
+#: kernel's bits (``kernels.disputes.D_FILED``, ``D_UPHELD``, ``D_REJECTED``).
+DISPUTE_CELL_TALLIES: Final = ("filed", "upheld", "rejected")
 
 #: Regions beyond this many are not tallied by region (the table ``gate_regions`` is left
 #: out): a region tally costs 7 gates × 2 groups × 16 replicates × 4 counts per region.

@@ -233,6 +233,8 @@ class Engine:
             gates=per_chunk("company_gates", company_chunks),
         )
         self._disputes = per_chunk("disputes")
+        # A byte per citizen: the day's disputes (kernels.disputes D_* bits); none without.
+        self._disputed = np.zeros(n if scenario.data_errors.dispute_rate > 0 else 0, dtype=np.uint8)
         self._dropped = per_chunk("dropped")
         # One bit per citizen: low-ranked in the last published ranking (none before day 0).
         self._low_bits = np.zeros((n + 7) // 8, dtype=np.uint8)
@@ -340,6 +342,7 @@ class Engine:
                 de.dispute_days,
                 de.dispute_success,
                 self._disputes,
+                self._disputed,
             )
         s = sc.score
         hist = ct.hist.sum(axis=0)
@@ -366,7 +369,7 @@ class Engine:
             cp.feedback,
             gt,
         )
-        recorder.tally_decisions(day, gt.decided, st, today.all_rated)
+        recorder.tally_decisions(day, gt.decided, self._disputed, st, today.all_rated)
         co = self.company_tallies
         over_chunks(
             step_companies,

@@ -30,6 +30,7 @@ from socialscore.simulation.cells import (
     ATTRIBUTES,
     CELL_TALLIES,
     CELLS,
+    DISPUTE_CELL_TALLIES,
     MAX_REGIONS,
     cell_codes,
     static_cells,
@@ -142,6 +143,16 @@ class Recorder:
         self.region_counts = np.zeros(
             (gates, regions, len(GROUP_LABELS), REPLICATES, counted), dtype=np.int64
         )
+        # The window's disputes by the disputers' attributes, when the scenario has disputes.
+        self.disputes_on = scenario.data_errors.dispute_rate > 0
+        per = len(DISPUTE_CELL_TALLIES)
+        self.dispute_cell_counts = np.zeros(
+            (CELLS if self.disputes_on else 0, REPLICATES, per), dtype=np.int64
+        )
+        self.dispute_region_counts = np.zeros(
+            (regions if self.disputes_on else 0, len(GROUP_LABELS), REPLICATES, per),
+            dtype=np.int64,
+        )
         self._cell_base: np.ndarray | None = None
 
     def record_day(self, day: int, **counts: np.ndarray) -> None:
@@ -155,16 +166,27 @@ class Recorder:
             getattr(self, name)[day] = value
         self.days_done = day + 1
 
-    def tally_decisions(self, day: int, decided: np.ndarray, state: State, all_rated: bool) -> None:
-        """Add the day's gate decisions (a word per citizen) to the attribute tallies.
+    def tally_decisions(
+        self,
+        day: int,
+        decided: np.ndarray,
+        disputed: np.ndarray,
+        state: State,
+        all_rated: bool,
+    ) -> None:
+        """Add the day's gate decisions and disputes (per citizen) to the attribute tallies.
 
-        Only days of the measurement window count, like every gate measure.
+        ``decided``: a word per citizen (``kernels.gates.DECISION_BITS`` bits per
+        gate); ``disputed``: a byte per citizen (``kernels.disputes.D_*`` bits), or
+        empty without disputes. Only days of the measurement window count, like
+        every gate measure.
         """
         if not self.window.start <= day <= self.window.end:
             return
         nat = self.nation
         tally_cells(
             decided,
+            disputed,
             self._cells_unrated(state),
             state.participant,
             all_rated,
@@ -172,6 +194,8 @@ class Recorder:
             nat.region_start,
             self.cell_counts,
             self.region_counts,
+            self.dispute_cell_counts,
+            self.dispute_region_counts,
         )
 
     def _cells_unrated(self, state: State) -> np.ndarray:
@@ -550,6 +574,34 @@ class Recorder:
             }
         )
 
+    def dispute_cells_table(self) -> pa.Table:
+        """The window's disputes per cell of attributes and replicate (non-zero rows)."""
+        counts = self.dispute_cell_counts
+        cell, rep = np.nonzero(counts.sum(axis=2))
+        codes = cell_codes(cell)
+        return pa.table(
+            {
+                "replicate": rep.astype(np.uint8),
+                **{a.name: codes[a.name] for a in ATTRIBUTES},
+                **{name: counts[cell, rep, t] for t, name in enumerate(DISPUTE_CELL_TALLIES)},
+            }
+        )
+
+    def dispute_regions_table(self) -> pa.Table:
+        """The window's disputes per region, group and replicate (non-zero rows)."""
+        counts = self.dispute_region_counts
+        region, grp, rep = np.nonzero(counts.sum(axis=3))
+        return pa.table(
+            {
+                "replicate": rep.astype(np.uint8),
+                "region": region.astype(np.int32),
+                "group": grp.astype(np.uint8),
+                **{
+                    name: counts[region, grp, rep, t] for t, name in enumerate(DISPUTE_CELL_TALLIES)
+                },
+            }
+        )
+
     def companies_table(self, state: State) -> pa.Table:
         """The final per-company snapshot."""
         nat = self.nation
@@ -591,6 +643,12 @@ class Recorder:
             **(
                 {"gate_regions": self.gate_regions_table()}
                 if self.region_counts.shape[1] > 0
+                else {}
+            ),
+            **({"dispute_cells": self.dispute_cells_table()} if self.disputes_on else {}),
+            **(
+                {"dispute_regions": self.dispute_regions_table()}
+                if self.disputes_on and self.region_counts.shape[1] > 0
                 else {}
             ),
             **({"gate_policy": self.gate_policy_table()} if policy_chooses(self.scenario) else {}),

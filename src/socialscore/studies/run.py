@@ -37,6 +37,10 @@ from socialscore.studies import rerun as rerun_check
 
 #: ``LoadedScenario.path`` of a scenario given from Python as a model or JSON.
 PYTHON_SOURCE = "<python>"
+ERR_NO_DISPUTES = (
+    "scenario '{scenario}' has no disputes (data_errors.dispute_rate is 0): nothing to break "
+    "down. Fix: set data_errors.dispute_rate above 0, or pick a gate."
+)
 
 
 def package_version() -> str:
@@ -97,9 +101,22 @@ class Result:
         MetricFrame, has ``by_group()``, ``group_min()``, ``group_max()``,
         ``difference()`` and ``ratio()``, each with its interval, over the
         measurement window (docs/model.md, "Harms by any group").
+        ``gate="disputes"``: the disputes of erroneous records instead, a
+        dispute settled counting as a decision and one upheld as going the
+        citizen's way (:func:`socialscore.analysis.groups.disputes_by`).
+
+        Raises:
+            ValueError: ``"disputes"`` for a run whose scenario has no disputes.
         """
-        table = self.table("gate_regions" if by == "region" else "gate_cells")
         members = None if by == "region" else self.table("cell_members")
+        if gate == groups.DISPUTES:
+            if not self.scenario.data_errors.dispute_rate > 0:
+                raise ValueError(ERR_NO_DISPUTES.format(scenario=self.scenario.scenario.name))
+            disputes = self.table("dispute_regions" if by == "region" else "dispute_cells")
+            return groups.disputes_by(
+                disputes, by, members=members, level=level, min_decisions=min_decisions
+            )
+        table = self.table("gate_regions" if by == "region" else "gate_cells")
         return groups.harms_by(
             table, gate, by, members=members, level=level, min_decisions=min_decisions
         )
@@ -242,6 +259,16 @@ def _simulate(
         day_from=window.start,
         day_to=window.end,
     )
+    if "dispute_cells" in tables:
+        subgroups.update(
+            groups.dispute_tables(
+                tables["dispute_cells"],
+                tables["cell_members"],
+                regions=tables.get("dispute_regions"),
+                day_from=window.start,
+                day_to=window.end,
+            )
+        )
     tables.update(subgroups)
     analysis.update(subgroups)
     return _Simulation(
@@ -430,6 +457,7 @@ def rebuild_report(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Path:
         "gate_subgroups",
         "gate_subgroup_gaps",
         "gate_intersections",
+        "dispute_subgroup_gaps",
         "people",
     ):
         if (path / f"{name}.parquet").is_file():

@@ -33,8 +33,13 @@ def step_disputes(
     delay: int,
     success: float,
     counts: np.ndarray,
+    disputed: np.ndarray,
 ) -> None:
     """File and settle the day's disputes; ``filed_on[i]`` is −1 when none is open.
+
+    ``disputed[i]`` is set to the citizen's disputes of the day: bit ``D_*``
+    set for a dispute filed, upheld or rejected (the recorder tallies them by
+    the citizen's attributes).
 
     Runs chunks ``first`` to ``last - 1``; :func:`socialscore.simulation.chunks.over_chunks`
     shares the chunks out over threads.
@@ -45,6 +50,7 @@ def step_disputes(
     for c in range(first, last):
         counts[c, :, :] = 0
         for i in range(c * CHUNK, min((c + 1) * CHUNK, n)):
+            disputed[i] = 0
             f = filed_on[i]
             if f >= 0:
                 if day - f >= delay:
@@ -52,8 +58,11 @@ def step_disputes(
                     if rng.uniform(seed, day, i, upheld_key) < success:
                         err_acc[i] = 0.0
                         counts[c, group[i], D_UPHELD] += 1
+                        disputed[i] = 1 << D_UPHELD
                     else:
                         counts[c, group[i], D_REJECTED] += 1
+                        disputed[i] = 1 << D_REJECTED
             elif err_acc[i] != 0.0 and rng.uniform(seed, day, i, filed_key) < file_rate:
                 filed_on[i] = day
                 counts[c, group[i], D_FILED] += 1
+                disputed[i] = 1 << D_FILED
