@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from socialscore.studies.run import Result
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     help=(
         "socialscore: a laboratory for social scoring systems. Every citizen and company "
@@ -65,6 +65,81 @@ class OutputFormat(enum.StrEnum):
 
     text = "text"
     json = "json"
+
+
+#: Suffixes a count of citizens may carry: ``100k``, ``1M``, ``2.5m``.
+COUNT_SUFFIXES = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
+ERR_COUNT = "'{value}' is not a number of citizens; write it as 100000, 100_000, 1e5, 100k or 1M"
+
+
+def parse_count(value: str | int) -> int:
+    """A whole number written as researchers write it.
+
+    ``100000``, ``100_000``, ``1e5``, ``100k``, ``1M`` (``k`` thousand, ``M``
+    million, ``G`` billion); ``1.5e2`` is 150, ``1.5`` is refused.
+
+    Raises:
+        typer.BadParameter: Not a whole number.
+    """
+    if isinstance(value, int):  # a default, already a number
+        return value
+    words = str(value).strip().replace("_", "").replace(",", "")
+    scale = COUNT_SUFFIXES.get(words[-1:].lower(), 1) if words else 1
+    number = words[:-1] if scale > 1 else words
+    try:
+        amount = float(number) * scale
+    except ValueError:
+        raise typer.BadParameter(ERR_COUNT.format(value=value)) from None
+    if not math.isfinite(amount) or amount != int(amount):
+        raise typer.BadParameter(ERR_COUNT.format(value=value))
+    return int(amount)
+
+
+#: The ``--population`` option of run and compare (the scenario's when not given).
+Population = Annotated[
+    int | None,
+    typer.Option(
+        parser=parse_count,
+        metavar="COUNT",
+        help="Number of citizens, e.g. 100000, 1e5, 100k or 1M (default: the scenario's "
+        "run.population; 1,000,000 for the shipped regimes).",
+    ),
+]
+#: The ``--days`` option of run and compare.
+Days = Annotated[
+    int | None,
+    typer.Option(
+        help="Number of simulated days (default: the scenario's run.days; 365 for the "
+        "shipped regimes)."
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    """``--version``: print the installed version and stop."""
+    if value:
+        from socialscore.studies.run import package_version
+
+        console.print(f"socialscore {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Print the installed version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Socialscore: a laboratory for social scoring systems.
+
+    Every citizen and company in it is synthetic; it never reads real personal data.
+    """
 
 
 #: The ``--measure-from`` option of run, compare and audit.
@@ -148,9 +223,11 @@ def run(
             help="A scenario file, or the name of a shipped scenario (default: citizen-score).",
         ),
     ] = "citizen-score",
-    population: Annotated[int | None, typer.Option(help="Number of citizens.")] = None,
-    days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    population: Population = None,
+    days: Days = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (default: the scenario's run.seed).")
+    ] = None,
     measure_from: MeasureFrom = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
     force: Force = False,
@@ -183,6 +260,7 @@ def run(
         loaded, population=population, days=days, seed=seed, measure_from=measure_from
     )
     traced = _citizen_ids(trace, effective.run.population) if trace else None
+    _say_caveats(effective)
     guess = resources.estimate(effective)
     if decompose:
         guess = reruns.estimate(effective, guess)
@@ -190,12 +268,28 @@ def run(
     console.print(
         Text.assemble(
             text(effective.scenario.name, style="bold"),
-            f": {effective.run.population:,} synthetic citizens, {effective.run.days:,} days, "
-            f"seed {effective.run.seed}",
+            f": {effective.run.population:,} synthetic citizens, {effective.run.days:,} "
+            f"day{'' if effective.run.days == 1 else 's'}, seed {effective.run.seed}",
         )
     )
+    from socialscore.studies import warm
+
     with _progress() as bar:
+        compiling = None
+        if warm.cold():
+            compiling = bar.add_task(
+                f"compiling the kernels (first run only, about {warm.COMPILE_SECONDS} s)",
+                total=None,
+            )
         task = bar.add_task("simulating days", total=effective.run.days)
+
+        def advance(done: int, total: int) -> None:
+            if compiling is not None and compiling in bar.task_ids:
+                bar.remove_task(compiling)
+            bar.update(task, completed=done)
+            if done == total:
+                bar.add_task("measuring the harms and writing the report", total=None)
+
         result = api.run(
             loaded,
             population=population,
@@ -203,7 +297,7 @@ def run(
             seed=seed,
             measure_from=measure_from,
             out=out,
-            progress=lambda done, total: bar.update(task, completed=done),
+            progress=advance,
             force=True,  # checked above
             decompose=decompose,
             trace=traced,
@@ -216,6 +310,14 @@ def run(
     )
     console.print(Text.assemble("Report: ", _path(result.path / "report.html")))
     console.print(f"Simulated in {result.wall_seconds:,.1f} s.")
+
+
+def _say_caveats(*scenarios: Scenario) -> None:
+    """Print, before the runs, what they will be too small or too short to show (once each)."""
+    from socialscore.scenario.caveats import caveats
+
+    for line in dict.fromkeys(line for sc in scenarios for line in caveats(sc)):
+        errors.print(Text.assemble(("Note: ", "bold yellow"), line))
 
 
 def _citizen_ids(words: str, population: int) -> list[int]:
@@ -246,8 +348,8 @@ def compare(
             "need 2 or more; one seed gives no interval.",
         ),
     ] = DEFAULT_SEEDS,
-    population: Annotated[int | None, typer.Option(help="Number of citizens.")] = None,
-    days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
+    population: Population = None,
+    days: Days = None,
     seed: Annotated[int | None, typer.Option(help="First seed.")] = None,
     measure_from: MeasureFrom = None,
     out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
@@ -271,6 +373,7 @@ def compare(
         )
         for one in loaded
     ]
+    _say_caveats(*sizes)
     total = seeds * len(loaded)
     guess = resources.for_comparison(sizes, seeds=seeds)
     _resources_or_exit(guess, force=force, out=out, what="this comparison")
@@ -315,7 +418,12 @@ def audit(
         typer.Argument(metavar="SCENARIO", help="A scenario file or a shipped scenario's name."),
     ],
     population: Annotated[
-        int, typer.Option(help="Citizens in the audit runs (harms are measured on them).")
+        int,
+        typer.Option(
+            parser=parse_count,
+            metavar="COUNT",
+            help="Citizens in the audit runs (harms are measured on them), e.g. 1e5 or 100k.",
+        ),
     ] = AUDIT_POPULATION,
     days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,

@@ -24,6 +24,7 @@ from socialscore.report import charts, people, reasons, subgroups
 from socialscore.report import decomposition as split
 from socialscore.report import format as fmt
 from socialscore.report.headlines import headlines
+from socialscore.scenario.caveats import caveats
 from socialscore.scenario.schema import Scenario
 from socialscore.scenario.window import measurement_window
 
@@ -157,6 +158,7 @@ def build(
         gates=_gate_settings(scenario),
         audit=_audit_rows(audit),
         subgroups=subgroups.rows(tables),
+        caveats=caveats(scenario),
         dispute_words=subgroups.disputes(tables),
         reasons=reasons.rows(scenario, tables, window),
         reasons_introduction=reasons.INTRODUCTION,
