@@ -120,7 +120,7 @@ def test_extends_merges_tables_and_replaces_lists(tmp_path):  # type: ignore[no-
     (tmp_path / "base.toml").write_text(GOOD)
     child = tmp_path / "child.toml"
     child.write_text(
-        'extends = "base.toml"\nrules = []\n[scenario]\nname = "child"\n'
+        'extends = "base.toml"\nreplace = ["rules"]\nrules = []\n[scenario]\nname = "child"\n'
         "[gates.mortgage]\napply_rate = 0.5\n"
     )
     loaded = files.load(child).scenario
@@ -129,6 +129,35 @@ def test_extends_merges_tables_and_replaces_lists(tmp_path):  # type: ignore[no-
     assert loaded.gates.mortgage.apply_rate == 0.5
     assert loaded.gates.mortgage.threshold == 600
     assert "bill_late" in loaded.streams
+
+
+def test_extends_never_drops_the_parents_rules_silently(tmp_path):  # type: ignore[no-untyped-def]
+    """One [[rules]] block in an extending file is refused until the file says whether it
+    replaces the parent's rules or adds to them; [[add.rules]] adds, replace replaces."""
+    (tmp_path / "base.toml").write_text(GOOD)
+    rule = '[[{key}]]\nevent = "loan_repaid"\npoints = 5\n'
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "base.toml"\n' + rule.format(key="rules"))
+    with pytest.raises(errors.ScenarioError) as info:
+        files.load(child)
+    message = str(info.value)
+    assert "rules: this file gives 1 [[rules]]" in message and "has 1 already" in message
+    assert 'replace = ["rules"]' in message and "[[add.rules]]" in message
+    child.write_text('extends = "base.toml"\n' + rule.format(key="add.rules"))
+    added = files.load(child).scenario.rules
+    assert [r.event for r in added] == ["bill_late", "loan_repaid"]
+    child.write_text('extends = "base.toml"\nreplace = ["rules"]\n' + rule.format(key="rules"))
+    assert [r.event for r in files.load(child).scenario.rules] == ["loan_repaid"]
+    # Nested lists of tables too; a replace naming nothing the file replaces is refused.
+    child.write_text('extends = "base.toml"\n[score]\ngrades = [{ name = "x", from = 350 }]\n')
+    with pytest.raises(errors.ScenarioError, match=r"score\.grades: this file gives"):
+        files.load(child)
+    child.write_text('extends = "base.toml"\nreplace = ["history"]\n')
+    with pytest.raises(errors.ScenarioError, match="'history' is not a list this file gives"):
+        files.load(child)
+    (tmp_path / "alone.toml").write_text('replace = ["rules"]\n' + GOOD)
+    with pytest.raises(errors.ScenarioError, match="only mean something in a file that extends"):
+        files.load(tmp_path / "alone.toml")
 
 
 def test_extends_cycle_is_refused(tmp_path):  # type: ignore[no-untyped-def]

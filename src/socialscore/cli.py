@@ -11,7 +11,7 @@ import errno
 import functools
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec
 
@@ -260,7 +260,7 @@ def run(
         loaded, population=population, days=days, seed=seed, measure_from=measure_from
     )
     traced = _citizen_ids(trace, effective.run.population) if trace else None
-    _say_caveats(effective)
+    _say_caveats(effective, files=[loaded])
     guess = resources.estimate(effective)
     if decompose:
         guess = reruns.estimate(effective, guess)
@@ -312,12 +312,19 @@ def run(
     console.print(f"Simulated in {result.wall_seconds:,.1f} s.")
 
 
-def _say_caveats(*scenarios: Scenario) -> None:
-    """Print, before the runs, what they will be too small or too short to show (once each)."""
-    from socialscore.scenario.caveats import caveats
+def _say_caveats(*scenarios: Scenario, files: Sequence[LoadedScenario] = ()) -> None:
+    """Print, before the runs, what they cannot show and what their files may not mean.
 
-    for line in dict.fromkeys(line for sc in scenarios for line in caveats(sc)):
-        errors.print(Text.assemble(("Note: ", "bold yellow"), line))
+    The caveats of :mod:`socialscore.scenario.caveats` and the warnings of
+    ``socialscore validate`` (:mod:`socialscore.scenario.lint`), once each.
+    """
+    from socialscore.scenario.caveats import caveats
+    from socialscore.scenario.lint import lint
+
+    said = [line for sc in scenarios for line in caveats(sc)]
+    said += [f"{f.path}: {line}" for f in files for line in lint(f)]
+    for line in dict.fromkeys(said):
+        errors.print(Text.assemble(("Note: ", "bold yellow"), text(line, limit=None)))
 
 
 def _citizen_ids(words: str, population: int) -> list[int]:
@@ -373,7 +380,7 @@ def compare(
         )
         for one in loaded
     ]
-    _say_caveats(*sizes)
+    _say_caveats(*sizes, files=loaded)
     total = seeds * len(loaded)
     guess = resources.for_comparison(sizes, seeds=seeds)
     _resources_or_exit(guess, force=force, out=out, what="this comparison")
@@ -769,13 +776,22 @@ def report(
 def validate(
     scenario_file: Annotated[str, typer.Argument(metavar="SCENARIO")],
 ) -> None:
-    """Check a scenario file without running it."""
+    """Check a scenario file without running it; warn of what it probably does not mean."""
+    from socialscore.scenario.lint import lint
+
     loaded = _load_or_exit(scenario_file)
+    found = lint(loaded)
     console.print(
         Text.assemble(
-            _path(loaded.path), ": valid scenario '", text(loaded.scenario.scenario.name), "'."
+            _path(loaded.path),
+            ": valid scenario '",
+            text(loaded.scenario.scenario.name),
+            "'"
+            + (f", with {len(found)} warning{'s' if len(found) > 1 else ''}:" if found else "."),
         )
     )
+    for line in found:
+        console.print(Text.assemble(("Warning: ", "bold yellow"), text(line, limit=None)))
 
 
 @app.command()

@@ -34,6 +34,26 @@ ERR_NOT_SCENARIO = (
     "([scenario], [score], [run], [rules], ...).{hint}"
 )
 HINT_GRID = " It looks like a sweep grid: run it with `socialscore sweep`."
+ERR_LIST_OVERRIDE = (
+    "{path}: {key}: this file gives {given} and the scenario it extends, '{parent}', has "
+    '{count} already. Say which you mean: replace them with `replace = ["{key}"]` at the '
+    "top of the file, or add yours to them by writing each as [[add.{key}]]."
+)
+ERR_REPLACE = (
+    "{path}: replace: give a list of the keys whose lists this file replaces, e.g. "
+    'replace = ["rules"]; got {value!r}.'
+)
+ERR_REPLACE_UNUSED = (
+    "{path}: replace: '{key}' is not a list this file gives and its parent has; "
+    "remove it from replace."
+)
+ERR_ADD = (
+    "{path}: add.{key}: only lists of tables can be added to, written [[add.{key}]]; got {value!r}."
+)
+ERR_ADD_WITHOUT_EXTENDS = (
+    "{path}: add and replace only mean something in a file that extends another; "
+    'remove them or add `extends = "NAME"`.'
+)
 
 #: Largest scenario file read (bytes): a scenario is a few kilobytes of text.
 MAX_FILE_BYTES = 1_000_000
@@ -55,6 +75,10 @@ class LoadedScenario(BaseModel):
     text: str  # the file as written
     sha256: str  # hash of the resolved, validated scenario (after ``extends``)
     path: str
+    #: What the file leaves to its parent that it may not mean to (``scenario.lint``):
+    #: the scenario it extends, or None; whether it names itself.
+    extends: str | None = None
+    own_name: bool = True
 
 
 def shipped_scenarios() -> dict[str, Path]:
@@ -126,7 +150,7 @@ def _check_is_scenario(data: dict[str, Any], source: str) -> None:
     """Refuse TOML that is not a scenario at all (empty, or none of a scenario's tables)."""
     if not data:
         raise ScenarioError(ERR_EMPTY.format(path=source))
-    known = set(Scenario.model_fields) | {"extends"}
+    known = set(Scenario.model_fields) | {"extends", "replace", "add"}
     if known.isdisjoint(data):
         names = [f"[{_short(str(key), 30)}]" for key in list(data)[:4]]
         found = ", ".join(names) + (", ..." if len(data) > 4 else "")
@@ -141,25 +165,93 @@ def _short(text: str, limit: int = 80) -> str:
     return f"{text[:limit]}... ({len(text):,} characters)"
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Tables merge key by key; any other value (lists included) is replaced whole."""
+def _is_table_list(value: object) -> bool:
+    """A non-empty TOML array of tables (``[[rules]]``)."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _merge(
+    base: dict[str, Any],
+    override: dict[str, Any],
+    *,
+    replace: set[str],
+    used: set[str],
+    where: tuple[str, str],
+    problems: list[str],
+    path: str = "",
+) -> dict[str, Any]:
+    """Tables merge key by key; any other value replaces the parent's.
+
+    A list of tables the parent has (``rules``, ``history``, ``score.grades``,
+    ...) is replaced only when the file says so (its key in ``replace``;
+    ``used`` collects those met): a file that adds one ``[[rules]]`` block and
+    silently drops the parent's thirteen is refused (each such list is added
+    to ``problems``). ``where``: (file, parent).
+    """
     out = dict(base)
     for key, value in override.items():
+        dotted = f"{path}{key}"
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
+            out[key] = _merge(
+                out[key],
+                value,
+                replace=replace,
+                used=used,
+                where=where,
+                problems=problems,
+                path=f"{dotted}.",
+            )
+            continue
+        if isinstance(value, list) and _is_table_list(out.get(key)):
+            if dotted not in replace:
+                given = f"{len(value)} [[{dotted}]]" if value else f"{dotted} = []"
+                problems.append(
+                    ERR_LIST_OVERRIDE.format(
+                        path=where[0],
+                        key=dotted,
+                        given=given,
+                        parent=where[1],
+                        count=len(out[key]),
+                    )
+                )
+            used.add(dotted)
+        out[key] = value
     return out
+
+
+def _add(merged: dict[str, Any], add: object, source: str, path: str = "") -> None:
+    """Append each ``[[add.KEY]]`` list to the merged scenario's list at KEY."""
+    if not isinstance(add, dict):
+        raise ScenarioError(ERR_ADD.format(path=source, key=path.rstrip(".") or "", value=add))
+    for key, value in add.items():
+        dotted = f"{path}{key}"
+        if isinstance(value, dict):
+            inner = merged.setdefault(key, {})
+            if not isinstance(inner, dict):
+                raise ScenarioError(ERR_ADD.format(path=source, key=dotted, value=value))
+            _add(inner, value, source, f"{dotted}.")
+        elif _is_table_list(value) and isinstance(merged.get(key, []), list):
+            merged[key] = [*merged.get(key, []), *value]
+        else:
+            raise ScenarioError(ERR_ADD.format(path=source, key=dotted, value=value))
 
 
 def _resolve_extends(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[str, Any]:
     parent = data.pop("extends", None)
+    replace = data.pop("replace", None)
+    add = data.pop("add", None)
     if parent is None:
+        if replace is not None or add is not None:
+            raise ScenarioError(ERR_ADD_WITHOUT_EXTENDS.format(path=source))
         return data
     if not isinstance(parent, str):
         raise ScenarioError(
             f"{source}: extends: must be a scenario name or a path, got {parent!r}."
         )
+    if replace is not None and not (
+        isinstance(replace, list) and all(isinstance(k, str) for k in replace)
+    ):
+        raise ScenarioError(ERR_REPLACE.format(path=source, value=replace))
     here = Path(source).parent
     candidate = here / parent
     try:
@@ -173,24 +265,44 @@ def _resolve_extends(data: dict[str, Any], source: str, seen: tuple[str, ...]) -
         )
     base = _read_toml(read_text(path), str(path))
     base = _resolve_extends(base, str(path), (*seen, key))
-    return _merge(base, data)
+    wanted, used, problems = set(replace or []), set[str](), list[str]()
+    merged = _merge(
+        base, data, replace=wanted, used=used, where=(source, parent), problems=problems
+    )
+    problems += [ERR_REPLACE_UNUSED.format(path=source, key=k) for k in sorted(wanted - used)]
+    if problems:
+        raise ScenarioError("\n".join(problems))
+    if add is not None:
+        _add(merged, add, source)
+    return merged
 
 
 def parse(text: str, *, source: str = "<string>") -> LoadedScenario:
     """Validate scenario TOML text; ``source`` names it in error messages.
 
     A file may start from another with ``extends = "NAME-OR-PATH"``: its tables
-    are merged key by key over the other's (lists such as ``rules`` replace
-    the other's list whole).
+    are merged key by key over the other's. A list of tables the other has
+    (``rules``, ``history``, ``score.grades``, ...) is replaced only with
+    ``replace = ["rules"]``; ``[[add.rules]]`` blocks are added to it instead.
     """
     data = _read_toml(text, source)
     _check_is_scenario(data, source)
+    parent = data.get("extends")
+    about = data.get("scenario")
+    own_name = isinstance(about, dict) and "name" in about
     data = _resolve_extends(data, source, (str(Path(source).resolve()),))
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(format_errors(exc, source)) from None
-    return LoadedScenario(scenario=scenario, text=text, sha256=digest(scenario), path=source)
+    return LoadedScenario(
+        scenario=scenario,
+        text=text,
+        sha256=digest(scenario),
+        path=source,
+        extends=parent if isinstance(parent, str) else None,
+        own_name=own_name,
+    )
 
 
 def digest(scenario: Scenario) -> str:
