@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec
 import typer
 from rich import box
 from rich.console import Console
+from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -792,6 +793,49 @@ def validate(
     )
     for line in found:
         console.print(Text.assemble(("Warning: ", "bold yellow"), text(line, limit=None)))
+
+
+@app.command()
+def keys(
+    path: Annotated[
+        str,
+        typer.Argument(
+            metavar="[PATH]",
+            help="A key or table, e.g. gates.mortgage or rules (default: every key).",
+        ),
+    ] = "",
+    json_schema: Annotated[
+        bool,
+        typer.Option("--json-schema", help="Print the JSON Schema of a scenario file instead."),
+    ] = False,
+) -> None:
+    """The scenario key reference: every key, its type, default, bounds and meaning."""
+    from socialscore.scenario import reference
+
+    if json_schema:
+        sys.stdout.write(reference.json_schema())
+        return
+    try:
+        found = reference.keys(path)
+    except KeyError as exc:
+        _fail(exc.args[0])
+    for k in found:
+        default = (
+            ""
+            if not k.default
+            else f"; {k.default}"
+            if k.default == "required"
+            else (f"; default {k.default}")
+        )
+        console.print(
+            Text.assemble(text(k.path, style="bold", limit=None), f"  ({k.type}{default})")
+        )
+        if k.meaning:
+            console.print(Padding(text(k.meaning, limit=None), (0, 0, 0, 4)))
+    console.print(
+        "Events, gates and domains: docs/keys.md; JSON Schema for editors: "
+        "socialscore keys --json-schema"
+    )
 
 
 @app.command()

@@ -170,8 +170,10 @@ class _Model(BaseModel):
 class About(_Model):
     """Name and description of a regime."""
 
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    name: str = Field(
+        min_length=1, max_length=200, description="The regime's name: runs are catalogued under it."
+    )
+    description: str = Field("", description="What the regime is, in a sentence or two.")
 
 
 #: Context key of :meth:`RunSettings.model_validate`: the score scales the days must fit.
@@ -207,7 +209,7 @@ class RunSettings(_Model):
 class Grade(_Model):
     """A named score band starting at ``from``."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description='The grade\'s name, as published ("AAA", "D").')
     from_: int = score_value(doc="Lowest score of the grade.", alias="from")
 
 
@@ -263,7 +265,10 @@ class ScoreSettings(_Model):
     citizen far above ``hi`` stays at ``hi`` after a penalty).
     """
 
-    scale: str = "illustrative"
+    scale: str = Field(
+        "illustrative",
+        description="Where the scale comes from, in words (a source, or illustrative).",
+    )
     base: int = score_value(600, doc="Score of a new participant, within [lo, hi].")
     lo: int = score_value(350, doc="Lowest score.")
     hi: int = score_value(
@@ -276,12 +281,17 @@ class ScoreSettings(_Model):
     publish_every_days: int = day_count(
         1, doc="Days between publications of the public ranking.", ge=1
     )
-    operator: str | None = None
+    operator: str | None = Field(
+        None, description="The operator whose rulebook makes the public score (default: all rules)."
+    )
     expiry_buckets: int = num(
         7, doc="Buckets that hold points of rules with expires_after_days.", ge=1, le=64
     )
     initial: InitialScores | None = None
-    saturating: bool = False
+    saturating: bool = Field(
+        False,
+        description="Points beyond [lo, hi] are lost (default: clipped, the record keeps them).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ScoreSettings:
@@ -349,9 +359,14 @@ class NationSettings(_Model):
     region_size_exponent: float = num(
         1.0, doc="Zipf exponent of region sizes (0: equal sizes).", ge=0.0, le=5.0
     )
-    equal_regions: bool = False
+    equal_regions: bool = Field(
+        False, description="Every region the same size (overrides the Zipf sizes)."
+    )
     minority_share: float = probability(0.1, doc="Share of citizens in the minority.")
-    exact_minority_count: bool = False
+    exact_minority_count: bool = Field(
+        False,
+        description="Exactly minority_share of the citizens are the minority (default: drawn).",
+    )
     minority_concentration: float = num(
         1.0,
         doc="How unevenly the minority spreads over regions (log-normal tilt).",
@@ -395,7 +410,9 @@ class StreamSpec(_Model):
     spread: float = num(
         0.5, doc="Each citizen's rate multiplier is U(1 - spread, 1 + spread).", ge=0.0, lt=1.0
     )
-    trait: str | None = None
+    trait: str | None = Field(
+        None, description="The personal trait that scales the rate (see Traits below)."
+    )
     trait_strength: float = num(
         0.0, doc="The trait scales the rate by up to 2^strength either way.", ge=-8.0, le=8.0
     )
@@ -408,9 +425,15 @@ class StreamSpec(_Model):
         ge=0.0,
         le=MAX_STRESS,
     )
-    legal: bool = True
-    deterrable: bool = True
-    domain: str | None = Field(None, min_length=1)
+    legal: bool = Field(
+        True, description="The behaviour breaks no law (chilling acts on legal behaviour)."
+    )
+    deterrable: bool = Field(
+        True, description="A citizen can choose to do less of it (chilling acts on it)."
+    )
+    domain: str | None = Field(
+        None, min_length=1, description="The domain its data belongs to (default: the event's)."
+    )
 
     @field_validator("trait")
     @classmethod
@@ -437,7 +460,7 @@ class CompanyStreamSpec(_Model):
 
 
 class _RuleBase(_Model):
-    event: str
+    event: str = Field(description="The event the rule rates (see Events below).")
     points: float = num(
         doc="Points the event adds to the score (negative: a penalty).",
         ge=-MAX_POINTS,
@@ -455,7 +478,9 @@ class _RuleBase(_Model):
         gt=0.0,
         le=MAX_SCORE_RANGE,
     )
-    label: str = ""
+    label: str = Field(
+        "", description="The rule in words, for reasons and reports (default: generated)."
+    )
 
 
 class Rule(_RuleBase):
@@ -472,11 +497,15 @@ class Rule(_RuleBase):
     expires_after_days: int | None = day_count(
         None, doc="The points stop counting at most this many days after the event.", ge=1
     )
-    cleared_by: str | None = None
+    cleared_by: str | None = Field(
+        None, description="An event that wipes this rule's points (e.g. paying a debt)."
+    )
     severity: float | None = num(
         None, doc="Gravity of the behaviour (0 lawful and harmless, 5 gravest).", ge=0.0, le=5.0
     )
-    operator: str | None = None
+    operator: str | None = Field(
+        None, description="The operator whose rulebook holds the rule (several operators only)."
+    )
 
     @field_validator("event", "cleared_by")
     @classmethod
@@ -514,7 +543,7 @@ class History(_Model):
     since ``age_max_days`` ago).
     """
 
-    event: str
+    event: str = Field(description="The event each chosen citizen carries a record of.")
     share: float = probability(doc="Share of citizens who carry one such record on day 0.")
     age_scale_days: float = num(
         0.0,
@@ -566,7 +595,7 @@ class CompanyScore(_Model):
 class NetworkSettings(_Model):
     """The network term (score pulled toward friends' mean) and unfriending."""
 
-    enabled: bool = False
+    enabled: bool = Field(False, description="The network term and unfriending are on.")
     weight: float = num(0.0, doc="Pull of the score toward friends' mean.", ge=-1.0, le=1.0)
     center: int = score_value(600, doc="Score the network term is centred on.")
     every_days: int = day_count(7, doc="Days between network updates.", ge=1)
@@ -582,8 +611,10 @@ class NetworkSettings(_Model):
 
 
 class _Gate(_Model):
-    enabled: bool = True
-    domain: str | None = Field(None, min_length=1)
+    enabled: bool = Field(True, description="The gate takes decisions.")
+    domain: str | None = Field(
+        None, min_length=1, description="The context the gate decides in (default: the gate's)."
+    )
 
 
 class _CitizenGate(_Gate):
@@ -597,14 +628,23 @@ class _CitizenGate(_Gate):
     every adverse decision carries up to four reasons from the person's record.
     """
 
-    reads: str | None = None
-    purpose: list[str] | None = None
+    reads: str | None = Field(
+        None, description="The operator whose score the gate reads (default: the public score)."
+    )
+    purpose: list[str] | None = Field(
+        None,
+        description="Purpose limitation: the gate reads a score built only from these domains.",
+    )
     sanction: int | None = num(None, doc="How heavy a denial is.", ge=1, le=5)
-    human_review: bool = False
+    human_review: bool = Field(
+        False, description="A person reviews every denial (overturning erroneous ones)."
+    )
     review_accuracy: float = probability(
         0.9, doc="Chance a review overturns a denial caused by an erroneous record."
     )
-    reasons: bool = False
+    reasons: bool = Field(
+        False, description="Every adverse decision carries up to four reasons from the record."
+    )
 
 
 _THRESHOLD = "Lowest score that passes; within [lo, hi] when the gate is on."
@@ -631,8 +671,8 @@ class Outcome(_Model):
     """
 
     after_days: int = day_count(30, doc="Days from the approval to its outcome.", ge=1)
-    success: str = "loan_repaid"
-    failure: str = "loan_arrears"
+    success: str = Field("loan_repaid", description="The event a repaid loan records.")
+    failure: str = Field("loan_arrears", description="The event a defaulted loan records.")
     scores: list[ScorePoint] = Field(
         min_length=1, max_length=4096, description="Scores (ascending) the chances are given at."
     )
@@ -689,7 +729,10 @@ class Policy(_Model):
     (``Outcome``).
     """
 
-    kind: PolicyKind = "fixed"
+    kind: PolicyKind = Field(
+        "fixed",
+        description='How the lender sets its threshold (docs/model.md, "Lending policies").',
+    )
     every_days: int = day_count(1, doc="Days between two choices of the thresholds.", ge=1)
     utility_repaid: float = num(
         1.0, doc="The lender's gain from a repaid loan.", gt=0.0, le=MAX_UTILITY
@@ -723,7 +766,9 @@ class MortgageGate(_CitizenGate):
     apply_rate: float = probability(0.0005, doc="Daily chance a citizen applies.")
     threshold: int = score_value(600, doc=_THRESHOLD)
     denial_stress: float = num(0.3, doc="Stress a denial adds.", ge=0.0, le=MAX_STRESS)
-    reapply: bool = False
+    reapply: bool = Field(
+        False, description="Citizens who hold a mortgage apply again (a refinancing)."
+    )
     outcome: Outcome | None = None
     policy: Policy = Policy()
 
@@ -861,7 +906,7 @@ class DataErrors(_Model):
     """
 
     rate: float = probability(0.0, doc="Daily chance of an erroneous record per citizen.")
-    event: str = "bill_late"
+    event: str = Field("bill_late", description="The event an erroneous record claims happened.")
     dispute_rate: float = probability(
         0.0, doc="Daily chance a citizen with erroneous points disputes them."
     )
@@ -872,14 +917,14 @@ class DataErrors(_Model):
 class Operator(_Model):
     """A scoring operator: the data domains it sees, and its own rules (``rules[].operator``)."""
 
-    sees: list[str] = Field(min_length=1)
-    description: str = ""
+    sees: list[str] = Field(min_length=1, description="The data domains the operator sees.")
+    description: str = Field("", description="Who the operator is, in words.")
 
 
 class Sharing(_Model):
     """Data sharing between operators: when on, every operator sees every operator's data."""
 
-    enabled: bool = False
+    enabled: bool = Field(False, description="Every operator sees every operator's data.")
 
 
 class Recording(_Model):
@@ -910,8 +955,14 @@ class Monitoring(_Model):
     Binomial(weight, ``decay``), never below ``floor`` (docs/model.md, "One day").
     """
 
-    events: list[str] = Field(min_length=1, max_length=len(CITIZEN_EVENTS))
-    by: Literal["region", "group"] = "region"
+    events: list[str] = Field(
+        min_length=1,
+        max_length=len(CITIZEN_EVENTS),
+        description="The events seen only where a patrol looks.",
+    )
+    by: Literal["region", "group"] = Field(
+        "region", description="What a patrol is sent to: a region or a group."
+    )
     units: int = num(1, doc="Patrols sent each day.", ge=1, le=MAX_PATROLS)
     detection: float = probability(
         1.0, doc="Chance an event of a monitored kind in a patrolled unit is observed."
@@ -925,7 +976,9 @@ class Monitoring(_Model):
         0.0, doc="Chance each unit of weight is lost each day (Binomial(weight, decay))."
     )
     floor: int = num(1, doc="Least weight a unit keeps.", ge=1, le=MAX_MONITOR_WEIGHT)
-    correction: Literal["none", "surprise"] = "none"
+    correction: Literal["none", "surprise"] = Field(
+        "none", description='"surprise": Ensign et al.\'s correction of the feedback loop.'
+    )
 
     @field_validator("events")
     @classmethod
