@@ -487,3 +487,39 @@ def test_a_nan_association_tolerance_never_passes():
     assert (
         audit.association_check(sc, scores, _unchecked(association_tolerance=NAN)).verdict == "fail"
     )
+
+
+def test_the_verdict_by_law_counts_every_check_once_and_says_it_in_words() -> None:
+    from socialscore.analysis.audit import by_law
+
+    pairs = [("A", "fail"), ("B", "pass"), ("A", "pass"), ("C", "not applicable")]
+    pairs += [("B", "pass"), ("D", "inconclusive"), ("D", "pass"), ("E", "pass")]
+    laws = by_law(pairs)
+    assert [law.law for law in laws] == ["A", "B", "C", "D", "E"]
+    assert sum(law.checks for law in laws) == 8
+    words = {law.law: (law.verdict, law.words()) for law in laws}
+    assert words["A"] == ("fail", "1 of 2 checks fail")
+    assert words["B"] == ("pass", "all 2 applicable checks pass")
+    assert words["C"] == ("not applicable", "its one check does not apply")
+    assert words["D"] == ("inconclusive", "1 of 2 checks inconclusive, none fails")
+    assert words["E"] == ("pass", "its one check passes")
+
+
+def test_the_command_line_prints_the_verdict_by_law_before_the_details(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from socialscore import cli
+
+    done = CliRunner().invoke(
+        cli.app,
+        ["audit", "citizen-score", "--population", "5k", "--days", "30", "--out", str(tmp_path)],
+        env={"COLUMNS": "200"},
+    )
+    assert done.exit_code == 1, done.output
+    lines = done.output.splitlines()
+    first = next(k for k, line in enumerate(lines) if "citizen-score fails" in line)
+    details = next(k for k, line in enumerate(lines) if "The checks one by one" in line)
+    laws = next(k for k, line in enumerate(lines) if "GDPR Art. 22: human review" in line)
+    assert first < laws < details
+    assert first < 8  # within the first screen, after the progress line
+    assert lines[first].strip() == lines[-1].strip()  # said again at the end

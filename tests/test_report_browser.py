@@ -130,6 +130,18 @@ def test_audited_report_shows_every_verdict_in_words(browser, tmp_path):  # type
         assert errors == [] and requests == []
         rows = page.locator("#audit-table tbody tr")
         assert rows.count() == len(audit.checks)
+        # The verdict, by law, is on the first screen, before any chart.
+        first = page.locator("#audit-first")
+        box = first.bounding_box()
+        assert box is not None and box["y"] < SIZES[size][1]
+        said = (
+            f"fails {len(audit.failures)} of {len(audit.checks)} audit checks"
+            if audit.failures
+            else f"passes every audit check ({len(audit.checks)})"
+        )
+        assert said in first.inner_text()
+        laws = page.locator("#audit-laws tbody tr")
+        assert laws.count() == len(audit.by_law())
         summary = page.locator("#audit-summary").inner_text()
         assert f"{len(audit.failures)} of {len(audit.checks)} checks fail" in summary
         verdicts = page.locator("#audit-table tbody td:nth-child(3)").all_inner_texts()

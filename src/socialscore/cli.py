@@ -497,14 +497,15 @@ def audit(
     if quiet:
         print(result.to_json())
     else:
+        verdict = _audit_verdict(result)
+        console.print(verdict)
+        console.print(verdict_table(result))
+        console.print(Text.assemble("Report (verdict first): ", _path(stored.path / "report.html")))
+        console.print(Text("\nThe checks one by one:", style="bold"))
         console.print(audit_table(result))
         if result.decomposition is not None:
             console.print(decomposition_table(result.decomposition))
-        verdict = "passes every check" if result.passed else f"fails {len(result.failures)} checks"
-        console.print(Text.assemble(text(result.scenario, style="bold"), f" {verdict}."))
-        console.print(
-            Text.assemble("Report with the audit section: ", _path(stored.path / "report.html"))
-        )
+        console.print(verdict)
     if not result.passed:
         raise typer.Exit(EXIT_AUDIT_FAILED)
 
@@ -650,6 +651,39 @@ def query(
             markup=False,
             highlight=False,
         )
+
+
+def _audit_verdict(result: Audit) -> Text:
+    """The audit's verdict in one line: the regime, and how many checks fail of how many."""
+    total = len(result.checks)
+    verdict = (
+        f"passes every check ({total})"
+        if result.passed
+        else f"fails {len(result.failures)} of {total} checks"
+    )
+    return Text.assemble(
+        text(result.scenario, style="bold"),
+        f" {verdict}.",
+        style="green" if result.passed else "red",
+    )
+
+
+def verdict_table(result: Audit) -> Table:
+    """The verdict by law (and for the measured harms): what fails, before the details."""
+    from socialscore.report.build import VERDICT_WORDS
+
+    table = Table(box=box.SIMPLE_HEAD, expand=True)
+    table.add_column("law or harm", ratio=3)
+    table.add_column("verdict", no_wrap=True, width=16)
+    table.add_column("checks", ratio=2)
+    style = {"pass": "green", "fail": "red", "inconclusive": "yellow", "not applicable": ""}
+    for law in result.by_law():
+        table.add_row(
+            text(law.law, limit=None),
+            Text(VERDICT_WORDS[law.verdict], style=style[law.verdict]),
+            law.words(),
+        )
+    return table
 
 
 def audit_table(result: Audit) -> Table:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -139,6 +140,59 @@ class Check:
     value: float | None = None
 
 
+@dataclass(frozen=True)
+class LawVerdict:
+    """The checks of one law (or of the measured harms), counted by verdict."""
+
+    law: str
+    checks: int
+    failed: int
+    passed: int
+    inconclusive: int
+
+    @property
+    def verdict(self) -> Verdict:
+        """Fail when any check fails, else inconclusive when any is, else pass (or n/a)."""
+        if self.failed:
+            return "fail"
+        if self.inconclusive:
+            return "inconclusive"
+        return "pass" if self.passed else "not applicable"
+
+    def words(self) -> str:
+        """The law's line of the verdict: "3 of 7 checks fail", "all 4 pass", ..."""
+        if self.checks == 1:
+            one = {"fail": "fails", "inconclusive": "is inconclusive", "pass": "passes"}
+            return f"its one check {one.get(self.verdict, 'does not apply')}"
+        if self.failed:
+            return f"{self.failed} of {self.checks} checks fail"
+        if self.inconclusive:
+            return f"{self.inconclusive} of {self.checks} checks inconclusive, none fails"
+        if self.passed == 1:
+            return "the one applicable check passes"
+        if self.passed:
+            return f"all {self.passed} applicable checks pass"
+        return "not applicable to this regime"
+
+
+def by_law(checks: Iterable[tuple[str, str]]) -> list[LawVerdict]:
+    """(law, verdict) pairs counted per law, laws in the order they first appear."""
+    counts: dict[str, dict[str, int]] = {}
+    for law, verdict in checks:
+        tally = counts.setdefault(law, {})
+        tally[verdict] = tally.get(verdict, 0) + 1
+    return [
+        LawVerdict(
+            law,
+            sum(t.values()),
+            t.get("fail", 0),
+            t.get("pass", 0),
+            t.get("inconclusive", 0),
+        )
+        for law, t in counts.items()
+    ]
+
+
 @dataclass
 class Audit:
     """Every check of a regime; ``passed`` when none fails.
@@ -161,6 +215,10 @@ class Audit:
     def failures(self) -> list[Check]:
         """The failing checks."""
         return [c for c in self.checks if c.verdict == "fail"]
+
+    def by_law(self) -> list[LawVerdict]:
+        """The checks counted per law, in the order the audit makes them."""
+        return by_law((c.law, c.verdict) for c in self.checks)
 
     def table(self) -> pa.Table:
         """The checks as an Arrow table (stored as ``audit.parquet``)."""

@@ -16,6 +16,7 @@ from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
 from socialscore.analysis import disparity
+from socialscore.analysis.audit import by_law
 from socialscore.analysis.decomposition import from_metrics
 from socialscore.analysis.definitions import DESCRIPTIONS
 from socialscore.analysis.harms import metric_value, penalised_legal_events
@@ -297,7 +298,16 @@ def _audit_rows(audit: pa.Table | None) -> dict[str, Any] | None:
         for r in audit.to_pylist()
     ]
     failed = sum(1 for r in audit.to_pylist() if r["verdict"] == "fail")
-    return {"rows": rows, "failed": failed, "total": len(rows)}
+    laws = [
+        {
+            "law": law.law,
+            "verdict": VERDICT_WORDS[law.verdict],
+            "verdict_class": law.verdict.replace(" ", "-"),
+            "words": law.words(),
+        }
+        for law in by_law((r["law"], r["verdict"]) for r in audit.to_pylist())
+    ]
+    return {"rows": rows, "failed": failed, "total": len(rows), "laws": laws}
 
 
 def _gate_settings(scenario: Scenario) -> list[dict[str, str]]:
