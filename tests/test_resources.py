@@ -258,10 +258,14 @@ def test_a_sweep_whose_runs_exceed_the_free_disk_is_refused(
 ) -> None:
     grid = tmp_path / "grid.toml"
     grid.write_text(GRID, encoding="utf-8")
-    # Six runs of about 5 MB each (the report) do not fit in 20 MB; one would.
+    # Six runs of about 5 MB each with their reports do not fit in 20 MB; without, they do.
     machine_with(monkeypatch, memory=64 * GIB, disk=20_000_000)
     calls = never_simulate(monkeypatch)
-    args = ["sweep", str(grid), "--out", str(tmp_path / "runs"), "--workers", "2"]
+    bare = ["sweep", str(grid), "--out", str(tmp_path / "runs"), "--workers", "2"]
+    result = CliRunner().invoke(cli.app, bare)
+    assert isinstance(result.exception, ReachedError), result.output
+    calls.clear()
+    args = [*bare, "--reports"]
     result = CliRunner().invoke(cli.app, args)
     assert result.exit_code == cli.EXIT_BAD_SCENARIO, result.output
     assert not calls
@@ -284,7 +288,11 @@ def test_a_sweep_counts_its_workers_memory_at_once(tmp_path: Path) -> None:
     assert two.memory_bytes == resources.PROCESS_BYTES + 2 * one.memory_bytes
     assert six.memory_bytes == resources.PROCESS_BYTES + 6 * one.memory_bytes
     run_folder = one.disk_bytes - resources.CATALOGUE_BYTES  # one run's estimate has it too
-    assert two.disk_bytes == 6 * run_folder + resources.CATALOGUE_BYTES
+    # A sweep's runs write no report unless asked (--reports).
+    bare = run_folder - resources.REPORT_BYTES
+    assert two.disk_bytes == 6 * bare + resources.CATALOGUE_BYTES
+    with_reports = resources.for_grid(grid, workers=2, out=tmp_path / "runs", reports=True)
+    assert with_reports.disk_bytes == 6 * run_folder + resources.CATALOGUE_BYTES
     has = resources.Machine(
         memory_bytes=resources.PROCESS_BYTES + 3 * one.memory_bytes,
         disk_bytes=None,

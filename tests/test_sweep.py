@@ -13,6 +13,7 @@ import pytest
 from socialscore.scenario.errors import ScenarioError
 from socialscore.store.catalogue import RunStore
 from socialscore.studies.grid import apply, load_grid, split_key
+from socialscore.studies.run import rebuild_report
 from socialscore.studies.sweep import sweep, values
 
 BASE = """
@@ -113,6 +114,24 @@ def test_a_small_grid_runs_to_completion_on_local_processes(local_sweep):  # typ
     assert len(runs) == 8 and runs.tags.str.contains(result.sweep_id).all()
     page = (result.path / "sweep.html").read_text("utf-8")
     assert "Harms against rules[0].points" in page and "<script" in page
+    # A sweep's runs write no report of their own (5 MB each) until one is asked for.
+    folders = [Path(p) for p in runs.path]
+    assert not any((f / "report.html").exists() for f in folders)
+    assert all((f / "daily.parquet").is_file() for f in folders)
+    one = runs.run_id.iloc[0]
+    written = rebuild_report(one, out=root)
+    assert written.is_file() and "<script" in written.read_text("utf-8")
+    assert RunStore(root).run_path(one) == written.parent  # the run is still complete
+
+
+def test_a_sweep_asked_for_reports_writes_one_per_run(tmp_path):  # type: ignore[no-untyped-def]
+    grid = GRID.replace("seeds = 2", "seeds = 1").replace(
+        '"gates.mortgage.threshold" = { start = 560, stop = 600, step = 40 }', ""
+    )
+    result = sweep(write(tmp_path, grid), out=tmp_path / "runs", workers=1, reports=True)
+    runs = RunStore(tmp_path / "runs").list_runs()
+    assert len(result.done) == 2 == len(runs)
+    assert all((Path(p) / "report.html").is_file() for p in runs.path)
 
 
 def test_rerunning_the_same_grid_skips_completed_runs(local_sweep):  # type: ignore[no-untyped-def]

@@ -541,6 +541,14 @@ def sweep(
             "memory or disk exceeds what this machine has.",
         ),
     ] = False,
+    reports: Annotated[
+        bool,
+        typer.Option(
+            "--reports",
+            help="Also write each run's own report.html (about 5 MB each); without, "
+            "`socialscore report RUN` writes one when it is wanted.",
+        ),
+    ] = False,
 ) -> None:
     """Run a grid of regimes and seeds in parallel; resumable; writes a sweep report."""
     from socialscore.scenario.errors import ScenarioError
@@ -560,7 +568,7 @@ def sweep(
     except ScenarioError as exc:
         _fail(exc)
     total = len(grid.points) * len(grid.seeds)
-    guess = resources.for_grid(grid, workers=workers, out=out)
+    guess = resources.for_grid(grid, workers=workers, out=out, reports=reports)
     _resources_or_exit(guess, force=force, out=out, what="this sweep", audience="grid")
     console.print(
         Text.assemble(
@@ -584,7 +592,14 @@ def sweep(
             )
 
         try:
-            result = run_sweep(grid, out=out, workers=workers, ray_address=ray, progress=update)
+            result = run_sweep(
+                grid,
+                out=out,
+                workers=workers,
+                ray_address=ray,
+                progress=update,
+                reports=reports,
+            )
         except SweepBusyError as exc:
             bar.stop()
             _fail(exc, EXIT_AUDIT_FAILED)

@@ -413,6 +413,7 @@ class Task:
     params: dict[str, Any]
     scenario_json: str  # the base scenario with the point's values (not yet validated)
     out: str
+    report: bool = False  # the run writes its report.html (``sweep --reports``)
 
     @property
     def run_key(self) -> str:
@@ -420,15 +421,17 @@ class Task:
         return hashlib.sha256(f"{self.scenario_json}|{self.seed}".encode()).hexdigest()[:16]
 
 
-def tasks(grid: Grid, out: str | Path) -> list[Task]:
-    """Every (point, seed) run of a grid."""
+def tasks(grid: Grid, out: str | Path, *, reports: bool = False) -> list[Task]:
+    """Every (point, seed) run of a grid (``reports``: each writes its report.html)."""
     out_text = str(out)
     result = []
     for point in grid.points:
         data = apply(grid.base_data, point.params)
         text = json.dumps(data, sort_keys=True)
         for seed in grid.seeds:
-            result.append(Task(grid.sweep_id, point.index, seed, point.params, text, out_text))
+            result.append(
+                Task(grid.sweep_id, point.index, seed, point.params, text, out_text, reports)
+            )
     return result
 
 

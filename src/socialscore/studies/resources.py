@@ -72,6 +72,8 @@ BYTES_PER_DAY: Final = 20_480
 
 #: The run folder: report.html (4.8 MB of inlined plotly.js) and the small tables.
 RUN_FOLDER_BYTES: Final = 5_100_000
+#: The report's part of it (a sweep's runs write none unless asked).
+REPORT_BYTES: Final = 4_800_000
 #: The per-citizen snapshot: 7 bytes a citizen after a month, 12 after a year or more.
 SNAPSHOT_BYTES_SHORT: Final = 7.0
 SNAPSHOT_BYTES_YEAR: Final = 12.0
@@ -216,8 +218,8 @@ def _cores(threads: int | None) -> int:
     return max(1, min(threads, cpus))
 
 
-def _one(scenario: Scenario, *, kind: Kind, threads: int | None) -> Estimate:
-    """One run (or one audit) in one process."""
+def _one(scenario: Scenario, *, kind: Kind, threads: int | None, report: bool = True) -> Estimate:
+    """One run (or one audit) in one process; ``report``: it writes its report.html."""
     n = scenario.run.population
     days = scenario.run.days
     per_citizen = state_bytes_per_citizen(scenario) + TEMPORARY_BYTES_PER_CITIZEN
@@ -242,7 +244,8 @@ def _one(scenario: Scenario, *, kind: Kind, threads: int | None) -> Estimate:
     snapshot = (
         SNAPSHOT_BYTES_SHORT + (SNAPSHOT_BYTES_YEAR - SNAPSHOT_BYTES_SHORT) * min(days, 365) / 365
     )
-    disk = RUN_FOLDER_BYTES + snapshot * n + DISK_BYTES_PER_DAY * days
+    folder = RUN_FOLDER_BYTES if report else RUN_FOLDER_BYTES - REPORT_BYTES
+    disk = folder + snapshot * n + DISK_BYTES_PER_DAY * days
     speed = _cores(threads) ** CORE_SCALING
     simulations = AUDIT_SIMULATIONS if kind == "audit" else 1
     compute = (
@@ -348,7 +351,9 @@ def combine(per_run: Sequence[tuple[Estimate, int]], *, workers: int) -> Estimat
     )
 
 
-def for_grid(grid: Grid, *, workers: int | None, out: str | Path) -> Estimate:
+def for_grid(
+    grid: Grid, *, workers: int | None, out: str | Path, reports: bool = False
+) -> Estimate:
     """Estimate a sweep: every run of the grid not already done in ``out``'s catalogue.
 
     A point whose values the scenario rejects is left out (its runs fail at once).
@@ -357,6 +362,7 @@ def for_grid(grid: Grid, *, workers: int | None, out: str | Path) -> Estimate:
         grid: The loaded grid.
         workers: The sweep's worker processes (default: one per core).
         out: The run store folder.
+        reports: Each run writes its report (``sweep --reports``).
 
     Returns:
         The estimate of the runs still to do, ``workers`` of them at once.
@@ -385,7 +391,7 @@ def for_grid(grid: Grid, *, workers: int | None, out: str | Path) -> Estimate:
             sc = Scenario.model_validate(json.loads(text))
         except ValidationError:
             continue
-        per_run.append((_one(sc, kind="run", threads=1), count))
+        per_run.append((_one(sc, kind="run", threads=1, report=reports), count))
     return combine(per_run, workers=max(1, workers or usable_cores()))
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from socialscore import report
+from socialscore import report as report_page
 from socialscore.analysis import accountability, groups, harms
 from socialscore.analysis import audit as audit_checks
 from socialscore.analysis import decomposition as split
@@ -144,6 +144,7 @@ def run(
     force: bool = False,
     decompose: bool = False,
     trace: Sequence[int] | None = None,
+    report: bool = True,
 ) -> Result:
     """Run a scenario on its synthetic nation and store the run.
 
@@ -169,6 +170,8 @@ def run(
             and the report.
         trace: Citizens whose decision trails the run keeps (table ``trails``;
             ``socialscore explain`` then reads them without replaying the run).
+        report: Write the run's report.html (a sweep's runs do not unless asked;
+            :func:`rebuild_report` writes it later from the stored tables).
 
     Returns:
         The finished run.
@@ -191,7 +194,7 @@ def run(
     sim = _simulate(sc, progress, trace)
     if decompose:
         _decompose(sc, sim)
-    return _store(loaded, sc, sim, out=out, tags=tags, trace=trace)
+    return _store(loaded, sc, sim, out=out, tags=tags, trace=trace, report=report)
 
 
 @dataclass
@@ -292,6 +295,7 @@ def _store(
     audit_table: pa.Table | None = None,
     thresholds: audit_checks.Thresholds | None = None,
     trace: Sequence[int] | None = None,
+    report: bool = True,
 ) -> Result:
     nat = sim.engine.nation
     total = sc.run.days
@@ -311,8 +315,10 @@ def _store(
         version=package_version(),
         tags=dict(tags or {}),
     )
-    facts = report.RunFacts(run_id, nat.population, nat.companies, total, sc.run.seed)
-    page = report.build(sc, sim.analysis, sim.metrics, facts, audit=audit_table)
+    page = None
+    if report:
+        facts = report_page.RunFacts(run_id, nat.population, nat.companies, total, sc.run.seed)
+        page = report_page.build(sc, sim.analysis, sim.metrics, facts, audit=audit_table)
     tables = dict(sim.tables)
     if audit_table is not None:
         tables["audit"] = audit_table
@@ -329,7 +335,8 @@ def _store(
     elif sim.decomposition is not None:
         run_doc["decompose"] = True  # rerun makes it again
     with store.writing(run_id) as writer:
-        writer.write_text("report.html", page)
+        if page is not None:
+            writer.write_text("report.html", page)
         # The scenario as it ran (extends merged, options applied), as TOML that
         # `socialscore run` reads; the file as given is kept beside it.
         writer.write_text("scenario.toml", scenario_toml(sc, header=_header(run_id, loaded)))
@@ -464,13 +471,15 @@ def rebuild_report(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Path:
             tables[name] = store.load_table(run_id, name)
     meta = json.loads((path / "run.json").read_text("utf-8"))
     companies = tables["companies"].num_rows
-    facts = report.RunFacts(
+    facts = report_page.RunFacts(
         run_id, int(meta["population"]), companies, int(meta["days"]), int(meta["seed"])
     )
     audit_table = None
     if (path / "audit.parquet").is_file():
         audit_table = store.load_table(run_id, "audit")
-    page = report.build(sc, tables, store.load_table(run_id, "metrics"), facts, audit=audit_table)
+    page = report_page.build(
+        sc, tables, store.load_table(run_id, "metrics"), facts, audit=audit_table
+    )
     return store.replace_derived(run_id, "report.html", page)
 
 

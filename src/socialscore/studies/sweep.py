@@ -169,7 +169,7 @@ def execute(task: Task) -> Outcome:
             "params": task.params,
             "run_key": task.run_key,  # lets a later session adopt the run (see _adopt)
         }
-        result = run(loaded, out=task.out, tags=tags)
+        result = run(loaded, out=task.out, tags=tags, report=task.report)
         return Outcome(
             task.run_key,
             task.point,
@@ -299,6 +299,7 @@ def sweep(
     workers: int | None = None,
     ray_address: str | None = None,
     progress: Callable[[int, int, int], None] | None = None,
+    reports: bool = False,
 ) -> SweepResult:
     """Run every run of a grid that is not already done; write the sweep report.
 
@@ -309,6 +310,8 @@ def sweep(
             usable core).
         ray_address: Run on Ray instead: an address, ``"auto"`` or ``"local"``.
         progress: Called as ``progress(done, failed, total)`` after each run.
+        reports: Each run also writes its own report.html (about 5 MB each; without,
+            ``socialscore report RUN`` writes one when it is wanted).
 
     Returns:
         The sweep, with every run's outcome.
@@ -324,7 +327,14 @@ def sweep(
     store.check_writable()  # before any worker starts
     lock = store.root / SWEEP_LOCK.format(sweep_id=grid.sweep_id)
     with exclusive(lock, grid.sweep_id), stop_on_signals():
-        return _sweep(grid, store, workers=workers, ray_address=ray_address, progress=progress)
+        return _sweep(
+            grid,
+            store,
+            workers=workers,
+            ray_address=ray_address,
+            progress=progress,
+            reports=reports,
+        )
 
 
 def _sweep(
@@ -334,8 +344,9 @@ def _sweep(
     workers: int | None,
     ray_address: str | None,
     progress: Callable[[int, int, int], None] | None,
+    reports: bool,
 ) -> SweepResult:
-    every = tasks(grid, store.root)
+    every = tasks(grid, store.root, reports=reports)
     # Identical points (a Morris design repeats some) are run once.
     unique = list({t.run_key: t for t in every}.values())
     _adopt(store, grid.sweep_id, unique, reconcile=True)
