@@ -19,15 +19,20 @@ from socialscore.store.catalogue import RunStore
 
 def test_public_names_are_pinned():
     assert sorted(socialscore.__all__) == [
+        "Comparison",
         "LoadedScenario",
         "Result",
         "RunStore",
         "Scenario",
         "ScenarioError",
+        "SweepResult",
         "audit_regime",
+        "compare",
         "load",
+        "open",
         "parse",
         "run",
+        "sweep",
     ]
 
 

@@ -18,10 +18,18 @@ if _typing.TYPE_CHECKING:
     from socialscore.scenario.files import LoadedScenario, load, parse
     from socialscore.scenario.schema import Scenario
     from socialscore.store.catalogue import RunStore
+    from socialscore.studies.compare import Comparison, compare
     from socialscore.studies.run import Result, audit_regime, run
+    from socialscore.studies.run import open_run as open
+    from socialscore.studies.sweep import SweepResult, sweep
 
-#: Where each public name is defined.
+#: Where each public name is defined ("module:name" when it is named otherwise there).
 _HOMES = {
+    "Comparison": "socialscore.studies.compare",
+    "SweepResult": "socialscore.studies.sweep",
+    "compare": "socialscore.studies.compare",
+    "open": "socialscore.studies.run:open_run",
+    "sweep": "socialscore.studies.sweep",
     "LoadedScenario": "socialscore.scenario.files",
     "Result": "socialscore.studies.run",
     "RunStore": "socialscore.store.catalogue",
@@ -34,15 +42,20 @@ _HOMES = {
 }
 
 __all__ = [
+    "Comparison",
     "LoadedScenario",
     "Result",
     "RunStore",
     "Scenario",
     "ScenarioError",
+    "SweepResult",
     "audit_regime",
+    "compare",
     "load",
+    "open",
     "parse",
     "run",
+    "sweep",
 ]
 
 
@@ -51,7 +64,8 @@ def __getattr__(name: str) -> _typing.Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'socialscore' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(home), name)
+    module, _, attribute = home.partition(":")
+    value = getattr(_importlib.import_module(module), attribute or name)
     globals()[name] = value  # later look-ups skip this function
     return value
 

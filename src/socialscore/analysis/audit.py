@@ -39,6 +39,7 @@ from socialscore.simulation import nation
 from socialscore.simulation.engine import Engine
 from socialscore.simulation.layout import layout
 from socialscore.simulation.recorder import Recorder
+from socialscore.system import display
 
 Verdict = Literal["pass", "fail", "inconclusive", "not applicable"]
 
@@ -193,7 +194,7 @@ def by_law(checks: Iterable[tuple[str, str]]) -> list[LawVerdict]:
     ]
 
 
-@dataclass
+@dataclass(repr=False)
 class Audit:
     """Every check of a regime; ``passed`` when none fails.
 
@@ -219,6 +220,25 @@ class Audit:
     def by_law(self) -> list[LawVerdict]:
         """The checks counted per law, in the order the audit makes them."""
         return by_law((c.law, c.verdict) for c in self.checks)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The checks as a DataFrame: law, subject, verdict, reason, value."""
+        return self.table().to_pandas()
+
+    def _facts(self) -> list[tuple[str, str]]:
+        verdict = "passes" if self.passed else f"fails {len(self.failures)} of {len(self.checks)}"
+        return [("checks", str(len(self.checks))), ("verdict", verdict)]
+
+    def __repr__(self) -> str:
+        return display.summary_text(f"Audit of {self.scenario}", self._facts())
+
+    def _repr_html_(self) -> str:
+        return display.summary_html(
+            f"socialscore audit of {self.scenario}",
+            self._facts(),
+            [(f"{law.law}: {law.words()}", law.verdict == "fail") for law in self.by_law()],
+            note="audit.to_pandas(): every check with its reason.",
+        )
 
     def table(self) -> pa.Table:
         """The checks as an Arrow table (stored as ``audit.parquet``)."""

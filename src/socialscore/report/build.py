@@ -103,25 +103,16 @@ def safe_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def build(
-    scenario: Scenario,
-    tables: dict[str, pa.Table],
-    metrics: pa.Table,
-    facts: RunFacts,
-    *,
-    audit: pa.Table | None = None,
-) -> str:
-    """Return the report of a run as one HTML document (scripts and data inlined).
-
-    ``audit``: the checks of ``socialscore audit`` (adds the audit section).
-    """
+def run_charts(
+    scenario: Scenario, tables: dict[str, pa.Table], metrics: pa.Table, facts: RunFacts
+) -> list[charts.Chart]:
+    """The run report's charts, in the report's order (``Result.plot`` draws one of them)."""
     m = metrics.to_pandas()
     daily = tables["daily"].to_pandas()
     citizens = tables["citizens"].select(["score_start", "score", "group"]).to_pandas()
     grade_names = [g.name for g in scenario.score.grades]
-    window = measurement_window(scenario, facts.days)
-    mobility_day = window.start
-    chart_list = [
+    mobility_day = measurement_window(scenario, facts.days).start
+    return [
         charts.score_over_time(daily),
         charts.grade_shares(tables["daily_grades"].to_pandas()),
         charts.gate_rates(m),
@@ -139,6 +130,23 @@ def build(
         charts.roc(citizens, metric_value(m, "privacy_auc")),
         charts.company_scores(tables["companies"].select(["score", "owner_group"]).to_pandas()),
     ]
+
+
+def build(
+    scenario: Scenario,
+    tables: dict[str, pa.Table],
+    metrics: pa.Table,
+    facts: RunFacts,
+    *,
+    audit: pa.Table | None = None,
+) -> str:
+    """Return the report of a run as one HTML document (scripts and data inlined).
+
+    ``audit``: the checks of ``socialscore audit`` (adds the audit section).
+    """
+    m = metrics.to_pandas()
+    window = measurement_window(scenario, facts.days)
+    chart_list = run_charts(scenario, tables, metrics, facts)
     gate_rows = _gate_rows(m)
     used = sorted(set(m.metric))
     glossary = sorted(TERMS.items()) + [

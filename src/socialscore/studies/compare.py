@@ -42,6 +42,7 @@ from socialscore.store.catalogue import DEFAULT_ROOT, RunNotFoundError, RunStore
 from socialscore.store.durable import atomic_folder
 from socialscore.studies.defaults import DEFAULT_SEEDS
 from socialscore.studies.run import Result, package_version, run
+from socialscore.system import display as notebook
 from socialscore.system.interrupts import Terminated, stop_on_signals
 
 #: Folder of comparisons inside the run store.
@@ -80,7 +81,7 @@ CHILLING_METRICS: Final[tuple[str, ...]] = ("chilling_forgone_share", "chilling_
 HEADLINE_METRICS: Final[tuple[str, ...]] = HEADLINES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Comparison:
     """Scenarios side by side: per-seed values, means, paired differences with intervals.
 
@@ -97,6 +98,48 @@ class Comparison:
     runs: dict[tuple[str, int], str]  # (scenario, seed) -> run id
     values: pd.DataFrame  # scenario, seed, metric, subject, grp, value
     table: pd.DataFrame  # scenario, metric, subject, grp, mean(+low/high), difference, ci, seeds
+
+    def _facts(self) -> list[tuple[str, str]]:
+        return [
+            ("scenarios", ", ".join(self.scenarios)),
+            ("seeds", str(len(self.seeds))),
+            ("runs", str(len(self.runs))),
+        ]
+
+    def __repr__(self) -> str:
+        return notebook.summary_text(f"Comparison {self.compare_id}", self._facts())
+
+    def _repr_html_(self) -> str:
+        page = self.path / "comparison.html"
+        return notebook.summary_html(
+            f"socialscore comparison {self.compare_id}",
+            self._facts(),
+            [(line, False) for line in self.findings()],
+            link=page if page.is_file() else None,
+            note="comparison.table: every measure's mean and paired difference with intervals.",
+        )
+
+    def findings(self) -> list[str]:
+        """Headline measures whose paired difference's interval excludes 0, in words.
+
+        The difference is against the first scenario; a measure whose interval
+        holds 0 is not listed (no change is shown).
+        """
+        t = self.table
+        base = self.scenarios[0]
+        rows = t[
+            (t.scenario != base)
+            & t.metric.isin(HEADLINE_METRICS)
+            & (t.grp == "all")
+            & ((t.ci_low > 0) | (t.ci_high < 0))
+        ]
+        return [
+            f"{r.scenario}: {r.metric.replace('_', ' ')}"
+            + (f" ({r.subject})" if r.subject else "")
+            + f" {'+' if r.difference > 0 else ''}{r.difference:.3g} against {base} "
+            f"[{r.ci_low:.3g}, {r.ci_high:.3g}]"
+            for r in rows.itertuples()
+        ]
 
     def difference(self, scenario: str, metric: str, subject: str = "", grp: str = "all") -> float:
         """Mean paired difference of a metric, scenario minus the first scenario."""

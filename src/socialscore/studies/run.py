@@ -22,6 +22,7 @@ from socialscore.analysis import audit as audit_checks
 from socialscore.analysis import decomposition as split
 from socialscore.analysis import trails as story
 from socialscore.analysis.definitions import MetricName, check_name
+from socialscore.report.headlines import headlines
 from socialscore.scenario.files import LoadedScenario, digest, load, parse
 from socialscore.scenario.schema import Scenario
 from socialscore.scenario.to_toml import scenario_toml
@@ -34,6 +35,7 @@ from socialscore.store.catalogue import DEFAULT_ROOT, RunMeta, RunStore
 from socialscore.studies import decomposition as reruns
 from socialscore.studies import environment, flips, resources
 from socialscore.studies import rerun as rerun_check
+from socialscore.system import display as notebook
 
 #: ``LoadedScenario.path`` of a scenario given from Python as a model or JSON.
 PYTHON_SOURCE = "<python>"
@@ -51,9 +53,31 @@ def package_version() -> str:
         return "0+unknown"
 
 
-@dataclass(frozen=True)
+#: The charts ``Result.plot`` draws, as the run report names them.
+CHART_KEYS = (
+    "scores",
+    "grades",
+    "gates",
+    "gate_months",
+    "transitions",
+    "rankrank",
+    "chilling",
+    "network",
+    "privacy",
+    "companies",
+)
+ERR_NO_CHART = "No chart {name!r}; charts: {known}."
+ERR_NO_TABLE = "No table {name!r} in run {run_id}; tables: {known}."
+
+
+@dataclass(frozen=True, repr=False)
 class Result:
-    """A finished run: where it is stored, its tables and its metrics."""
+    """A finished run: where it is stored, its tables and its metrics.
+
+    In a notebook it shows its headline findings and a link to its report;
+    ``plot(chart)`` draws one of the report's charts; ``table(name)`` and
+    ``to_pandas(name)`` give any of its tables.
+    """
 
     run_id: str
     path: Path
@@ -79,7 +103,58 @@ class Result:
         if path.is_file():
             return pq.read_table(path)
         known = ", ".join(sorted([*self.tables, "citizens", "metrics"]))
-        raise KeyError(f"no table {name!r}; tables: {known}")
+        raise KeyError(ERR_NO_TABLE.format(name=name, run_id=self.run_id, known=known))
+
+    def _facts(self) -> list[tuple[str, str]]:
+        sc = self.scenario
+        return [
+            ("regime", sc.scenario.name),
+            ("citizens", f"{self.population:,}"),
+            ("days", f"{sc.run.days:,}"),
+            ("seed", str(sc.run.seed)),
+        ]
+
+    def __repr__(self) -> str:
+        return notebook.summary_text(f"Result {self.run_id}", self._facts())
+
+    def _repr_html_(self) -> str:
+        found = headlines(self.metrics.to_pandas())
+        report = self.path / "report.html"
+        return notebook.summary_html(
+            f"socialscore run {self.run_id}",
+            self._facts(),
+            [(h.text, h.alarm) for h in found],
+            link=report if report.is_file() else None,
+            note=f"{len(self.tables) + 1} tables: result.table(name), result.to_pandas(name); "
+            f"charts: result.plot(name), name one of {', '.join(CHART_KEYS)}.",
+        )
+
+    def plot(self, chart: str = "scores") -> Any:
+        """One of the run report's charts as a plotly Figure (``fig.show()`` draws it).
+
+        ``chart``: one of :data:`CHART_KEYS` — scores over time, grade shares,
+        gate approval rates by group, the monthly disparity, grade transitions,
+        start-against-end ranks, chilling, followers lost, the privacy ROC
+        curve, company scores.
+
+        Raises:
+            KeyError: No such chart (the message lists them).
+        """
+        if chart not in CHART_KEYS:
+            raise KeyError(ERR_NO_CHART.format(name=chart, known=", ".join(CHART_KEYS)))
+        import plotly.graph_objects as go
+
+        needed = ("daily", "daily_grades", "daily_events", "daily_groups", "companies")
+        tables = {name: self.table(name) for name in needed}
+        tables["citizens"] = self.table("citizens")
+        if "gate_months" in self.tables or (self.path / "gate_months.parquet").is_file():
+            tables["gate_months"] = self.table("gate_months")
+        facts = report_page.RunFacts(
+            self.run_id, self.population, self.companies, self.scenario.run.days,
+            self.scenario.run.seed,
+        )  # fmt: skip
+        drawn = report_page.run_charts(self.scenario, tables, self.metrics, facts)
+        return go.Figure(next(c.figure for c in drawn if c.key == chart))
 
     def to_pandas(self, name: str) -> pd.DataFrame:
         """One of the run's tables as a pandas DataFrame."""
@@ -449,6 +524,38 @@ REPORT_TABLES = (
 )
 
 
+def open_run(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Result:
+    """A stored run as a :class:`Result`, e.g. to study in a notebook (``socialscore.open``).
+
+    Its tables are read from the run folder (the per-citizen ``citizens`` when
+    asked for); the decomposition, when the run made one, from its metrics.
+
+    Raises:
+        RunNotFoundError: No complete run ``run_id`` in the store at ``out``.
+    """
+    store = RunStore(out)
+    path = store.run_path(run_id)
+    meta = json.loads((path / "meta.json").read_text("utf-8"))
+    sc = Scenario.model_validate_json((path / "scenario.resolved.json").read_text("utf-8"))
+    skip = {"citizens", "metrics", "trails"}
+    tables = {
+        p.stem: pq.read_table(p) for p in sorted(path.glob("*.parquet")) if p.stem not in skip
+    }
+    metrics = pq.read_table(path / "metrics.parquet")
+    population = int(meta["population"])
+    return Result(
+        run_id=str(meta["run_id"]),
+        path=path,
+        scenario=sc,
+        tables=tables,
+        metrics=metrics,
+        wall_seconds=float(meta["wall_seconds"]),
+        population=population,
+        companies=int(meta["companies"]),
+        decomposition=split.from_metrics(metrics.to_pandas(), sc, population),
+    )
+
+
 def rebuild_report(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Path:
     """Rebuild a stored run's ``report.html`` from its tables; return its path."""
     store = RunStore(out)
@@ -596,6 +703,7 @@ __all__ = [
     "Rerun",
     "Result",
     "audit_regime",
+    "open_run",
     "package_version",
     "parse",
     "rebuild_report",

@@ -49,6 +49,7 @@ from socialscore.store.durable import atomic_folder
 from socialscore.studies import sensitivity
 from socialscore.studies.grid import Grid, Task, categories, category_label, load_grid, tasks
 from socialscore.studies.resources import PROCESS_BYTES, usable_cores
+from socialscore.system import display as notebook
 from socialscore.system.interrupts import (
     Terminated,
     exclusive,
@@ -201,7 +202,7 @@ def _short(text: str) -> str:
     return "; ".join(lines[1:] if len(lines) > 1 else lines)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SweepResult:
     """A finished (or resumed) sweep."""
 
@@ -220,6 +221,31 @@ class SweepResult:
     def done(self) -> list[Outcome]:
         """Runs that completed."""
         return [o for o in self.outcomes if o.status == "done"]
+
+    def _facts(self) -> list[tuple[str, str]]:
+        return [
+            ("base", str(self.grid.spec.sweep.base)),
+            ("points", f"{len(self.grid.points):,}"),
+            ("seeds", str(len(self.grid.seeds))),
+            ("done", f"{len(self.done):,}"),
+            ("failed", f"{len(self.failed):,}"),
+        ]
+
+    def __repr__(self) -> str:
+        return notebook.summary_text(f"SweepResult {self.sweep_id}", self._facts())
+
+    def _repr_html_(self) -> str:
+        page = self.path / "sweep.html"
+        failed = [
+            (f"failed: point {o.point}, seed {o.seed}: {o.error}", True) for o in self.failed[:5]
+        ]
+        return notebook.summary_html(
+            f"socialscore sweep {self.sweep_id}",
+            self._facts(),
+            failed,
+            link=page if page.is_file() else None,
+            note="socialscore.studies.sweep.values(result, store): every run's measures.",
+        )
 
 
 def _local(todo: list[Task], workers: int, record: Callable[[Outcome], None]) -> None:
