@@ -85,6 +85,66 @@ def assert_charts_drawn(page, at_least: int) -> None:  # type: ignore[no-untyped
         )
 
 
+#: In the page: every table cell whose text is cut (wider than its cell, or, with
+#: ``edge``, beyond the screen's edge inside a table that scrolls), as "table: text".
+CLIPPED_CELLS = """(edge) => {
+  const out = [];
+  document.querySelectorAll(".tablewrap").forEach(w => {
+    const table = w.querySelector("table");
+    const scrolls = w.scrollWidth > w.clientWidth + 1;
+    table.querySelectorAll("td, th").forEach(c => {
+      const r = c.getBoundingClientRect();
+      if (r.width === 0) return;
+      const beyond = edge && scrolls && r.right > window.innerWidth + 1;
+      if (c.scrollWidth > c.clientWidth + 1 || beyond) {
+        out.push((table.id || "table") + ": " + c.textContent.trim().slice(0, 40));
+      }
+    });
+  });
+  return out;
+}"""
+#: In the page: pairs of chart texts (titles, annotations, labels, tick labels of one
+#: axis) that overlap, and texts cut by the chart's edge, as words.
+CHART_TEXT_PROBLEMS = """() => {
+  const out = [];
+  document.querySelectorAll("[data-chart]").forEach(node => {
+    const key = node.getAttribute("data-chart");
+    const box = node.getBoundingClientRect();
+    const texts = [...node.querySelectorAll(".annotation-text, .gtitle, .xtick text, "
+      + ".legendtext, .textpoint text, .updatemenu-item-text")]
+      .map(t => [t.textContent.trim(), t.getBoundingClientRect()])
+      .filter(([s, r]) => s && r.width > 0);
+    texts.forEach(([s, r]) => {
+      if (r.left < box.left - 1 || r.right > box.right + 1) out.push(key + ": cut '" + s + "'");
+    });
+    for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+      const [a, p] = texts[i], [b, q] = texts[j];
+      const overlap = Math.min(p.right, q.right) - Math.max(p.left, q.left) > 2
+        && Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top) > 2;
+      if (overlap) out.push(key + ": '" + a + "' overlaps '" + b + "'");
+    }
+  });
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_no_table_cell_or_chart_text_is_cut_or_overlapped(result, browser, size):  # type: ignore[no-untyped-def]
+    """On a 390 px phone and on a desktop: every cell reads whole (a phone shows each row
+    as a card, one labelled line per column, so nothing lies past the screen's edge; a
+    desktop table wider than the page scrolls, with a shadow at the edge that has more),
+    and no chart's titles, tick labels or legend entries overlap or run past its edge."""
+    page, errors, _ = open_offline(browser, result.path / "report.html", size)
+    assert_charts_drawn(page, 9)
+    assert errors == []
+    assert page.evaluate(CLIPPED_CELLS, size == "phone") == []
+    if size == "phone":
+        label = page.locator("#rule-table tbody tr td").first.get_attribute("data-label")
+        assert label  # the card layout names each value's column
+    assert page.evaluate(CHART_TEXT_PROBLEMS) == []
+    page.close()
+
+
 @pytest.mark.parametrize("size", sorted(SIZES))
 def test_report_loads_offline_and_renders_every_chart(result, browser, size):  # type: ignore[no-untyped-def]
     page, errors, requests = open_offline(browser, result.path / "report.html", size)

@@ -22,7 +22,7 @@ from socialscore.scenario.vocabulary import GROUP_LABELS
 #: Most citizens drawn in the rank-rank scatter.
 SCATTER_SAMPLE = 3_000
 #: Symbols that carry the four-fifths verdict without colour.
-PASS_SYMBOL, FAIL_SYMBOL = "circle", "x"
+PASS_SYMBOL, FAIL_SYMBOL = "circle-open", "x"
 VERDICT_SYMBOLS = {
     "pass": PASS_SYMBOL,
     "fail": FAIL_SYMBOL,
@@ -138,13 +138,28 @@ def gate_rates(m: pd.DataFrame) -> Chart:
             x=gates,
             y=line,
             mode="markers+text",
-            name="four-fifths line (○ passes, ✕ fails, ◇ inconclusive, □ not applicable)",
+            name="four-fifths line",
             marker={"symbol": symbols, "size": 14, "color": "black", "line": {"width": 2}},
             text=verdicts,
-            textposition="top center",
+            textposition="middle right",
+            showlegend=False,
         )
     )
+    # The legend draws each verdict's own symbol (one entry per verdict, open where open).
+    for v, symbol in VERDICT_SYMBOLS.items():
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=f"four-fifths line: {VERDICT_SHORT[v]}",
+                marker={"symbol": symbol, "size": 11, "color": "black", "line": {"width": 2}},
+            )
+        )
     fig.update_layout(barmode="group", yaxis_range=[0, 1.15], yaxis_tickformat=".0%")
+    fig.update_xaxes(
+        tickmode="array", tickvals=gates, ticktext=[g.replace("_", " ") for g in gates]
+    )
     return Chart(
         "gates",
         "Who got through each gate",
@@ -167,11 +182,12 @@ def gate_months(months: pd.DataFrame | None, window_start: int) -> Chart:
         shared_xaxes=True,
         vertical_spacing=0.08,
         subplot_titles=(
-            "approvals: adverse-impact ratio (lowest ÷ highest approval rate)",
-            "denials and sanctions: adverse-outcome ratio (minority ÷ majority), lines at 0.8 "
+            "approvals: adverse-impact ratio<br>(lowest ÷ highest approval rate)",
+            "denials and sanctions: adverse-outcome ratio<br>(minority ÷ majority), lines at 0.8 "
             "and 1.25",
         ),
     )
+    fig.update_annotations(font_size=12)
     if months is None or not len(months):
         fig.add_annotation(text="not recorded for this run", showarrow=False, x=0.5, y=0.5)
         return Chart(key, title, "This run was stored without its monthly gate table.", _tall(fig))
@@ -250,7 +266,14 @@ def gate_months(months: pd.DataFrame | None, window_start: int) -> Chart:
     buttons.append({"label": "all gates", "method": "update", "args": [{"visible": True}]})
     fig.update_layout(
         updatemenus=[
-            {"buttons": buttons, "x": 0.0, "y": 1.12, "xanchor": "left", "type": "dropdown"}
+            {
+                "buttons": buttons,
+                "x": 0.0,
+                "y": 1.1,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "type": "dropdown",
+            }
         ]
     )
     fig.update_yaxes(range=list(IMPACT_RANGE), row=1, col=1)
@@ -291,7 +314,8 @@ def gate_months(months: pd.DataFrame | None, window_start: int) -> Chart:
 
 def _tall(fig: go.Figure) -> dict[str, Any]:
     data = layout(fig, x="", y="lowest ÷ highest")
-    data["layout"]["height"] = 620
+    data["layout"]["height"] = 640
+    data["layout"]["margin"]["t"] = 110  # the menu above the two-line panel titles
     return data
 
 
