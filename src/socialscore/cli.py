@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from socialscore.store.defaults import DEFAULT_LIMIT as DEFAULT_QUERY_LIMIT
-from socialscore.store.defaults import DEFAULT_ROOT
+from socialscore.store.defaults import DEFAULT_ROOT, FALLBACK_ROOT, ROOT_VARIABLE
 from socialscore.studies.defaults import DEFAULT_SEEDS, MAX_RUNS
 from socialscore.system.terminal import LINE_LIMIT, clean, shorten, text
 
@@ -65,6 +65,16 @@ class OutputFormat(enum.StrEnum):
 
     text = "text"
     json = "json"
+
+
+#: The ``--out`` option of every command that reads or writes runs.
+Out = Annotated[
+    Path,
+    typer.Option(
+        help=f"Run store folder (default: the {ROOT_VARIABLE} environment variable, "
+        f"else ./{FALLBACK_ROOT}).",
+    ),
+]
 
 
 #: Suffixes a count of citizens may carry: ``100k``, ``1M``, ``2.5m``.
@@ -229,7 +239,7 @@ def run(
         int | None, typer.Option(help="Random seed (default: the scenario's run.seed).")
     ] = None,
     measure_from: MeasureFrom = None,
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
     force: Force = False,
     decompose: Annotated[
         bool,
@@ -352,7 +362,7 @@ def compare(
     days: Days = None,
     seed: Annotated[int | None, typer.Option(help="First seed.")] = None,
     measure_from: MeasureFrom = None,
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
     force: Force = False,
 ) -> None:
     """Run scenarios on the same people and seeds; show differences against the first."""
@@ -428,7 +438,7 @@ def audit(
     days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     measure_from: MeasureFrom = None,
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text: a table; json: machine-readable.")
     ] = OutputFormat.text,
@@ -507,7 +517,7 @@ def sweep(
     grid_file: Annotated[
         Path, typer.Argument(metavar="GRID", help="A sweep grid file, or a shipped one by name.")
     ],
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -610,7 +620,7 @@ def query(
     sql: Annotated[
         str, typer.Argument(help="One read-only SQL statement on the catalogue (DuckDB dialect).")
     ],
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
     limit: Annotated[
         int, typer.Option(min=1, help="Print at most this many rows (the rest are counted).")
     ] = DEFAULT_QUERY_LIMIT,
@@ -753,7 +763,7 @@ def comparison_table(result: Comparison) -> Table:
 @_output_errors
 def report(
     run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
 ) -> None:
     """Rebuild a run's report.html from its stored tables."""
     from socialscore.studies import run as api
@@ -779,7 +789,7 @@ def validate(
 
 
 @app.command()
-def runs(out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT) -> None:
+def runs(out: Out = DEFAULT_ROOT) -> None:
     """List the runs in the catalogue."""
     from socialscore.store.catalogue import RunStore
 
@@ -831,7 +841,7 @@ def explain(
         ),
     ] = False,
     format: Annotated[str, typer.Option("--format", help="text (the terminal) or json.")] = "text",
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
 ) -> None:
     """Why was this person denied? Replay a stored run and tell a citizen's story.
 
@@ -1212,7 +1222,7 @@ EXIT_RERUN_DIFFERS = 1
 @_output_errors
 def rerun(
     run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
 ) -> None:
     """Run a stored run again from its resolved scenario; say whether the tables match.
 

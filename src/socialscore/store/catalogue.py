@@ -1,6 +1,6 @@
 """The run store: one folder per run on disk, and a DuckDB catalogue of runs.
 
-Layout of a store root (default ``./socialscore-runs``)::
+Layout of a store root (default ``./socialscore-runs``, or ``$SOCIALSCORE_RUNS``)::
 
     ROOT/
       catalogue.duckdb          the catalogue (tables ``runs``, ``metrics``,
