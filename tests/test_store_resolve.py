@@ -1,5 +1,8 @@
-"""Where the run store is (issue 17): ``SOCIALSCORE_RUNS`` moves the default store for
-every command and for the Python API; ``--out`` (``out=``) still wins.
+"""Finding runs in the store (issue 17): a run is named by its id, a unique start of its
+id or ``latest``; ``SOCIALSCORE_RUNS`` moves the default store.
+
+Runs here are written straight into the store (no simulation), with the creation
+times, ids and tags each test needs.
 """
 
 from __future__ import annotations
@@ -12,10 +15,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
+import pytest
 
+from socialscore.store import catalogue
 from socialscore.store.catalogue import (
+    MSG_NO_RUNS_YET,
+    AmbiguousRunError,
     RunMeta,
+    RunNotFoundError,
     RunStore,
 )
 
@@ -60,6 +69,88 @@ def _write(
 
 def _at(day: int, hour: int = 12) -> datetime:
     return datetime(2026, 12, day, hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> RunStore:
+    """Three runs; the newest has the alphabetically smallest id (ids are not times)."""
+    st = RunStore(tmp_path / "runs")
+    _write(st, "20261201T090000-alpha-aaaaaaaa", created=_at(1))
+    _write(st, "20261202T090000-beta-bbbbbbbb", created=_at(2), scenario="beta")
+    _write(st, "0-imported-by-hand", created=_at(3), tags={"batch": "b1"})
+    return st
+
+
+def _rows(store: RunStore, table: str, run_id: str) -> int:
+    con = duckdb.connect(str(store.catalogue_path), read_only=True)
+    try:
+        row = con.execute(f"SELECT count(*) FROM {table} WHERE run_id = ?", [run_id]).fetchone()
+    finally:
+        con.close()
+    assert row is not None
+    return int(row[0])
+
+
+# -- naming a run ------------------------------------------------------------------------
+
+
+def test_a_run_is_named_by_its_id_a_unique_start_of_it_or_latest(store: RunStore) -> None:
+    assert store.resolve("20261201T090000-alpha-aaaaaaaa") == "20261201T090000-alpha-aaaaaaaa"
+    assert store.resolve("20261202") == "20261202T090000-beta-bbbbbbbb"
+    assert store.resolve("0-imp") == "0-imported-by-hand"
+    # The newest by creation time, not the last id in sorted order.
+    assert store.resolve("latest") == "0-imported-by-hand"
+    assert store.run_path("latest") == store.root / "0-imported-by-hand"
+    assert store.run_path("20261201T09") == store.root / "20261201T090000-alpha-aaaaaaaa"
+
+
+def test_every_reading_of_a_run_takes_a_reference(store: RunStore) -> None:
+    assert set(store.metrics("latest")["run_id"]) == {"0-imported-by-hand"}
+    assert store.load_table("20261202", "daily").num_rows == 5
+
+
+def test_latest_follows_the_newest_run_as_runs_are_added(store: RunStore) -> None:
+    newer = _write(store, "zz-newest", created=_at(4))
+    assert store.resolve("latest") == newer
+
+
+def test_latest_passes_over_a_damaged_newest_run(store: RunStore) -> None:
+    (store.root / "0-imported-by-hand" / "daily.parquet").unlink()
+    assert store.resolve("latest") == "20261202T090000-beta-bbbbbbbb"
+
+
+def test_an_ambiguous_start_is_refused_naming_five_candidates(tmp_path: Path) -> None:
+    st = RunStore(tmp_path)
+    ids = [_write(st, f"20261201T0926{k:02d}-x-{k:08d}", created=_at(1, k)) for k in range(7)]
+    with pytest.raises(AmbiguousRunError) as info:
+        st.resolve("20261201T0926")
+    message = str(info.value)
+    assert "starts 7 run ids" in message and "and 2 more" in message
+    named = [rid for rid in ids if rid in message]
+    assert len(named) == catalogue.CANDIDATES_SHOWN == 5
+    assert named == ids[-5:]  # the newest ones
+    assert f"socialscore runs --out {st.root}" in message
+    assert isinstance(info.value, RunNotFoundError)  # callers catching "not found" catch it
+    assert st.resolve("20261201T092606") == ids[6]  # one more character: unique
+
+
+def test_a_missing_run_names_the_command_that_lists_runs(tmp_path: Path) -> None:
+    st = RunStore(tmp_path / "my runs")
+    _write(st, "20261201T090000-alpha-aaaaaaaa", created=_at(1))
+    for ref in ("nope", "2025", "../etc", ""):
+        with pytest.raises(RunNotFoundError) as info:
+            st.run_path(ref)
+        message = str(info.value)
+        assert f"socialscore runs --out '{st.root}'" in message  # quoted: the path has a space
+        assert "list_runs" not in message and "RunStore(" not in message
+
+
+def test_latest_in_an_empty_store_says_how_to_make_a_run(tmp_path: Path) -> None:
+    st = RunStore(tmp_path)
+    with pytest.raises(RunNotFoundError) as info:
+        st.resolve("latest")
+    assert str(info.value) == MSG_NO_RUNS_YET.format(root=st.root, root_arg=str(st.root))
+    assert not st.catalogue_path.exists()  # naming a run never creates a catalogue
 
 
 # -- where the store is --------------------------------------------------------------------
