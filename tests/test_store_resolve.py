@@ -1,5 +1,6 @@
-"""Finding runs in the store (issue 17): a run is named by its id, a unique start of its
-id or ``latest``; ``SOCIALSCORE_RUNS`` moves the default store.
+"""Finding and removing runs in the store (issue 17): a run is named by its id, a unique
+start of its id or ``latest``; a removed run is gone whole, even when its removal is cut
+short; ``SOCIALSCORE_RUNS`` moves the default store.
 
 Runs here are written straight into the store (no simulation), with the creation
 times, ids and tags each test needs.
@@ -151,6 +152,78 @@ def test_latest_in_an_empty_store_says_how_to_make_a_run(tmp_path: Path) -> None
         st.resolve("latest")
     assert str(info.value) == MSG_NO_RUNS_YET.format(root=st.root, root_arg=str(st.root))
     assert not st.catalogue_path.exists()  # naming a run never creates a catalogue
+
+
+# -- removing a run --------------------------------------------------------------------
+
+
+def test_remove_deletes_the_folder_and_every_row_about_the_run(store: RunStore) -> None:
+    gone = "20261202T090000-beta-bbbbbbbb"
+    store.register_sweep_run(
+        "s1",
+        {
+            "run_key": "k",
+            "point": 0,
+            "seed": 1,
+            "params": "{}",
+            "status": "done",
+            "run_id": gone,
+            "error": None,
+            "seconds": 1.0,
+        },
+    )
+    assert _rows(store, "sweep_runs", gone) == 1
+    assert store.remove("20261202") == gone
+    assert not (store.root / gone).exists()
+    assert not any((store.root / catalogue.REMOVING_DIR).iterdir())
+    for table in ("runs", "metrics", "sweep_runs"):
+        assert _rows(store, table, gone) == 0, table
+    assert _rows(store, "metrics", "0-imported-by-hand") == 2  # the others are untouched
+    assert set(store.list_runs()["run_id"]) == {
+        "20261201T090000-alpha-aaaaaaaa",
+        "0-imported-by-hand",
+    }
+    with pytest.raises(RunNotFoundError):
+        store.run_path(gone)
+
+
+def test_reconcile_after_remove_does_not_bring_the_run_back(store: RunStore) -> None:
+    store.remove("latest")
+    store.reconcile()
+    assert "0-imported-by-hand" not in set(store.list_runs()["run_id"])
+    assert _rows(store, "runs", "0-imported-by-hand") == 0
+
+
+def test_a_removal_cut_short_after_the_move_stays_a_removal(
+    store: RunStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed between moving the folder aside and deleting the rows: hidden at once, and
+    the next reconcile deletes the rows and the folder; nothing registers it again."""
+    run_id = "20261201T090000-alpha-aaaaaaaa"
+
+    def killed(self: RunStore, _run_id: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunStore, "_forget", killed)
+    with pytest.raises(KeyboardInterrupt):
+        store.remove(run_id)
+    monkeypatch.undo()
+    aside = store.root / catalogue.REMOVING_DIR / run_id
+    assert aside.is_dir() and _rows(store, "runs", run_id) == 1
+    assert run_id not in set(store.list_runs()["run_id"])
+    with pytest.raises(RunNotFoundError):
+        store.resolve(run_id)
+    store.reconcile()
+    assert not aside.exists()
+    assert _rows(store, "runs", run_id) == 0 and _rows(store, "metrics", run_id) == 0
+    store.reconcile()
+    assert run_id not in set(store.list_runs()["run_id"])
+
+
+def test_removing_a_run_twice_says_it_is_not_there(store: RunStore) -> None:
+    store.remove("20261201T090000-alpha-aaaaaaaa")
+    with pytest.raises(RunNotFoundError, match="socialscore runs --out"):
+        store.remove("20261201T090000-alpha-aaaaaaaa")
 
 
 # -- where the store is --------------------------------------------------------------------

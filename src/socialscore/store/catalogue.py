@@ -7,6 +7,7 @@ Layout of a store root (default ``./socialscore-runs``, or ``$SOCIALSCORE_RUNS``
                                 ``comparisons`` and ``sweep_runs``)
       catalogue.lock            OS lock taken around every catalogue access
       .incomplete/<run_id>/     runs being written (with ``.writer.json``)
+      .removing/<run_id>/       runs being deleted (:meth:`RunStore.remove`)
       <run_id>/                 complete runs
         <table>.parquet ...     tables written by the run
         <name> ...              text files (scenario copy, its hash, ...)
@@ -36,6 +37,12 @@ Guarantees:
 * A full disk is reported as :class:`DiskFullError` in one line: a run cut
   short leaves nothing behind, and a run whose folder is complete but whose
   catalogue insert failed is listed by the next :meth:`RunStore.reconcile`.
+* A removed run is gone whole: :meth:`RunStore.remove` moves its folder
+  aside (out of every reader's sight), deletes its catalogue rows in one
+  transaction, then deletes the folder. Cut short anywhere, it leaves at most
+  rows whose folder is gone (hidden, dropped by :meth:`RunStore.reconcile`)
+  and a folder under ``.removing`` (deleted by the next reconcile); nothing
+  brings the run back.
 * A run is named by its id, a unique prefix of its id, or ``latest``
   (:meth:`RunStore.resolve`).
 * :meth:`RunStore.check_writable` tells, before any simulation, whether runs
@@ -101,6 +108,8 @@ T = TypeVar("T")
 CATALOGUE_FILE = "catalogue.duckdb"
 LOCK_FILE = "catalogue.lock"
 INCOMPLETE_DIR = ".incomplete"
+REMOVING_DIR = ".removing"
+"""Folder under the root where :meth:`RunStore.remove` moves a run before deleting it."""
 LATEST = "latest"
 """The run reference naming the newest complete run (:meth:`RunStore.resolve`)."""
 CANDIDATES_SHOWN = 5
@@ -996,6 +1005,66 @@ class RunStore:
             )
         return pq.read_table(str(path), columns=columns)
 
+    # -- removing ----------------------------------------------------------
+
+    def remove(self, run_id: str) -> str:
+        """Delete a run: its folder and every catalogue row about it.
+
+        The folder is first moved under ``ROOT/.removing`` (from then on no
+        reader sees the run, and :meth:`reconcile` never registers it again),
+        then the run's rows in ``runs``, ``metrics`` and ``sweep_runs`` are
+        deleted in one transaction, then the folder is deleted. Cut short at
+        any step, the run stays gone and the next :meth:`reconcile` finishes
+        the job.
+
+        Args:
+            run_id: The run id, a unique start of one, or ``latest`` (see :meth:`resolve`).
+
+        Returns:
+            The id of the run removed.
+
+        Raises:
+            RunNotFoundError: If the reference names no run.
+        """
+        run_id = self.resolve(run_id)
+        aside = self.root / REMOVING_DIR / run_id
+        with signals_deferred():
+            aside.parent.mkdir(exist_ok=True)
+            shutil.rmtree(aside, ignore_errors=True)  # left by a removal cut short
+            try:
+                os.rename(self.root / run_id, aside)
+            except FileNotFoundError:  # removed by another process meanwhile
+                raise RunNotFoundError(self._not_found(run_id)) from None
+            fsync_dir(self.root)
+            fsync_dir(aside.parent)
+        self._forget(run_id)
+        shutil.rmtree(aside, ignore_errors=True)
+        return run_id
+
+    def _forget(self, run_id: str) -> None:
+        """Delete every catalogue row about one run, in one transaction."""
+        if not self.catalogue_path.exists():
+            return
+
+        def work(con: duckdb.DuckDBPyConnection) -> None:
+            con.begin()
+            try:
+                for table in ("metrics", "sweep_runs", "runs"):
+                    con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+                con.commit()
+            except BaseException:
+                _rollback(con)
+                raise
+
+        self._with_catalogue(work)
+
+    def _clean_removing(self) -> None:
+        """Delete the folders of removals that were cut short (their rows are gone or hidden)."""
+        removing = self.root / REMOVING_DIR
+        if removing.is_dir():
+            for folder in removing.iterdir():
+                shutil.rmtree(folder, ignore_errors=True)
+
     # -- repair ------------------------------------------------------------
 
     def reconcile(self, *, verify_hashes: bool = False) -> None:
@@ -1060,6 +1129,7 @@ class RunStore:
             self._with_catalogue(work)
 
         self._clean_incomplete()
+        self._clean_removing()
 
     # -- internals ---------------------------------------------------------
 
