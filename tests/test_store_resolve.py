@@ -1,6 +1,7 @@
 """Finding and removing runs in the store (issue 17): a run is named by its id, a unique
 start of its id or ``latest``; a removed run is gone whole, even when its removal is cut
-short; ``SOCIALSCORE_RUNS`` moves the default store.
+short; listings filter by scenario, tag, day, sweep and age; ``SOCIALSCORE_RUNS`` moves
+the default store.
 
 Runs here are written straight into the store (no simulation), with the creation
 times, ids and tags each test needs.
@@ -12,7 +13,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,14 @@ from socialscore.store.catalogue import (
     RunMeta,
     RunNotFoundError,
     RunStore,
+)
+from socialscore.store.listing import (
+    ListingError,
+    RunFilter,
+    older_than,
+    parse_age,
+    parse_tag,
+    select,
 )
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -224,6 +233,96 @@ def test_removing_a_run_twice_says_it_is_not_there(store: RunStore) -> None:
     store.remove("20261201T090000-alpha-aaaaaaaa")
     with pytest.raises(RunNotFoundError, match="socialscore runs --out"):
         store.remove("20261201T090000-alpha-aaaaaaaa")
+
+
+# -- choosing runs -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def listed(tmp_path: Path) -> Any:
+    """Five runs: two of sweep s1, one of sweep s2, one audited, one plain (newest first)."""
+    st = RunStore(tmp_path)
+    _write(st, "r1-plain", created=_at(1))
+    _write(st, "r2-audit", created=_at(2), scenario="beta", tags={"audit": True, "seed": 3})
+    _write(st, "r3-s1", created=_at(3), tags={"sweep": "s1", "point": 0})
+    _write(st, "r4-s1", created=_at(4), scenario="beta", tags={"sweep": "s1", "point": 1})
+    _write(st, "r5-s2", created=_at(5), tags={"sweep": "s2"})
+    return st.list_runs()
+
+
+def _ids(frame: Any) -> list[str]:
+    return [str(r) for r in frame["run_id"]]
+
+
+def test_runs_of_sweeps_are_left_out_and_counted_unless_asked(listed: Any) -> None:
+    plain = select(listed, RunFilter())
+    assert _ids(plain.frame) == ["r2-audit", "r1-plain"]
+    assert plain.hidden_sweep_runs == 3 and plain.matched == 2
+    every = select(listed, RunFilter(sweeps=True))
+    assert _ids(every.frame) == ["r5-s2", "r4-s1", "r3-s1", "r2-audit", "r1-plain"]
+    assert every.hidden_sweep_runs == 0
+    one = select(listed, RunFilter(sweep="s1"))
+    assert _ids(one.frame) == ["r4-s1", "r3-s1"] and one.hidden_sweep_runs == 0
+    # The count is of the sweep runs the other conditions would have shown.
+    assert select(listed, RunFilter(scenario="beta")).hidden_sweep_runs == 1
+
+
+def test_filters_by_scenario_tag_and_day(listed: Any) -> None:
+    assert _ids(select(listed, RunFilter(scenario="beta", sweeps=True)).frame) == [
+        "r4-s1",
+        "r2-audit",
+    ]
+    # Tag values that are not text are written as JSON: true, 3.
+    assert _ids(select(listed, RunFilter(tags=(("audit", "true"),))).frame) == ["r2-audit"]
+    assert _ids(select(listed, RunFilter(tags=(("seed", "3"), ("audit", "true")))).frame) == [
+        "r2-audit"
+    ]
+    assert select(listed, RunFilter(tags=(("seed", "3"), ("audit", "false")))).matched == 0
+    assert _ids(select(listed, RunFilter(tags=(("point", "1"),), sweeps=True)).frame) == ["r4-s1"]
+    since = select(listed, RunFilter(since=date(2026, 12, 2), sweeps=True))
+    assert _ids(since.frame) == ["r5-s2", "r4-s1", "r3-s1", "r2-audit"]  # the day itself counts
+
+
+def test_a_limit_keeps_the_newest_and_counts_the_rest(listed: Any) -> None:
+    shown = select(listed, RunFilter(sweeps=True), limit=2)
+    assert _ids(shown.frame) == ["r5-s2", "r4-s1"]
+    assert shown.matched == 5 and shown.omitted == 3
+    with pytest.raises(ListingError, match="1 or more"):
+        select(listed, RunFilter(), limit=0)
+
+
+@pytest.mark.parametrize(
+    ("words", "span"),
+    [("12h", timedelta(hours=12)), ("30d", timedelta(days=30)), ("2w", timedelta(days=14))],
+)
+def test_an_age_is_hours_days_or_weeks(words: str, span: timedelta) -> None:
+    assert parse_age(words) == span
+
+
+@pytest.mark.parametrize("words", ["30", "d", "1.5d", "-2d", "3m", "30 days", ""])
+def test_an_age_in_another_form_is_refused_showing_the_forms(words: str) -> None:
+    with pytest.raises(ListingError, match="12h, 30d or 2w"):
+        parse_age(words)
+
+
+def test_a_tag_filter_needs_a_key_and_an_equals_sign() -> None:
+    assert parse_tag("rerun_of=2026=x") == ("rerun_of", "2026=x")
+    assert parse_tag("note=") == ("note", "")
+    for words in ("audit", "=true", ""):
+        with pytest.raises(ListingError, match="KEY=VALUE"):
+            parse_tag(words)
+
+
+def test_older_than_keeps_only_runs_made_before_the_cutoff(listed: Any) -> None:
+    now = _at(5, 12)
+    assert _ids(older_than(listed, timedelta(days=2), now=now)) == ["r2-audit", "r1-plain"]
+    assert _ids(older_than(listed, timedelta(hours=1), now=now)) == [
+        "r4-s1",
+        "r3-s1",
+        "r2-audit",
+        "r1-plain",
+    ]  # r5-s2 was made exactly at noon: not older than an hour
+    assert older_than(listed, timedelta(weeks=2), now=now).empty
 
 
 # -- where the store is --------------------------------------------------------------------
