@@ -9,9 +9,11 @@ from __future__ import annotations
 import enum
 import errno
 import functools
+import json
 import math
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec
 
@@ -23,11 +25,18 @@ from rich.table import Table
 from rich.text import Text
 
 from socialscore.store.defaults import DEFAULT_LIMIT as DEFAULT_QUERY_LIMIT
-from socialscore.store.defaults import DEFAULT_ROOT, FALLBACK_ROOT, ROOT_VARIABLE
+from socialscore.store.defaults import (
+    DEFAULT_ROOT,
+    DEFAULT_RUNS_LIMIT,
+    FALLBACK_ROOT,
+    ROOT_VARIABLE,
+)
 from socialscore.studies.defaults import DEFAULT_SEEDS, MAX_RUNS
 from socialscore.system.terminal import LINE_LIMIT, clean, shorten, text
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from socialscore.analysis.audit import Audit
     from socialscore.analysis.decomposition import Decomposition
     from socialscore.scenario.files import LoadedScenario
@@ -67,6 +76,24 @@ class OutputFormat(enum.StrEnum):
     json = "json"
 
 
+class TableFormat(enum.StrEnum):
+    """How ``runs``, ``query`` and ``compare`` print their rows."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+#: The ``--format`` option of runs, query and compare.
+FormatOption = Annotated[
+    TableFormat,
+    typer.Option(
+        "--format",
+        help="table: for reading; csv or json: every row asked for and every column, "
+        "machine-readable, on stdout alone (notes go to stderr).",
+    ),
+]
+
 #: The ``--out`` option of every command that reads or writes runs.
 Out = Annotated[
     Path,
@@ -75,6 +102,10 @@ Out = Annotated[
         f"else ./{FALLBACK_ROOT}).",
     ),
 ]
+
+#: A run named on the command line (report, explain, rerun, rm).
+RUN_HELP = "A run: its id from `socialscore runs`, a unique start of it, or 'latest'."
+RunRef = Annotated[str, typer.Argument(metavar="RUN", help=RUN_HELP)]
 
 
 #: Suffixes a count of citizens may carry: ``100k``, ``1M``, ``2.5m``.
@@ -762,7 +793,7 @@ def comparison_table(result: Comparison) -> Table:
 @app.command()
 @_output_errors
 def report(
-    run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
+    run_id: RunRef,
     out: Out = DEFAULT_ROOT,
 ) -> None:
     """Rebuild a run's report.html from its stored tables."""
@@ -788,27 +819,201 @@ def validate(
     )
 
 
-@app.command()
-def runs(out: Out = DEFAULT_ROOT) -> None:
-    """List the runs in the catalogue."""
-    from socialscore.store.catalogue import RunStore
+#: ``socialscore runs``: more runs match than the limit shows.
+RUNS_MORE = (
+    "{omitted:,} more not shown (the newest {shown:,} of {matched:,} matching runs); "
+    "raise --limit to see them."
+)
+#: ``socialscore runs``: runs of sweeps were left out.
+RUNS_SWEEPS_HIDDEN = (
+    "{hidden} of sweeps hidden; --sweeps lists them too, --sweep ID one sweep's runs."
+)
+#: ``socialscore runs``: nothing to list.
+RUNS_NONE = "No runs to show."
+#: ``socialscore runs``: columns a narrow terminal left out.
+RUNS_COLUMNS_LEFT_OUT = "Left out for width: {columns} (--format csv shows every column)."
+#: Narrowest a wrapping column of the runs table is made (when its text is wider).
+WRAP_MIN_WIDTH = 12
+#: Columns of the runs table whose text wraps when the terminal is narrow.
+WRAPPING_COLUMNS = ("scenario", "tags")
+#: A table column's border and padding, in characters.
+COLUMN_CHROME = 3
 
-    store = RunStore(out)
-    store.reconcile()
-    df = store.list_runs()
-    table = Table(title=Text.assemble("Runs in ", _path(out)))
-    for col in ("run_id", "scenario_name", "population", "days", "seed", "created_at"):
-        table.add_column(col)
-    for row in df.itertuples():
-        table.add_row(
-            text(row.run_id),
-            text(row.scenario_name),
-            f"{row.population:,}",
-            str(row.days),
-            str(row.seed),
-            text(row.created_at),
+
+@app.command()
+def runs(
+    out: Out = DEFAULT_ROOT,
+    scenario: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Only the runs of this scenario.")
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag",
+            metavar="KEY=VALUE",
+            help="Only the runs with this tag, e.g. audit=true (repeat: every one).",
+        ),
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Only the runs created on this day (UTC) or later.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help=f"Show the newest N runs (default: {DEFAULT_RUNS_LIMIT} in a table, "
+            "every one in csv or json).",
+        ),
+    ] = None,
+    sweeps: Annotated[
+        bool, typer.Option("--sweeps", help="Also list the runs of sweeps (hidden by default).")
+    ] = False,
+    sweep: Annotated[
+        str | None, typer.Option("--sweep", metavar="ID", help="Only the runs of this sweep.")
+    ] = None,
+    output_format: FormatOption = TableFormat.table,
+) -> None:
+    """List the runs in the catalogue, newest first (runs of sweeps hidden unless asked)."""
+    from socialscore.store.catalogue import CatalogueError, OutputLocationError, RunStore
+    from socialscore.store.listing import ListingError, RunFilter, parse_tag, select
+
+    try:
+        chosen = RunFilter(
+            scenario=scenario,
+            tags=tuple(parse_tag(t) for t in tag or ()),
+            since=None if since is None else since.date(),
+            sweep=sweep,
+            sweeps=sweeps,
         )
-    console.print(table)
+        store = RunStore(out)
+        store.reconcile()
+        if limit is None and output_format is TableFormat.table:
+            limit = DEFAULT_RUNS_LIMIT
+        listing = select(store.list_runs(), chosen, limit=limit)
+    except ListingError as exc:
+        _fail(exc)
+    except (CatalogueError, OutputLocationError) as exc:
+        _fail(exc, EXIT_CATALOGUE)
+    notes = []
+    if listing.omitted:
+        notes.append(
+            RUNS_MORE.format(
+                omitted=listing.omitted, shown=len(listing.frame), matched=listing.matched
+            )
+        )
+    if listing.hidden_sweep_runs:
+        notes.append(RUNS_SWEEPS_HIDDEN.format(hidden=_runs(listing.hidden_sweep_runs)))
+    if output_format is not TableFormat.table:
+        _write_rows(_runs_for_output(listing.frame, output_format), output_format)
+        for note in notes:
+            errors.print(note, markup=False, highlight=False, soft_wrap=True)
+        return
+    shown = runs_table(listing.frame, Text.assemble("Runs in ", _path(out)), console.width)
+    console.print(shown, crop=False)  # a run id wider than the terminal wraps, never cut
+    if not listing.matched:
+        notes.insert(0, RUNS_NONE)
+    for note in notes:
+        console.print(note, markup=False, highlight=False, soft_wrap=True)
+
+
+#: The columns of ``socialscore runs`` after the run id, the most useful first (the run
+#: id starts with the moment it was made, so the creation time comes last).
+RUNS_COLUMNS = ("scenario", "citizens", "days", "seed", "tags", "created (UTC)")
+
+
+def runs_table(
+    frame: pd.DataFrame, title: Text, width: int, columns: tuple[str, ...] = RUNS_COLUMNS
+) -> Table:
+    """Runs as a table that fits ``width``: the whole run id always, then what else fits.
+
+    The other ``columns`` come in the order given and are left out, said in the
+    caption, when the terminal is too narrow for them.
+    """
+    from socialscore.store.listing import tag_text, tags_of
+
+    ids = [text(rid) for rid in frame["run_id"]]
+    cells: dict[str, list[Text]] = {
+        "scenario": [text(name) for name in frame["scenario_name"]],
+        "citizens": [Text(f"{int(p):,}") for p in frame["population"]],
+        "days": [Text(str(int(d))) for d in frame["days"]],
+        "seed": [Text(str(int(x))) for x in frame["seed"]],
+        "tags": [
+            text(", ".join(f"{k}={tag_text(v)}" for k, v in tags_of(cell).items()))
+            for cell in frame["tags"]
+        ],
+        "created (UTC)": [Text(f"{moment:%Y-%m-%d %H:%M}") for moment in frame["created_at"]],
+    }
+    cells = {name: cells[name] for name in columns}
+    id_width = max([len("run id"), *(cell.cell_len for cell in ids)])
+    kept = _fitting(cells, room=width - 1 - id_width - COLUMN_CHROME)
+    table = Table(title=title)
+    table.add_column("run id", no_wrap=True, min_width=id_width)
+    for name, least in kept.items():
+        wraps = name in WRAPPING_COLUMNS
+        table.add_column(
+            name,
+            justify="left" if wraps or name.startswith("created") else "right",
+            no_wrap=not wraps,
+            min_width=least,
+        )
+    for k, run_id in enumerate(ids):
+        table.add_row(run_id, *(cells[name][k] for name in kept))
+    left_out = [name for name in cells if name not in kept]
+    if left_out and len(frame):
+        table.caption = RUNS_COLUMNS_LEFT_OUT.format(columns=", ".join(left_out))
+    return table
+
+
+def _fitting(cells: dict[str, list[Text]], *, room: int) -> dict[str, int]:
+    """The columns, in order, that fit in ``room`` characters, with the width each needs.
+
+    A column needs its widest cell or heading; one of :data:`WRAPPING_COLUMNS` at most
+    :data:`WRAP_MIN_WIDTH` (its text wraps). A column that does not fit is skipped and
+    the next ones are tried.
+    """
+    kept = {}
+    for name, column in cells.items():
+        widest = max([len(name), *(cell.cell_len for cell in column)])
+        need = min(widest, WRAP_MIN_WIDTH) if name in WRAPPING_COLUMNS else widest
+        if need + COLUMN_CHROME <= room:
+            kept[name] = need
+            room -= need + COLUMN_CHROME
+    return kept
+
+
+def _runs(count: int) -> str:
+    """``1 run``, ``2 runs``, ``1,000 runs``."""
+    return f"{count:,} run{'' if count == 1 else 's'}"
+
+
+def _runs_for_output(frame: pd.DataFrame, output_format: TableFormat) -> pd.DataFrame:
+    """The runs' rows for csv (tags as the catalogue's JSON text) or json (tags as an object)."""
+    if output_format is TableFormat.json:
+        from socialscore.store.listing import tags_of
+
+        return frame.assign(tags=[tags_of(cell) for cell in frame["tags"]])
+    return frame
+
+
+def _write_rows(frame: pd.DataFrame, output_format: TableFormat) -> None:
+    """Rows on stdout as CSV or a JSON list of objects, and nothing else.
+
+    CSV text cells show control characters escaped, as every printed cell does
+    (:func:`~socialscore.system.terminal.clean`); JSON escapes them itself.
+    """
+    if output_format is TableFormat.csv:
+        shown = frame.map(lambda v: clean(v, limit=None) if isinstance(v, str) else v)
+        sys.stdout.write(shown.to_csv(index=False))
+        return
+    records = json.loads(  # pandas turns NaN into null, timestamps into ISO text
+        frame.to_json(orient="records", date_format="iso", double_precision=15, default_handler=str)
+    )
+    sys.stdout.write(json.dumps(records, indent=2) + "\n")
 
 
 @app.command()
@@ -829,7 +1034,7 @@ def scenarios() -> None:
 
 @app.command()
 def explain(
-    run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
+    run_id: RunRef,
     citizens: Annotated[
         list[int] | None,
         typer.Argument(metavar="[CITIZEN...]", help="Citizen ids (the citizens table)."),
@@ -886,8 +1091,6 @@ def explain(
                 )
             )
     if format == "json":
-        import json
-
         sys.stdout.write(json.dumps([t.to_dict() for t in found], indent=2) + "\n")
         return
     if format == "html":
@@ -1221,7 +1424,7 @@ EXIT_RERUN_DIFFERS = 1
 @app.command()
 @_output_errors
 def rerun(
-    run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
+    run_id: RunRef,
     out: Out = DEFAULT_ROOT,
 ) -> None:
     """Run a stored run again from its resolved scenario; say whether the tables match.
@@ -1248,7 +1451,7 @@ def rerun(
     def say(line: str) -> None:
         console.print(text(line, limit=LINE_LIMIT))
 
-    say(f"Rerun of {run_id} written as {done.result.run_id} to {done.result.path}")
+    say(f"Rerun of {done.original} written as {done.result.run_id} to {done.result.path}")
     for check in done.tables:
         if check.verdict != "byte-identical":
             columns = f" (columns: {', '.join(check.columns)})" if check.columns else ""

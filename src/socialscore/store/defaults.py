@@ -39,3 +39,6 @@ socialscore (or starting a command); ``--out`` and ``out=`` override it.
 
 DEFAULT_LIMIT: Final = 1000
 """Rows ``socialscore query`` prints unless ``--limit`` says otherwise."""
+
+DEFAULT_RUNS_LIMIT: Final = 50
+"""Runs ``socialscore runs`` shows in a table unless ``--limit`` says otherwise."""
