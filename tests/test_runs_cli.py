@@ -1,6 +1,7 @@
 """Finding and reading results at the command line (issue 17): ``socialscore runs`` shows
 whole run ids, filters, hides the runs of sweeps (saying how many), prints csv and json;
-``report``, ``rerun`` and ``explain`` take ``latest`` or a unique start of an id.
+``report``, ``rerun`` and ``explain`` take ``latest`` or a unique start of an id;
+``socialscore rm`` deletes runs whole, asking first.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
@@ -219,3 +221,64 @@ def test_rerun_resolves_once_and_records_the_whole_id(copy: Path, made: dict[str
 def test_explain_from_python_takes_latest(made: dict[str, Any]) -> None:
     (trail,) = explain.trails("latest", [3], out=made["out"])
     assert trail.run_id == made["batch"] and trail.citizen == 3
+
+
+# -- socialscore rm ----------------------------------------------------------------------
+
+
+def _catalogue_rows(out: Path, run_id: str) -> dict[str, int]:
+    con = duckdb.connect(str(out / "catalogue.duckdb"), read_only=True)
+    try:
+        counts = {}
+        for table in ("runs", "metrics", "sweep_runs"):
+            row = con.execute(f"select count(*) from {table} where run_id = ?", [run_id])
+            counts[table] = int(row.fetchall()[0][0])
+        return counts
+    finally:
+        con.close()
+
+
+def test_rm_yes_deletes_folder_and_rows_and_runs_no_longer_lists_it(
+    copy: Path, made: dict[str, Any]
+) -> None:
+    gone = made["plain"]
+    code, stdout, stderr = _cli("rm", gone[:-2], "--yes", "--out", str(copy))
+    assert code == 0, stderr
+    assert gone in stdout and "Deleted 1 run." in stdout
+    assert not (copy / gone).exists()
+    assert _catalogue_rows(copy, gone) == {"runs": 0, "metrics": 0, "sweep_runs": 0}
+    assert gone not in _csv_ids(copy, "--sweeps")
+    RunStore(copy).reconcile()
+    assert gone not in _csv_ids(copy, "--sweeps")  # reconcile does not bring it back
+    assert _catalogue_rows(copy, made["batch"])["metrics"] > 0  # the others are intact
+
+
+def test_rm_asks_first_and_deletes_nothing_unless_told_yes(
+    copy: Path, made: dict[str, Any]
+) -> None:
+    code, stdout, stderr = _cli("rm", "latest", "--out", str(copy), answer="n\n")
+    assert code == 1 and "Nothing deleted." in stderr
+    assert made["batch"] in stdout and "Delete 1 run" in stdout  # it said what it would delete
+    assert (copy / made["batch"]).is_dir() and made["batch"] in _csv_ids(copy)
+    code, stdout, _ = _cli("rm", "latest", "--out", str(copy))  # nobody to answer
+    assert code == 1 and (copy / made["batch"]).is_dir()
+    code, stdout, _ = _cli("rm", "latest", "--out", str(copy), answer="y\n")
+    assert code == 0 and not (copy / made["batch"]).exists()
+
+
+def test_rm_older_than_selects_only_the_old_runs(copy: Path, made: dict[str, Any]) -> None:
+    code, stdout, stderr = _cli("rm", "--older-than", "30d", "--yes", "--out", str(copy))
+    assert code == 0, stderr
+    assert "Deleted 1 run." in stdout
+    assert _csv_ids(copy, "--sweeps") == [made["batch"], made["swept"], made["plain"]]
+    code, stdout, _ = _cli("rm", "--older-than", "2w", "--yes", "--out", str(copy))
+    assert code == 0 and "nothing deleted" in stdout
+    code, _, stderr = _cli("rm", "--older-than", "30", "--out", str(copy))
+    assert code == 2 and "12h, 30d or 2w" in stderr
+
+
+def test_rm_needs_runs_or_an_age_but_not_both(copy: Path, made: dict[str, Any]) -> None:
+    for args in ((), ("latest", "--older-than", "1d")):
+        code, _, stderr = _cli("rm", *args, "--yes", "--out", str(copy))
+        assert code == 2 and "--older-than" in stderr
+    assert len(_csv_ids(copy, "--sweeps")) == 4

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from socialscore.analysis.decomposition import Decomposition
     from socialscore.scenario.files import LoadedScenario
     from socialscore.scenario.schema import Scenario
+    from socialscore.store.catalogue import RunStore
     from socialscore.studies.compare import Comparison
     from socialscore.studies.resources import Audience, Estimate
     from socialscore.studies.run import Result
@@ -924,6 +925,8 @@ def runs(
 #: The columns of ``socialscore runs`` after the run id, the most useful first (the run
 #: id starts with the moment it was made, so the creation time comes last).
 RUNS_COLUMNS = ("scenario", "citizens", "days", "seed", "tags", "created (UTC)")
+#: The columns of ``socialscore rm``'s list: how old each run is comes first.
+RM_COLUMNS = ("created (UTC)", "scenario", "citizens", "days", "seed", "tags")
 
 
 def runs_table(
@@ -1014,6 +1017,101 @@ def _write_rows(frame: pd.DataFrame, output_format: TableFormat) -> None:
         frame.to_json(orient="records", date_format="iso", double_precision=15, default_handler=str)
     )
     sys.stdout.write(json.dumps(records, indent=2) + "\n")
+
+
+#: ``socialscore rm``: neither runs nor an age given, or both.
+ERR_RM_WHAT = (
+    "Name the runs to delete (ids, unique starts of ids, or latest) or give --older-than "
+    "AGE (e.g. 30d), not both."
+)
+#: ``socialscore rm``: nothing matched.
+RM_NOTHING = "No run in {root} is older than {age}; nothing deleted."
+#: ``socialscore rm``: the user said no.
+RM_DECLINED = "Nothing deleted."
+#: ``socialscore rm``: a run named but not in the catalogue (a damaged folder).
+RM_UNLISTED = "  and {run_id} (not in the catalogue: damaged or left by a crash)"
+#: ``socialscore rm``: a run gone before its turn (another process removed it).
+RM_GONE = "Run {run_id} was already gone."
+#: Exit code of ``socialscore rm`` when the user does not confirm.
+EXIT_DECLINED = 1
+
+
+@app.command("rm")
+@_output_errors
+def remove(
+    run_refs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="RUN",
+            help="Runs to delete: ids from `socialscore runs`, unique starts of ids, or 'latest'.",
+        ),
+    ] = None,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            metavar="AGE",
+            help="Instead, every run created more than AGE ago: 12h, 30d or 2w "
+            "(runs of sweeps included).",
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+    out: Out = DEFAULT_ROOT,
+) -> None:
+    """Delete runs: their folders and their catalogue rows; lists them and asks first."""
+    from socialscore.store.catalogue import RunNotFoundError, RunStore
+
+    if bool(run_refs) == (older_than is not None):
+        _fail(ERR_RM_WHAT)
+    store = RunStore(out)
+    store.reconcile()  # complete folders a crash left uncatalogued are listed too
+    listed = store.list_runs()
+    ids = _runs_to_remove(store, listed, run_refs or [], older_than)
+    if not ids:
+        console.print(Text(RM_NOTHING.format(root=clean(store.root), age=clean(older_than))))
+        return
+    chosen = listed[listed["run_id"].isin(ids)].reset_index(drop=True)
+    title = Text.assemble(f"{_runs(len(ids))} to delete from ", _path(out))
+    console.print(runs_table(chosen, title, console.width, RM_COLUMNS), crop=False)
+    for run_id in (i for i in ids if i not in set(chosen["run_id"])):
+        console.print(text(RM_UNLISTED.format(run_id=run_id)))
+    if not yes and not _confirmed(
+        f"Delete {_runs(len(ids))} and {'its' if len(ids) == 1 else 'their'} catalogue rows?"
+    ):
+        errors.print(RM_DECLINED)
+        raise typer.Exit(EXIT_DECLINED)
+    removed = 0
+    for run_id in ids:
+        try:
+            store.remove(run_id)
+            removed += 1
+        except RunNotFoundError:
+            console.print(text(RM_GONE.format(run_id=run_id)))
+    console.print(f"Deleted {_runs(removed)}.")
+
+
+def _runs_to_remove(
+    store: RunStore, listed: pd.DataFrame, refs: list[str], older_than: str | None
+) -> list[str]:
+    """The ids ``rm`` deletes: the runs named, or those older than the age (or exit 2)."""
+    from socialscore.store.listing import ListingError, parse_age
+    from socialscore.store.listing import older_than as old_runs
+
+    try:
+        if older_than is not None:
+            return [str(r) for r in old_runs(listed, parse_age(older_than))["run_id"]]
+        return list(dict.fromkeys(store.resolve(ref) for ref in refs))
+    except (ListingError, LookupError) as exc:
+        _fail(exc)
+
+
+def _confirmed(question: str) -> bool:
+    """The user's answer (no when there is nobody to answer: stdin closed)."""
+    try:
+        return typer.confirm(question, default=False)
+    except typer.Abort:
+        console.print()  # end the question's line
+        return False
 
 
 @app.command()
