@@ -6,6 +6,7 @@ typer and rich and the defaults it shows, not numba, pandas, plotly or DuckDB.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import errno
 import functools
@@ -37,7 +38,7 @@ from socialscore.system.terminal import LINE_LIMIT, clean, shorten, text
 if TYPE_CHECKING:
     import pandas as pd
 
-    from socialscore.analysis.audit import Audit
+    from socialscore.analysis.audit import Audit, Thresholds
     from socialscore.analysis.decomposition import Decomposition
     from socialscore.scenario.files import LoadedScenario
     from socialscore.scenario.schema import Scenario
@@ -396,6 +397,14 @@ def compare(
     measure_from: MeasureFrom = None,
     out: Out = DEFAULT_ROOT,
     force: Force = False,
+    output_format: Annotated[
+        TableFormat,
+        typer.Option(
+            "--format",
+            help="table: the headline measures; csv or json: every measure of every scenario "
+            "(the catalogue's comparisons rows), on stdout alone.",
+        ),
+    ] = TableFormat.table,
 ) -> None:
     """Run scenarios on the same people and seeds; show differences against the first."""
     from socialscore.studies import resources
@@ -418,9 +427,10 @@ def compare(
     _say_caveats(*sizes)
     total = seeds * len(loaded)
     guess = resources.for_comparison(sizes, seeds=seeds)
-    _resources_or_exit(guess, force=force, out=out, what="this comparison")
+    quiet = output_format is not TableFormat.table
+    _resources_or_exit(guess, force=force, out=out, what="this comparison", quiet=quiet)
     try:
-        with resources.forced(force), _progress() as bar:
+        with resources.forced(force), _progress(disable=quiet) as bar:
             task = bar.add_task("runs", total=total)
             result = run_compare(
                 loaded,
@@ -436,16 +446,21 @@ def compare(
         _fail(exc, EXIT_SIGNAL + exc.signum)
     except ValueError as exc:
         _fail(exc)
-    console.print(comparison_table(result))
-    console.print(
+    said = errors if quiet else console
+    if quiet:
+        _write_rows(result.table, output_format)
+    else:
+        console.print(comparison_table(result))
+    said.print(
         Text.assemble(
             "Comparison ",
             text(result.compare_id),
             " stored in the catalogue (table comparisons); "
             f"seeds {result.seeds[0]}..{result.seeds[-1]}.",
-        )
+        ),
+        soft_wrap=quiet,
     )
-    console.print(Text.assemble("Report: ", _path(result.path / "comparison.html")))
+    said.print(Text.assemble("Report: ", _path(result.path / "comparison.html")), soft_wrap=quiet)
 
 
 EXIT_AUDIT_FAILED = 1
@@ -529,7 +544,7 @@ def audit(
         )
         bar.update(task, completed=5)
     if quiet:
-        print(result.to_json())
+        print(json.dumps(_audit_document(result, stored, thresholds), indent=2))
     else:
         console.print(audit_table(result))
         if result.decomposition is not None:
@@ -541,6 +556,19 @@ def audit(
         )
     if not result.passed:
         raise typer.Exit(EXIT_AUDIT_FAILED)
+
+
+def _audit_document(result: Audit, stored: Result, thresholds: Thresholds) -> dict[str, object]:
+    """``audit --format json``: the stored run (id, report, size, seed), the bounds, the audit."""
+    return {
+        "run_id": stored.run_id,
+        "report": str(stored.path / "report.html"),
+        "population": stored.population,
+        "days": stored.scenario.run.days,
+        "seed": stored.scenario.run.seed,
+        "thresholds": dataclasses.asdict(thresholds),
+        **result.to_dict(),
+    }
 
 
 @app.command()
@@ -646,6 +674,9 @@ def sweep(
 EXIT_CATALOGUE = 1
 """``socialscore query``: the catalogue could not be read (locked too long, unreadable)."""
 
+#: ``socialscore query``: more rows than --limit.
+QUERY_MORE = "{omitted:,} more rows not shown ({total:,} in all); raise --limit to see them."
+
 
 @app.command()
 def query(
@@ -656,6 +687,7 @@ def query(
     limit: Annotated[
         int, typer.Option(min=1, help="Print at most this many rows (the rest are counted).")
     ] = DEFAULT_QUERY_LIMIT,
+    output_format: FormatOption = TableFormat.table,
 ) -> None:
     """Query the catalogue (tables runs, metrics, comparisons, sweep_runs); reads only.
 
@@ -671,19 +703,22 @@ def query(
         _fail(exc)
     except (CatalogueError, OutputLocationError) as exc:
         _fail(exc, EXIT_CATALOGUE)
+    note = (
+        QUERY_MORE.format(omitted=result.omitted, total=result.total_rows) if result.omitted else ""
+    )
+    if output_format is not TableFormat.table:
+        _write_rows(result.frame, output_format)
+        if note:
+            errors.print(note, markup=False, highlight=False)
+        return
     table = Table()
     for column in result.frame.columns:
         table.add_column(text(column))
     for row in result.frame.itertuples(index=False):
         table.add_row(*(text(v) for v in row))
     console.print(table)
-    if result.omitted:
-        console.print(
-            f"{result.omitted:,} more rows not shown ({result.total_rows:,} in all); "
-            "raise --limit to see them.",
-            markup=False,
-            highlight=False,
-        )
+    if note:
+        console.print(note, markup=False, highlight=False)
 
 
 def audit_table(result: Audit) -> Table:
