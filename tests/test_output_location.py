@@ -27,6 +27,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 if importlib.util.find_spec("socialscore") is None:  # package not installed: use src/
     sys.path.insert(0, str(SRC))
 
+from socialscore import cli  # noqa: E402
 from socialscore.cli import app  # noqa: E402
 from socialscore.store import catalogue as store_module  # noqa: E402
 from socialscore.store.catalogue import (  # noqa: E402
@@ -40,6 +41,17 @@ from socialscore.studies import run as api  # noqa: E402
 
 runner = CliRunner()
 SMALL = ["--population", "2000", "--days", "30"]
+
+
+@pytest.fixture(autouse=True)
+def _notes_on_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wide stderr: each caveat note printed before a run (scenario/caveats.py) is one line."""
+    monkeypatch.setattr(cli.errors, "width", 3000)
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The lines of stderr after the caveat notes a small run is given before it starts."""
+    return [line for line in stderr.strip().splitlines() if not line.startswith("Note: ")]
 
 
 @pytest.fixture
@@ -86,7 +98,7 @@ def test_an_unusable_out_is_refused_before_any_simulation(
     assert f"Cannot write runs to {out}" in message, message
     assert "Traceback" not in result.output
     if command != "compare":  # compare prints ValueErrors with its own (wrapping) handler
-        assert len(result.stderr.strip().splitlines()) == 1
+        assert len(error_lines(result.stderr)) == 1
 
 
 def test_the_api_checks_the_out_folder_before_simulating(
@@ -130,7 +142,7 @@ def test_a_full_disk_while_writing_is_one_line_and_a_rerun_works(
     result = runner.invoke(app, ["run", *SMALL, "--out", str(out)])
 
     assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
+    lines = error_lines(result.stderr)
     assert len(lines) == 1, result.stderr
     assert "is full" in lines[0] and str(out) in lines[0] and "not kept" in lines[0]
     st = RunStore(out)
@@ -156,7 +168,7 @@ def test_a_full_disk_while_writing_a_comparison_report_is_one_line(
     args = ["compare", "no-scoring", "citizen-score", *SMALL, "--seeds", "1", "--out", str(out)]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
+    lines = error_lines(result.stderr)
     assert len(lines) == 1 and "The disk is full" in lines[0], result.stderr
     assert str(out / "comparisons") in lines[0]
     assert len(RunStore(out).list_runs()) == 2  # the finished runs are kept

@@ -6,12 +6,15 @@ typer and rich and the defaults it shows, not numba, pandas, plotly or DuckDB.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import errno
 import functools
+import json
 import math
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, ParamSpec
 
@@ -24,15 +27,23 @@ from rich.table import Table
 from rich.text import Text
 
 from socialscore.store.defaults import DEFAULT_LIMIT as DEFAULT_QUERY_LIMIT
-from socialscore.store.defaults import DEFAULT_ROOT
+from socialscore.store.defaults import (
+    DEFAULT_ROOT,
+    DEFAULT_RUNS_LIMIT,
+    FALLBACK_ROOT,
+    ROOT_VARIABLE,
+)
 from socialscore.studies.defaults import DEFAULT_SEEDS, MAX_RUNS
 from socialscore.system.terminal import LINE_LIMIT, clean, shorten, text
 
 if TYPE_CHECKING:
-    from socialscore.analysis.audit import Audit
+    import pandas as pd
+
+    from socialscore.analysis.audit import Audit, Thresholds
     from socialscore.analysis.decomposition import Decomposition
     from socialscore.scenario.files import LoadedScenario
     from socialscore.scenario.schema import Scenario
+    from socialscore.store.catalogue import RunStore
     from socialscore.studies.compare import Comparison
     from socialscore.studies.resources import Audience, Estimate
     from socialscore.studies.run import Result
@@ -66,6 +77,38 @@ class OutputFormat(enum.StrEnum):
 
     text = "text"
     json = "json"
+
+
+class TableFormat(enum.StrEnum):
+    """How ``runs``, ``query`` and ``compare`` print their rows."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+#: The ``--format`` option of runs, query and compare.
+FormatOption = Annotated[
+    TableFormat,
+    typer.Option(
+        "--format",
+        help="table: for reading; csv or json: every row asked for and every column, "
+        "machine-readable, on stdout alone (notes go to stderr).",
+    ),
+]
+
+#: The ``--out`` option of every command that reads or writes runs.
+Out = Annotated[
+    Path,
+    typer.Option(
+        help=f"Run store folder (default: the {ROOT_VARIABLE} environment variable, "
+        f"else ./{FALLBACK_ROOT}).",
+    ),
+]
+
+#: A run named on the command line (report, explain, rerun, rm).
+RUN_HELP = "A run: its id from `socialscore runs`, a unique start of it, or 'latest'."
+RunRef = Annotated[str, typer.Argument(metavar="RUN", help=RUN_HELP)]
 
 
 #: Suffixes a count of citizens may carry: ``100k``, ``1M``, ``2.5m``.
@@ -230,7 +273,7 @@ def run(
         int | None, typer.Option(help="Random seed (default: the scenario's run.seed).")
     ] = None,
     measure_from: MeasureFrom = None,
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
     force: Force = False,
     decompose: Annotated[
         bool,
@@ -360,8 +403,16 @@ def compare(
     days: Days = None,
     seed: Annotated[int | None, typer.Option(help="First seed.")] = None,
     measure_from: MeasureFrom = None,
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
     force: Force = False,
+    output_format: Annotated[
+        TableFormat,
+        typer.Option(
+            "--format",
+            help="table: the headline measures; csv or json: every measure of every scenario "
+            "(the catalogue's comparisons rows), on stdout alone.",
+        ),
+    ] = TableFormat.table,
 ) -> None:
     """Run scenarios on the same people and seeds; show differences against the first."""
     from socialscore.studies import resources
@@ -384,9 +435,10 @@ def compare(
     _say_caveats(*sizes, files=loaded)
     total = seeds * len(loaded)
     guess = resources.for_comparison(sizes, seeds=seeds)
-    _resources_or_exit(guess, force=force, out=out, what="this comparison")
+    quiet = output_format is not TableFormat.table
+    _resources_or_exit(guess, force=force, out=out, what="this comparison", quiet=quiet)
     try:
-        with resources.forced(force), _progress() as bar:
+        with resources.forced(force), _progress(disable=quiet) as bar:
             task = bar.add_task("runs", total=total)
             result = run_compare(
                 loaded,
@@ -402,16 +454,21 @@ def compare(
         _fail(exc, EXIT_SIGNAL + exc.signum)
     except ValueError as exc:
         _fail(exc)
-    console.print(comparison_table(result))
-    console.print(
+    said = errors if quiet else console
+    if quiet:
+        _write_rows(result.table, output_format)
+    else:
+        console.print(comparison_table(result))
+    said.print(
         Text.assemble(
             "Comparison ",
             text(result.compare_id),
             " stored in the catalogue (table comparisons); "
             f"seeds {result.seeds[0]}..{result.seeds[-1]}.",
-        )
+        ),
+        soft_wrap=quiet,
     )
-    console.print(Text.assemble("Report: ", _path(result.path / "comparison.html")))
+    said.print(Text.assemble("Report: ", _path(result.path / "comparison.html")), soft_wrap=quiet)
 
 
 EXIT_AUDIT_FAILED = 1
@@ -436,7 +493,7 @@ def audit(
     days: Annotated[int | None, typer.Option(help="Number of simulated days.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     measure_from: MeasureFrom = None,
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="text: a table; json: machine-readable.")
     ] = OutputFormat.text,
@@ -495,7 +552,7 @@ def audit(
         )
         bar.update(task, completed=5)
     if quiet:
-        print(result.to_json())
+        print(json.dumps(_audit_document(result, stored, thresholds), indent=2))
     else:
         verdict = _audit_verdict(result)
         console.print(verdict)
@@ -510,13 +567,26 @@ def audit(
         raise typer.Exit(EXIT_AUDIT_FAILED)
 
 
+def _audit_document(result: Audit, stored: Result, thresholds: Thresholds) -> dict[str, object]:
+    """``audit --format json``: the stored run (id, report, size, seed), the bounds, the audit."""
+    return {
+        "run_id": stored.run_id,
+        "report": str(stored.path / "report.html"),
+        "population": stored.population,
+        "days": stored.scenario.run.days,
+        "seed": stored.scenario.run.seed,
+        "thresholds": dataclasses.asdict(thresholds),
+        **result.to_dict(),
+    }
+
+
 @app.command()
 @_output_errors
 def sweep(
     grid_file: Annotated[
         Path, typer.Argument(metavar="GRID", help="A sweep grid file, or a shipped one by name.")
     ],
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -628,16 +698,20 @@ def sweep(
 EXIT_CATALOGUE = 1
 """``socialscore query``: the catalogue could not be read (locked too long, unreadable)."""
 
+#: ``socialscore query``: more rows than --limit.
+QUERY_MORE = "{omitted:,} more rows not shown ({total:,} in all); raise --limit to see them."
+
 
 @app.command()
 def query(
     sql: Annotated[
         str, typer.Argument(help="One read-only SQL statement on the catalogue (DuckDB dialect).")
     ],
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
     limit: Annotated[
         int, typer.Option(min=1, help="Print at most this many rows (the rest are counted).")
     ] = DEFAULT_QUERY_LIMIT,
+    output_format: FormatOption = TableFormat.table,
 ) -> None:
     """Query the catalogue (tables runs, metrics, comparisons, sweep_runs); reads only.
 
@@ -653,19 +727,22 @@ def query(
         _fail(exc)
     except (CatalogueError, OutputLocationError) as exc:
         _fail(exc, EXIT_CATALOGUE)
+    note = (
+        QUERY_MORE.format(omitted=result.omitted, total=result.total_rows) if result.omitted else ""
+    )
+    if output_format is not TableFormat.table:
+        _write_rows(result.frame, output_format)
+        if note:
+            errors.print(note, markup=False, highlight=False)
+        return
     table = Table()
     for column in result.frame.columns:
         table.add_column(text(column))
     for row in result.frame.itertuples(index=False):
         table.add_row(*(text(v) for v in row))
     console.print(table)
-    if result.omitted:
-        console.print(
-            f"{result.omitted:,} more rows not shown ({result.total_rows:,} in all); "
-            "raise --limit to see them.",
-            markup=False,
-            highlight=False,
-        )
+    if note:
+        console.print(note, markup=False, highlight=False)
 
 
 def _audit_verdict(result: Audit) -> Text:
@@ -809,8 +886,8 @@ def comparison_table(result: Comparison) -> Table:
 @app.command()
 @_output_errors
 def report(
-    run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    run_id: RunRef,
+    out: Out = DEFAULT_ROOT,
 ) -> None:
     """Rebuild a run's report.html from its stored tables."""
     from socialscore.studies import run as api
@@ -887,27 +964,298 @@ def keys(
     )
 
 
-@app.command()
-def runs(out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT) -> None:
-    """List the runs in the catalogue."""
-    from socialscore.store.catalogue import RunStore
+#: ``socialscore runs``: more runs match than the limit shows.
+RUNS_MORE = (
+    "{omitted:,} more not shown (the newest {shown:,} of {matched:,} matching runs); "
+    "raise --limit to see them."
+)
+#: ``socialscore runs``: runs of sweeps were left out.
+RUNS_SWEEPS_HIDDEN = (
+    "{hidden} of sweeps hidden; --sweeps lists them too, --sweep ID one sweep's runs."
+)
+#: ``socialscore runs``: nothing to list.
+RUNS_NONE = "No runs to show."
+#: ``socialscore runs``: columns a narrow terminal left out.
+RUNS_COLUMNS_LEFT_OUT = "Left out for width: {columns} (--format csv shows every column)."
+#: Narrowest a wrapping column of the runs table is made (when its text is wider).
+WRAP_MIN_WIDTH = 12
+#: Columns of the runs table whose text wraps when the terminal is narrow.
+WRAPPING_COLUMNS = ("scenario", "tags")
+#: A table column's border and padding, in characters.
+COLUMN_CHROME = 3
 
-    store = RunStore(out)
-    store.reconcile()
-    df = store.list_runs()
-    table = Table(title=Text.assemble("Runs in ", _path(out)))
-    for col in ("run_id", "scenario_name", "population", "days", "seed", "created_at"):
-        table.add_column(col)
-    for row in df.itertuples():
-        table.add_row(
-            text(row.run_id),
-            text(row.scenario_name),
-            f"{row.population:,}",
-            str(row.days),
-            str(row.seed),
-            text(row.created_at),
+
+@app.command()
+def runs(
+    out: Out = DEFAULT_ROOT,
+    scenario: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Only the runs of this scenario.")
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag",
+            metavar="KEY=VALUE",
+            help="Only the runs with this tag, e.g. audit=true (repeat: every one).",
+        ),
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Only the runs created on this day (UTC) or later.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help=f"Show the newest N runs (default: {DEFAULT_RUNS_LIMIT} in a table, "
+            "every one in csv or json).",
+        ),
+    ] = None,
+    sweeps: Annotated[
+        bool, typer.Option("--sweeps", help="Also list the runs of sweeps (hidden by default).")
+    ] = False,
+    sweep: Annotated[
+        str | None, typer.Option("--sweep", metavar="ID", help="Only the runs of this sweep.")
+    ] = None,
+    output_format: FormatOption = TableFormat.table,
+) -> None:
+    """List the runs in the catalogue, newest first (runs of sweeps hidden unless asked)."""
+    from socialscore.store.catalogue import CatalogueError, OutputLocationError, RunStore
+    from socialscore.store.listing import ListingError, RunFilter, parse_tag, select
+
+    try:
+        chosen = RunFilter(
+            scenario=scenario,
+            tags=tuple(parse_tag(t) for t in tag or ()),
+            since=None if since is None else since.date(),
+            sweep=sweep,
+            sweeps=sweeps,
         )
-    console.print(table)
+        store = RunStore(out)
+        store.reconcile()
+        if limit is None and output_format is TableFormat.table:
+            limit = DEFAULT_RUNS_LIMIT
+        listing = select(store.list_runs(), chosen, limit=limit)
+    except ListingError as exc:
+        _fail(exc)
+    except (CatalogueError, OutputLocationError) as exc:
+        _fail(exc, EXIT_CATALOGUE)
+    notes = []
+    if listing.omitted:
+        notes.append(
+            RUNS_MORE.format(
+                omitted=listing.omitted, shown=len(listing.frame), matched=listing.matched
+            )
+        )
+    if listing.hidden_sweep_runs:
+        notes.append(RUNS_SWEEPS_HIDDEN.format(hidden=_runs(listing.hidden_sweep_runs)))
+    if output_format is not TableFormat.table:
+        _write_rows(_runs_for_output(listing.frame, output_format), output_format)
+        for note in notes:
+            errors.print(note, markup=False, highlight=False, soft_wrap=True)
+        return
+    shown = runs_table(listing.frame, Text.assemble("Runs in ", _path(out)), console.width)
+    console.print(shown, crop=False)  # a run id wider than the terminal wraps, never cut
+    if not listing.matched:
+        notes.insert(0, RUNS_NONE)
+    for note in notes:
+        console.print(note, markup=False, highlight=False, soft_wrap=True)
+
+
+#: The columns of ``socialscore runs`` after the run id, the most useful first (the run
+#: id starts with the moment it was made, so the creation time comes last).
+RUNS_COLUMNS = ("scenario", "citizens", "days", "seed", "tags", "created (UTC)")
+#: The columns of ``socialscore rm``'s list: how old each run is comes first.
+RM_COLUMNS = ("created (UTC)", "scenario", "citizens", "days", "seed", "tags")
+
+
+def runs_table(
+    frame: pd.DataFrame, title: Text, width: int, columns: tuple[str, ...] = RUNS_COLUMNS
+) -> Table:
+    """Runs as a table that fits ``width``: the whole run id always, then what else fits.
+
+    The other ``columns`` come in the order given and are left out, said in the
+    caption, when the terminal is too narrow for them.
+    """
+    from socialscore.store.listing import tag_text, tags_of
+
+    ids = [text(rid) for rid in frame["run_id"]]
+    cells: dict[str, list[Text]] = {
+        "scenario": [text(name) for name in frame["scenario_name"]],
+        "citizens": [Text(f"{int(p):,}") for p in frame["population"]],
+        "days": [Text(str(int(d))) for d in frame["days"]],
+        "seed": [Text(str(int(x))) for x in frame["seed"]],
+        "tags": [
+            text(", ".join(f"{k}={tag_text(v)}" for k, v in tags_of(cell).items()))
+            for cell in frame["tags"]
+        ],
+        "created (UTC)": [Text(f"{moment:%Y-%m-%d %H:%M}") for moment in frame["created_at"]],
+    }
+    cells = {name: cells[name] for name in columns}
+    id_width = max([len("run id"), *(cell.cell_len for cell in ids)])
+    kept = _fitting(cells, room=width - 1 - id_width - COLUMN_CHROME)
+    table = Table(title=title)
+    table.add_column("run id", no_wrap=True, min_width=id_width)
+    for name, least in kept.items():
+        wraps = name in WRAPPING_COLUMNS
+        table.add_column(
+            name,
+            justify="left" if wraps or name.startswith("created") else "right",
+            no_wrap=not wraps,
+            min_width=least,
+        )
+    for k, run_id in enumerate(ids):
+        table.add_row(run_id, *(cells[name][k] for name in kept))
+    left_out = [name for name in cells if name not in kept]
+    if left_out and len(frame):
+        table.caption = RUNS_COLUMNS_LEFT_OUT.format(columns=", ".join(left_out))
+    return table
+
+
+def _fitting(cells: dict[str, list[Text]], *, room: int) -> dict[str, int]:
+    """The columns, in order, that fit in ``room`` characters, with the width each needs.
+
+    A column needs its widest cell or heading; one of :data:`WRAPPING_COLUMNS` at most
+    :data:`WRAP_MIN_WIDTH` (its text wraps). A column that does not fit is skipped and
+    the next ones are tried.
+    """
+    kept = {}
+    for name, column in cells.items():
+        widest = max([len(name), *(cell.cell_len for cell in column)])
+        need = min(widest, WRAP_MIN_WIDTH) if name in WRAPPING_COLUMNS else widest
+        if need + COLUMN_CHROME <= room:
+            kept[name] = need
+            room -= need + COLUMN_CHROME
+    return kept
+
+
+def _runs(count: int) -> str:
+    """``1 run``, ``2 runs``, ``1,000 runs``."""
+    return f"{count:,} run{'' if count == 1 else 's'}"
+
+
+def _runs_for_output(frame: pd.DataFrame, output_format: TableFormat) -> pd.DataFrame:
+    """The runs' rows for csv (tags as the catalogue's JSON text) or json (tags as an object)."""
+    if output_format is TableFormat.json:
+        from socialscore.store.listing import tags_of
+
+        return frame.assign(tags=[tags_of(cell) for cell in frame["tags"]])
+    return frame
+
+
+def _write_rows(frame: pd.DataFrame, output_format: TableFormat) -> None:
+    """Rows on stdout as CSV or a JSON list of objects, and nothing else.
+
+    CSV text cells show control characters escaped, as every printed cell does
+    (:func:`~socialscore.system.terminal.clean`); JSON escapes them itself.
+    """
+    if output_format is TableFormat.csv:
+        shown = frame.map(lambda v: clean(v, limit=None) if isinstance(v, str) else v)
+        sys.stdout.write(shown.to_csv(index=False))
+        return
+    records = json.loads(  # pandas turns NaN into null, timestamps into ISO text
+        frame.to_json(orient="records", date_format="iso", double_precision=15, default_handler=str)
+    )
+    sys.stdout.write(json.dumps(records, indent=2) + "\n")
+
+
+#: ``socialscore rm``: neither runs nor an age given, or both.
+ERR_RM_WHAT = (
+    "Name the runs to delete (ids, unique starts of ids, or latest) or give --older-than "
+    "AGE (e.g. 30d), not both."
+)
+#: ``socialscore rm``: nothing matched.
+RM_NOTHING = "No run in {root} is older than {age}; nothing deleted."
+#: ``socialscore rm``: the user said no.
+RM_DECLINED = "Nothing deleted."
+#: ``socialscore rm``: a run named but not in the catalogue (a damaged folder).
+RM_UNLISTED = "  and {run_id} (not in the catalogue: damaged or left by a crash)"
+#: ``socialscore rm``: a run gone before its turn (another process removed it).
+RM_GONE = "Run {run_id} was already gone."
+#: Exit code of ``socialscore rm`` when the user does not confirm.
+EXIT_DECLINED = 1
+
+
+@app.command("rm")
+@_output_errors
+def remove(
+    run_refs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="RUN",
+            help="Runs to delete: ids from `socialscore runs`, unique starts of ids, or 'latest'.",
+        ),
+    ] = None,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            metavar="AGE",
+            help="Instead, every run created more than AGE ago: 12h, 30d or 2w "
+            "(runs of sweeps included).",
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+    out: Out = DEFAULT_ROOT,
+) -> None:
+    """Delete runs: their folders and their catalogue rows; lists them and asks first."""
+    from socialscore.store.catalogue import RunNotFoundError, RunStore
+
+    if bool(run_refs) == (older_than is not None):
+        _fail(ERR_RM_WHAT)
+    store = RunStore(out)
+    store.reconcile()  # complete folders a crash left uncatalogued are listed too
+    listed = store.list_runs()
+    ids = _runs_to_remove(store, listed, run_refs or [], older_than)
+    if not ids:
+        console.print(Text(RM_NOTHING.format(root=clean(store.root), age=clean(older_than))))
+        return
+    chosen = listed[listed["run_id"].isin(ids)].reset_index(drop=True)
+    title = Text.assemble(f"{_runs(len(ids))} to delete from ", _path(out))
+    console.print(runs_table(chosen, title, console.width, RM_COLUMNS), crop=False)
+    for run_id in (i for i in ids if i not in set(chosen["run_id"])):
+        console.print(text(RM_UNLISTED.format(run_id=run_id)))
+    if not yes and not _confirmed(
+        f"Delete {_runs(len(ids))} and {'its' if len(ids) == 1 else 'their'} catalogue rows?"
+    ):
+        errors.print(RM_DECLINED)
+        raise typer.Exit(EXIT_DECLINED)
+    removed = 0
+    for run_id in ids:
+        try:
+            store.remove(run_id)
+            removed += 1
+        except RunNotFoundError:
+            console.print(text(RM_GONE.format(run_id=run_id)))
+    console.print(f"Deleted {_runs(removed)}.")
+
+
+def _runs_to_remove(
+    store: RunStore, listed: pd.DataFrame, refs: list[str], older_than: str | None
+) -> list[str]:
+    """The ids ``rm`` deletes: the runs named, or those older than the age (or exit 2)."""
+    from socialscore.store.listing import ListingError, parse_age
+    from socialscore.store.listing import older_than as old_runs
+
+    try:
+        if older_than is not None:
+            return [str(r) for r in old_runs(listed, parse_age(older_than))["run_id"]]
+        return list(dict.fromkeys(store.resolve(ref) for ref in refs))
+    except (ListingError, LookupError) as exc:
+        _fail(exc)
+
+
+def _confirmed(question: str) -> bool:
+    """The user's answer (no when there is nobody to answer: stdin closed)."""
+    try:
+        return typer.confirm(question, default=False)
+    except typer.Abort:
+        console.print()  # end the question's line
+        return False
 
 
 @app.command()
@@ -928,7 +1276,7 @@ def scenarios() -> None:
 
 @app.command()
 def explain(
-    run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
+    run_id: RunRef,
     citizens: Annotated[
         list[int] | None,
         typer.Argument(metavar="[CITIZEN...]", help="Citizen ids (the citizens table)."),
@@ -940,7 +1288,7 @@ def explain(
         ),
     ] = False,
     format: Annotated[str, typer.Option("--format", help="text (the terminal) or json.")] = "text",
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    out: Out = DEFAULT_ROOT,
 ) -> None:
     """Why was this person denied? Replay a stored run and tell a citizen's story.
 
@@ -985,8 +1333,6 @@ def explain(
                 )
             )
     if format == "json":
-        import json
-
         sys.stdout.write(json.dumps([t.to_dict() for t in found], indent=2) + "\n")
         return
     if format == "html":
@@ -1320,8 +1666,8 @@ EXIT_RERUN_DIFFERS = 1
 @app.command()
 @_output_errors
 def rerun(
-    run_id: Annotated[str, typer.Argument(metavar="RUN", help="A run id from `socialscore runs`.")],
-    out: Annotated[Path, typer.Option(help="Run store folder.")] = DEFAULT_ROOT,
+    run_id: RunRef,
+    out: Out = DEFAULT_ROOT,
 ) -> None:
     """Run a stored run again from its resolved scenario; say whether the tables match.
 
@@ -1347,7 +1693,7 @@ def rerun(
     def say(line: str) -> None:
         console.print(text(line, limit=LINE_LIMIT))
 
-    say(f"Rerun of {run_id} written as {done.result.run_id} to {done.result.path}")
+    say(f"Rerun of {done.original} written as {done.result.run_id} to {done.result.path}")
     for check in done.tables:
         if check.verdict != "byte-identical":
             columns = f" (columns: {', '.join(check.columns)})" if check.columns else ""

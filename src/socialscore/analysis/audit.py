@@ -252,8 +252,8 @@ class Audit:
             }
         )
 
-    def to_json(self) -> str:
-        """The audit as JSON: scenario, overall verdict, every check, and the decomposition."""
+    def to_dict(self) -> dict[str, object]:
+        """The audit as data for JSON: scenario, verdict, every check, the decomposition."""
         doc: dict[str, object] = {
             "scenario": self.scenario,
             "passed": self.passed,
@@ -262,7 +262,11 @@ class Audit:
         }
         if self.decomposition is not None:
             doc["decomposition"] = self.decomposition.to_dict()
-        return json.dumps(doc, indent=2)
+        return doc
+
+    def to_json(self) -> str:
+        """The audit as JSON (:meth:`to_dict`), indented."""
+        return json.dumps(self.to_dict(), indent=2)
 
 
 # -- what a gate reads ------------------------------------------------------

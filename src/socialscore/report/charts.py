@@ -146,13 +146,13 @@ def gate_rates(m: pd.DataFrame) -> Chart:
         )
     )
     # The legend draws each verdict's own symbol (one entry per verdict, open where open).
-    for v, symbol in VERDICT_SYMBOLS.items():
+    for shown, symbol in VERDICT_SYMBOLS.items():
         fig.add_trace(
             go.Scatter(
                 x=[None],
                 y=[None],
                 mode="markers",
-                name=f"four-fifths line: {VERDICT_SHORT[v]}",
+                name=f"four-fifths line: {VERDICT_SHORT[shown]}",
                 marker={"symbol": symbol, "size": 11, "color": "black", "line": {"width": 2}},
             )
         )

@@ -3,5 +3,8 @@
 - ``catalogue``: the run store (folders written complete or not at all, the
   DuckDB catalogue of runs, comparisons and sweeps).
 - ``query``: read-only SQL on a snapshot of the catalogue.
-- ``defaults``: the store root and query row limit a user gets without asking.
+- ``listing``: choosing runs from the catalogue's list (scenario, tag, date,
+  sweep, age) for ``socialscore runs`` and ``socialscore rm``.
+- ``defaults``: the store root (``SOCIALSCORE_RUNS``) and the row limits a user
+  gets without asking.
 """

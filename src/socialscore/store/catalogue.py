@@ -1,12 +1,13 @@
 """The run store: one folder per run on disk, and a DuckDB catalogue of runs.
 
-Layout of a store root (default ``./socialscore-runs``)::
+Layout of a store root (default ``./socialscore-runs``, or ``$SOCIALSCORE_RUNS``)::
 
     ROOT/
       catalogue.duckdb          the catalogue (tables ``runs``, ``metrics``,
                                 ``comparisons`` and ``sweep_runs``)
       catalogue.lock            OS lock taken around every catalogue access
       .incomplete/<run_id>/     runs being written (with ``.writer.json``)
+      .removing/<run_id>/       runs being deleted (:meth:`RunStore.remove`)
       <run_id>/                 complete runs
         <table>.parquet ...     tables written by the run
         <name> ...              text files (scenario copy, its hash, ...)
@@ -36,6 +37,14 @@ Guarantees:
 * A full disk is reported as :class:`DiskFullError` in one line: a run cut
   short leaves nothing behind, and a run whose folder is complete but whose
   catalogue insert failed is listed by the next :meth:`RunStore.reconcile`.
+* A removed run is gone whole: :meth:`RunStore.remove` moves its folder
+  aside (out of every reader's sight), deletes its catalogue rows in one
+  transaction, then deletes the folder. Cut short anywhere, it leaves at most
+  rows whose folder is gone (hidden, dropped by :meth:`RunStore.reconcile`)
+  and a folder under ``.removing`` (deleted by the next reconcile); nothing
+  brings the run back.
+* A run is named by its id, a unique prefix of its id, or ``latest``
+  (:meth:`RunStore.resolve`).
 * :meth:`RunStore.check_writable` tells, before any simulation, whether runs
   can be written under the root.
 
@@ -51,6 +60,7 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import socket
 import tempfile
@@ -82,6 +92,8 @@ from socialscore.system.interrupts import signals_deferred
 
 __all__ = [
     "DEFAULT_ROOT",
+    "LATEST",
+    "AmbiguousRunError",
     "CatalogueError",
     "DiskFullError",
     "OutputLocationError",
@@ -96,6 +108,12 @@ T = TypeVar("T")
 CATALOGUE_FILE = "catalogue.duckdb"
 LOCK_FILE = "catalogue.lock"
 INCOMPLETE_DIR = ".incomplete"
+REMOVING_DIR = ".removing"
+"""Folder under the root where :meth:`RunStore.remove` moves a run before deleting it."""
+LATEST = "latest"
+"""The run reference naming the newest complete run (:meth:`RunStore.resolve`)."""
+CANDIDATES_SHOWN = 5
+"""Runs an ambiguous prefix's error names."""
 MANIFEST_FILE = "manifest.json"
 META_FILE = "meta.json"
 METRICS_TABLE = "metrics"
@@ -195,8 +213,16 @@ _RUN_COLUMNS = (
 
 # Error messages (named so that tests and callers can match them).
 MSG_RUN_NOT_FOUND = (
-    "No run {run_id!r} in the run store at {root}. "
-    "List the runs with RunStore({root_str!r}).list_runs()."
+    "No run {run_id!r} in the run store at {root}: give a run id, a unique start of one, "
+    "or 'latest'. List the runs with `socialscore runs --out {root_arg}`."
+)
+MSG_NO_RUNS_YET = (
+    "The run store at {root} holds no run yet, so 'latest' names none. Make one with "
+    "`socialscore run --out {root_arg}`."
+)
+MSG_RUN_AMBIGUOUS = (
+    "{prefix!r} starts {count} run ids in the run store at {root}: {candidates}{more}. "
+    "Give more of the id (`socialscore runs --out {root_arg}` lists them)."
 )
 MSG_RUN_DAMAGED = (
     "Run {run_id!r} in the run store at {root} is damaged: files listed in its "
@@ -267,6 +293,10 @@ MSG_META_FOLDER_MISMATCH = "Skipping run folder {path}: its meta.json names run 
 
 class RunNotFoundError(LookupError):
     """A run id that the store does not hold (or whose files are damaged)."""
+
+
+class AmbiguousRunError(RunNotFoundError):
+    """A prefix that starts more than one run id (the message names some of them)."""
 
 
 class CatalogueError(RuntimeError):
@@ -831,6 +861,7 @@ class RunStore:
             RunNotFoundError: If ``run_id`` is given and not listed.
         """
         if run_id is not None:
+            run_id = self.resolve(run_id)
             self.run_path(run_id)
         if not self.catalogue_path.exists():
             if run_id is not None:
@@ -863,11 +894,48 @@ class RunStore:
         }
         return rows.loc[rows["run_id"].isin(valid)].reset_index(drop=True)
 
+    def resolve(self, ref: str) -> str:
+        """The id of the run a reference names.
+
+        A reference is a run id (a run folder with a manifest, catalogued or
+        not), ``latest`` (the newest complete catalogued run), or the start of
+        exactly one catalogued complete run's id (``20261201T0926``). Resolve
+        once and use the id after: ``latest`` names another run as soon as a
+        newer one is stored.
+
+        Args:
+            ref: A run id, a unique start of one, or ``latest``.
+
+        Returns:
+            The run id.
+
+        Raises:
+            AmbiguousRunError: If ``ref`` starts several run ids (some are named).
+            RunNotFoundError: If ``ref`` names no run.
+        """
+        if not isinstance(ref, str) or not _RUN_ID_RE.match(ref):
+            raise RunNotFoundError(self._not_found(str(ref)))
+        if (self.root / ref / MANIFEST_FILE).is_file():
+            return ref
+        ids = [str(rid) for rid in self.list_runs()["run_id"]]  # newest first
+        if ref == LATEST:
+            if not ids:
+                raise RunNotFoundError(
+                    MSG_NO_RUNS_YET.format(root=self.root, root_arg=self._root_arg())
+                )
+            return ids[0]
+        matches = [rid for rid in ids if rid.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise RunNotFoundError(self._not_found(ref))
+        raise AmbiguousRunError(self._ambiguous(ref, matches))
+
     def run_path(self, run_id: str) -> Path:
         """Folder of a complete run.
 
         Args:
-            run_id: The run id.
+            run_id: The run id, a unique start of one, or ``latest`` (see :meth:`resolve`).
 
         Returns:
             ``root / run_id``.
@@ -875,8 +943,7 @@ class RunStore:
         Raises:
             RunNotFoundError: If there is no complete folder for this run.
         """
-        if not isinstance(run_id, str) or not _RUN_ID_RE.match(run_id):
-            raise RunNotFoundError(self._not_found(str(run_id)))
+        run_id = self.resolve(run_id)
         folder = self.root / run_id
         if not (folder / MANIFEST_FILE).is_file():
             raise RunNotFoundError(self._not_found(run_id))
@@ -937,6 +1004,66 @@ class RunStore:
                 MSG_TABLE_NOT_FOUND.format(run_id=run_id, name=name, path=path, tables=tables)
             )
         return pq.read_table(str(path), columns=columns)
+
+    # -- removing ----------------------------------------------------------
+
+    def remove(self, run_id: str) -> str:
+        """Delete a run: its folder and every catalogue row about it.
+
+        The folder is first moved under ``ROOT/.removing`` (from then on no
+        reader sees the run, and :meth:`reconcile` never registers it again),
+        then the run's rows in ``runs``, ``metrics`` and ``sweep_runs`` are
+        deleted in one transaction, then the folder is deleted. Cut short at
+        any step, the run stays gone and the next :meth:`reconcile` finishes
+        the job.
+
+        Args:
+            run_id: The run id, a unique start of one, or ``latest`` (see :meth:`resolve`).
+
+        Returns:
+            The id of the run removed.
+
+        Raises:
+            RunNotFoundError: If the reference names no run.
+        """
+        run_id = self.resolve(run_id)
+        aside = self.root / REMOVING_DIR / run_id
+        with signals_deferred():
+            aside.parent.mkdir(exist_ok=True)
+            shutil.rmtree(aside, ignore_errors=True)  # left by a removal cut short
+            try:
+                os.rename(self.root / run_id, aside)
+            except FileNotFoundError:  # removed by another process meanwhile
+                raise RunNotFoundError(self._not_found(run_id)) from None
+            fsync_dir(self.root)
+            fsync_dir(aside.parent)
+        self._forget(run_id)
+        shutil.rmtree(aside, ignore_errors=True)
+        return run_id
+
+    def _forget(self, run_id: str) -> None:
+        """Delete every catalogue row about one run, in one transaction."""
+        if not self.catalogue_path.exists():
+            return
+
+        def work(con: duckdb.DuckDBPyConnection) -> None:
+            con.begin()
+            try:
+                for table in ("metrics", "sweep_runs", "runs"):
+                    con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+                con.commit()
+            except BaseException:
+                _rollback(con)
+                raise
+
+        self._with_catalogue(work)
+
+    def _clean_removing(self) -> None:
+        """Delete the folders of removals that were cut short (their rows are gone or hidden)."""
+        removing = self.root / REMOVING_DIR
+        if removing.is_dir():
+            for folder in removing.iterdir():
+                shutil.rmtree(folder, ignore_errors=True)
 
     # -- repair ------------------------------------------------------------
 
@@ -1002,11 +1129,27 @@ class RunStore:
             self._with_catalogue(work)
 
         self._clean_incomplete()
+        self._clean_removing()
 
     # -- internals ---------------------------------------------------------
 
+    def _root_arg(self) -> str:
+        """The root as a shell argument (quoted when it holds spaces or quotes)."""
+        return shlex.quote(str(self.root))
+
     def _not_found(self, run_id: str) -> str:
-        return MSG_RUN_NOT_FOUND.format(run_id=run_id, root=self.root, root_str=str(self.root))
+        return MSG_RUN_NOT_FOUND.format(run_id=run_id, root=self.root, root_arg=self._root_arg())
+
+    def _ambiguous(self, prefix: str, matches: list[str]) -> str:
+        extra = len(matches) - CANDIDATES_SHOWN
+        return MSG_RUN_AMBIGUOUS.format(
+            prefix=prefix,
+            count=len(matches),
+            root=self.root,
+            candidates=", ".join(matches[:CANDIDATES_SHOWN]),
+            more=f" and {extra} more" if extra > 0 else "",
+            root_arg=self._root_arg(),
+        )
 
     def _load_folder(self, folder: Path) -> tuple[RunMeta, pa.Table] | None:
         """Read meta and metrics of a complete folder (None, with a warning, if unreadable)."""

@@ -43,8 +43,12 @@ def replay(
     out: str | Path = DEFAULT_ROOT,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Trail]:
-    """Replay a stored run tracing ``citizens`` (None: the story pool, :func:`story_pool`)."""
+    """Replay a stored run tracing ``citizens`` (None: the story pool, :func:`story_pool`).
+
+    ``run_id`` is the run's id, a unique start of it, or ``latest``.
+    """
     store = RunStore(out)
+    run_id = store.resolve(run_id)
     folder = store.run_path(run_id)
     stored = load_stored(folder, run_id)
     sc = stored.loaded.scenario
@@ -67,8 +71,12 @@ def sample(
     out: str | Path = DEFAULT_ROOT,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Case], int]:
-    """Telling cases of a stored run, found by replaying its story pool; and the pool's size."""
+    """Telling cases of a stored run, found by replaying its story pool; and the pool's size.
+
+    ``run_id`` is the run's id, a unique start of it, or ``latest``.
+    """
     store = RunStore(out)
+    run_id = store.resolve(run_id)
     scenario = load_stored(store.run_path(run_id), run_id).loaded.scenario
     found = replay(run_id, None, out=out, progress=progress)
     start = measurement_window(scenario).start
@@ -84,11 +92,15 @@ def trails(
 ) -> list[Trail]:
     """Replay a stored run with tracing on ``citizens``; their trails, in the order given.
 
+    ``run_id`` is the run's id, a unique start of it, or ``latest``.
+
     Raises:
-        KeyError: No run ``run_id`` in the store at ``out``.
+        socialscore.store.catalogue.RunNotFoundError: No run ``run_id`` in the store at
+            ``out`` (a LookupError).
         ValueError: A citizen id outside the run's population.
         RerunError: The run folder cannot be replayed (older version, changed files).
     """
+    run_id = RunStore(out).resolve(run_id)
     kept = _kept(run_id, citizens, out)
     if kept is not None:
         return kept

@@ -557,8 +557,17 @@ def open_run(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Result:
 
 
 def rebuild_report(run_id: str, *, out: str | Path = DEFAULT_ROOT) -> Path:
-    """Rebuild a stored run's ``report.html`` from its tables; return its path."""
+    """Rebuild a stored run's ``report.html`` from its tables; return its path.
+
+    Args:
+        run_id: The run's id, a unique start of it, or ``latest``.
+        out: The run store folder.
+
+    Raises:
+        socialscore.store.catalogue.RunNotFoundError: The reference names no run (or several).
+    """
     store = RunStore(out)
+    run_id = store.resolve(run_id)
     path = store.run_path(run_id)
     sc = Scenario.model_validate_json((path / "scenario.resolved.json").read_text("utf-8"))
     tables = {name: store.load_table(run_id, name) for name in REPORT_TABLES}
@@ -660,7 +669,7 @@ def rerun(
     new run is stored in the same run store, tagged ``rerun_of``.
 
     Args:
-        run_id: The stored run.
+        run_id: The stored run: its id, a unique start of it, or ``latest``.
         out: The run store folder.
         progress: Called as ``progress(days_done, days_total)`` after each day
             (not for an audit run).
@@ -674,6 +683,7 @@ def rerun(
             older socialscore, or its scenario was changed since); one line.
     """
     store = RunStore(out)
+    run_id = store.resolve(run_id)  # once: a new run is about to become "latest"
     folder = store.run_path(run_id)
     stored = rerun_check.load_stored(folder, run_id)
     tags = {"rerun_of": run_id}
