@@ -153,6 +153,37 @@ def test_comparison_report_is_written_whole_with_the_stored_figures(three_seeds)
     assert not list(result.path.parent.glob(".*.tmp"))
 
 
+def test_the_comparison_table_reads_without_exponents_or_nan_and_lists_rated_behaviours(
+    three_seeds,
+):  # type: ignore[no-untyped-def]
+    """Behaviour rates are per 1,000 citizen-days in plain decimals (1.2e-05 was printed
+    before); only behaviours some compared regime rates get a row."""
+    import re
+
+    from socialscore.scenario.files import load
+
+    page = (three_seeds.path / "comparison.html").read_text(encoding="utf-8")
+    table = page[page.index("<table") :]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", table)
+    assert cells
+    assert not [c for c in cells if re.search(r"\dd?e[-+]\d|nan|\+n/a", c)]
+    rated = {r.event for r in load("citizen-score").scenario.rules}
+    listed = set(re.findall(r"behaviour rate: (\w+) \(per 1,000 citizen-days\)", table))
+    assert listed and listed <= rated
+    t = three_seeds.table
+    every = set(t[t.metric == "behaviour_rate"].subject)
+    assert every - rated  # the unrated ones were measured, just not listed
+
+
+def test_significant_figures_are_plain_decimals() -> None:
+    from socialscore.report import format as fmt
+
+    assert fmt.significant(0.0000123, sign=True) == "+0.0000123"
+    assert fmt.significant(-0.000148) == "-0.000148"
+    assert fmt.significant(1234.5) == "1,234"
+    assert fmt.significant(0.0) == "0" and fmt.significant(float("nan")) == "n/a"
+
+
 def test_paired_interval_is_the_student_t_interval_of_per_seed_differences(three_seeds):  # type: ignore[no-untyped-def]
     result = three_seeds
     v = result.values

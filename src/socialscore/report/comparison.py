@@ -60,6 +60,8 @@ class ComparisonFacts:
     days: int
     window: str = ""  # the days every measure covers: "days 180–364"
     window_why: str = ""
+    #: The events some compared regime's rules rate (None: every behaviour is shown).
+    rated_events: frozenset[str] | None = None
 
 
 def _difference(r: pd.Series) -> MeanInterval:
@@ -79,24 +81,47 @@ def _level(r: pd.Series) -> MeanInterval:
     )
 
 
-def difference_cell(diff: MeanInterval) -> str:
-    """The bracket beside a mean in the table: the difference in words its interval supports."""
+def difference_cell(diff: MeanInterval, scale: float = 1.0) -> str:
+    """The bracket beside a mean in the table: the difference in words its interval supports.
+
+    ``scale`` multiplies every figure (behaviour rates are shown per 1,000 citizen-days).
+    """
+
+    def signed(x: float) -> str:
+        return fmt.significant(scale * x, sign=True)
+
     if not diff.has_interval:
-        return f"{diff.mean:+.3g}; {NO_INTERVAL}"
+        return f"{signed(diff.mean)}; {NO_INTERVAL}"
     if diff.low == diff.high == 0.0:
         return "no difference in any seed"
-    bounds = f"[{diff.low:+.3g}, {diff.high:+.3g}]"
+    bounds = f"[{signed(diff.low)}, {signed(diff.high)}]"
     if diff.side(0.0) == "straddles":
-        return f"no measurable difference: {diff.mean:+.3g} {bounds}"
-    return f"{diff.mean:+.3g} {bounds}"
+        return f"no measurable difference: {signed(diff.mean)} {bounds}"
+    return f"{signed(diff.mean)} {bounds}"
+
+
+#: Behaviour rates are shown per this many citizen-days.
+PER_CITIZEN_DAYS = 1_000
+
+
+def _shown(table: pd.DataFrame, rated: frozenset[str] | None) -> pd.DataFrame:
+    """The rows the table shows: behaviours only for events some compared regime rates."""
+    if rated is None:
+        return table
+    behaviour = table.metric == "behaviour_rate"
+    return table[~behaviour | table.subject.isin(rated)]
 
 
 def _rows(table: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
     rows = []
     for (metric, subject, grp), part in table.groupby(["metric", "subject", "grp"], sort=True):
         label = str(metric).replace("_", " ")
+        rate = metric == "behaviour_rate"
+        scale = float(PER_CITIZEN_DAYS) if rate else 1.0
         if subject:
             label += f": {subject}"
+        if rate:
+            label += f" (per {PER_CITIZEN_DAYS:,} citizen-days)"
         if grp != "all":
             label += f" ({grp})"
         cells = []
@@ -109,15 +134,15 @@ def _rows(table: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
             if math.isnan(float(r["mean"])):
                 cells.append(_undefined(str(metric)))
                 continue
-            text = (
-                fmt.ratio(float(r["mean"]))
-                if abs(float(r["mean"])) < 10
-                else fmt.score(float(r["mean"]))
-            )
+            mean = float(r["mean"])
+            if rate:
+                text = fmt.significant(scale * mean)
+            else:
+                text = fmt.ratio(mean) if abs(mean) < 10 else fmt.score(mean)
             if name != names[0] and math.isnan(float(r.difference)):
                 text += f" (no difference: under {names[0]} it is {_undefined(str(metric))})"
             elif name != names[0]:
-                text += f" ({difference_cell(_difference(r))})"
+                text += f" ({difference_cell(_difference(r), scale)})"
             cells.append(text)
         rows.append({"label": label, "cells": cells})
     return rows
@@ -345,18 +370,41 @@ def _air_chart(table: pd.DataFrame, names: list[str]) -> Chart:
 
 
 def _behaviour_chart(table: pd.DataFrame, names: list[str]) -> Chart:
+    """Each behaviour's rate against the first regime's, in % of it, with its interval.
+
+    Relative, so a rare behaviour's chilling is not drowned by a frequent one's rate.
+    """
     fig = go.Figure()
     rates = table[table.metric == "behaviour_rate"]
-    for name in names:
-        part = rates[rates.scenario == name]
-        fig.add_trace(go.Bar(x=part.subject, y=1000.0 * part["mean"], name=name))
+    base = rates[rates.scenario == names[0]].set_index("subject")["mean"]
+    for name in names[1:]:
+        part = rates[rates.scenario == name].set_index("subject")
+        part = part[part.index.isin(base.index[base > 0])]
+        scale = 100.0 / base.reindex(part.index)
+        change = part.difference * scale
+        fig.add_trace(
+            go.Bar(
+                x=[s.replace("_", " ") for s in part.index],
+                y=change,
+                name=name,
+                error_y={
+                    "type": "data",
+                    "array": (part.ci_high * scale - change).fillna(0.0),
+                    "arrayminus": (change - part.ci_low * scale).fillna(0.0),
+                    "visible": True,
+                },
+            )
+        )
+    fig.add_hline(y=0.0, line={"color": "black", "width": 1})
     fig.update_layout(barmode="group")
     return Chart(
         "behaviour",
-        "How often each behaviour happened, by regime",
-        "Events per 1,000 citizens per day over the run. Where a regime's bar is lower than "
-        "the baseline's for a lawful behaviour, the regime chilled it.",
-        layout(fig, x="behaviour", y="per 1,000 citizens per day"),
+        f"How much more or less often each behaviour happened than under {names[0]}",
+        f"The change in each rated behaviour's rate against {names[0]}, in % of its rate "
+        f"there, over the measurement window, with the 95% interval of the paired difference "
+        f"across seeds. A lawful behaviour below 0 is one the regime chilled; an interval "
+        f"across 0 shows no measurable change.",
+        layout(fig, x="behaviour", y=f"change against {names[0]} (%)"),
     )
 
 
@@ -364,6 +412,7 @@ def build_comparison(
     table: pd.DataFrame, names: list[str], seeds: list[int], facts: ComparisonFacts
 ) -> str:
     """Return the comparison report as one self-contained HTML document."""
+    table = _shown(table, facts.rated_events)
     chart_list = [
         _difference_chart(table, names),
         _air_chart(table, names),
@@ -374,7 +423,11 @@ def build_comparison(
         (m.replace("_", " "), DESCRIPTIONS[m]) for m in used if m in DESCRIPTIONS
     ]
     glossary.append(
-        ("behaviour rate", "Events of one kind per citizen per day over the whole run.")
+        (
+            "behaviour rate",
+            f"Events of one kind per {PER_CITIZEN_DAYS:,} citizen-days over the measurement "
+            "window; only behaviours some compared regime rates are listed.",
+        )
     )
     return ENVIRONMENT.get_template("compare.html.j2").render(
         names=names,

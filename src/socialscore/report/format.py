@@ -61,3 +61,19 @@ def score(value: float) -> str:
     if math.isnan(value):
         return "n/a"
     return f"{value:,.1f}"
+
+
+def significant(value: float, digits: int = 3, *, sign: bool = False) -> str:
+    """A number to ``digits`` significant digits, never in scientific notation.
+
+    0.0000123 → "0.0000123", 1234.5 → "1,235", with ``sign`` "+0.0000123".
+    """
+    if math.isnan(value):
+        return "n/a"
+    if math.isinf(value):
+        return ("+" if sign and value > 0 else "") + ("∞" if value > 0 else "-∞")
+    plus = "+" if sign and value >= 0 else ""
+    if value == 0:
+        return f"{plus}0"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{plus}{value:,.{min(decimals, 12)}f}"

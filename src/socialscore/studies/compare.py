@@ -290,8 +290,11 @@ def compare(
     values = _nothing_deterred(pd.concat(rows, ignore_index=True))
     table = _summarise(values, names)
     compare_id = store.new_run_id("compare-" + "-".join(names))
+    rated = frozenset(
+        e for item in loaded for r in item.scenario.rules for e in (r.event, r.cleared_by) if e
+    )
     facts = ComparisonFacts(
-        compare_id, first.run.population, first.run.days, window.label(), window.why
+        compare_id, first.run.population, first.run.days, window.label(), window.why, rated
     )
     path = write_comparison(store.root, facts, names, seed_list, values, table)
     store.register_comparison(compare_id, table)
