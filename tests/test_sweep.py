@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import subprocess
 import sys
 from pathlib import Path
@@ -113,7 +114,9 @@ def test_a_small_grid_runs_to_completion_on_local_processes(local_sweep):  # typ
     runs = RunStore(root).list_runs()
     assert len(runs) == 8 and runs.tags.str.contains(result.sweep_id).all()
     page = (result.path / "sweep.html").read_text("utf-8")
-    assert "Harms against rules[0].points" in page and "<script" in page
+    # Parameters in words, their key paths kept.
+    assert "Harms against points of rule 0 (&#39;bill_late&#39;) (rules[0].points)" in page
+    assert "<script" in page
     # A sweep's runs write no report of their own (5 MB each) until one is asked for.
     folders = [Path(p) for p in runs.path]
     assert not any((f / "report.html").exists() for f in folders)
@@ -195,7 +198,8 @@ def test_sobol_indices_find_the_only_parameter_that_matters(tmp_path):  # type: 
     assert get[("rules[0].points", "ST")] == pytest.approx(1.0, abs=0.15)
     assert get[("rules[0].points", "S1")] == pytest.approx(1.0, abs=0.25)
     page = (result.path / "sweep.html").read_text("utf-8")
-    assert "Sensitivity indices" in page and "driven most by rules[0].points" in page
+    assert "Sensitivity indices" in page
+    assert "driven most by points of rule 0 (&#39;bill_late&#39;) (rules[0].points)" in page
 
 
 def test_cli_sweep_and_query(local_sweep):  # type: ignore[no-untyped-def]
@@ -315,9 +319,34 @@ def test_sweep_report_headlines_rest_on_the_interval(local_sweep):  # type: igno
     change = endpoint_change(table, "rules[0].points", "adverse_impact_ratio", "mortgage")
     assert change is not None and change.difference.n == 2
     page = (result.path / "sweep.html").read_text("utf-8")
-    sentence = change_sentence("rules[0].points", "adverse impact ratio: mortgage", change)
-    assert sentence in page
+    named = "points of rule 0 ('bill_late') (rules[0].points)"
+    sentence = change_sentence(named, "adverse impact ratio: mortgage", change)
+    assert html.escape(sentence).replace("&#x27;", "&#39;") in page  # jinja2 writes &#39;
     assert "Student t interval of that mean across seeds" in page
+
+
+def test_a_band_is_an_area_and_every_panel_draws_its_mean_in_one_colour():
+    from socialscore.report.sweep import MEAN_COLOUR, _parameter_charts
+
+    summary = pd.DataFrame(
+        {
+            "metric": ["mean_score"] * 3 + ["gini"] * 3,
+            "subject": [""] * 6,
+            "value": [1.0, 2.0, 3.0] * 2,
+            "mean": [600.0, 590.0, 580.0, 0.1, 0.2, 0.3],
+            "ci_low": [595.0, 585.0, 575.0, 0.05, 0.15, 0.25],
+            "ci_high": [605.0, 595.0, 585.0, 0.15, 0.25, 0.35],
+            "seeds": [3] * 6,
+        }
+    )
+    (chart,) = _parameter_charts({"x": summary}, ["x"], words={"x": "the x (x)"})
+    assert chart.title == "Harms against the x (x)"
+    traces = chart.figure["data"]
+    bands = [t for t in traces if t.get("fill") == "toself"]
+    means = [t for t in traces if t.get("fill") != "toself"]
+    assert len(bands) == len(means) == 2
+    assert all(t["mode"] == "lines" for t in bands)  # no markers at the band's edges
+    assert {t["line"]["color"] for t in means} == {MEAN_COLOUR}
 
 
 def test_the_band_is_described_as_what_it_is():

@@ -14,7 +14,7 @@ whose runs all failed still gets its report: the failures, and no charts.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,8 @@ INDEX_WORDS = {
 
 #: Measures whose move across a numeric parameter is a headline (of a factorial grid).
 CHANGE_METRICS = ("blacklisted_share", "adverse_impact_ratio")
+#: One colour for every panel's mean (its band is the same colour, lighter).
+MEAN_COLOUR = "#3b6ea5"
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,12 @@ class SweepFacts:
     changes: dict[tuple[str, str, str], EndpointChange]
     indices: pd.DataFrame
     method: str
+    #: Each parameter in words with its key path (default: the key path alone).
+    words: dict[str, str] = field(default_factory=dict)
+
+    def named(self, parameter: str) -> str:
+        """A parameter in words."""
+        return self.words.get(parameter, parameter)
 
 
 def _label(metric: str, subject: str) -> str:
@@ -106,9 +114,11 @@ def _parameter_charts(
     summaries: dict[str, pd.DataFrame],
     parameters: list[str],
     cats: dict[str, list[str]] | None = None,
+    words: dict[str, str] | None = None,
 ) -> list[Chart]:
     """One chart per parameter with a summary: each measure against the parameter's values."""
     cats = cats or {}
+    words = words or {}
     charts: list[Chart] = []
     for k, parameter in enumerate(parameters):
         summary = summaries.get(parameter)
@@ -138,6 +148,7 @@ def _parameter_charts(
                     x=x + x[::-1],
                     y=part.ci_high.tolist() + part.ci_low.tolist()[::-1],
                     fill="toself",
+                    mode="lines",  # an area: its edges are no data points
                     line={"width": 0},
                     fillcolor="rgba(59,110,165,0.2)",
                     showlegend=False,
@@ -147,7 +158,14 @@ def _parameter_charts(
                 col=c,
             )
             fig.add_trace(
-                go.Scatter(x=x, y=part["mean"], mode="lines+markers", showlegend=False),
+                go.Scatter(
+                    x=x,
+                    y=part["mean"],
+                    mode="lines+markers",
+                    showlegend=False,
+                    line={"color": MEAN_COLOUR},
+                    marker={"color": MEAN_COLOUR},
+                ),
                 row=r,
                 col=c,
             )
@@ -173,7 +191,8 @@ def _parameter_charts(
                 if several
                 else f"{NO_INTERVAL} (no bar)."
             )
-        charts.append(Chart(f"param-{k}", f"Harms against {parameter}", what, figure))
+        title = f"Harms against {words.get(parameter, parameter)}"
+        charts.append(Chart(f"param-{k}", title, what, figure))
     return charts
 
 
@@ -193,7 +212,8 @@ def _category_traces(fig: go.Figure, part: pd.DataFrame, order: list[str], r: in
             x=part["value"].tolist(),
             y=mean.tolist(),
             mode="markers",
-            error_y=bar,
+            error_y={**bar, "color": MEAN_COLOUR},
+            marker={"color": MEAN_COLOUR},
             showlegend=False,
         ),
         row=r,
@@ -305,7 +325,7 @@ def _headlines(facts: SweepFacts) -> list[Headline]:
                 out.append(
                     Headline(
                         f"{_label(str(metric), str(subject)).capitalize()} is driven most by "
-                        f"{best.parameter} ({key} {best.value:.2f}).",
+                        f"{facts.named(str(best.parameter))} ({key} {best.value:.2f}).",
                         False,
                     )
                 )
@@ -323,7 +343,10 @@ def _headlines(facts: SweepFacts) -> list[Headline]:
                 if change is None:
                     continue
                 out.append(
-                    Headline(change_sentence(parameter, _label(metric, subject), change), False)
+                    Headline(
+                        change_sentence(facts.named(parameter), _label(metric, subject), change),
+                        False,
+                    )
                 )
     return out[:8]
 
@@ -349,7 +372,7 @@ def change_sentence(parameter: str, label: str, change: EndpointChange) -> str:
 def build_sweep(facts: SweepFacts) -> str:
     """Return the sweep report as one self-contained HTML document."""
     frame, indices = facts.values, facts.indices
-    charts = _parameter_charts(facts.summaries, facts.parameters, facts.categories)
+    charts = _parameter_charts(facts.summaries, facts.parameters, facts.categories, facts.words)
     sens = _sensitivity_chart(indices, facts.method)
     if sens is not None:
         charts.insert(0, sens)

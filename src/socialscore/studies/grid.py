@@ -421,6 +421,26 @@ class Task:
         return hashlib.sha256(f"{self.scenario_json}|{self.seed}".encode()).hexdigest()[:16]
 
 
+def parameter_words(key: str, base: dict[str, Any]) -> str:
+    """A varied key path in words, the path kept.
+
+    "points of rule 9 ('Late bill') (rules[9].points)": rules are named by
+    their label (else their event), gates and streams by name.
+    """
+    field = key.rsplit(".", 1)[-1].replace("_", " ")
+    parts = key.split(".")
+    head = parts[0]
+    if head.startswith("rules[") and len(parts) == 2:
+        k = int(head[len("rules[") : -1])
+        rules = base.get("rules") or []
+        rule = rules[k] if 0 <= k < len(rules) else {}
+        name = rule.get("label") or rule.get("event") or f"rule {k}"
+        return f"{field} of rule {k} ('{name}') ({key})"
+    if head in ("gates", "streams") and len(parts) == 3:
+        return f"{parts[1].replace('_', ' ')} {field} ({key})"
+    return key
+
+
 def tasks(grid: Grid, out: str | Path, *, reports: bool = False) -> list[Task]:
     """Every (point, seed) run of a grid (``reports``: each writes its report.html)."""
     out_text = str(out)

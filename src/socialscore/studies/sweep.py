@@ -47,7 +47,15 @@ from socialscore.report.sweep import EndpointChange, Failure, SweepFacts, build_
 from socialscore.store.catalogue import DEFAULT_ROOT, RunStore
 from socialscore.store.durable import atomic_folder
 from socialscore.studies import sensitivity
-from socialscore.studies.grid import Grid, Task, categories, category_label, load_grid, tasks
+from socialscore.studies.grid import (
+    Grid,
+    Task,
+    categories,
+    category_label,
+    load_grid,
+    parameter_words,
+    tasks,
+)
 from socialscore.studies.resources import PROCESS_BYTES, usable_cores
 from socialscore.system import display as notebook
 from socialscore.system.interrupts import (
@@ -657,6 +665,7 @@ def findings(result: SweepResult, store: RunStore) -> SweepFacts:
         changes=changes,
         indices=indices,
         method=design.method if design is not None else "",
+        words={p: parameter_words(p, grid.base_data) for p in grid.parameters},
     )
 
 
