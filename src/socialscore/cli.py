@@ -643,7 +643,8 @@ def sweep(
     console.print(
         Text.assemble(
             text(grid.spec.sweep.name, style="bold"),
-            f": {len(grid.points):,} points x {len(grid.seeds)} seeds = {total:,} runs of ",
+            f": {len(grid.points):,} point{'s' if len(grid.points) != 1 else ''} x "
+            f"{len(grid.seeds)} seed{'s' if len(grid.seeds) != 1 else ''} = {total:,} runs of ",
             text(grid.spec.sweep.base),
             " (",
             text("Ray " + ray) if ray else "local processes",
@@ -1287,7 +1288,12 @@ def explain(
             "--sample", help="Find telling cases among 500 citizens instead of naming them."
         ),
     ] = False,
-    format: Annotated[str, typer.Option("--format", help="text (the terminal) or json.")] = "text",
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format", help="text (the terminal), json, or html (an offline page per citizen)."
+        ),
+    ] = "text",
     out: Out = DEFAULT_ROOT,
 ) -> None:
     """Why was this person denied? Replay a stored run and tell a citizen's story.

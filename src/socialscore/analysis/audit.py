@@ -6,7 +6,7 @@ running: the records of a few citizens are made worse and the scores of their
 contacts are compared with the unperturbed run on the same random numbers.
 Harm flags read the regime's run and its no-scoring counterfactual.
 
-Each check gives a verdict (``pass``, ``fail`` or ``not applicable``) and the
+Each check gives a verdict (``pass``, ``fail``, ``inconclusive`` or ``not applicable``) and the
 reason in words. The laws checked are entries of docs/sources.md (eu-ai-act-art5,
 fcra-disputes, fcra-expiry, ecoa-reasons, gdpr-art22, four-fifths).
 """

@@ -53,6 +53,8 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 def _type_words(annotation: Any) -> str:
     """An annotation in the words of a scenario file."""
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:  # a bounded element type: its bounds are in the words
+        return _type_words(typing.get_args(annotation)[0])
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if origin in (typing.Union, types.UnionType):
         inner = " or ".join(_type_words(a) for a in args)

@@ -78,8 +78,8 @@ DEFAULT_METRICS = (
 )
 
 ERR_RAY_MISSING = (
-    "--ray needs the optional Ray extra: pip install 'socialscore[ray]' "
-    "(or run without --ray to use local processes)."
+    "--ray needs the optional Ray extra: pip install '.[ray]' in a clone of socialscore, or "
+    "pip install ray (or run without --ray to use local processes)."
 )
 MSG_SWEEP_STOPPED = (
     "Sweep {sweep_id} stopped by {cause}: {done:,} of {total:,} runs finished and recorded "

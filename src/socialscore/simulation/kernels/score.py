@@ -36,8 +36,7 @@ def apply_rules(
 ) -> float:
     """Decay one entity's accumulators, add today's points, and return their sum.
 
-    ``fired[e]`` counts how often event ``e`` was recorded today (0, 1 or 2:
-    a data error can add a second, false record).
+    ``fired[e]`` counts how often event ``e`` was recorded today.
     """
     total = 0.0
     for r in range(rule_event.shape[0]):
@@ -58,7 +57,7 @@ def apply_rules(
 
 @njit(cache=True, inline="always")
 def clip_round(x: float, lo: int, hi: int) -> int:
-    """Round half away from zero and clip into [lo, hi]."""
+    """Round half up (floor of x + 0.5) and clip into [lo, hi]."""
     v = math.floor(x + 0.5)
     if v < lo:
         return lo
