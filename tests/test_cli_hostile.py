@@ -145,7 +145,7 @@ def test_sweep_prints_a_hostile_grid_and_base_literally(place: Path) -> None:
         "sweep", str(grid), "--workers", "1", "--out", str(place / "sweeps")
     )
     assert code == 0, stderr
-    assert f"{clean(ALL_IN_ONE)}: 1 points x 1 seeds = 1 runs of all.toml" in stdout
+    assert f"{clean(ALL_IN_ONE)}: 1 point x 1 seed = 1 run of all.toml" in stdout
     assert f"report: {place / 'sweeps'}/" in stdout
     _no_raw_codes(stdout, stderr)
 

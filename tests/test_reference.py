@@ -59,7 +59,7 @@ def test_keys_prints_a_table_of_keys_and_refuses_a_wrong_path_with_a_did_you_mea
     runner = CliRunner()
     done = runner.invoke(cli.app, ["keys", "gates.mortgage"], env={"COLUMNS": "200"})
     assert done.exit_code == 0
-    assert "gates.mortgage.threshold  (integer; default 600)" in done.output
+    assert "gates.mortgage.threshold (integer; default 600)" in " ".join(done.output.split())
     assert "gates.job_hiring" not in done.output
     wrong = runner.invoke(cli.app, ["keys", "gates.morgage"])
     assert wrong.exit_code == 2 and "did you mean 'gates.mortgage'?" in wrong.output

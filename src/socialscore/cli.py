@@ -644,7 +644,8 @@ def sweep(
         Text.assemble(
             text(grid.spec.sweep.name, style="bold"),
             f": {len(grid.points):,} point{'s' if len(grid.points) != 1 else ''} x "
-            f"{len(grid.seeds)} seed{'s' if len(grid.seeds) != 1 else ''} = {total:,} runs of ",
+            f"{len(grid.seeds)} seed{'s' if len(grid.seeds) != 1 else ''} = {total:,} "
+            f"run{'s' if total != 1 else ''} of ",
             text(grid.spec.sweep.base),
             " (",
             text("Ray " + ray) if ray else "local processes",
