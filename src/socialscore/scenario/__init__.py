@@ -10,6 +10,9 @@
 - ``shipped/``: the shipped scenarios, package data (``socialscore scenarios``).
 - ``window``: the measurement window a scenario's run is measured over.
 - ``to_toml``: a resolved scenario written back as TOML.
+- ``caveats``: what a run of a scenario is too small or too short to show.
+- ``lint``: what a valid scenario file probably does not mean (validate's warnings).
+- ``reference``: the key reference and JSON Schema, generated from the schema.
 
 The names most callers need are here: ``from socialscore import scenario``.
 """

@@ -8,5 +8,7 @@
 - ``defaults``: the seeds and run limit a user gets without asking.
 - ``rerun``, ``environment``: a stored run reproduced, and what it ran on.
 - ``explain``: a stored run replayed with tracing: decision trails and their pages.
+- ``flips``: explanations acted on in a replay (the audit's C-203/22 check).
+- ``warm``: the kernels compiled once, ahead of a user's first run.
 - ``validation``, ``feedback_validation``: published models reproduced.
 """
