@@ -176,6 +176,8 @@ def test_comparison_report_loads_offline_and_renders(browser, tmp_path):  # type
         assert "against no-scoring" in page.locator("#headlines").inner_text()
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1
+        assert page.evaluate(CHART_TEXT_PROBLEMS) == []
+        assert page.evaluate(CLIPPED_CELLS, size == "phone") == []
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"comparison-first-screen-{size}.png"))
         page.close()
@@ -238,6 +240,10 @@ def test_sweep_report_loads_offline_and_renders(browser, tmp_path):  # type: ign
         assert page.locator("#failure-table tbody tr").count() == len(result.failed) == 4
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1
+        # Small multiples: no panel title overlaps another or runs past the chart (a phone
+        # stacks the panels in one column), no table cell is cut.
+        assert page.evaluate(CHART_TEXT_PROBLEMS) == []
+        assert page.evaluate(CLIPPED_CELLS, size == "phone") == []
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"sweep-first-screen-{size}.png"), full_page=True)
         page.close()

@@ -384,10 +384,11 @@ def _behaviour_chart(table: pd.DataFrame, names: list[str]) -> Chart:
         change = part.difference * scale
         fig.add_trace(
             go.Bar(
-                x=[s.replace("_", " ") for s in part.index],
-                y=change,
+                y=[s.replace("_", " ") for s in part.index],
+                x=change,
                 name=name,
-                error_y={
+                orientation="h",
+                error_x={
                     "type": "data",
                     "array": (part.ci_high * scale - change).fillna(0.0),
                     "arrayminus": (change - part.ci_low * scale).fillna(0.0),
@@ -395,7 +396,7 @@ def _behaviour_chart(table: pd.DataFrame, names: list[str]) -> Chart:
                 },
             )
         )
-    fig.add_hline(y=0.0, line={"color": "black", "width": 1})
+    fig.add_vline(x=0.0, line={"color": "black", "width": 1})
     fig.update_layout(barmode="group")
     return Chart(
         "behaviour",
@@ -404,8 +405,16 @@ def _behaviour_chart(table: pd.DataFrame, names: list[str]) -> Chart:
         f"there, over the measurement window, with the 95% interval of the paired difference "
         f"across seeds. A lawful behaviour below 0 is one the regime chilled; an interval "
         f"across 0 shows no measurable change.",
-        layout(fig, x="behaviour", y=f"change against {names[0]} (%)"),
+        _behaviour_height(
+            layout(fig, x=f"change against {names[0]} (%)", y=""), len(base), len(names) - 1
+        ),
     )
+
+
+def _behaviour_height(figure: dict[str, Any], behaviours: int, regimes: int) -> dict[str, Any]:
+    """A horizontal bar chart tall enough for one row per behaviour (bars side by side)."""
+    figure["layout"]["height"] = max(380, 120 + behaviours * (14 + 10 * regimes))
+    return figure
 
 
 def build_comparison(
