@@ -731,6 +731,19 @@ def _pairs_of(names: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
 
 
+def _plan(cells: _Parsed, regions: _Parsed | None) -> list[tuple[_Parsed, tuple[str, ...]]]:
+    """Every breakdown and the table it is read from.
+
+    Each attribute alone (region, from the regions table, after them), then
+    every pair of attributes.
+    """
+    single = tuple(a.name for a in ATTRIBUTES)
+    plan: list[tuple[_Parsed, tuple[str, ...]]] = [(cells, (n,)) for n in single]
+    if regions is not None:
+        plan.append((regions, ("region",)))
+    return plan + [(cells, pair) for pair in _pairs_of(single)]
+
+
 def _ci(e: Estimate) -> tuple[float, float, float]:
     return e.value, e.ci_low, e.ci_high
 
@@ -758,17 +771,13 @@ def subgroup_tables(
     window the tallies cover, written on every row.
     """
     single = tuple(a.name for a in ATTRIBUTES)
-    breakdowns: list[tuple[str, ...]] = [(n,) for n in single] + list(_pairs_of(single))
     gates = list(dict.fromkeys(str(g) for g in cells.column("gate").to_pylist()))
-    parsed_cells = _parse(cells)
     parsed_regions = _parse(regions) if regions is not None and regions.num_rows else None
+    plan = _plan(_parse(cells), parsed_regions)
     rows: list[dict[str, object]] = []
     gaps: list[dict[str, object]] = []
     crossings: list[dict[str, object]] = []
     for gate in gates:
-        plan: list[tuple[_Parsed, tuple[str, ...]]] = [(parsed_cells, b) for b in breakdowns]
-        if parsed_regions is not None:
-            plan.insert(len(single), (parsed_regions, ("region",)))
         pairs: dict[tuple[str, ...], GroupFrame] = {}
         for table, by in plan:
             heads = members if by != ("region",) else None
@@ -838,15 +847,11 @@ def dispute_tables(
     verdicts. ``cells``/``regions``: the run's ``dispute_cells`` and
     ``dispute_regions`` tables.
     """
-    single = tuple(a.name for a in ATTRIBUTES)
-    breakdowns: list[tuple[str, ...]] = [(n,) for n in single] + list(_pairs_of(single))
     rows: list[dict[str, object]] = []
     gaps: list[dict[str, object]] = []
     if cells.num_rows:
-        parsed_cells = _parse_disputes(cells)
-        plan: list[tuple[_Parsed, tuple[str, ...]]] = [(parsed_cells, b) for b in breakdowns]
-        if regions is not None and regions.num_rows:
-            plan.insert(len(single), (_parse_disputes(regions), ("region",)))
+        by_region = regions is not None and regions.num_rows
+        plan = _plan(_parse_disputes(cells), _parse_disputes(regions) if by_region else None)
         for table, by in plan:
             heads = members if by != ("region",) else None
             frame = _frame(table, DISPUTES, by, heads, level, min_decisions)
