@@ -239,7 +239,7 @@ def test_a_string_parameter_gets_a_report_by_category_and_reruns(tmp_path):  # t
     section = page.split('id="s-categories"')[1].split("</section>")[0]
     assert "bill_late" in section and "bill_default" in section and "mean score" in section
     # An endpoint change is claimed across the numeric parameter only.
-    assert "Across rules[0].points" in page and "Across data_errors.event" not in page
+    assert "Across points of rule 0" in page and "Across data_errors.event" not in page
     # Every metric a run produced is one the grid would accept by name.
     assert set(store.metrics().metric) <= set(DESCRIPTIONS)
 
