@@ -258,8 +258,9 @@ def test_a_sweep_whose_runs_exceed_the_free_disk_is_refused(
 ) -> None:
     grid = tmp_path / "grid.toml"
     grid.write_text(GRID, encoding="utf-8")
-    # Six runs of about 5 MB each with their reports do not fit in 20 MB; without, they do.
-    machine_with(monkeypatch, memory=64 * GIB, disk=20_000_000)
+    # Six runs of about 0.8 MB each with their reports, plus the shared chart library
+    # (4.8 MB), do not fit in 7 MB; without their reports, they do.
+    machine_with(monkeypatch, memory=64 * GIB, disk=7_000_000)
     calls = never_simulate(monkeypatch)
     bare = ["sweep", str(grid), "--out", str(tmp_path / "runs"), "--workers", "2"]
     result = CliRunner().invoke(cli.app, bare)
@@ -271,7 +272,7 @@ def test_a_sweep_whose_runs_exceed_the_free_disk_is_refused(
     assert not calls
     message = result.stderr.strip()
     assert message.startswith("This sweep needs about") and "\n" not in message, message
-    assert "20 MB free disk" in message and "--force" in message, message
+    assert "7.0 MB free disk" in message and "--force" in message, message
     result = CliRunner().invoke(cli.app, [*args, "--force"])
     assert isinstance(result.exception, ReachedError) and calls[0]["force_env"] == "1"
 
@@ -291,8 +292,11 @@ def test_a_sweep_counts_its_workers_memory_at_once(tmp_path: Path) -> None:
     # A sweep's runs write no report unless asked (--reports).
     bare = run_folder - resources.REPORT_BYTES
     assert two.disk_bytes == 6 * bare + resources.CATALOGUE_BYTES
+    # With --reports each run's report loads the store's one copy of the chart library.
     with_reports = resources.for_grid(grid, workers=2, out=tmp_path / "runs", reports=True)
-    assert with_reports.disk_bytes == 6 * run_folder + resources.CATALOGUE_BYTES
+    each = bare + resources.SHARED_REPORT_BYTES
+    shared = resources.REPORT_BYTES
+    assert with_reports.disk_bytes == 6 * each + resources.CATALOGUE_BYTES + shared
     has = resources.Machine(
         memory_bytes=resources.PROCESS_BYTES + 3 * one.memory_bytes,
         disk_bytes=None,

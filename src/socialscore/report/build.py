@@ -103,6 +103,18 @@ def safe_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def chart_library_name() -> str:
+    """The file name of a shared copy of the chart library (its version in the name)."""
+    import plotly
+
+    return f"plotly-{plotly.__version__}.min.js"
+
+
+def chart_library_text() -> str:
+    """The chart library a shared copy holds (the same text the reports inline)."""
+    return str(get_plotlyjs())
+
+
 def run_charts(
     scenario: Scenario, tables: dict[str, pa.Table], metrics: pa.Table, facts: RunFacts
 ) -> list[charts.Chart]:
@@ -139,10 +151,15 @@ def build(
     facts: RunFacts,
     *,
     audit: pa.Table | None = None,
+    chart_library: str | None = None,
 ) -> str:
     """Return the report of a run as one HTML document (scripts and data inlined).
 
     ``audit``: the checks of ``socialscore audit`` (adds the audit section).
+    ``chart_library``: a relative URL of a shared copy of the chart library
+    (:func:`socialscore.studies.sweep.share_chart_library`) that the report
+    loads instead of inlining its own 4.8 MB (still offline; a sweep's run
+    reports share one).
     """
     m = metrics.to_pandas()
     window = measurement_window(scenario, facts.days)
@@ -184,7 +201,8 @@ def build(
         ),
         numbers=_numbers(m),
         glossary=glossary,
-        plotly_js=get_plotlyjs(),
+        plotly_js="" if chart_library else get_plotlyjs(),
+        chart_library=chart_library,
     )
 
 

@@ -414,6 +414,8 @@ class Task:
     scenario_json: str  # the base scenario with the point's values (not yet validated)
     out: str
     report: bool = False  # the run writes its report.html (``sweep --reports``)
+    #: The shared chart library the report loads, relative to the run folder (None: inline).
+    chart_library: str | None = None
 
     @property
     def run_key(self) -> str:
@@ -441,8 +443,14 @@ def parameter_words(key: str, base: dict[str, Any]) -> str:
     return key
 
 
-def tasks(grid: Grid, out: str | Path, *, reports: bool = False) -> list[Task]:
-    """Every (point, seed) run of a grid (``reports``: each writes its report.html)."""
+def tasks(
+    grid: Grid, out: str | Path, *, reports: bool = False, chart_library: str | None = None
+) -> list[Task]:
+    """Every (point, seed) run of a grid.
+
+    ``reports``: each writes its report.html, loading ``chart_library`` (a shared
+    copy, relative to the run folder) when given.
+    """
     out_text = str(out)
     result = []
     for point in grid.points:
@@ -450,7 +458,16 @@ def tasks(grid: Grid, out: str | Path, *, reports: bool = False) -> list[Task]:
         text = json.dumps(data, sort_keys=True)
         for seed in grid.seeds:
             result.append(
-                Task(grid.sweep_id, point.index, seed, point.params, text, out_text, reports)
+                Task(
+                    grid.sweep_id,
+                    point.index,
+                    seed,
+                    point.params,
+                    text,
+                    out_text,
+                    reports,
+                    chart_library,
+                )
             )
     return result
 

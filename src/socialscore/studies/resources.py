@@ -37,6 +37,7 @@ estimate 21 min) and is a rough guide only: it is printed, never refused.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import shutil
@@ -74,6 +75,9 @@ BYTES_PER_DAY: Final = 20_480
 RUN_FOLDER_BYTES: Final = 5_100_000
 #: The report's part of it (a sweep's runs write none unless asked).
 REPORT_BYTES: Final = 4_800_000
+#: A sweep run's report when asked for: its data, loading the store's one shared copy
+#: of the chart library (about REPORT_BYTES, written once) instead of inlining it.
+SHARED_REPORT_BYTES: Final = 500_000
 #: The per-citizen snapshot: 7 bytes a citizen after a month, 12 after a year or more.
 SNAPSHOT_BYTES_SHORT: Final = 7.0
 SNAPSHOT_BYTES_YEAR: Final = 12.0
@@ -218,8 +222,18 @@ def _cores(threads: int | None) -> int:
     return max(1, min(threads, cpus))
 
 
-def _one(scenario: Scenario, *, kind: Kind, threads: int | None, report: bool = True) -> Estimate:
-    """One run (or one audit) in one process; ``report``: it writes its report.html."""
+def _one(
+    scenario: Scenario,
+    *,
+    kind: Kind,
+    threads: int | None,
+    report: Literal["inline", "shared", "none"] = "inline",
+) -> Estimate:
+    """One run (or one audit) in one process.
+
+    ``report``: it writes its report.html whole, loading a shared copy of the
+    chart library, or not at all.
+    """
     n = scenario.run.population
     days = scenario.run.days
     per_citizen = state_bytes_per_citizen(scenario) + TEMPORARY_BYTES_PER_CITIZEN
@@ -244,7 +258,9 @@ def _one(scenario: Scenario, *, kind: Kind, threads: int | None, report: bool = 
     snapshot = (
         SNAPSHOT_BYTES_SHORT + (SNAPSHOT_BYTES_YEAR - SNAPSHOT_BYTES_SHORT) * min(days, 365) / 365
     )
-    folder = RUN_FOLDER_BYTES if report else RUN_FOLDER_BYTES - REPORT_BYTES
+    folder = RUN_FOLDER_BYTES if report == "inline" else RUN_FOLDER_BYTES - REPORT_BYTES
+    if report == "shared":
+        folder += SHARED_REPORT_BYTES
     disk = folder + snapshot * n + DISK_BYTES_PER_DAY * days
     speed = _cores(threads) ** CORE_SCALING
     simulations = AUDIT_SIMULATIONS if kind == "audit" else 1
@@ -391,8 +407,12 @@ def for_grid(
             sc = Scenario.model_validate(json.loads(text))
         except ValidationError:
             continue
-        per_run.append((_one(sc, kind="run", threads=1, report=reports), count))
-    return combine(per_run, workers=max(1, workers or usable_cores()))
+        shown: Literal["shared", "none"] = "shared" if reports else "none"
+        per_run.append((_one(sc, kind="run", threads=1, report=shown), count))
+    found = combine(per_run, workers=max(1, workers or usable_cores()))
+    if reports and per_run:  # the one shared copy of the chart library
+        found = dataclasses.replace(found, disk_bytes=found.disk_bytes + REPORT_BYTES)
+    return found
 
 
 def available_memory() -> int | None:

@@ -220,6 +220,7 @@ def run(
     decompose: bool = False,
     trace: Sequence[int] | None = None,
     report: bool = True,
+    chart_library: str | None = None,
 ) -> Result:
     """Run a scenario on its synthetic nation and store the run.
 
@@ -247,6 +248,8 @@ def run(
             ``socialscore explain`` then reads them without replaying the run).
         report: Write the run's report.html (a sweep's runs do not unless asked;
             :func:`rebuild_report` writes it later from the stored tables).
+        chart_library: The report loads this shared copy of the chart library
+            (a URL relative to the run folder) instead of inlining its own.
 
     Returns:
         The finished run.
@@ -269,7 +272,16 @@ def run(
     sim = _simulate(sc, progress, trace)
     if decompose:
         _decompose(sc, sim)
-    return _store(loaded, sc, sim, out=out, tags=tags, trace=trace, report=report)
+    return _store(
+        loaded,
+        sc,
+        sim,
+        out=out,
+        tags=tags,
+        trace=trace,
+        report=report,
+        chart_library=chart_library,
+    )
 
 
 @dataclass
@@ -371,6 +383,7 @@ def _store(
     thresholds: audit_checks.Thresholds | None = None,
     trace: Sequence[int] | None = None,
     report: bool = True,
+    chart_library: str | None = None,
 ) -> Result:
     nat = sim.engine.nation
     total = sc.run.days
@@ -393,7 +406,9 @@ def _store(
     page = None
     if report:
         facts = report_page.RunFacts(run_id, nat.population, nat.companies, total, sc.run.seed)
-        page = report_page.build(sc, sim.analysis, sim.metrics, facts, audit=audit_table)
+        page = report_page.build(
+            sc, sim.analysis, sim.metrics, facts, audit=audit_table, chart_library=chart_library
+        )
     tables = dict(sim.tables)
     if audit_table is not None:
         tables["audit"] = audit_table

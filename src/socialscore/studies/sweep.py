@@ -42,10 +42,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from socialscore import report as report_page
 from socialscore.measures.intervals import mean_interval
 from socialscore.report.sweep import EndpointChange, Failure, SweepFacts, build_sweep
 from socialscore.store.catalogue import DEFAULT_ROOT, RunStore
-from socialscore.store.durable import atomic_folder
+from socialscore.store.durable import atomic_folder, replace_file
 from socialscore.studies import sensitivity
 from socialscore.studies.grid import (
     Grid,
@@ -178,7 +179,9 @@ def execute(task: Task) -> Outcome:
             "params": task.params,
             "run_key": task.run_key,  # lets a later session adopt the run (see _adopt)
         }
-        result = run(loaded, out=task.out, tags=tags, report=task.report)
+        result = run(
+            loaded, out=task.out, tags=tags, report=task.report, chart_library=task.chart_library
+        )
         return Outcome(
             task.run_key,
             task.point,
@@ -254,6 +257,25 @@ class SweepResult:
             link=page if page.is_file() else None,
             note="socialscore.studies.sweep.values(result, store): every run's measures.",
         )
+
+
+#: Where a store keeps the shared copy of the chart library its sweep runs' reports load.
+ASSETS_DIR = "assets"
+
+
+def share_chart_library(store: RunStore) -> str:
+    """Write the store's shared copy of the chart library once; its URL from a run folder.
+
+    A sweep's run reports (``--reports``) load it instead of inlining 4.8 MB each:
+    still offline, but such a report works only beside the store's ``assets/``
+    folder (``socialscore report RUN`` rewrites one whole).
+    """
+    name = report_page.chart_library_name()
+    path = store.root / ASSETS_DIR / name
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        replace_file(path, report_page.chart_library_text().encode("utf-8"))
+    return f"../{ASSETS_DIR}/{name}"
 
 
 def _local(todo: list[Task], workers: int, record: Callable[[Outcome], None]) -> None:
@@ -380,7 +402,8 @@ def _sweep(
     progress: Callable[[int, int, int], None] | None,
     reports: bool,
 ) -> SweepResult:
-    every = tasks(grid, store.root, reports=reports)
+    shared = share_chart_library(store) if reports else None
+    every = tasks(grid, store.root, reports=reports, chart_library=shared)
     # Identical points (a Morris design repeats some) are run once.
     unique = list({t.run_key: t for t in every}.values())
     _adopt(store, grid.sweep_id, unique, reconcile=True)
