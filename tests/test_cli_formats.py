@@ -100,3 +100,23 @@ def test_audit_json_names_the_run_its_report_size_seed_and_bounds(tmp_path: Path
     assert doc["thresholds"]["min_impact_ratio"] == 0.75
     assert doc["thresholds"]["max_sanction_ratio"] == 3.0
     assert doc["scenario"] == "no-scoring" and doc["checks"]
+
+
+def test_audit_csv_is_one_row_per_check_and_table_is_the_text_view(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    code, stdout, stderr = _cli(
+        "audit", "no-scoring", "--population", "2000", "--days", "5",
+        "--out", str(tmp_path), "--format", "csv",
+    )  # fmt: skip
+    assert code in (0, 1), stderr
+    rows = list(csv.DictReader(io.StringIO(stdout)))
+    assert rows and list(rows[0]) == ["law", "subject", "verdict", "reason", "value"]
+    assert {r["verdict"] for r in rows} <= {"pass", "fail", "inconclusive", "not applicable"}
+    code, stdout, _ = _cli(
+        "audit", "no-scoring", "--population", "2000", "--days", "5",
+        "--out", str(tmp_path), "--format", "table",
+    )  # fmt: skip
+    assert "no-scoring passes every check" in stdout or "no-scoring fails" in stdout
+    assert "The checks one by one" in stdout

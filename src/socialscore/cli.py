@@ -73,10 +73,12 @@ OPTION_ECHO_LIMIT = 80
 
 
 class OutputFormat(enum.StrEnum):
-    """How ``socialscore audit`` prints its result."""
+    """How ``socialscore audit`` prints its result (``table`` is ``text``)."""
 
     text = "text"
+    table = "table"
     json = "json"
+    csv = "csv"
 
 
 class TableFormat(enum.StrEnum):
@@ -495,7 +497,12 @@ def audit(
     measure_from: MeasureFrom = None,
     out: Out = DEFAULT_ROOT,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="text: a table; json: machine-readable.")
+        OutputFormat,
+        typer.Option(
+            "--format",
+            help="text (or table): the verdict by law, then every check; json: the audit with "
+            "its run, report, size, seed and bounds; csv: one row per check.",
+        ),
     ] = OutputFormat.text,
     max_sanction_ratio: Annotated[
         float, typer.Option(help="Bound on a gate's sanction ÷ a rule's severity.")
@@ -528,7 +535,7 @@ def audit(
         option = "--" + exc.name.replace("_", "-")
         _fail(f"Bad option {option}: {exc}")
     loaded = _load_or_exit(scenario_file)
-    quiet = output_format is OutputFormat.json
+    quiet = output_format in (OutputFormat.json, OutputFormat.csv)
     effective = _overridden_or_exit(
         loaded, population=population, days=days, seed=seed, measure_from=measure_from
     )
@@ -551,7 +558,9 @@ def audit(
             progress=stage,
         )
         bar.update(task, completed=5)
-    if quiet:
+    if output_format is OutputFormat.csv:
+        _write_rows(result.to_pandas(), TableFormat.csv)
+    elif quiet:
         print(json.dumps(_audit_document(result, stored, thresholds), indent=2))
     else:
         verdict = _audit_verdict(result)
