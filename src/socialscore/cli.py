@@ -842,8 +842,7 @@ def decomposition_table(result: Decomposition) -> Table:
 
 def comparison_table(result: Comparison) -> Table:
     """Headline measures side by side, with differences against the first scenario."""
-    from socialscore.measures.intervals import MeanInterval
-    from socialscore.report.comparison import difference_cell
+    from socialscore.report.comparison import shown_rows, table_rows
 
     t = result.table
     first = result.scenarios[0]
@@ -874,23 +873,8 @@ def comparison_table(result: Comparison) -> Table:
             )
         )
     ]
-    for (metric, subject, _grp), part in keep.groupby(["metric", "subject", "grp"], sort=False):
-        label = metric.replace("_", " ") + (f": {subject}" if subject else "")
-        cells = []
-        for name in result.scenarios:
-            row = part[part.scenario == name]
-            if not len(row):
-                cells.append("")
-                continue
-            r = row.iloc[0]
-            cell = _fmt(float(r["mean"]))
-            if name != first and not math.isnan(float(r.difference)):
-                diff = MeanInterval(
-                    float(r.difference), float(r.ci_low), float(r.ci_high), int(r.seeds)
-                )
-                cell += f"  ({difference_cell(diff)})"
-            cells.append(cell)
-        table.add_row(text(label), *(text(c) for c in cells))
+    for row in table_rows(shown_rows(keep, result.rated_events), result.scenarios):
+        table.add_row(text(row["label"]), *(text(c) for c in row["cells"]))
     return table
 
 

@@ -99,8 +99,9 @@ def explanation_checks(
         replay_wrong = tried.count(False)
         beyond = len(adverse) - len(stated)
         replay_words = (
-            f"; {len(tried):,} of them were replayed with the record so changed on the day "
-            f"and the gate itself decided again: {len(tried) - replay_wrong:,} flipped"
+            f"; {_count(len(tried), 'of them was', 'of them were')} replayed with the record "
+            f"so changed on the day and the gate itself decided again: "
+            f"{len(tried) - replay_wrong:,} flipped"
             if tried
             else "; none was replayed"
         )
@@ -110,7 +111,8 @@ def explanation_checks(
                     LAW_EXPLANATION,
                     subject,
                     "pass",
-                    f"each of the {len(adverse):,} adverse decisions sampled has an explanation "
+                    f"{'the one' if len(adverse) == 1 else f'each of the {len(adverse):,}'} "
+                    f"adverse decision{'s' if len(adverse) > 1 else ''} sampled has an explanation "
                     "in the person's own record (penalties, or an erroneous record to dispute) "
                     "whose absence, rebuilt into the gate's score, flips the decision"
                     + replay_words
@@ -152,6 +154,11 @@ def explanation_checks(
             )
         )
     return out
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """``n`` with the words that agree with it: "1 of them was", "3 of them were"."""
+    return f"{n:,} {one if n == 1 else many}"
 
 
 def scorer_checks(scenario: Scenario, trails: Sequence[Trail], window: Window) -> list[Check]:

@@ -104,7 +104,7 @@ def difference_cell(diff: MeanInterval, scale: float = 1.0) -> str:
 PER_CITIZEN_DAYS = 1_000
 
 
-def _shown(table: pd.DataFrame, rated: frozenset[str] | None) -> pd.DataFrame:
+def shown_rows(table: pd.DataFrame, rated: frozenset[str] | None) -> pd.DataFrame:
     """The rows the table shows: behaviours only for events some compared regime rates."""
     if rated is None:
         return table
@@ -112,7 +112,12 @@ def _shown(table: pd.DataFrame, rated: frozenset[str] | None) -> pd.DataFrame:
     return table[~behaviour | table.subject.isin(rated)]
 
 
-def _rows(table: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
+def table_rows(table: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
+    """The comparison table's rows: a label and one cell per scenario, in words.
+
+    A mean with the paired difference its interval supports; behaviour rates
+    per 1,000 citizen-days; an undefined measure says why.
+    """
     rows = []
     for (metric, subject, grp), part in table.groupby(["metric", "subject", "grp"], sort=True):
         label = str(metric).replace("_", " ")
@@ -421,7 +426,7 @@ def build_comparison(
     table: pd.DataFrame, names: list[str], seeds: list[int], facts: ComparisonFacts
 ) -> str:
     """Return the comparison report as one self-contained HTML document."""
-    table = _shown(table, facts.rated_events)
+    table = shown_rows(table, facts.rated_events)
     chart_list = [
         _difference_chart(table, names),
         _air_chart(table, names),
@@ -447,7 +452,7 @@ def build_comparison(
         headlines=_headlines(table, names),
         charts={c.key: c for c in chart_list},
         chart_data=safe_json({c.key: c.figure for c in chart_list}),
-        rows=_rows(table, names),
+        rows=table_rows(table, names),
         glossary=glossary,
         plotly_js=get_plotlyjs(),
     )

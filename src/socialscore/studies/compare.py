@@ -98,6 +98,8 @@ class Comparison:
     runs: dict[tuple[str, int], str]  # (scenario, seed) -> run id
     values: pd.DataFrame  # scenario, seed, metric, subject, grp, value
     table: pd.DataFrame  # scenario, metric, subject, grp, mean(+low/high), difference, ci, seeds
+    #: The events some compared regime's rules rate (the behaviours worth a row).
+    rated_events: frozenset[str] | None = None
 
     def _facts(self) -> list[tuple[str, str]]:
         return [
@@ -298,7 +300,7 @@ def compare(
     )
     path = write_comparison(store.root, facts, names, seed_list, values, table)
     store.register_comparison(compare_id, table)
-    return Comparison(compare_id, path, names, seed_list, runs, values, table)
+    return Comparison(compare_id, path, names, seed_list, runs, values, table, rated)
 
 
 def run_key(scenario: Scenario) -> str:
