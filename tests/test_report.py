@@ -225,7 +225,9 @@ def test_comparison_says_in_words_when_a_regime_leaves_rank_correlation_undefine
             )
     table = pd.DataFrame(rows)
     (cells,) = [
-        r["cells"] for r in comparison._rows(table, names) if r["label"] == "rank rank correlation"
+        r["cells"]
+        for r in comparison.table_rows(table, names)
+        if r["label"] == "rank rank correlation"
     ]
     assert cells[0] == "undefined: every citizen has the same score"
     assert "nan" not in cells[1] and "under no-scoring it is undefined" in cells[1]
