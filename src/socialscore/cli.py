@@ -756,6 +756,10 @@ def query(
         console.print(note, markup=False, highlight=False)
 
 
+#: A verdict's colour in the terminal (beside its words and symbol, never alone).
+VERDICT_STYLE = {"pass": "green", "fail": "red", "inconclusive": "yellow", "not applicable": ""}
+
+
 def _audit_verdict(result: Audit) -> Text:
     """The audit's verdict in one line: the regime, and how many checks fail of how many."""
     total = len(result.checks)
@@ -779,11 +783,10 @@ def verdict_table(result: Audit) -> Table:
     table.add_column("law or harm", ratio=3)
     table.add_column("verdict", no_wrap=True, width=16)
     table.add_column("checks", ratio=2)
-    style = {"pass": "green", "fail": "red", "inconclusive": "yellow", "not applicable": ""}
     for law in result.by_law():
         table.add_row(
             text(law.law, limit=None),
-            Text(VERDICT_WORDS[law.verdict], style=style[law.verdict]),
+            Text(VERDICT_WORDS[law.verdict], style=VERDICT_STYLE[law.verdict]),
             law.words(),
         )
     return table
@@ -798,12 +801,11 @@ def audit_table(result: Audit) -> Table:
     table.add_column("about")
     table.add_column("verdict")
     table.add_column("why")
-    style = {"pass": "green", "fail": "red", "inconclusive": "yellow", "not applicable": ""}
     for c in result.checks:
         table.add_row(
             text(c.law),
             text(c.subject),
-            Text(VERDICT_WORDS[c.verdict], style=style[c.verdict]),
+            Text(VERDICT_WORDS[c.verdict], style=VERDICT_STYLE[c.verdict]),
             text(c.reason, limit=None),
         )
     return table

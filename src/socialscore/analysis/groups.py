@@ -469,24 +469,23 @@ class _Parsed:
     columns: dict[str, npt.NDArray[np.int64]]
 
 
+def _counts(table: pa.Table) -> dict[str, npt.NDArray[np.int64]]:
+    """Every column but the gate's as int64 arrays."""
+    return {
+        name: np.asarray(table.column(name).to_numpy(), dtype=np.int64)
+        for name in table.column_names
+        if name != "gate"
+    }
+
+
 def _parse(table: pa.Table) -> _Parsed:
     """The table's columns as arrays (converted once, then read by every frame)."""
-    return _Parsed(
-        np.asarray(table.column("gate").to_numpy(zero_copy_only=False)),
-        {
-            name: np.asarray(table.column(name).to_numpy(), dtype=np.int64)
-            for name in table.column_names
-            if name != "gate"
-        },
-    )
+    return _Parsed(np.asarray(table.column("gate").to_numpy(zero_copy_only=False)), _counts(table))
 
 
 def _parse_disputes(table: pa.Table) -> _Parsed:
     """A ``dispute_cells`` or ``dispute_regions`` table read as decisions (:func:`disputes_by`)."""
-    columns = {
-        name: np.asarray(table.column(name).to_numpy(), dtype=np.int64)
-        for name in table.column_names
-    }
+    columns = _counts(table)
     upheld, rejected = columns["upheld"], columns["rejected"]
     none = np.zeros_like(upheld)
     columns.update(
@@ -742,10 +741,6 @@ def _plan(cells: _Parsed, regions: _Parsed | None) -> list[tuple[_Parsed, tuple[
     if regions is not None:
         plan.append((regions, ("region",)))
     return plan + [(cells, pair) for pair in _pairs_of(single)]
-
-
-def _ci(e: Estimate) -> tuple[float, float, float]:
-    return e.value, e.ci_low, e.ci_high
 
 
 def subgroup_tables(
