@@ -80,3 +80,25 @@ def test_replaying_without_acting_keeps_every_refusal(refusals, monkeypatch):
     monkeypatch.setattr(flips, "_edit", lambda layout, today: _nothing)
     replayed = flips.replay_flips(sc, chosen)
     assert len(replayed) == len(chosen) and not any(replayed.flipped.values())
+
+
+def test_the_sample_edits_one_decision_per_citizen_and_day_and_spreads_its_days():
+    """Two refusals of one citizen on one day would be edited together (each explanation's
+    penalties removed for both): the sample keeps the first gate's only."""
+    from socialscore.analysis.trails import Decision, Trail
+    from socialscore.scenario.window import Window
+
+    def refused(day: int, gate: str) -> Decision:
+        return Decision(day, gate, False, "refused", 500, 600.0, "public", False, False, act=["x"])
+
+    decisions = [refused(d, "mortgage") for d in range(10, 110)] + [refused(50, "job_hiring")]
+    trail = Trail("r", 7, {}, 120, [], [], [], [], decisions, {})
+    chosen = flips.sample([trail], Window(0, 119, 0, ""), most_days=30)
+    keys = [(c, d.day) for c, d in chosen]
+    assert len(keys) == len(set(keys)) and len({d.day for _, d in chosen}) <= 30
+    assert {d.day for _, d in chosen} >= {10, 109}  # spread over the first and the last day
+    on_50 = [d.gate for _, d in chosen if d.day == 50]
+    assert on_50 in ([], ["mortgage"])
+    # A day holding both is kept once, with the first gate's decision.
+    both = flips.sample([trail], Window(50, 50, 0, ""))
+    assert [(c, d.day, d.gate) for c, d in both] == [(7, 50, "mortgage")]

@@ -286,3 +286,20 @@ def test_the_python_api_refuses_the_same_worker_counts(tmp_path, workers):  # ty
     with pytest.raises(ValueError, match="--workers"):
         sweep(path, out=tmp_path / "runs", workers=workers)
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_varied_key_is_named_in_words_with_its_path() -> None:
+    from socialscore.studies.grid import parameter_words
+
+    base = {"rules": [{"event": "bill_late"}, {"event": "fraud", "label": "Fraud"}]}
+    assert (
+        parameter_words("rules[0].points", base)
+        == "points of rule 0 ('bill_late') (rules[0].points)"
+    )
+    assert parameter_words("rules[1].half_life_days", base) == (
+        "half life days of rule 1 ('Fraud') (rules[1].half_life_days)"
+    )
+    assert parameter_words("gates.job_hiring.threshold", base) == (
+        "job hiring threshold (gates.job_hiring.threshold)"
+    )
+    assert parameter_words("network.weight", base) == "network.weight"
